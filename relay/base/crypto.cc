@@ -1,0 +1,108 @@
+#include "relay/base/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+namespace tw {
+
+namespace {
+template <size_t N>
+std::array<uint8_t, N> hmac(const EVP_MD* md, Bytes key, Bytes data) {
+  std::array<uint8_t, N> out{};
+  unsigned len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len);
+  return out;
+}
+
+template <size_t N>
+std::array<uint8_t, N> digest(const EVP_MD* md, Bytes data) {
+  std::array<uint8_t, N> out{};
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
+  return out;
+}
+
+constexpr std::array<uint32_t, 256> makeCrcTable() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr auto kCrcTable = makeCrcTable();
+}  // namespace
+
+std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data) { return hmac<20>(EVP_sha1(), key, data); }
+std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data) {
+  return hmac<32>(EVP_sha256(), key, data);
+}
+std::array<uint8_t, 16> md5(Bytes data) { return digest<16>(EVP_md5(), data); }
+std::array<uint8_t, 32> sha256(Bytes data) { return digest<32>(EVP_sha256(), data); }
+
+uint32_t crc32(Bytes data) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (uint8_t b : data) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+bool constantTimeEqual(Bytes a, Bytes b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string base64Encode(Bytes data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<uint8_t> out(3 * text.size() / 4);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes; trim them.
+  if (!text.empty() && text.back() == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string hexEncode(Bytes data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (uint8_t b : data) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xF]);
+  }
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> hexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::vector<uint8_t> out;
+  out.reserve(text.size() / 2);
+  for (size_t i = 0; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<uint8_t>(hi << 4 | lo));
+  }
+  return out;
+}
+
+}  // namespace tw
