@@ -1,0 +1,151 @@
+#pragma once
+// The YAML configuration of turnwarden, parsed into plain structs.
+//
+// Parsing is strict and exhaustive: every problem in the file is reported at
+// once (unknown keys with a "did you mean", wrong types, bad ranges, missing
+// secrets...), each with FILE:LINE:COL, so an operator fixes a config in one
+// round instead of one error per restart. The key names and defaults are
+// documented in docs/config.md; etc/turnwarden.yaml is the secure default.
+//
+// Secret values never appear in any error message.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "policy/credentials.h"
+#include "policy/ip_range.h"
+#include "relay/base/address.h"
+#include "relay/base/clock.h"
+#include "relay/base/log.h"
+#include "relay/base/result.h"
+
+namespace tw::policy {
+
+/// One problem found in a config or secrets file.
+struct ConfigError {
+  std::string file;
+  int line = 0;    ///< 1-based; 0 when the problem is about the file as a whole.
+  int column = 0;  ///< 1-based; 0 when unknown.
+  std::string message;
+
+  /// "FILE:LINE:COL: message", or "FILE: message" when there is no position,
+  /// the format editors and CI logs turn into clickable locations.
+  std::string format() const;
+};
+
+/// Formats every error, one per line (each line ends with '\n').
+std::string formatErrors(const std::vector<ConfigError>& errors);
+
+/// A socket the server accepts clients on.
+struct ListenerConfig {
+  Transport transport = Transport::Udp;
+  IpAddress address = IpAddress::v4(127, 0, 0, 1);
+  uint16_t port = 3478;
+  std::string cert;  ///< PEM certificate chain, absolute path; tls/dtls only.
+  std::string key;   ///< PEM private key, absolute path; tls/dtls only.
+};
+
+struct RelayConfig {
+  /// Addresses relayed sockets bind to; at most one per family is typical.
+  std::vector<IpAddress> addresses{IpAddress::v4(127, 0, 0, 1)};
+  /// Advertised in XOR-RELAYED-ADDRESS instead of the bound address (1:1 NAT).
+  std::optional<IpAddress> externalAddress;
+  uint16_t portMin = 49152;  ///< Inclusive relay port range.
+  uint16_t portMax = 65535;
+};
+
+struct AuthConfig {
+  /// REST API keyring: every secret verifies, secrets[0] mints. Filled from
+  /// auth.secrets, or by loadConfig() from auth.secrets_file when it exists.
+  std::vector<Secret> secrets;
+  /// Absolute path of the keyring file (empty when auth.secrets is inline).
+  /// If set and `secrets` is empty after loadConfig(), the file does not
+  /// exist yet and the server should generateSecretsFile() it.
+  std::string secretsFile;
+  int64_t maxTtlSeconds = 86400;
+  int64_t clockSkewSeconds = 300;
+  tw::Duration nonceLifetime = std::chrono::minutes(10);
+  std::vector<StaticUser> users;
+};
+
+/// One peer rule as written: the parsed range, the original text for logs
+/// and error messages, and an optional inclusive port range.
+struct PeerRangeConfig {
+  IpRange range;
+  std::string text;
+  std::optional<std::pair<uint16_t, uint16_t>> ports;
+};
+
+struct PeersConfig {
+  std::vector<PeerRangeConfig> allowed;
+  std::vector<PeerRangeConfig> denied;
+  bool defaultDeny = true;
+};
+
+/// Which channel numbers ChannelBind accepts.
+enum class ChannelNumbers {
+  Rfc5766,  ///< 0x4000-0x7FFF: what most deployed clients use.
+  Rfc8656,  ///< 0x4000-0x4FFF: the narrowed range of RFC 8656 §12.
+};
+
+struct LimitsConfig {
+  tw::Duration maxAllocationLifetime = std::chrono::hours(1);
+  tw::Duration defaultAllocationLifetime = std::chrono::minutes(10);
+  ChannelNumbers channelNumbers = ChannelNumbers::Rfc5766;
+  size_t permissionsPerRequest = 16;
+  size_t permissionsPerAllocation = 32;
+  size_t channelsPerAllocation = 32;
+
+  uint16_t channelMin() const { return 0x4000; }
+  uint16_t channelMax() const { return channelNumbers == ChannelNumbers::Rfc8656 ? 0x4FFF : 0x7FFF; }
+};
+
+struct LogConfig {
+  tw::LogLevel level = tw::LogLevel::Info;
+};
+
+struct ServerConfig {
+  /// SOFTWARE attribute text; unset by default because every byte added to
+  /// unauthenticated responses raises the amplification factor.
+  std::optional<std::string> software;
+};
+
+struct Config {
+  std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
+  std::string realm;
+  std::vector<ListenerConfig> listeners{ListenerConfig{}};
+  RelayConfig relay;
+  AuthConfig auth;
+  PeersConfig peers;
+  LimitsConfig limits;
+  LogConfig log;
+  ServerConfig server;
+};
+
+/// Parses and validates config text without touching the file system, so it
+/// is usable on embedded defaults and in tests. `fileName` is used in error
+/// messages and to resolve relative paths (secrets_file, cert, key) against
+/// its directory. auth.secrets_file is recorded but not read.
+tw::Result<Config, std::vector<ConfigError>> parseConfig(std::string_view yamlText,
+                                                         std::string_view fileName);
+
+/// Reads and parses `path`, then performs the validation that needs the file
+/// system: when auth.secrets_file exists it is loaded with loadSecretsFile()
+/// (so a keyring with group/world permission bits, or a malformed one, is
+/// refused with errors naming that file); tls/dtls cert and key files must
+/// exist. A secrets_file that does not exist yet is not an error: the server
+/// generates it on first start.
+tw::Result<Config, std::vector<ConfigError>> loadConfig(const std::string& path);
+
+/// loadConfig() for text that did not come from `fileName` itself, e.g. the
+/// built-in default config: parses like parseConfig() (paths resolve against
+/// fileName's directory) and then does loadConfig()'s file-system checks, so
+/// an existing keyring next to it is loaded rather than regenerated.
+tw::Result<Config, std::vector<ConfigError>> loadConfigText(std::string_view yamlText,
+                                                            std::string_view fileName);
+
+}  // namespace tw::policy

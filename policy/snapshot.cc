@@ -1,0 +1,68 @@
+#include "policy/snapshot.h"
+
+namespace tw::policy {
+
+PolicyHolder::PolicyHolder(std::shared_ptr<const PolicySnapshot> initial)
+    : current_(std::move(initial)), generation_(current_->generation) {}
+
+std::shared_ptr<const PolicySnapshot> PolicyHolder::load() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+void PolicyHolder::store(std::shared_ptr<const PolicySnapshot> next) {
+  const uint64_t gen = next->generation;
+  {
+    std::lock_guard lock(mu_);
+    current_ = std::move(next);
+  }
+  generation_.store(gen, std::memory_order_release);
+}
+
+}  // namespace tw::policy
+
+#include "policy/config.h"
+
+namespace tw::policy {
+
+namespace {
+std::vector<NamedRange> namedRanges(const std::vector<PeerRangeConfig>& in, std::string_view kind) {
+  std::vector<NamedRange> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    std::string name = "config:" + std::string(kind) + "[" + std::to_string(i) + "] " + in[i].text;
+    out.push_back(NamedRange{in[i].range, std::move(name), in[i].ports});
+  }
+  return out;
+}
+
+LimitsPolicy limitsFrom(const LimitsConfig& l) {
+  LimitsPolicy p;
+  p.defaultLifetime = l.defaultAllocationLifetime;
+  p.maxLifetime = l.maxAllocationLifetime;
+  p.channelMin = l.channelMin();
+  p.channelMax = l.channelMax();
+  p.permissionsPerRequest = l.permissionsPerRequest;
+  p.permissionsPerAllocation = l.permissionsPerAllocation;
+  p.channelsPerAllocation = l.channelsPerAllocation;
+  return p;
+}
+}  // namespace
+
+std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64_t generation,
+                                                    std::vector<SocketAddress> self) {
+  return std::make_shared<const PolicySnapshot>(PolicySnapshot{
+      generation,
+      config.realm,
+      PeerRules(namedRanges(config.peers.allowed, "allowed"),
+                namedRanges(config.peers.denied, "denied"), config.peers.defaultDeny,
+                std::move(self)),
+      Keyring(config.auth.secrets),
+      config.auth.users,
+      config.auth.maxTtlSeconds,
+      config.auth.clockSkewSeconds,
+      limitsFrom(config.limits),
+      config.server.software.value_or(""),
+  });
+}
+
+}  // namespace tw::policy

@@ -1,0 +1,66 @@
+#pragma once
+// An immutable, validated view of the policy that the relay consults. A
+// reload builds a new snapshot and swaps it in; a snapshot is never changed
+// after it is built, so workers read it without locks.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/credentials.h"
+#include "policy/peer_rules.h"
+#include "relay/base/clock.h"
+
+namespace tw::policy {
+
+struct Config;
+
+struct LimitsPolicy {
+  Duration defaultLifetime{std::chrono::minutes(10)};
+  Duration maxLifetime{std::chrono::hours(1)};
+  Duration permissionLifetime{std::chrono::minutes(5)};
+  Duration channelLifetime{std::chrono::minutes(10)};
+  uint16_t channelMin = 0x4000;
+  uint16_t channelMax = 0x7FFF;
+  size_t permissionsPerRequest = 16;
+  size_t permissionsPerAllocation = 32;
+  size_t channelsPerAllocation = 32;
+};
+
+struct PolicySnapshot {
+  uint64_t generation = 0;
+  std::string realm;
+  PeerRules peers;
+  Keyring keyring;
+  std::vector<StaticUser> users;
+  int64_t maxTtlSeconds = 86400;
+  int64_t clockSkewSeconds = 300;
+  LimitsPolicy limits;
+  std::string software;  // empty: no SOFTWARE attribute (the default)
+};
+
+/// Where workers find the current snapshot. The writer (reload) stores a new
+/// snapshot, then bumps the generation; readers compare the generation with
+/// one relaxed load per batch and take the lock only when it changed.
+class PolicyHolder {
+ public:
+  explicit PolicyHolder(std::shared_ptr<const PolicySnapshot> initial);
+  std::shared_ptr<const PolicySnapshot> load() const;
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  void store(std::shared_ptr<const PolicySnapshot> next);
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const PolicySnapshot> current_;
+  std::atomic<uint64_t> generation_;
+};
+
+/// Builds a snapshot from a validated config. `self` lists the server's own
+/// listener (and later metrics/admin) addresses, which are never relayed to.
+std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64_t generation,
+                                                    std::vector<SocketAddress> self);
+
+}  // namespace tw::policy

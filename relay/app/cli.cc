@@ -1,0 +1,66 @@
+#include "relay/app/cli.h"
+
+namespace tw::app {
+
+namespace {
+bool takeValue(const std::vector<std::string>& a, size_t& i, std::string& out, CliArgs& r) {
+  if (i + 1 >= a.size()) {
+    r.error = "option " + a[i] + " needs a value";
+    return false;
+  }
+  out = a[++i];
+  return true;
+}
+
+void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
+  for (; i < a.size() && r.error.empty(); ++i) {
+    const std::string& arg = a[i];
+    if (arg == "--config" || arg == "-c") takeValue(a, i, r.config, r);
+    else if (arg == "--user" || arg == "-u") takeValue(a, i, r.user, r);
+    else if (arg == "--ttl") takeValue(a, i, r.ttl, r);
+    else if (arg == "--help" || arg == "-h") r.command = "help";
+    else if (r.command == "check-config" && r.config.empty() && arg[0] != '-') r.config = arg;
+    else r.error = "unknown argument: " + arg;
+  }
+}
+}  // namespace
+
+CliArgs parseCli(const std::vector<std::string>& argv) {
+  CliArgs r;
+  r.command = "run";
+  size_t i = 1;
+  if (argv.size() > 1 && argv[1].rfind("-", 0) != 0) {
+    r.command = argv[1];
+    i = 2;
+  }
+  if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
+  const char* known[] = {"run", "check-config", "credential", "help", "version", "default-config"};
+  bool ok = false;
+  for (const char* k : known) ok = ok || r.command == k;
+  if (!ok) r.error = "unknown command: " + r.command;
+  if (r.error.empty()) parseOptions(argv, i, r);
+  if (r.error.empty() && r.command == "check-config" && r.config.empty())
+    r.error = "check-config needs a FILE";
+  if (r.error.empty() && r.command == "credential" && r.user.empty())
+    r.error = "credential needs --user NAME";
+  return r;
+}
+
+std::string usage() {
+  return R"(turnwarden - a hardened TURN/STUN relay (RFC 8489, RFC 8656)
+
+Usage:
+  turnwarden [--config FILE]            run the server (default: the built-in etc/turnwarden.yaml)
+  turnwarden check-config FILE          validate FILE; prints FILE:LINE:COL: message per problem, exit 2
+  turnwarden credential --config FILE --user NAME [--ttl 1h]
+                                        print TURN REST credentials as JSON
+                                        (username, password, ttl, uris)
+  turnwarden default-config             print the built-in default config
+  turnwarden --help | --version
+
+Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
+(an invalid file is refused and the running policy stays in place).
+)";
+}
+
+}  // namespace tw::app

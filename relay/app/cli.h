@@ -1,0 +1,24 @@
+#pragma once
+// Command-line parsing and the subcommands of the turnwarden binary.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tw::app {
+
+struct CliArgs {
+  std::string command;  // "run", "check-config", "credential", "help", "version", "default-config"
+  std::string config;   // --config FILE (or the check-config argument)
+  std::string user;     // --user
+  std::string ttl;      // --ttl
+  std::string error;    // set when the arguments did not parse
+};
+
+CliArgs parseCli(const std::vector<std::string>& argv);
+std::string usage();
+
+int runServer(const CliArgs& args);
+int checkConfigCommand(const CliArgs& args);
+int credentialCommand(const CliArgs& args);
+
+}  // namespace tw::app

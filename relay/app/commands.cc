@@ -1,0 +1,48 @@
+// The short subcommands: check-config and credential.
+#include <cstdio>
+
+#include "policy/duration.h"
+#include "relay/app/cli.h"
+#include "relay/app/setup.h"
+#include "relay/base/clock.h"
+
+namespace tw::app {
+
+int checkConfigCommand(const CliArgs& args) {
+  auto cfg = policy::loadConfig(args.config);
+  if (!cfg) {
+    std::fputs(policy::formatErrors(cfg.error()).c_str(), stdout);
+    return 2;
+  }
+  std::printf("%s: OK\n", args.config.c_str());
+  return 0;
+}
+
+int credentialCommand(const CliArgs& args) {
+  auto cfg = loadOrReport(args.config);
+  if (!cfg) return 2;
+  Duration ttl = std::chrono::hours(1);
+  if (!args.ttl.empty()) {
+    auto parsed = policy::parseDuration(args.ttl);
+    if (!parsed || parsed->count() <= 0) {
+      std::fprintf(stderr, "turnwarden: bad --ttl value\n");
+      return 64;
+    }
+    ttl = *parsed;
+  }
+  const int64_t ttlSeconds = std::min<int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(ttl).count(), cfg->auth.maxTtlSeconds);
+  SystemClock clock;
+  policy::Keyring keyring(cfg->auth.secrets);
+  auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
+  if (!cred) {
+    std::fprintf(stderr,
+                 "turnwarden: no usable secret (start the server once to generate %s)\n",
+                 cfg->auth.secretsFile.empty() ? "one" : cfg->auth.secretsFile.c_str());
+    return 2;
+  }
+  std::printf("%s\n", credentialJson(clientUris(*cfg), *cred).c_str());
+  return 0;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,132 @@
+#include "relay/app/server_app.h"
+
+#include <csignal>
+
+#include "policy/secrets_file.h"
+#include "relay/app/cli.h"
+#include "relay/app/setup.h"
+
+namespace tw::app {
+
+ServerApp::ServerApp(policy::Config config, std::string configPath)
+    : config_(std::move(config)), configPath_(std::move(configPath)) {
+  log_.setLevel(config_.log.level);
+}
+
+ServerApp::~ServerApp() = default;
+
+bool ServerApp::ensureSecrets() {
+  if (!config_.auth.secrets.empty()) return true;
+  if (config_.auth.secretsFile.empty()) {
+    log_.error("no secret configured (auth.secrets or auth.secrets_file)");
+    return false;
+  }
+  auto made = policy::generateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds());
+  if (!made) {
+    log_.error("cannot create secrets file " + config_.auth.secretsFile + ": " + made.error());
+    return false;
+  }
+  config_.auth.secrets = std::move(made.value());
+  log_.warn("no secret existed: generated a new 256-bit secret in " + config_.auth.secretsFile +
+            " (mode 0600)");
+  return true;
+}
+
+std::vector<SocketAddress> ServerApp::selfAddresses() const {
+  std::vector<SocketAddress> self;
+  for (const auto& l : config_.listeners) self.push_back(SocketAddress{l.address, l.port});
+  return self;
+}
+
+bool ServerApp::start() {
+  std::array<uint8_t, 32> nonceKey;
+  rng_.fill(nonceKey);  // per process: nonces from a previous run are stale
+  nonces_ = std::make_unique<policy::NonceService>(nonceKey, config_.auth.nonceLifetime);
+  for (const auto& ip : config_.relay.addresses) {
+    const IpAddress shown =
+        config_.relay.externalAddress && config_.relay.externalAddress->family() == ip.family()
+            ? *config_.relay.externalAddress
+            : ip;
+    relays_.add(ip, shown, config_.relay.portMin, config_.relay.portMax);
+  }
+  policy_ = std::make_unique<policy::PolicyHolder>(
+      policy::buildSnapshot(config_, generation_, selfAddresses()));
+  events_ = std::make_unique<turn::LogEvents>(log_, clock_);
+  worker_ = std::make_unique<io::Worker>(
+      io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_});
+  for (const auto& l : config_.listeners) {
+    if (l.transport != Transport::Udp) {
+      log_.warn("listener " + SocketAddress{l.address, l.port}.toString() + " transport " +
+                std::string(toString(l.transport)) + " is not supported yet; skipped");
+      continue;
+    }
+    if (auto st = worker_->addUdpListener(SocketAddress{l.address, l.port}); !st) {
+      log_.error(st.error());
+      return false;
+    }
+  }
+  return true;
+}
+
+void ServerApp::announce() {
+  std::string where;
+  for (const auto& a : worker_->listenerAddresses()) where += " udp " + a.toString();
+  policy::Keyring keyring(config_.auth.secrets);
+  if (auto cred = policy::mintCredential(keyring, "webrtc", 86400, clock_.unixSeconds()))
+    log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_), *cred));
+  log_.info("turnwarden ready:" + where);
+}
+
+void ServerApp::reload() {
+  if (configPath_.empty()) {
+    log_.warn("reload: running on the built-in config; nothing to reload");
+    return;
+  }
+  auto next = policy::loadConfig(configPath_);
+  if (!next) {
+    for (const auto& e : next.error()) log_.error("reload refused: " + e.format());
+    log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
+    return;
+  }
+  if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
+  config_.auth = next->auth;
+  config_.peers = next->peers;
+  config_.limits = next->limits;
+  config_.realm = next->realm;
+  config_.server = next->server;
+  policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  log_.info("reload ok: policy generation " + std::to_string(generation_) +
+            " (listener and relay address changes need a restart)");
+}
+
+void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
+  auto* app = static_cast<ServerApp*>(arg);
+  if (sig == SIGHUP) return app->reload();
+  app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                 ", shutting down");
+  app->worker_->stop();
+}
+
+int ServerApp::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  if (!ensureSecrets() || !start()) return 1;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));
+    event_add(signals_.back().get(), nullptr);
+  }
+  announce();
+  worker_->run();
+  signals_.clear();
+  worker_.reset();  // closes allocations, relay sockets and listeners
+  log_.info("turnwarden stopped");
+  return 0;
+}
+
+int runServer(const CliArgs& args) {
+  auto config = loadOrReport(args.config);
+  if (!config) return 2;
+  ServerApp app(std::move(*config), args.config);
+  return app.run();
+}
+
+}  // namespace tw::app

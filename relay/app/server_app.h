@@ -1,0 +1,50 @@
+#pragma once
+// Start-up and lifetime of the server process: secrets, policy snapshot,
+// relay addresses, one worker, signals (TERM/INT stop, HUP reloads).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policy/config.h"
+#include "policy/nonce.h"
+#include "policy/snapshot.h"
+#include "relay/base/clock.h"
+#include "relay/base/log.h"
+#include "relay/base/random.h"
+#include "relay/io/handles.h"
+#include "relay/io/worker.h"
+#include "relay/turn/log_events.h"
+#include "relay/turn/relay_addresses.h"
+
+namespace tw::app {
+
+class ServerApp {
+ public:
+  ServerApp(policy::Config config, std::string configPath);
+  ~ServerApp();
+  /// Returns the process exit code.
+  int run();
+
+ private:
+  bool ensureSecrets();
+  bool start();
+  void announce();
+  void reload();
+  std::vector<SocketAddress> selfAddresses() const;
+  static void onSignal(evutil_socket_t sig, short what, void* arg);
+
+  Logger log_;
+  SystemClock clock_;
+  CsprngRandom rng_;
+  policy::Config config_;
+  std::string configPath_;
+  uint64_t generation_ = 1;
+  std::unique_ptr<policy::NonceService> nonces_;
+  turn::RelayAddresses relays_;
+  std::unique_ptr<policy::PolicyHolder> policy_;
+  std::unique_ptr<turn::LogEvents> events_;
+  std::unique_ptr<io::Worker> worker_;
+  std::vector<io::EventPtr> signals_;
+};
+
+}  // namespace tw::app

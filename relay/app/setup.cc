@@ -1,0 +1,60 @@
+#include "relay/app/setup.h"
+
+#include <cstdio>
+
+#include "relay/app/default_config.h"
+#include "relay/base/json.h"
+
+namespace tw::app {
+
+std::optional<policy::Config> loadOrReport(const std::string& path) {
+  auto cfg = path.empty() ? policy::parseConfig(defaultConfigText(), "turnwarden.yaml")
+                          : policy::loadConfig(path);
+  if (cfg) return std::move(cfg.value());
+  std::fputs(policy::formatErrors(cfg.error()).c_str(), stderr);
+  return std::nullopt;
+}
+
+namespace {
+std::string hostFor(const policy::Config& c, const policy::ListenerConfig& l) {
+  IpAddress host = l.address;
+  if (c.relay.externalAddress) host = *c.relay.externalAddress;
+  else if (host.isUnspecified() && !c.relay.addresses.empty()) host = c.relay.addresses.front();
+  return host.isV4() ? host.toString() : "[" + host.toString() + "]";
+}
+
+std::string jsonArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + jsonString(items[i]);
+  return out + "]";
+}
+}  // namespace
+
+std::vector<std::string> clientUris(const policy::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& l : config.listeners) {
+    const std::string hp = hostFor(config, l) + ":" + std::to_string(l.port);
+    switch (l.transport) {
+      case Transport::Udp: out.push_back("turn:" + hp + "?transport=udp"); break;
+      case Transport::Tcp: out.push_back("turn:" + hp + "?transport=tcp"); break;
+      case Transport::Tls: out.push_back("turns:" + hp + "?transport=tcp"); break;
+      case Transport::Dtls: out.push_back("turns:" + hp + "?transport=udp"); break;
+    }
+  }
+  return out;
+}
+
+std::string iceServerJson(const std::vector<std::string>& uris,
+                          const policy::MintedCredential& cred) {
+  return "{\"urls\":" + jsonArray(uris) + ",\"username\":" + jsonString(cred.username) +
+         ",\"credential\":" + jsonString(cred.password) + "}";
+}
+
+std::string credentialJson(const std::vector<std::string>& uris,
+                           const policy::MintedCredential& cred) {
+  return "{\"username\":" + jsonString(cred.username) + ",\"password\":" +
+         jsonString(cred.password) + ",\"ttl\":" + std::to_string(cred.ttl) +
+         ",\"uris\":" + jsonArray(uris) + "}";
+}
+
+}  // namespace tw::app

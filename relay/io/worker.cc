@@ -1,0 +1,160 @@
+#include "relay/io/worker.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "relay/io/udp_socket.h"
+
+namespace tw::io {
+
+Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
+  auto snapshot = deps_.policy.load();
+  policyGeneration_ = snapshot->generation;
+  server_ = std::make_unique<turn::TurnServer>(
+      turn::ServerDeps{deps_.clock, deps_.rng, *this, deps_.events, deps_.relays, deps_.nonces},
+      std::move(snapshot));
+  tick_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onTick, this));
+  const timeval second{1, 0};
+  event_add(tick_.get(), &second);
+}
+
+Worker::~Worker() {
+  // Allocations close their relay sockets through this IoPort: do it while
+  // the sockets still exist.
+  server_->closeAll();
+}
+
+Status<std::string> Worker::addUdpListener(const SocketAddress& local) {
+  auto fd = openUdpSocket(local, /*reusePort=*/true);
+  if (!fd) return err("cannot bind udp " + local.toString() + ": " + std::strerror(fd.error()));
+  auto l = std::make_unique<Listener>();
+  l->owner = this;
+  l->local = localAddress(fd->get()).value_or(local);
+  l->fd = std::move(fd.value());
+  l->ev.reset(event_new(base_.get(), l->fd.get(), EV_READ | EV_PERSIST,
+                        &Worker::onListenerReadable, l.get()));
+  event_add(l->ev.get(), nullptr);
+  listeners_.push_back(std::move(l));
+  return {};
+}
+
+std::vector<SocketAddress> Worker::listenerAddresses() const {
+  std::vector<SocketAddress> out;
+  for (const auto& l : listeners_) out.push_back(l->local);
+  return out;
+}
+
+void Worker::run() { event_base_dispatch(base_.get()); }
+void Worker::stop() { event_base_loopbreak(base_.get()); }
+
+void Worker::onListenerReadable(evutil_socket_t, short, void* arg) {
+  auto* l = static_cast<Listener*>(arg);
+  l->owner->readListener(*l);
+}
+
+void Worker::onRelayReadable(evutil_socket_t, short, void* arg) {
+  auto* slot = static_cast<RelaySlot*>(arg);
+  slot->owner->readRelay(*slot);
+}
+
+void Worker::onTick(evutil_socket_t, short, void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  w->refreshPolicy();
+  w->server_->tick();
+}
+
+void Worker::refreshPolicy() {
+  // One relaxed load per batch; the snapshot itself only on a change.
+  const uint64_t gen = deps_.policy.generation();
+  if (gen == policyGeneration_) return;
+  policyGeneration_ = gen;
+  server_->setPolicy(deps_.policy.load());
+}
+
+void Worker::readListener(Listener& l) {
+  refreshPolicy();
+  // Bounded: at most a few batches per wake-up so relay sockets get a turn.
+  for (int round = 0; round < 4; ++round) {
+    const size_t n = batch_.receive(l.fd.get());
+    for (size_t i = 0; i < n; ++i) {
+      auto src = batch_.source(i);
+      if (!src) continue;
+      if (batch_.truncated(i)) {
+        deps_.events.onDrop(turn::DropReason::Oversize, *src);
+        continue;
+      }
+      server_->onClientDatagram(FiveTuple{*src, l.local, Transport::Udp}, batch_.payload(i));
+    }
+    if (n < DatagramBatch::kBatch) break;
+  }
+}
+
+void Worker::readRelay(RelaySlot& slot) {
+  const uint64_t id = slot.allocationId;
+  const int fd = slot.fd.get();
+  for (int round = 0; round < 4; ++round) {
+    const size_t n = batch_.receive(fd);
+    for (size_t i = 0; i < n; ++i) {
+      auto src = batch_.source(i);
+      if (!src || batch_.truncated(i)) continue;
+      // The allocation may be deleted while handling this batch; the server
+      // looks it up by id each time, so a stale id is simply ignored.
+      server_->onPeerDatagram(id, *src, batch_.payload(i));
+    }
+    if (n < DatagramBatch::kBatch) break;
+  }
+}
+
+Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
+                                                    uint64_t allocationId) {
+  auto fd = openUdpSocket(local, /*reusePort=*/false);
+  if (!fd) return err(fd.error());
+  turn::RelayHandle h;
+  if (!freeHandles_.empty()) {
+    h = freeHandles_.back();
+    freeHandles_.pop_back();
+  } else {
+    h = static_cast<turn::RelayHandle>(relays_.size());
+    relays_.emplace_back();
+  }
+  auto slot = std::make_unique<RelaySlot>();
+  slot->owner = this;
+  slot->handle = h;
+  slot->allocationId = allocationId;
+  slot->fd = std::move(fd.value());
+  slot->ev.reset(event_new(base_.get(), slot->fd.get(), EV_READ | EV_PERSIST,
+                           &Worker::onRelayReadable, slot.get()));
+  event_add(slot->ev.get(), nullptr);
+  relays_[static_cast<size_t>(h)] = std::move(slot);
+  return h;
+}
+
+void Worker::closeRelay(turn::RelayHandle h) {
+  if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
+  relays_[h].reset();  // frees the event, then closes the fd
+  freeHandles_.push_back(h);
+}
+
+bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
+                        std::span<const uint8_t> bytes) {
+  if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return false;
+  sockaddr_storage ss;
+  const socklen_t len = peer.toSockaddr(ss);
+  return ::sendto(relays_[h]->fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT,
+                  reinterpret_cast<sockaddr*>(&ss), len) >= 0;
+}
+
+bool Worker::sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  for (const auto& l : listeners_) {
+    if (l->local != tuple.server) continue;
+    sockaddr_storage ss;
+    const socklen_t len = tuple.client.toSockaddr(ss);
+    return ::sendto(l->fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT,
+                    reinterpret_cast<sockaddr*>(&ss), len) >= 0;
+  }
+  return false;
+}
+
+}  // namespace tw::io

@@ -1,0 +1,86 @@
+#pragma once
+// One worker: an event loop, its listener sockets (SO_REUSEPORT, so later
+// workers bind their own), the relay sockets of the allocations it created,
+// and its TurnServer. Nothing here is shared with other workers except the
+// port pools and the policy holder, so the packet path takes no locks.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policy/snapshot.h"
+#include "relay/base/log.h"
+#include "relay/io/datagram_batch.h"
+#include "relay/io/handles.h"
+#include "relay/turn/turn_server.h"
+
+namespace tw::io {
+
+struct WorkerDeps {
+  Clock& clock;
+  Random& rng;
+  turn::RelayEvents& events;
+  turn::RelayAddresses& relays;
+  const policy::NonceService& nonces;
+  const policy::PolicyHolder& policy;
+  Logger& log;
+};
+
+class Worker final : public turn::IoPort {
+ public:
+  explicit Worker(WorkerDeps deps);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Binds a UDP listener; the error text names the address and errno.
+  Status<std::string> addUdpListener(const SocketAddress& local);
+  /// Bound listener addresses (ports resolved).
+  std::vector<SocketAddress> listenerAddresses() const;
+  /// Runs the loop until stop() (or loopbreak from a signal handler).
+  void run();
+  void stop();
+  event_base* base() { return base_.get(); }
+  turn::TurnServer& server() { return *server_; }
+
+  // turn::IoPort
+  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
+                                              uint64_t allocationId) override;
+  void closeRelay(turn::RelayHandle handle) override;
+  bool sendToPeer(turn::RelayHandle handle, const SocketAddress& peer,
+                  std::span<const uint8_t> bytes) override;
+  bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) override;
+
+ private:
+  struct Listener {
+    Worker* owner;
+    SocketAddress local;
+    UniqueFd fd;
+    EventPtr ev;
+  };
+  struct RelaySlot {
+    Worker* owner;
+    turn::RelayHandle handle;
+    uint64_t allocationId = 0;
+    UniqueFd fd;
+    EventPtr ev;
+  };
+
+  static void onListenerReadable(evutil_socket_t fd, short what, void* arg);
+  static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
+  static void onTick(evutil_socket_t fd, short what, void* arg);
+  void readListener(Listener& l);
+  void readRelay(RelaySlot& slot);
+  void refreshPolicy();
+
+  WorkerDeps deps_;
+  EventBasePtr base_;
+  EventPtr tick_;
+  DatagramBatch batch_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<RelaySlot>> relays_;
+  std::vector<turn::RelayHandle> freeHandles_;
+  uint64_t policyGeneration_ = 0;
+  std::unique_ptr<turn::TurnServer> server_;
+};
+
+}  // namespace tw::io

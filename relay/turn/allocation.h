@@ -1,0 +1,68 @@
+#pragma once
+// One TURN allocation (RFC 8656 §2.2, §9, §12): its 5-tuple, relayed
+// address, owner credentials, permissions and channel bindings. Pure state:
+// time comes in as arguments, sockets live in relay/io behind RelayHandle.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "relay/base/address.h"
+#include "relay/base/clock.h"
+#include "relay/stun/message.h"
+#include "relay/turn/io_port.h"
+
+namespace tw::turn {
+
+using Key = std::array<uint8_t, 16>;
+
+/// RFC 8656 §9: permissions are per peer IP address, ports ignored.
+struct Permission {
+  IpAddress peer;
+  Instant expires;
+};
+
+/// RFC 8656 §12: a binding is active until `expires`, then cools down for
+/// five more minutes during which neither the number nor the peer may be
+/// bound to anything else.
+struct ChannelBinding {
+  uint16_t number;
+  SocketAddress peer;
+  Instant expires;
+};
+
+constexpr Duration kChannelCooldown = std::chrono::minutes(5);
+
+enum class BindResult { Ok, NumberTaken, PeerTaken, TooMany };
+
+struct Allocation {
+  uint64_t id = 0;
+  FiveTuple tuple;
+  std::string username;  // the full USERNAME that authenticated
+  std::string user;      // the REST user part (for quotas and logs)
+  Key key{};             // long-term key; refreshes must present the same
+  SocketAddress relayed;     // where the relay socket is bound
+  SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external address)
+  RelayHandle relay = kNoRelay;
+  Instant created;
+  Instant expires;
+  uint64_t policyGeneration = 0;
+  std::vector<Permission> permissions;
+  std::vector<ChannelBinding> channels;
+  /// Allocate retransmissions get the same answer (RFC 8656 §7.2).
+  stun::TransactionId allocateTxn{};
+  std::vector<uint8_t> allocateResponse;
+  uint64_t bytesToPeer = 0, bytesToClient = 0;
+
+  bool hasPermission(const IpAddress& peer, Instant now) const;
+  /// Installs or refreshes; false when `cap` permissions are already live.
+  bool installPermission(const IpAddress& peer, Instant expires, Instant now, size_t cap);
+  const ChannelBinding* activeChannel(uint16_t number, Instant now) const;
+  const ChannelBinding* activeChannelFor(const SocketAddress& peer, Instant now) const;
+  BindResult bindChannel(uint16_t number, const SocketAddress& peer, Instant expires, Instant now,
+                         size_t cap);
+  /// Drops expired permissions and channels whose cooldown has ended.
+  void sweep(Instant now);
+};
+
+}  // namespace tw::turn

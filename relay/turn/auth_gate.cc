@@ -1,0 +1,66 @@
+// The one authentication gate every TURN request passes before dispatch
+// (RFC 8489 §9.2.4, long-term credentials; TURN REST API usernames).
+#include "policy/credentials.h"
+#include "relay/stun/integrity.h"
+#include "relay/turn/turn_server.h"
+
+namespace tw::turn {
+
+namespace {
+constexpr size_t kMaxUsername = 512;
+}
+
+Outcome TurnServer::authenticate(Request& req) {
+  const stun::Message& m = req.msg;
+  if (!m.hasMessageIntegrity() && !m.hasMessageIntegritySha256())
+    return Outcome::error(401, "challenge");
+  const auto* rawUser = m.find(stun::attr::Username);
+  auto realm = m.realm();
+  auto nonce = m.nonce();
+  if (!rawUser || !realm || !nonce) return Outcome::error(400, "missing_attributes");
+  auto username = m.username();
+  auto fail = [&](policy::AuthFailure f, std::string_view name) {
+    deps_.events.onAuthFailed(policy::toString(f), req.tuple, name);
+    return Outcome::error(f == policy::AuthFailure::StaleNonce ? 438 : 401, policy::toString(f));
+  };
+  if (!username || username->empty() || username->size() > kMaxUsername)
+    return fail(policy::AuthFailure::MalformedUsername, "");
+  if (deps_.nonces.verify(*nonce, req.tuple.client.ip, req.now) != policy::NonceStatus::Valid)
+    return fail(policy::AuthFailure::StaleNonce, *username);
+  if (*realm != policy_->realm) return fail(policy::AuthFailure::UnknownUser, *username);
+  if (const auto* su = policy::findStaticUser(policy_->users, *username)) {
+    if (!stun::verifyMessageIntegrity(m, su->key) && !stun::verifyMessageIntegritySha256(m, su->key))
+      return fail(policy::AuthFailure::BadIntegrity, *username);
+    req.auth = AuthContext{std::string(*username), std::string(*username), su->key};
+    return Outcome::success();
+  }
+  return authenticateRest(req, *username);
+}
+
+Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
+  auto fail = [&](policy::AuthFailure f) {
+    deps_.events.onAuthFailed(policy::toString(f), req.tuple, username);
+    return Outcome::error(401, policy::toString(f));
+  };
+  auto rest = policy::parseRestUsername(username);
+  if (!rest) return fail(rest.error());
+  const int64_t nowUnix = deps_.clock.unixSeconds();
+  auto fresh = policy::checkRestExpiry(
+      rest.value(), {nowUnix, policy_->maxTtlSeconds, policy_->clockSkewSeconds});
+  if (!fresh) return fail(fresh.error());
+  std::array<std::array<uint8_t, 16>, 8> keys;
+  const size_t n = std::min(
+      keys.size(), policy_->keyring.candidateKeys(username, policy_->realm, nowUnix, keys));
+  const bool sha256 = req.msg.hasMessageIntegritySha256();
+  for (size_t i = 0; i < n; ++i) {
+    // Try every secret in the keyring (rotation); each compare is constant-time.
+    const bool ok = sha256 ? stun::verifyMessageIntegritySha256(req.msg, keys[i])
+                           : stun::verifyMessageIntegrity(req.msg, keys[i]);
+    if (!ok) continue;
+    req.auth = AuthContext{std::string(username), std::string(rest->user), keys[i]};
+    return Outcome::success();
+  }
+  return fail(policy::AuthFailure::BadIntegrity);
+}
+
+}  // namespace tw::turn

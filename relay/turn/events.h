@@ -1,0 +1,32 @@
+#pragma once
+// Lifecycle and security events leave the core through this interface, so
+// logging, the security event log and Prometheus attach from outside and
+// relay/ never includes prometheus-cpp.
+#include <string_view>
+
+#include "relay/base/address.h"
+#include "relay/stun/message.h"
+#include "relay/turn/counters.h"
+
+namespace tw::turn {
+
+struct Allocation;
+
+class RelayEvents {
+ public:
+  virtual ~RelayEvents() = default;
+  virtual void onAllocationCreated(const Allocation&) {}
+  /// why: "expired", "deleted" (LIFETIME=0), "shutdown".
+  virtual void onAllocationDeleted(const Allocation&, std::string_view /*why*/) {}
+  /// code 0 means success; reason is a short machine-readable code.
+  virtual void onRequest(stun::Method, int /*code*/, std::string_view /*reason*/,
+                         const FiveTuple&) {}
+  /// reason: a policy::AuthFailure name; username is untrusted text.
+  virtual void onAuthFailed(std::string_view /*reason*/, const FiveTuple&,
+                            std::string_view /*username*/) {}
+  virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
+                            const FiveTuple&, std::string_view /*user*/) {}
+  virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
+};
+
+}  // namespace tw::turn

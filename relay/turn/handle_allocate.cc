@@ -1,0 +1,118 @@
+#include "relay/turn/turn_server.h"
+
+namespace tw::turn {
+
+namespace {
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kFamilyV4 = 0x01;
+constexpr uint8_t kFamilyV6 = 0x02;
+constexpr int kBindAttempts = 16;
+}  // namespace
+
+Duration TurnServer::grantedLifetime(const stun::Message& msg) const {
+  // RFC 8656 §7.2: min(requested, max), but never below the default.
+  const auto& lim = policy_->limits;
+  const Duration def = std::min(lim.defaultLifetime, lim.maxLifetime);
+  auto requested = msg.lifetime();
+  if (!requested) return def;
+  const Duration asked = std::chrono::seconds(*requested);
+  return std::max(def, std::min(asked, lim.maxLifetime));
+}
+
+Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint) {
+  const stun::Message& m = req.msg;
+  auto transport = m.requestedTransport();
+  if (!transport) return Outcome::error(400, "missing_requested_transport");
+  if (*transport != kProtoUdp) return Outcome::error(442, "unsupported_transport");
+  // RFC 8656 §7.2: EVEN-PORT and RESERVATION-TOKEN together are a 400, as
+  // is asking for a family alongside a reservation.
+  if (m.evenPort() && m.find(stun::attr::ReservationToken))
+    return Outcome::error(400, "even_port_with_token");
+  if (m.find(stun::attr::RequestedAddressFamily) && m.find(stun::attr::ReservationToken))
+    return Outcome::error(400, "family_with_token");
+  if (m.find(stun::attr::RequestedAddressFamily) && m.find(stun::attr::AdditionalAddressFamily))
+    return Outcome::error(400, "two_family_attributes");
+  const uint8_t fam = m.requestedAddressFamily().value_or(kFamilyV4);
+  if (m.find(stun::attr::RequestedAddressFamily) && !m.requestedAddressFamily())
+    return Outcome::error(400, "bad_address_family");
+  if (fam != kFamilyV4 && fam != kFamilyV6) return Outcome::error(440, "family_not_supported");
+  endpoint = deps_.relays.forFamily(fam == kFamilyV4 ? Family::V4 : Family::V6);
+  if (!endpoint) return Outcome::error(440, "family_not_supported");
+  return Outcome::success();
+}
+
+Outcome TurnServer::openRelay(Request& req, RelayEndpoint& ep, Allocation& a,
+                              std::optional<uint64_t>& token) {
+  PortPool& pool = *ep.pool;
+  if (auto t = req.msg.reservationToken()) {
+    auto port = pool.redeem(*t, req.now);
+    if (!port) return Outcome::error(508, "bad_reservation_token");
+    a.relayed = SocketAddress{ep.bind, *port};
+    auto h = deps_.io.openUdpRelay(a.relayed, a.id);
+    if (!h) {
+      pool.release(*port);
+      return Outcome::error(508, "relay_bind_failed");
+    }
+    a.relay = h.value();
+    return Outcome::success();
+  }
+  const auto even = req.msg.evenPort();
+  for (int i = 0; i < kBindAttempts; ++i) {
+    auto lease = pool.acquire(deps_.rng, even.has_value(), even && even->reserve, req.now);
+    if (!lease) return Outcome::error(508, "port_pool_exhausted");
+    a.relayed = SocketAddress{ep.bind, lease->port};
+    auto h = deps_.io.openUdpRelay(a.relayed, a.id);
+    if (h) {
+      a.relay = h.value();
+      token = lease->token;
+      return Outcome::success();
+    }
+    // Someone else holds this port: keep it out of the pool for a minute.
+    pool.release(lease->port);
+    if (lease->token && pool.redeem(*lease->token, req.now)) pool.release(lease->port + 1);
+    pool.quarantine(lease->port, req.now + std::chrono::minutes(1));
+  }
+  return Outcome::error(508, "relay_bind_failed");
+}
+
+Outcome TurnServer::handleAllocate(Request& req) {
+  if (req.alloc) {
+    // RFC 8656 §7.2 step 1: a retransmission gets the same answer.
+    if (req.alloc->allocateTxn != req.msg.transactionId())
+      return Outcome::error(437, "allocation_mismatch");
+    if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
+    deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
+    return Outcome::alreadySent();
+  }
+  RelayEndpoint* ep = nullptr;
+  if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
+  auto a = std::make_unique<Allocation>();
+  a->id = nextId_++;
+  std::optional<uint64_t> token;
+  if (Outcome o = openRelay(req, *ep, *a, token); o.kind != Outcome::Kind::Success) return o;
+  a->tuple = req.tuple;
+  a->username = req.auth.username;
+  a->user = req.auth.user;
+  a->key = req.auth.key;
+  a->advertised = SocketAddress{ep->advertised, a->relayed.port};
+  a->created = req.now;
+  const Duration life = grantedLifetime(req.msg);
+  a->expires = req.now + life;
+  a->policyGeneration = policy_->generation;
+  a->allocateTxn = req.msg.transactionId();
+
+  auto& b = startSuccess(req);
+  b.addXorAddress(stun::attr::XorRelayedAddress, a->advertised);
+  b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
+  if (token) b.addU64(stun::attr::ReservationToken, *token);
+  b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
+  b.addMessageIntegrity(req.auth.key);
+  b.addFingerprint();
+  a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
+  Allocation& stored = table_.insert(std::move(a));
+  deps_.events.onAllocationCreated(stored);
+  deps_.io.sendToClient(req.tuple, stored.allocateResponse);
+  return Outcome::alreadySent();
+}
+
+}  // namespace tw::turn

@@ -1,0 +1,28 @@
+#include "relay/turn/turn_server.h"
+
+namespace tw::turn {
+
+// RFC 8656 §7.3.
+Outcome TurnServer::handleRefresh(Request& req) {
+  Allocation& a = *req.alloc;
+  // RFC 8656 §7.3: a family that does not match the allocation is a 443.
+  if (auto fam = req.msg.requestedAddressFamily()) {
+    const uint8_t mine = a.relayed.ip.isV4() ? 0x01 : 0x02;
+    if (*fam != mine) return Outcome::error(443, "peer_family_mismatch");
+  }
+  const auto& lim = policy_->limits;
+  Duration life = std::min(lim.defaultLifetime, lim.maxLifetime);
+  if (auto asked = req.msg.lifetime()) life = std::min(Duration(std::chrono::seconds(*asked)), lim.maxLifetime);
+  auto& b = startSuccess(req);
+  b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
+  if (life.count() == 0) {
+    // LIFETIME 0 deletes the allocation; the response still carries the key.
+    deleteAllocation(a.id, "deleted");
+    req.alloc = nullptr;
+    return Outcome::success();
+  }
+  a.expires = req.now + life;
+  return Outcome::success();
+}
+
+}  // namespace tw::turn

@@ -1,0 +1,67 @@
+#include "relay/turn/log_events.h"
+
+#include "relay/turn/allocation.h"
+
+namespace tw::turn {
+
+bool LogEvents::admit() {
+  const int64_t sec =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  if (sec != windowSecond_) {
+    if (suppressedInWindow_ > 0)
+      log_.warn("log budget: suppressed " + std::to_string(suppressedInWindow_) +
+                " event lines in the last second");
+    windowSecond_ = sec;
+    usedInWindow_ = 0;
+    suppressedInWindow_ = 0;
+  }
+  if (usedInWindow_ >= budget_) {
+    ++suppressedInWindow_;
+    ++suppressedTotal_;
+    return false;
+  }
+  ++usedInWindow_;
+  return true;
+}
+
+void LogEvents::noisy(LogLevel level, const std::string& line) {
+  if (log_.enabled(level) && admit()) log_.log(level, line);
+}
+
+void LogEvents::onAllocationCreated(const Allocation& a) {
+  log_.info("allocation created id=" + std::to_string(a.id) + " user=\"" + sanitize(a.user) +
+            "\" client=" + a.tuple.client.toString() + " transport=" +
+            std::string(toString(a.tuple.transport)) + " relayed=" + a.advertised.toString());
+}
+
+void LogEvents::onAllocationDeleted(const Allocation& a, std::string_view why) {
+  log_.info("allocation deleted id=" + std::to_string(a.id) + " reason=" + std::string(why) +
+            " to_peer_bytes=" + std::to_string(a.bytesToPeer) +
+            " to_client_bytes=" + std::to_string(a.bytesToClient));
+}
+
+void LogEvents::onRequest(stun::Method m, int code, std::string_view reason, const FiveTuple& t) {
+  if (code == 0) return;
+  noisy(LogLevel::Info, "reject method=" + std::string(stun::toString(m)) + " code=" +
+                   std::to_string(code) + " reason=" + std::string(reason) +
+                   " client=" + t.client.toString());
+}
+
+void LogEvents::onAuthFailed(std::string_view reason, const FiveTuple& t,
+                             std::string_view username) {
+  noisy(LogLevel::Info, "auth failed reason=" + std::string(reason) + " client=" +
+                            t.client.toString() + " username=\"" + sanitize(username) + "\"");
+}
+
+void LogEvents::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                             std::string_view user) {
+  noisy(LogLevel::Warn, "peer denied peer=" + peer.toString() + " rule=\"" + sanitize(rule) +
+                            "\" client=" + t.client.toString() + " user=\"" + sanitize(user) +
+                            "\"");
+}
+
+void LogEvents::onDrop(DropReason r, const SocketAddress& source) {
+  noisy(LogLevel::Info, "drop reason=" + std::string(toString(r)) + " source=" + source.toString());
+}
+
+}  // namespace tw::turn

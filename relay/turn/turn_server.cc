@@ -1,0 +1,175 @@
+#include "relay/turn/turn_server.h"
+
+#include "relay/stun/channel_data.h"
+
+namespace tw::turn {
+
+using stun::MessageClass;
+using stun::Method;
+
+TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy)
+    : deps_(deps), policy_(std::move(policy)) {
+  out_.reserve(2048);
+}
+
+TurnServer::~TurnServer() { closeAll(); }
+
+void TurnServer::setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy) {
+  policy_ = std::move(policy);
+}
+
+void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
+  if (stun::isChannelData(bytes)) return onChannelData(tuple, bytes);
+  auto decoded = stun::decode(bytes);
+  if (!decoded) {
+    // Malformed datagrams get no answer: answering would make the relay a
+    // reflector for forged sources.
+    counters_.drop(DropReason::Malformed);
+    deps_.events.onDrop(DropReason::Malformed, tuple.client);
+    return;
+  }
+  onStunMessage(tuple, decoded.value());
+}
+
+void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  auto drop = [&](DropReason r) {
+    counters_.drop(r);
+    deps_.events.onDrop(r, tuple.client);
+  };
+  auto cd = stun::decodeChannelData(bytes);
+  if (!cd) return drop(DropReason::Malformed);
+  Allocation* a = table_.find(tuple);
+  if (!a) return drop(DropReason::NoAllocation);
+  const Instant now = deps_.clock.now();
+  const ChannelBinding* ch = a->activeChannel(cd->channel, now);
+  if (!ch) return drop(DropReason::NoChannel);
+  if (!a->hasPermission(ch->peer.ip, now)) return drop(DropReason::NoPermission);
+  if (!deps_.io.sendToPeer(a->relay, ch->peer, cd->payload)) return drop(DropReason::SendFailed);
+  a->bytesToPeer += cd->payload.size();
+  counters_.relayed(Direction::ClientToPeer, cd->payload.size());
+}
+
+void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg) {
+  switch (msg.messageClass()) {
+    case MessageClass::Indication:
+      return onIndication(tuple, msg);
+    case MessageClass::Request: {
+      ++counters_.requests;
+      Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple)};
+      Outcome outcome = process(req);
+      return respond(req, outcome);
+    }
+    default:
+      // A server never expects responses from clients.
+      counters_.drop(DropReason::UnexpectedClass);
+      deps_.events.onDrop(DropReason::UnexpectedClass, tuple.client);
+  }
+}
+
+void TurnServer::onIndication(const FiveTuple& tuple, const stun::Message& msg) {
+  Outcome o = msg.method() == Method::Send ? handleSend(tuple, msg)
+                                           : Outcome::dropped(DropReason::UnexpectedClass);
+  if (o.kind == Outcome::Kind::Drop) {
+    counters_.drop(o.drop);
+    deps_.events.onDrop(o.drop, tuple.client);
+  }
+}
+
+Outcome TurnServer::process(Request& req) {
+  // RFC 8489 §6.3.1: Binding needs no credentials.
+  if (req.msg.method() == Method::Binding) return dispatch(req);
+  Outcome gate = authenticate(req);
+  if (gate.kind != Outcome::Kind::Success) return gate;
+  // RFC 8489 §6.3.1: unknown comprehension-required attributes after auth.
+  if (!req.msg.unknownComprehensionRequired().empty())
+    return Outcome::error(420, "unknown_attribute");
+  return dispatch(req);
+}
+
+Outcome TurnServer::dispatch(Request& req) {
+  if (req.msg.method() == Method::Binding) {
+    if (!req.msg.unknownComprehensionRequired().empty())
+      return Outcome::error(420, "unknown_attribute");
+    return handleBinding(req);
+  }
+  if (req.msg.method() == Method::Allocate) return handleAllocate(req);
+  // Every other method acts on the allocation of this 5-tuple (RFC 8656 §5).
+  if (!req.alloc) return Outcome::error(437, "no_allocation");
+  if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
+  switch (req.msg.method()) {
+    case Method::Refresh: return handleRefresh(req);
+    case Method::CreatePermission: return handleCreatePermission(req);
+    case Method::ChannelBind: return handleChannelBind(req);
+    default: return Outcome::error(400, "unsupported_method");
+  }
+}
+
+std::optional<std::string> TurnServer::peerDenied(const Allocation& a,
+                                                  const SocketAddress& peer) const {
+  // An allocation relaying to itself is a loop (threats.md).
+  if (peer == a.relayed || peer == a.advertised) return std::string("loop:own-relayed-address");
+  if (deps_.relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
+  auto decision = policy_->peers.check(peer);
+  if (decision.allowed) return std::nullopt;
+  return decision.rule;
+}
+
+void TurnServer::tick() {
+  const Instant now = deps_.clock.now();
+  for (uint64_t id : table_.expired(now)) deleteAllocation(id, "expired");
+  table_.forEach([&](Allocation& a) { a.sweep(now); });
+  for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
+}
+
+void TurnServer::closeAll() {
+  std::vector<uint64_t> ids;
+  table_.forEach([&](Allocation& a) { ids.push_back(a.id); });
+  for (uint64_t id : ids) deleteAllocation(id, "shutdown");
+}
+
+void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
+  auto a = table_.remove(id);
+  if (!a) return;
+  deps_.events.onAllocationDeleted(*a, why);
+  deps_.io.closeRelay(a->relay);
+  for (auto& e : deps_.relays.endpoints())
+    if (e.bind == a->relayed.ip) e.pool->release(a->relayed.port);
+}
+
+void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
+                                std::span<const uint8_t> bytes) {
+  Allocation* a = table_.findById(allocationId);
+  if (!a) return;
+  const Instant now = deps_.clock.now();
+  // RFC 8656 §11.3: no permission for the peer's IP -> silently discard.
+  if (!a->hasPermission(peer.ip, now)) {
+    counters_.drop(DropReason::NoPermission);
+    deps_.events.onDrop(DropReason::NoPermission, peer);
+    return;
+  }
+  relayToClient(*a, peer, bytes);
+}
+
+void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
+                               std::span<const uint8_t> bytes) {
+  const Instant now = deps_.clock.now();
+  if (const ChannelBinding* ch = a.activeChannelFor(peer, now)) {
+    // Over stream transports ChannelData is padded to 4 (RFC 8656 §12.5).
+    stun::encodeChannelData(out_, ch->number, bytes, a.tuple.transport != Transport::Udp);
+  } else {
+    stun::TransactionId txn;
+    deps_.rng.fill(txn);
+    stun::MessageBuilder b(out_, Method::Data, MessageClass::Indication, txn);
+    b.addXorAddress(stun::attr::XorPeerAddress, peer);
+    b.addBytes(stun::attr::Data, bytes);
+  }
+  if (!deps_.io.sendToClient(a.tuple, out_)) {
+    counters_.drop(DropReason::SendFailed);
+    return;
+  }
+  a.bytesToClient += bytes.size();
+  counters_.relayed(Direction::PeerToClient, bytes.size());
+}
+
+}  // namespace tw::turn

@@ -1,0 +1,120 @@
+#pragma once
+// The request pipeline of one worker (RFC 8489 / RFC 8656 over UDP):
+//
+//   datagram -> classify -> ChannelData fast path
+//                        -> decode -> auth gate -> one handler per method
+//                                                   -> Outcome -> respond
+//
+// No sockets here: bytes go out through IoPort, time comes from Clock, and
+// randomness from Random, so every step is testable on its own.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "policy/nonce.h"
+#include "policy/snapshot.h"
+#include "relay/base/clock.h"
+#include "relay/base/log.h"
+#include "relay/base/random.h"
+#include "relay/stun/builder.h"
+#include "relay/stun/message.h"
+#include "relay/turn/allocation_table.h"
+#include "relay/turn/counters.h"
+#include "relay/turn/events.h"
+#include "relay/turn/io_port.h"
+#include "relay/turn/outcome.h"
+#include "relay/turn/relay_addresses.h"
+
+namespace tw::turn {
+
+struct ServerDeps {
+  Clock& clock;
+  Random& rng;
+  IoPort& io;
+  RelayEvents& events;
+  RelayAddresses& relays;
+  const policy::NonceService& nonces;
+};
+
+/// Who passed the auth gate.
+struct AuthContext {
+  std::string username;
+  std::string user;
+  Key key{};
+};
+
+class TurnServer {
+ public:
+  TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy);
+  ~TurnServer();
+  TurnServer(const TurnServer&) = delete;
+  TurnServer& operator=(const TurnServer&) = delete;
+
+  /// Swaps in a new policy snapshot (called by the worker between batches).
+  void setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy);
+  const policy::PolicySnapshot& policy() const { return *policy_; }
+
+  void onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes);
+  void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
+                      std::span<const uint8_t> bytes);
+  /// Expires allocations, permissions, channels and port reservations.
+  void tick();
+  /// Deletes every allocation (shutdown).
+  void closeAll();
+
+  const WorkerCounters& counters() const { return counters_; }
+  AllocationTable& allocations() { return table_; }
+
+ private:
+  struct Request {
+    const FiveTuple& tuple;
+    const stun::Message& msg;
+    Instant now;
+    AuthContext auth;
+    Allocation* alloc = nullptr;
+  };
+
+  void onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes);
+  void onStunMessage(const FiveTuple& tuple, const stun::Message& msg);
+  void onIndication(const FiveTuple& tuple, const stun::Message& msg);
+  Outcome process(Request& req);
+  Outcome authenticate(Request& req);
+  Outcome authenticateRest(Request& req, std::string_view username);
+  Outcome dispatch(Request& req);
+
+  // One handler per method, each in its own file (handle_*.cc).
+  Outcome handleBinding(Request& req);
+  Outcome handleAllocate(Request& req);
+  Outcome handleRefresh(Request& req);
+  Outcome handleCreatePermission(Request& req);
+  Outcome handleChannelBind(Request& req);
+  Outcome handleSend(const FiveTuple& tuple, const stun::Message& msg);
+
+  // Allocate helpers.
+  Outcome checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint);
+  Outcome openRelay(Request& req, RelayEndpoint& endpoint, Allocation& a,
+                    std::optional<uint64_t>& token);
+  Duration grantedLifetime(const stun::Message& msg) const;
+
+  /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.
+  std::optional<std::string> peerDenied(const Allocation& a, const SocketAddress& peer) const;
+  Outcome collectPeers(const Request& req, std::vector<SocketAddress>& peers) const;
+
+  stun::MessageBuilder& startSuccess(const Request& req);
+  void respond(Request& req, const Outcome& outcome);
+  void sendError(Request& req, const Outcome& outcome);
+  void finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated);
+  void deleteAllocation(uint64_t id, std::string_view why);
+  void relayToClient(Allocation& a, const SocketAddress& peer, std::span<const uint8_t> bytes);
+
+  ServerDeps deps_;
+  std::shared_ptr<const policy::PolicySnapshot> policy_;
+  AllocationTable table_;
+  WorkerCounters counters_;
+  uint64_t nextId_ = 1;
+  std::vector<uint8_t> out_;  // reused response/encode buffer
+  std::optional<stun::MessageBuilder> builder_;
+};
+
+}  // namespace tw::turn

@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Sourced by scripts/run and scripts/test (not run directly).
+#
+# Brings a Debian 12 machine to the point where turnwarden builds and its tests run:
+#   1. installs the Debian packages below that are missing (only those; apt-get update
+#      runs once, and only when something is missing). Not root -> says what is missing
+#      and how to install it, and exits 1.
+#   2. configures build/ with CMake + Ninja (RelWithDebInfo) and builds everything.
+# Safe to source again and again: an up-to-date tree costs one CMake re-check and
+# "ninja: no work to do".
+#
+# Sets: TW_ROOT (repo root), TW_BUILD_DIR (default $TW_ROOT/build; override with
+# the TW_BUILD_DIR environment variable).
+
+TW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
+
+# coturn is here for its test clients (turnutils_uclient, turnutils_peer), never its
+# server; iproute2 gives `ss` (free-port checks), procps gives pgrep, openssl gives the
+# independent HMAC check in tests/e2e/cli_test.sh.
+TW_PACKAGES=(
+  build-essential g++ cmake ninja-build pkg-config
+  libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
+  coturn openssl iproute2 procps
+)
+
+# Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.
+tw_missing_packages() {
+  local pkg status
+  for pkg in "${TW_PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || printf '%s\n' "$pkg"
+  done
+}
+
+# Installs whatever tw_missing_packages reports; exits 1 if it cannot.
+tw_install_missing_packages() {
+  local -a missing=()
+  mapfile -t missing < <(tw_missing_packages)
+  (( ${#missing[@]} == 0 )) && return 0
+
+  local install="DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  if (( EUID != 0 )); then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: install them as root, then re-run:" >&2
+    echo "  apt-get update && $install" >&2
+    exit 1
+  fi
+  echo "setup: installing missing Debian packages: ${missing[*]}" >&2
+  apt-get update || { echo "setup: apt-get update failed" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+    || { echo "setup: apt-get install failed" >&2; exit 1; }
+
+  mapfile -t missing < <(tw_missing_packages)
+  if (( ${#missing[@]} != 0 )); then
+    echo "setup: still missing after apt-get install: ${missing[*]}" >&2
+    exit 1
+  fi
+  tw_note_packaged_turnserver
+}
+
+# Debian's coturn package ships a turnserver service. It stays off unless enabled in
+# /etc/default/coturn, and this machine class has no systemd; if one runs anyway it is
+# not ours to stop. The tests never use 3478 (they pick free ports), so just say so.
+tw_note_packaged_turnserver() {
+  if pgrep -x turnserver >/dev/null 2>&1; then
+    echo "setup: note: a turnserver process is running (coturn package?); left alone." >&2
+    echo "setup: note: turnwarden's tests use random free ports, never 3478." >&2
+  fi
+}
+
+# Configures (every time: the source CMakeLists glob their files) and builds TW_BUILD_DIR.
+tw_build() {
+  local cache="$TW_BUILD_DIR/CMakeCache.txt" generator
+  if [[ -f "$cache" ]]; then
+    generator="$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")"
+    if [[ -n "$generator" && "$generator" != Ninja ]]; then
+      echo "setup: $TW_BUILD_DIR was configured with '$generator', not Ninja." >&2
+      echo "setup: remove it (rm -rf '$TW_BUILD_DIR') and re-run." >&2
+      exit 1
+    fi
+  fi
+  mkdir -p "$TW_BUILD_DIR"
+  local log="$TW_BUILD_DIR/setup-configure.log"
+  echo "setup: configuring $TW_BUILD_DIR (log: $log)" >&2
+  if ! cmake -S "$TW_ROOT" -B "$TW_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: cmake configure failed" >&2
+    exit 1
+  fi
+  echo "setup: building $TW_BUILD_DIR" >&2
+  ninja -C "$TW_BUILD_DIR" || { echo "setup: build failed" >&2; exit 1; }
+}
+
+tw_install_missing_packages
+tw_build

@@ -1,2 +1,0 @@
-#include <catch2/catch.hpp>
-TEST_CASE("policy placeholder (delete when real tests land)") { CHECK(1 + 1 == 2); }

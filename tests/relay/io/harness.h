@@ -1,0 +1,51 @@
+#pragma once
+// An in-process turnwarden worker on real loopback sockets, driven with a
+// manual clock: the test pumps the event loop while its client waits.
+#include <event2/event.h>
+
+#include <memory>
+#include <string>
+
+#include "policy/config.h"
+#include "policy/credentials.h"
+#include "policy/nonce.h"
+#include "policy/snapshot.h"
+#include "relay/io/worker.h"
+#include "relay/turn/log_events.h"
+#include "tests/support/stun_client.h"
+
+namespace tw::testing {
+
+constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
+
+/// Config text with the given extra YAML appended (e.g. a peers: section).
+std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string& extra);
+
+class Harness {
+ public:
+  explicit Harness(const std::string& extraYaml = "", int portSpan = 64);
+  ~Harness();
+
+  StunClient client();
+  /// A REST username/password pair valid for `ttl` seconds from now.
+  std::pair<std::string, std::string> credential(const std::string& user, int64_t ttl = 3600);
+  StunClient authedClient(const std::string& user = "alice");
+  void pump();
+  /// Advances the manual clock and runs the worker's timers.
+  void advance(Duration d);
+  turn::TurnServer& server() { return worker->server(); }
+  turn::PortPool& pool() { return *relays.endpoints().front().pool; }
+
+  ManualClock clock;
+  CsprngRandom rng;
+  Logger log{stderr, LogLevel::Error};
+  turn::LogEvents events{log, clock};
+  turn::RelayAddresses relays;
+  std::unique_ptr<policy::NonceService> nonces;
+  std::unique_ptr<policy::PolicyHolder> holder;
+  std::unique_ptr<io::Worker> worker;
+  SocketAddress address;
+  policy::Config config;
+};
+
+}  // namespace tw::testing

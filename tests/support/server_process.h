@@ -1,0 +1,38 @@
+#pragma once
+// Runs the real turnwarden binary for a test: writes the config to a temp
+// dir, starts the process, waits for its "turnwarden ready" line, and on
+// destruction sends SIGTERM and records how it exited.
+#include <sys/types.h>
+
+#include <string>
+
+#include "relay/base/address.h"
+
+namespace tw::testing {
+
+/// A UDP port on 127.0.0.1 that nothing is bound to right now.
+uint16_t freeUdpPort();
+
+class ServerProcess {
+ public:
+  /// `configYaml` is written to <tmp>/turnwarden.yaml.
+  explicit ServerProcess(const std::string& configYaml);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  bool ready() const { return ready_; }
+  bool alive() const;
+  /// Sends SIGTERM and waits (bounded); returns the exit status or -1.
+  int stop();
+  std::string log() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+  int status_ = -1;
+};
+
+}  // namespace tw::testing

@@ -1,0 +1,131 @@
+#include "tests/support/stun_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+
+#include "relay/io/udp_socket.h"
+#include "relay/stun/integrity.h"
+
+namespace tw::testing {
+
+StunClient::StunClient(SocketAddress server, Pump pump, SocketAddress local)
+    : server_(server), pump_(std::move(pump)) {
+  auto fd = io::openUdpSocket(local, false);
+  if (fd) fd_ = std::move(fd.value());
+  local_ = io::localAddress(fd_.get()).value_or(local);
+}
+
+void StunClient::send(std::span<const uint8_t> bytes) {
+  sockaddr_storage ss;
+  const socklen_t len = server_.toSockaddr(ss);
+  ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+std::optional<std::vector<uint8_t>> StunClient::receive(int timeoutMs) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  std::vector<uint8_t> buf(65536);
+  while (Clock::now() < deadline) {
+    if (pump_) pump_();
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, pump_ ? 1 : 20) <= 0) continue;
+    const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0) continue;
+    buf.resize(static_cast<size_t>(n));
+    return buf;
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> StunClient::transact(std::span<const uint8_t> request, int timeoutMs) {
+  auto req = stun::decode(request);
+  if (!req) return std::nullopt;
+  const auto txn = req->transactionId();
+  send(request);
+  while (auto bytes = receive(timeoutMs)) {
+    auto msg = stun::decode(*bytes);
+    if (!msg || msg->transactionId() != txn) continue;
+    Reply r{std::move(*bytes), 0};
+    auto ec = r.msg().errorCode();
+    r.code = ec ? ec->code : 0;
+    return r;
+  }
+  return std::nullopt;
+}
+
+void StunClient::setCredentials(std::string username, std::string password) {
+  username_ = std::move(username);
+  password_ = std::move(password);
+}
+
+stun::TransactionId StunClient::newTransactionId() {
+  stun::TransactionId t{};
+  const uint64_t c = txnCounter_++;
+  const uint64_t salt = static_cast<uint64_t>(local_.port) << 40;
+  for (int i = 0; i < 8; ++i) t[4 + i] = static_cast<uint8_t>((c ^ salt) >> (8 * i));
+  return t;
+}
+
+std::vector<uint8_t> StunClient::build(stun::Method method, const stun::TransactionId& txn,
+                                       const AddAttrs& add, bool withAuth) {
+  std::vector<uint8_t> out;
+  stun::MessageBuilder b(out, method, stun::MessageClass::Request, txn);
+  if (add) add(b);
+  if (withAuth) {
+    b.addString(stun::attr::Username, username_);
+    b.addString(stun::attr::Realm, realm_);
+    b.addString(stun::attr::Nonce, nonce_);
+    b.addMessageIntegrity(stun::longTermKey(username_, realm_, password_));
+  }
+  b.addFingerprint();
+  return {b.bytes().begin(), b.bytes().end()};
+}
+
+std::optional<Reply> StunClient::request(stun::Method method, const AddAttrs& add) {
+  const bool haveNonce = !nonce_.empty() && !username_.empty();
+  auto reply = transact(build(method, newTransactionId(), add, haveNonce));
+  if (!reply || (reply->code != 401 && reply->code != 438) || username_.empty()) return reply;
+  auto m = reply->msg();
+  if (!m.realm() || !m.nonce()) return reply;
+  realm_ = std::string(*m.realm());
+  nonce_ = std::string(*m.nonce());
+  return transact(build(method, newTransactionId(), add, true));
+}
+
+std::optional<Reply> StunClient::allocate(const AddAttrs& extra) {
+  return request(stun::Method::Allocate, [&](stun::MessageBuilder& b) {
+    b.addRequestedTransport(17);
+    if (extra) extra(b);
+  });
+}
+
+std::optional<Reply> StunClient::createPermission(const SocketAddress& peer) {
+  return request(stun::Method::CreatePermission, [&](stun::MessageBuilder& b) {
+    b.addXorAddress(stun::attr::XorPeerAddress, peer);
+  });
+}
+
+std::optional<Reply> StunClient::channelBind(uint16_t channel, const SocketAddress& peer) {
+  return request(stun::Method::ChannelBind, [&](stun::MessageBuilder& b) {
+    b.addChannelNumber(channel);
+    b.addXorAddress(stun::attr::XorPeerAddress, peer);
+  });
+}
+
+std::optional<Reply> StunClient::refresh(uint32_t lifetime) {
+  return request(stun::Method::Refresh,
+                 [&](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, lifetime); });
+}
+
+void StunClient::sendIndication(const SocketAddress& peer, std::span<const uint8_t> data) {
+  std::vector<uint8_t> out;
+  stun::MessageBuilder b(out, stun::Method::Send, stun::MessageClass::Indication,
+                         newTransactionId());
+  b.addXorAddress(stun::attr::XorPeerAddress, peer);
+  b.addBytes(stun::attr::Data, data);
+  send(b.bytes());
+}
+
+}  // namespace tw::testing
