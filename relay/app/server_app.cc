@@ -1,5 +1,7 @@
 #include "relay/app/server_app.h"
 
+#include <event2/thread.h>
+
 #include <csignal>
 
 #include "policy/secrets_file.h"
@@ -109,6 +111,7 @@ void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
 
 int ServerApp::run() {
   std::signal(SIGPIPE, SIG_IGN);
+  evthread_use_pthreads();  // Worker::post() is called from other threads
   if (!ensureSecrets() || !start()) return 1;
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));

@@ -18,6 +18,7 @@ Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
   tick_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onTick, this));
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
+  posted_.reset(event_new(base_.get(), -1, 0, &Worker::onPosted, this));
 }
 
 Worker::~Worker() {
@@ -48,6 +49,26 @@ std::vector<SocketAddress> Worker::listenerAddresses() const {
 
 void Worker::run() { event_base_dispatch(base_.get()); }
 void Worker::stop() { event_base_loopbreak(base_.get()); }
+
+void Worker::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(postedMu_);
+    postedTasks_.push_back(std::move(fn));
+  }
+  // Needs libevent's thread support (evthread_use_pthreads, called once at
+  // start-up by the app and the tests) to wake the loop from another thread.
+  event_active(posted_.get(), EV_READ, 0);
+}
+
+void Worker::onPosted(evutil_socket_t, short, void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(w->postedMu_);
+    tasks.swap(w->postedTasks_);
+  }
+  for (auto& t : tasks) t();
+}
 
 void Worker::onListenerReadable(evutil_socket_t, short, void* arg) {
   auto* l = static_cast<Listener*>(arg);

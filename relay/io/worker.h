@@ -3,7 +3,9 @@
 // workers bind their own), the relay sockets of the allocations it created,
 // and its TurnServer. Nothing here is shared with other workers except the
 // port pools and the policy holder, so the packet path takes no locks.
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,11 @@ class Worker final : public turn::IoPort {
   std::vector<SocketAddress> listenerAddresses() const;
   /// Runs the loop until stop() (or loopbreak from a signal handler).
   void run();
+  /// Thread-safe: stops the loop.
   void stop();
+  /// Thread-safe: runs `fn` on this worker's loop thread (admin API, reload
+  /// and metrics threads use this instead of touching worker state).
+  void post(std::function<void()> fn);
   event_base* base() { return base_.get(); }
   turn::TurnServer& server() { return *server_; }
 
@@ -68,6 +74,7 @@ class Worker final : public turn::IoPort {
   static void onListenerReadable(evutil_socket_t fd, short what, void* arg);
   static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t fd, short what, void* arg);
+  static void onPosted(evutil_socket_t fd, short what, void* arg);
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
   void refreshPolicy();
@@ -75,6 +82,9 @@ class Worker final : public turn::IoPort {
   WorkerDeps deps_;
   EventBasePtr base_;
   EventPtr tick_;
+  EventPtr posted_;
+  std::mutex postedMu_;
+  std::vector<std::function<void()>> postedTasks_;
   DatagramBatch batch_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<RelaySlot>> relays_;

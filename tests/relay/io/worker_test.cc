@@ -1,6 +1,10 @@
 // The request pipeline end to end on real loopback sockets: an in-process
 // worker, a manual clock, and the project's STUN client.
 #include <catch2/catch.hpp>
+#include <event2/thread.h>
+
+#include <atomic>
+#include <thread>
 
 #include "relay/io/udp_socket.h"
 #include "relay/stun/channel_data.h"
@@ -432,4 +436,21 @@ TEST_CASE("Relay-to-relay between two allocations works without allowing loopbac
   const SocketAddress gone = relayB;
   REQUIRE(b.refresh(0)->code == 0);
   CHECK(a.createPermission(gone)->code == 403);
+}
+
+TEST_CASE("Worker::post runs tasks from another thread on the loop thread") {
+  evthread_use_pthreads();
+  Harness h;
+  std::atomic<int> ran{0};
+  std::thread::id loopThread;
+  std::thread poster([&] {
+    for (int i = 0; i < 10; ++i) h.worker->post([&] {
+      loopThread = std::this_thread::get_id();
+      ++ran;
+    });
+  });
+  poster.join();
+  for (int i = 0; i < 100 && ran < 10; ++i) h.pump();
+  CHECK(ran == 10);
+  CHECK(loopThread == std::this_thread::get_id());
 }
