@@ -107,7 +107,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (token) b.addU64(stun::attr::ReservationToken, *token);
   b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
   b.addMessageIntegrity(req.auth.key);
-  b.addFingerprint();
+  if (req.msg.hasFingerprint()) b.addFingerprint();
   a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
   Allocation& stored = table_.insert(std::move(a));
   deps_.events.onAllocationCreated(stored);
