@@ -30,6 +30,8 @@ class StunClient {
   explicit StunClient(SocketAddress server, Pump pump = {},
                       SocketAddress local = *SocketAddress::parse("127.0.0.1:0"));
   SocketAddress local() const { return local_; }
+  /// The socket, for callers that poll many clients at once (turnbench).
+  int fd() const { return fd_.get(); }
 
   void send(std::span<const uint8_t> bytes);
   std::optional<std::vector<uint8_t>> receive(int timeoutMs);
