@@ -7,7 +7,8 @@
 #   tcp        -t -y       client to client, TURN over TCP, ChannelData padded to 4
 #   tcp-send   -t -y -s    the same with Send/Data indications
 #   tls        -t -S -y    TURN over TLS
-# Each must lose 0 packets. When a connection closes, its allocation goes too
+# Each must lose 0 packets. Then openssl s_client checks ALPN, and a SIGHUP with a new
+# certificate must serve it to new connections without dropping a live one. When a connection closes, its allocation goes too
 # (RFC 8656 §3.7): the server log must show deletions with reason=connection_closed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -59,6 +60,44 @@ PORT=$TLS_PORT run_uclient tls -t -S -y
 closed="$(grep -c 'reason=connection_closed' "$SERVER_LOG" || true)"
 (( closed >= 3 )) || fail "expected allocations deleted with their connections, saw $closed"
 pass "$closed allocations ended with their TCP/TLS connections"
+
+# tls_fingerprint: the SHA-256 fingerprint of the certificate the TLS listener serves,
+# from a fresh connection that offers ALPN stun.turn (the selected ALPN goes to
+# $E2E_TMP/s_client.txt).
+tls_fingerprint() {
+  timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" -alpn stun.turn </dev/null \
+    >"$E2E_TMP/s_client.txt" 2>&1 || true
+  openssl x509 -noout -fingerprint -sha256 <"$E2E_TMP/s_client.txt" 2>/dev/null
+}
+
+show_on_failure "$E2E_TMP/s_client.txt"
+FP_OLD="$(tls_fingerprint)"
+[[ -n "$FP_OLD" ]] || fail "openssl s_client got no certificate"
+grep -q 'ALPN protocol: stun.turn' "$E2E_TMP/s_client.txt" || fail "ALPN stun.turn not selected"
+pass "openssl s_client: ALPN stun.turn selected"
+
+# SIGHUP with a new certificate at the same paths: new connections get it, a live
+# connection (an idle s_client kept open by its stdin) is not dropped.
+start_helper live-tls bash -c "sleep 20 | openssl s_client -connect 127.0.0.1:$TLS_PORT -alpn stun.turn"
+LIVE_PID=$HELPER_PID
+deadline="$(_deadline 10)"
+until [[ -n "$(ss -Htn state established "( dport = :$TLS_PORT )")" ]]; do
+  _before "$deadline" || fail "the live TLS connection was not established"
+  sleep 0.1
+done
+make_cert "$E2E_TMP"
+kill -HUP "$SERVER_PID"
+deadline="$(_deadline 10)"
+until grep -q 'new certificate for tls' "$SERVER_LOG"; do
+  _before "$deadline" || fail "no certificate reload logged after SIGHUP"
+  sleep 0.1
+done
+FP_NEW="$(tls_fingerprint)"
+[[ -n "$FP_NEW" && "$FP_NEW" != "$FP_OLD" ]] || fail "the certificate did not change on SIGHUP"
+pass "SIGHUP: new connections get the new certificate"
+_alive "$LIVE_PID" || fail "the live TLS connection was dropped by the reload"
+[[ -n "$(ss -Htn state established "( dport = :$TLS_PORT )")" ]] || fail "live TLS connection gone"
+pass "SIGHUP: the live TLS connection stayed up"
 
 stop_server TERM
 cp "$SERVER_LOG" "$E2E_LOG_DIR/uclient-matrix-server.log"
