@@ -104,6 +104,15 @@ struct LimitsConfig {
   uint16_t channelMax() const { return channelNumbers == ChannelNumbers::Rfc8656 ? 0x4FFF : 0x7FFF; }
 };
 
+/// Limits of connection-oriented transports (TCP, TLS; config `transports:`).
+struct TransportsConfig {
+  size_t maxConnectionsPerIp = 64;     ///< Live stream connections from one client IP.
+  size_t streamBufferBytes = 16384;    ///< Largest frame a stream client may announce.
+  size_t streamOutputBytes = 262144;   ///< Output backlog above which relay data is dropped.
+  tw::Duration idleTimeout = std::chrono::seconds(30);       ///< Connections with no allocation.
+  tw::Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS/DTLS handshakes.
+};
+
 struct LogConfig {
   tw::LogLevel level = tw::LogLevel::Info;
 };
@@ -122,6 +131,7 @@ struct Config {
   AuthConfig auth;
   PeersConfig peers;
   LimitsConfig limits;
+  TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
 };

@@ -6,6 +6,7 @@
 
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
+#include "relay/app/listeners.h"
 #include "relay/app/setup.h"
 
 namespace tw::app {
@@ -56,13 +57,9 @@ bool ServerApp::start() {
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
   worker_ = std::make_unique<io::Worker>(
       io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_});
+  worker_->streams().setLimits(streamLimits(config_.transports));
   for (const auto& l : config_.listeners) {
-    if (l.transport != Transport::Udp) {
-      log_.warn("listener " + SocketAddress{l.address, l.port}.toString() + " transport " +
-                std::string(toString(l.transport)) + " is not supported yet; skipped");
-      continue;
-    }
-    if (auto st = worker_->addUdpListener(SocketAddress{l.address, l.port}); !st) {
+    if (auto st = openListener(*worker_, l, log_); !st) {
       log_.error(st.error());
       return false;
     }
@@ -71,8 +68,7 @@ bool ServerApp::start() {
 }
 
 void ServerApp::announce() {
-  std::string where;
-  for (const auto& a : worker_->listenerAddresses()) where += " udp " + a.toString();
+  const std::string where = describeListeners(*worker_);
   policy::Keyring keyring(config_.auth.secrets);
   if (auto cred = policy::mintCredential(keyring, "webrtc", 86400, clock_.unixSeconds()))
     log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_), *cred));
@@ -96,6 +92,7 @@ void ServerApp::reload() {
   config_.limits = next->limits;
   config_.realm = next->realm;
   config_.server = next->server;
+  reloadTlsCertificates(*worker_, next->listeners, log_);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");

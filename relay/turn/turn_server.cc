@@ -122,6 +122,10 @@ void TurnServer::tick() {
   for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
 }
 
+void TurnServer::onConnectionClosed(const FiveTuple& tuple) {
+  if (Allocation* a = table_.find(tuple)) deleteAllocation(a->id, "connection_closed");
+}
+
 void TurnServer::closeAll() {
   std::vector<uint64_t> ids;
   table_.forEach([&](Allocation& a) { ids.push_back(a.id); });

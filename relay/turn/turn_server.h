@@ -58,6 +58,9 @@ class TurnServer {
   void onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
                       std::span<const uint8_t> bytes);
+  /// A stream (TCP/TLS) client connection ended: its allocation ends with it
+  /// (RFC 8656 §3.7).
+  void onConnectionClosed(const FiveTuple& tuple);
   /// Expires allocations, permissions, channels and port reservations.
   void tick();
   /// Deletes every allocation (shutdown).
