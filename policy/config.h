@@ -18,6 +18,7 @@
 
 #include "policy/credentials.h"
 #include "policy/ip_range.h"
+#include "policy/quotas.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -70,6 +71,9 @@ struct AuthConfig {
   int64_t clockSkewSeconds = 300;
   tw::Duration nonceLifetime = std::chrono::minutes(10);
   std::vector<StaticUser> users;
+  /// auth.blocked_users: REST user parts (or static user names) refused
+  /// with 403 on Allocate and Refresh; a reload ends their allocations.
+  std::vector<std::string> blockedUsers;
 };
 
 /// One peer rule as written: the parsed range, the original text for logs
@@ -134,6 +138,9 @@ struct Config {
   TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
+  QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
+  RateLimitsConfig rateLimits; ///< rate_limits:
+  BansConfig bans;             ///< bans:
 };
 
 /// Parses and validates config text without touching the file system, so it

@@ -55,8 +55,9 @@ bool ServerApp::start() {
   policy_ = std::make_unique<policy::PolicyHolder>(
       policy::buildSnapshot(config_, generation_, selfAddresses()));
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
+  shared_ = std::make_unique<turn::SharedLimits>(rng_);
   worker_ = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_});
+      io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_, shared_.get()});
   worker_->streams().setLimits(streamLimits(config_.transports));
   for (const auto& l : config_.listeners) {
     if (auto st = openListener(*worker_, l, log_); !st) {
@@ -93,6 +94,9 @@ void ServerApp::reload() {
   config_.realm = next->realm;
   config_.server = next->server;
   reloadTlsCertificates(*worker_, next->listeners, log_);
+  config_.quotas = next->quotas;
+  config_.rateLimits = next->rateLimits;
+  config_.bans = next->bans;
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");

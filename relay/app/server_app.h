@@ -43,6 +43,7 @@ class ServerApp {
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::LogEvents> events_;
+  std::unique_ptr<turn::SharedLimits> shared_;
   std::unique_ptr<io::Worker> worker_;
   std::vector<io::EventPtr> signals_;
 };

@@ -88,8 +88,12 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
   a->id = nextId_++;
+  if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;
-  if (Outcome o = openRelay(req, *ep, *a, token); o.kind != Outcome::Kind::Success) return o;
+  if (Outcome o = openRelay(req, *ep, *a, token); o.kind != Outcome::Kind::Success) {
+    releaseQuota(*a);
+    return o;
+  }
   a->tuple = req.tuple;
   a->username = req.auth.username;
   a->user = req.auth.user;
