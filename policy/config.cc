@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "policy/config_reader.h"
+#include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
@@ -400,7 +401,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 8> kRootFields{{
+constexpr std::array<Field<Config>, 10> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -409,6 +410,8 @@ constexpr std::array<Field<Config>, 8> kRootFields{{
     {"limits", readLimits},
     {"log", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kLogFields, c.log); }},
     {"server", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kServerFields, c.server); }},
+    {"metrics", readMetrics},
+    {"events", readEvents},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

@@ -114,6 +114,21 @@ struct ServerConfig {
   std::optional<std::string> software;
 };
 
+/// metrics: the Prometheus /metrics, /healthz and /readyz listener. On by
+/// default, on loopback only: counters name no user or address, but the
+/// listener is not meant to face the Internet.
+struct MetricsConfig {
+  bool enabled = true;
+  SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 9641};
+};
+
+/// events: the security event log (JSON lines, docs/config.md).
+struct EventsConfig {
+  std::string file;  ///< Absolute path; empty = stderr.
+  size_t queue = 4096;  ///< Events waiting for the writer; more are dropped and counted.
+  tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -124,6 +139,8 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   ServerConfig server;
+  MetricsConfig metrics;
+  EventsConfig events;
 };
 
 /// Parses and validates config text without touching the file system, so it

@@ -54,8 +54,9 @@ bool ServerApp::start() {
   policy_ = std::make_unique<policy::PolicyHolder>(
       policy::buildSnapshot(config_, generation_, selfAddresses()));
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
+  obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
   worker_ = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_});
+      io::WorkerDeps{clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_});
   for (const auto& l : config_.listeners) {
     if (l.transport != Transport::Udp) {
       log_.warn("listener " + SocketAddress{l.address, l.port}.toString() + " transport " +
@@ -67,6 +68,8 @@ bool ServerApp::start() {
       return false;
     }
   }
+  obs_->start(*worker_, relays_);
+  obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   return true;
 }
 
@@ -88,6 +91,7 @@ void ServerApp::reload() {
   if (!next) {
     for (const auto& e : next.error()) log_.error("reload refused: " + e.format());
     log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
+    obs_->recordReload(false, clock_.unixSeconds(), policy::formatErrors(next.error()));
     return;
   }
   if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
@@ -97,6 +101,7 @@ void ServerApp::reload() {
   config_.realm = next->realm;
   config_.server = next->server;
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");
 }
@@ -104,6 +109,7 @@ void ServerApp::reload() {
 void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* app = static_cast<ServerApp*>(arg);
   if (sig == SIGHUP) return app->reload();
+  if (sig == SIGUSR1) return app->obs_->reopenEventLog();
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", shutting down");
   app->worker_->stop();
@@ -113,12 +119,14 @@ int ServerApp::run() {
   std::signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();  // Worker::post() is called from other threads
   if (!ensureSecrets() || !start()) return 1;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
     signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));
     event_add(signals_.back().get(), nullptr);
   }
   announce();
+  obs_->setReady(true);
   worker_->run();
+  obs_->stop();  // no more posts to the worker
   signals_.clear();
   worker_.reset();  // closes allocations, relay sockets and listeners
   log_.info("turnwarden stopped");

@@ -13,6 +13,7 @@
 #include "relay/base/random.h"
 #include "relay/io/handles.h"
 #include "relay/io/worker.h"
+#include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
 
@@ -43,6 +44,7 @@ class ServerApp {
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::LogEvents> events_;
+  std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
   std::unique_ptr<io::Worker> worker_;
   std::vector<io::EventPtr> signals_;
 };

@@ -2,6 +2,7 @@
 // Lifecycle and security events leave the core through this interface, so
 // logging, the security event log and Prometheus attach from outside and
 // relay/ never includes prometheus-cpp.
+#include <chrono>
 #include <string_view>
 
 #include "relay/base/address.h"
@@ -27,6 +28,9 @@ class RelayEvents {
   virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                             const FiveTuple&, std::string_view /*user*/) {}
   virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
+  /// Wall time one request spent in the pipeline (decode excluded), for the
+  /// request_duration_seconds histogram.
+  virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}
 };
 
 }  // namespace tw::turn

@@ -2,6 +2,8 @@
 
 #include "relay/stun/channel_data.h"
 
+#include <chrono>
+
 namespace tw::turn {
 
 using stun::MessageClass;
@@ -56,9 +58,12 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
       return onIndication(tuple, msg);
     case MessageClass::Request: {
       ++counters_.requests;
+      const auto started = std::chrono::steady_clock::now();
       Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple)};
       Outcome outcome = process(req);
-      return respond(req, outcome);
+      respond(req, outcome);
+      return deps_.events.onRequestDuration(msg.method(),
+                                            std::chrono::steady_clock::now() - started);
     }
     default:
       // A server never expects responses from clients.

@@ -1,0 +1,13 @@
+#pragma once
+// Internal to the config layer: readers of the observability sections
+// (metrics:, events:), kept out of config.cc so that file only gains a table row.
+#include "policy/config_reader.h"
+
+namespace tw::policy::config_detail {
+
+/// metrics: {enabled: bool, listen: ADDRESS:PORT}
+void readMetrics(Reader& r, const Item& item, Config& cfg);
+/// events: {file: PATH, queue: N, sample_window: DURATION}
+void readEvents(Reader& r, const Item& item, Config& cfg);
+
+}  // namespace tw::policy::config_detail
