@@ -401,7 +401,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 10> kRootFields{{
+constexpr std::array<Field<Config>, 11> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -412,6 +412,7 @@ constexpr std::array<Field<Config>, 10> kRootFields{{
     {"server", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kServerFields, c.server); }},
     {"metrics", readMetrics},
     {"events", readEvents},
+    {"admin", readAdmin},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

@@ -129,6 +129,12 @@ struct EventsConfig {
   tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
 };
 
+/// admin: the admin and credential HTTP API; off unless `listen` is set.
+struct AdminConfig {
+  std::optional<SocketAddress> listen;
+  std::string tokenFile;  ///< Absolute path of the bearer token (mode 0600).
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -141,6 +147,7 @@ struct Config {
   ServerConfig server;
   MetricsConfig metrics;
   EventsConfig events;
+  AdminConfig admin;
 };
 
 /// Parses and validates config text without touching the file system, so it

@@ -36,7 +36,27 @@ constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
      }},
 }};
 
+constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
+    {"listen",
+     [](Reader& r, const Item& i, AdminConfig& a) {
+       SocketAddress at{};
+       const size_t errors = r.errorCount();
+       readListen(r, i, at);
+       if (r.errorCount() == errors) a.listen = at;
+     },
+     true},
+    {"token_file",
+     [](Reader& r, const Item& i, AdminConfig& a) {
+       if (auto p = r.path(i)) a.tokenFile = *p;
+     },
+     true},
+}};
+
 }  // namespace
+
+void readAdmin(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kAdminFields, cfg.admin);
+}
 
 void readEvents(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kEventsFields, cfg.events);

@@ -70,7 +70,7 @@ bool ServerApp::start() {
   }
   obs_->start(*worker_, relays_);
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
-  return true;
+  return startAdmin();
 }
 
 void ServerApp::announce() {
@@ -82,17 +82,17 @@ void ServerApp::announce() {
   log_.info("turnwarden ready:" + where);
 }
 
-void ServerApp::reload() {
+Status<std::string> ServerApp::reload() {
   if (configPath_.empty()) {
     log_.warn("reload: running on the built-in config; nothing to reload");
-    return;
+    return err(std::string("running on the built-in config; nothing to reload"));
   }
   auto next = policy::loadConfig(configPath_);
   if (!next) {
     for (const auto& e : next.error()) log_.error("reload refused: " + e.format());
     log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
     obs_->recordReload(false, clock_.unixSeconds(), policy::formatErrors(next.error()));
-    return;
+    return err(policy::formatErrors(next.error()));
   }
   if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
   config_.auth = next->auth;
@@ -104,11 +104,13 @@ void ServerApp::reload() {
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");
+  if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);
+  return {};
 }
 
 void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* app = static_cast<ServerApp*>(arg);
-  if (sig == SIGHUP) return app->reload();
+  if (sig == SIGHUP) return (void)app->reload();
   if (sig == SIGUSR1) return app->obs_->reopenEventLog();
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", shutting down");
@@ -126,6 +128,7 @@ int ServerApp::run() {
   announce();
   obs_->setReady(true);
   worker_->run();
+  admin_.reset();
   obs_->stop();  // no more posts to the worker
   signals_.clear();
   worker_.reset();  // closes allocations, relay sockets and listeners

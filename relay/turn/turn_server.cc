@@ -133,6 +133,12 @@ void TurnServer::closeAll() {
   for (uint64_t id : ids) deleteAllocation(id, "shutdown");
 }
 
+bool TurnServer::endAllocation(uint64_t id, std::string_view why) {
+  if (!table_.findById(id)) return false;
+  deleteAllocation(id, why);
+  return true;
+}
+
 void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   auto a = table_.remove(id);
   if (!a) return;
