@@ -49,6 +49,10 @@ uint64_t before(const std::map<K, uint64_t>& m, const K& key) {
 double growth(uint64_t now, uint64_t then) { return now > then ? double(now - then) : 0.0; }
 
 constexpr std::array<std::string_view, 2> kDirections{"client_to_peer", "peer_to_client"};
+/// The anomaly detectors' kinds (metrics/anomaly.h), present from the start.
+constexpr std::array<std::string_view, 7> kAnomalyKinds{
+    "brute_force",      "relay_scan",        "bandwidth_spike",   "total_bandwidth",
+    "allocation_churn", "denied_peer_burst", "credential_sharing"};
 
 }  // namespace
 
@@ -131,6 +135,12 @@ MetricsFolder::MetricsFolder(std::string_view version)
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
   for (auto l : {"tcp", "tls"}) f_->tcp.Add({{"listener", l}});
+  for (auto k : kAnomalyKinds) f_->anomalies.Add({{"kind", std::string(k)}});
+  for (auto r : {"success", "unauthorized", "forbidden", "quota", "capacity", "error"})
+    f_->allocTotal.Add({{"transport", "udp"}, {"result", r}});
+  // The 486 reason codes of the quota book (policy work).
+  for (auto q : {"user_quota", "ip_quota", "total_quota", "bandwidth_quota"})
+    f_->quota.Add({{"quota", q}});
 }
 
 MetricsFolder::~MetricsFolder() = default;
