@@ -10,6 +10,7 @@
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
+#include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
@@ -403,7 +404,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 12> kRootFields{{
+constexpr std::array<Field<Config>, 15> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -416,6 +417,9 @@ constexpr std::array<Field<Config>, 12> kRootFields{{
     {"quotas", readQuotas},
     {"rate_limits", readRateLimits},
     {"bans", readBans},
+    {"metrics", readMetrics},
+    {"events", readEvents},
+    {"admin", readAdmin},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

@@ -127,6 +127,27 @@ struct ServerConfig {
   std::optional<std::string> software;
 };
 
+/// metrics: the Prometheus /metrics, /healthz and /readyz listener. On by
+/// default, on loopback only: counters name no user or address, but the
+/// listener is not meant to face the Internet.
+struct MetricsConfig {
+  bool enabled = true;
+  SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 9641};
+};
+
+/// events: the security event log (JSON lines, docs/config.md).
+struct EventsConfig {
+  std::string file;  ///< Absolute path; empty = stderr.
+  size_t queue = 4096;  ///< Events waiting for the writer; more are dropped and counted.
+  tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
+};
+
+/// admin: the admin and credential HTTP API; off unless `listen` is set.
+struct AdminConfig {
+  std::optional<SocketAddress> listen;
+  std::string tokenFile;  ///< Absolute path of the bearer token (mode 0600).
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -141,6 +162,9 @@ struct Config {
   QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
   RateLimitsConfig rateLimits; ///< rate_limits:
   BansConfig bans;             ///< bans:
+  MetricsConfig metrics;
+  EventsConfig events;
+  AdminConfig admin;
 };
 
 /// Parses and validates config text without touching the file system, so it

@@ -84,6 +84,8 @@ Outcome TurnServer::handleAllocate(Request& req) {
     deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
     return Outcome::alreadySent();
   }
+  // Draining (rolling restart): live allocations stay, new ones go elsewhere.
+  if (draining_) return Outcome::error(508, "draining");
   RelayEndpoint* ep = nullptr;
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
