@@ -401,7 +401,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 11> kRootFields{{
+constexpr std::array<Field<Config>, 12> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -413,6 +413,7 @@ constexpr std::array<Field<Config>, 11> kRootFields{{
     {"metrics", readMetrics},
     {"events", readEvents},
     {"admin", readAdmin},
+    {"anomalies", readAnomalies},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

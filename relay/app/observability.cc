@@ -10,10 +10,21 @@ Observability::Observability(const policy::Config& config, const Clock& clock, L
       stats_(clock),
       eventLog_(config.events.file, config.events.queue, [this] { folder_.recordEventDropped(); }),
       security_(eventLog_, clock, config.events.sampleWindow),
+      anomalies_(config.anomalies, clock, [this](const metrics::Anomaly& a) { onAnomaly(a); }),
       service_(folder_) {
+  scanRevoke_ = config.anomalies.scanRevoke;
   fanout_.add(logEvents);
   fanout_.add(stats_);
   fanout_.add(security_);
+  fanout_.add(anomalies_);
+}
+
+void Observability::onAnomaly(const metrics::Anomaly& a) {
+  folder_.recordAnomaly(a.kind);
+  eventLog_.push({"anomaly", "warning", a.user, a.clientIp, a.peer, a.kind, a.details});
+  if (a.kind != "relay_scan" || !scanRevoke_ || a.allocationId == 0 || !worker_) return;
+  // Not from inside the event: the allocation may be in use by the caller.
+  worker_->post([w = worker_, id = a.allocationId] { w->server().endAllocation(id, "anomaly"); });
 }
 
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {
@@ -25,12 +36,14 @@ void Observability::recordReload(bool ok, int64_t unixNow, const std::string& de
 Observability::~Observability() { stop(); }
 
 void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays) {
+  worker_ = &worker;
   if (!config_.enabled) return log_.info("metrics: disabled (metrics.enabled: false)");
   // Worker state is read on its own loop thread only: the collector posts.
   service_.addCollector([this, &worker] {
     worker.post([this, &worker] {
       folder_.fold(0, metrics::takeSnapshot(worker.server().counters(), stats_,
                                             worker.server().allocations()));
+      anomalies_.sample(worker.server().allocations());
     });
   });
   service_.addCollector([this, &relays] {

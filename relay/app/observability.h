@@ -6,6 +6,7 @@
 // relay's RelayEvents.
 #include <memory>
 
+#include "metrics/anomaly.h"
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
 #include "metrics/metrics_service.h"
@@ -42,14 +43,21 @@ class Observability {
   metrics::EventLog& eventLog() { return eventLog_; }
   metrics::MetricsFolder& folder() { return folder_; }
   metrics::MetricsService& service() { return service_; }
+  /// A reload may change the thresholds (call on the loop thread).
+  void setAnomalies(const policy::AnomaliesConfig& c) { anomalies_.setConfig(c); }
 
  private:
+  void onAnomaly(const metrics::Anomaly& a);
+
   policy::MetricsConfig config_;
+  bool scanRevoke_;
   Logger& log_;
   metrics::MetricsFolder folder_;
   metrics::StatsEvents stats_;
   metrics::EventLog eventLog_;
   metrics::SecurityEvents security_;
+  metrics::AnomalyDetector anomalies_;
+  io::Worker* worker_ = nullptr;  // set by start(); anomaly revocations post to it
   turn::FanoutEvents fanout_;
   metrics::MetricsService service_;
 };

@@ -100,6 +100,8 @@ Status<std::string> ServerApp::reload() {
   config_.limits = next->limits;
   config_.realm = next->realm;
   config_.server = next->server;
+  config_.anomalies = next->anomalies;
+  obs_->setAnomalies(config_.anomalies);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +

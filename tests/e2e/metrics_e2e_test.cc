@@ -31,7 +31,8 @@ std::string config(uint16_t port) {
          "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
-         "metrics:\n  listen: 127.0.0.1:0\n";
+         "metrics:\n  listen: 127.0.0.1:0\n"
+         "anomalies:\n  brute_force_failures: 3\n  denied_peer_burst: 2\n";
 }
 
 /// The metrics address the server logged ("metrics: serving http://A/metrics").
@@ -171,6 +172,15 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   CHECK(after.count(R"(turnwarden_build_info{version="0.1.0"})") == 1);
   CHECK(value(after, R"(turnwarden_request_duration_seconds_count{method="Allocate"})") >= 5);
 
+  // The detectors saw the same conditions: three failures from 127.0.0.1,
+  // two denials for alice.
+  const Scrape anomalies = live.until([&](const Scrape& s) {
+    return value(s, R"(turnwarden_anomalies_total{kind="brute_force"})") >= 1 &&
+           value(s, R"(turnwarden_anomalies_total{kind="denied_peer_burst"})") >= 1;
+  });
+  CHECK(value(anomalies, R"(turnwarden_anomalies_total{kind="brute_force"})") == 1);
+  CHECK(value(anomalies, R"(turnwarden_anomalies_total{kind="denied_peer_burst"})") == 1);
+
   // promtool lints the exposition format: it must print nothing and exit 0.
   const std::string file = server.dir() + "/scrape.txt";
   std::ofstream(file) << live.raw;
@@ -189,4 +199,18 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   const Scrape gone = live.until([&](const Scrape& s) { return value(s, kActive) == 0; });
   CHECK(value(gone, kActive) == 0);
   CHECK(value(gone, "turnwarden_allocation_lifetime_seconds_count") == 1);
+
+  // The security event log (stderr by default): sampled auth failure with the
+  // hostile-free username escaped, the denial, and both anomalies.
+  REQUIRE(server.stop() == 0);
+  const std::string log = server.log();
+  CHECK(log.find(R"("type":"auth_failure","severity":"warning","user":")") != std::string::npos);
+  CHECK(log.find(R"(:mallory","client_ip":"127.0.0.1","peer":"","rule":"bad_integrity")") != std::string::npos);
+  CHECK(log.find(R"("type":"peer_denied")") != std::string::npos);
+  // The first denial is written; the second (same source, same window) is sampled out.
+  CHECK(log.find(R"("peer":"127.0.0.2:9","rule":"builtin:loopback-v4")") != std::string::npos);
+  CHECK(log.find(R"("type":"peer_denied")") == log.rfind(R"("type":"peer_denied")"));
+  CHECK(log.find(R"("rule":"denied_peer_burst")") != std::string::npos);
+  CHECK(log.find(R"("type":"anomaly","severity":"warning")") != std::string::npos);
+  CHECK(log.find(R"("rule":"brute_force","details":"3 failed authentications within 60s")") != std::string::npos);
 }
