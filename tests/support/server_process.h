@@ -26,6 +26,7 @@ class ServerProcess {
   /// Sends SIGTERM and waits (bounded); returns the exit status or -1.
   int stop();
   std::string log() const;
+  pid_t pid() const { return pid_; }
   const std::string& dir() const { return dir_; }
 
  private:
