@@ -32,7 +32,8 @@ std::string config(uint16_t port) {
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
-         "anomalies:\n  brute_force_failures: 3\n  denied_peer_burst: 2\n";
+         "anomalies:\n  brute_force_failures: 3\n  denied_peer_burst: 2\n"
+         "  scan_distinct_peers: 3\n  max_bps: 1000\n";
 }
 
 /// The metrics address the server logged ("metrics: serving http://A/metrics").
@@ -138,6 +139,9 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
 
   StunClient peer(relayed);  // a plain UDP socket on loopback, acting as the peer
   REQUIRE(good.createPermission(peer.local())->code == 0);
+  // Let the once-a-second sampler record this allocation's byte baseline, so
+  // the burst below is a rate (4000+ bit/s > max_bps 1000): a bandwidth spike.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   for (int i = 0; i < 5; ++i) {
     good.sendIndication(peer.local(), payload(100, uint8_t(i)));
     REQUIRE(peer.receive(2000));
@@ -173,13 +177,18 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   CHECK(value(after, R"(turnwarden_request_duration_seconds_count{method="Allocate"})") >= 5);
 
   // The detectors saw the same conditions: three failures from 127.0.0.1,
-  // two denials for alice.
+  // two denials for alice, three distinct peers from her allocation (a scan
+  // at threshold 3), and her burst above max_bps.
+  const std::string kinds[] = {"brute_force", "denied_peer_burst", "relay_scan", "bandwidth_spike"};
   const Scrape anomalies = live.until([&](const Scrape& s) {
-    return value(s, R"(turnwarden_anomalies_total{kind="brute_force"})") >= 1 &&
-           value(s, R"(turnwarden_anomalies_total{kind="denied_peer_burst"})") >= 1;
+    for (const auto& k : kinds)
+      if (value(s, "turnwarden_anomalies_total{kind=\"" + k + "\"}") < 1) return false;
+    return true;
   });
-  CHECK(value(anomalies, R"(turnwarden_anomalies_total{kind="brute_force"})") == 1);
-  CHECK(value(anomalies, R"(turnwarden_anomalies_total{kind="denied_peer_burst"})") == 1);
+  for (const auto& k : kinds) {
+    INFO(k);
+    CHECK(value(anomalies, "turnwarden_anomalies_total{kind=\"" + k + "\"}") == 1);
+  }
 
   // promtool lints the exposition format: it must print nothing and exit 0.
   const std::string file = server.dir() + "/scrape.txt";
