@@ -15,7 +15,12 @@ ServerApp::ServerApp(policy::Config config, std::string configPath)
   log_.setLevel(config_.log.level);
 }
 
-ServerApp::~ServerApp() = default;
+ServerApp::~ServerApp() {
+  // A failed start-up returns before run() stops these: no collector or admin
+  // thread may post to the worker once it is gone.
+  admin_.reset();
+  if (obs_) obs_->stop();
+}
 
 bool ServerApp::ensureSecrets() {
   if (!config_.auth.secrets.empty()) return true;

@@ -132,3 +132,13 @@ TEST_CASE("admin API on the live binary") {
   CHECK(log.find("\"type\":\"drain\"") != std::string::npos);
   CHECK(log.find("\"details\":\"DELETE /admin/sessions -> 200\"") != std::string::npos);
 }
+
+TEST_CASE("a configured admin API with a readable-by-others token file refuses to start") {
+  TokenFile token;
+  ::chmod(token.path.c_str(), 0644);
+  ServerProcess server(config(testing::freeUdpPort(), token.path));
+  CHECK_FALSE(server.ready());
+  CHECK(server.log().find("the admin token file must be a regular file with mode 0600 or stricter") !=
+        std::string::npos);
+  CHECK(server.log().find(kToken) == std::string::npos);  // the token is never echoed
+}
