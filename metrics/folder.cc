@@ -181,6 +181,7 @@ void MetricsFolder::foldStats(const WorkerStats& now, const WorkerStats& then) {
     f_->auth.Add({{"reason", k}}).Increment(growth(v, before(then.authFailures, k)));
   for (const auto& [k, v] : now.peerDenied)
     f_->denied.Add({{"rule", k}}).Increment(growth(v, before(then.peerDenied, k)));
+  f_->bans.Add({}).Increment(growth(now.bans, then.bans));
   for (const auto& [k, v] : now.quotaRejections)
     f_->quota.Add({{"quota", k}}).Increment(growth(v, before(then.quotaRejections, k)));
 }

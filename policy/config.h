@@ -18,6 +18,7 @@
 
 #include "policy/credentials.h"
 #include "policy/ip_range.h"
+#include "policy/quotas.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -70,6 +71,9 @@ struct AuthConfig {
   int64_t clockSkewSeconds = 300;
   tw::Duration nonceLifetime = std::chrono::minutes(10);
   std::vector<StaticUser> users;
+  /// auth.blocked_users: REST user parts (or static user names) refused
+  /// with 403 on Allocate and Refresh; a reload ends their allocations.
+  std::vector<std::string> blockedUsers;
 };
 
 /// One peer rule as written: the parsed range, the original text for logs
@@ -102,6 +106,15 @@ struct LimitsConfig {
 
   uint16_t channelMin() const { return 0x4000; }
   uint16_t channelMax() const { return channelNumbers == ChannelNumbers::Rfc8656 ? 0x4FFF : 0x7FFF; }
+};
+
+/// Limits of connection-oriented transports (TCP, TLS; config `transports:`).
+struct TransportsConfig {
+  size_t maxConnectionsPerIp = 64;     ///< Live stream connections from one client IP.
+  size_t streamBufferBytes = 16384;    ///< Largest frame a stream client may announce.
+  size_t streamOutputBytes = 262144;   ///< Output backlog above which relay data is dropped.
+  tw::Duration idleTimeout = std::chrono::seconds(30);       ///< Connections with no allocation.
+  tw::Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS/DTLS handshakes.
 };
 
 struct LogConfig {
@@ -159,8 +172,12 @@ struct Config {
   AuthConfig auth;
   PeersConfig peers;
   LimitsConfig limits;
+  TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
+  QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
+  RateLimitsConfig rateLimits; ///< rate_limits:
+  BansConfig bans;             ///< bans:
   MetricsConfig metrics;
   EventsConfig events;
   AdminConfig admin;

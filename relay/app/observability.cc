@@ -5,6 +5,7 @@ namespace tw::app {
 Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log,
                              turn::RelayEvents& logEvents)
     : config_(config.metrics),
+      clock_(clock),
       log_(log),
       folder_(TW_VERSION),
       stats_(clock),
@@ -35,7 +36,8 @@ void Observability::recordReload(bool ok, int64_t unixNow, const std::string& de
 
 Observability::~Observability() { stop(); }
 
-void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays) {
+void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays,
+                          turn::SharedLimits* shared) {
   worker_ = &worker;
   if (!config_.enabled) return log_.info("metrics: disabled (metrics.enabled: false)");
   // Worker state is read on its own loop thread only: the collector posts.
@@ -46,13 +48,14 @@ void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays
       anomalies_.sample(worker.server().allocations());
     });
   });
-  service_.addCollector([this, &relays] {
+  service_.addCollector([this, &relays, shared] {
     uint64_t inUse = 0, capacity = 0;
     for (const auto& e : relays.endpoints()) {
       inUse += e.pool->inUse();
       capacity += e.pool->capacity();
     }
     folder_.setPorts(inUse, capacity);
+    if (shared) folder_.setBansActive(shared->bans.list(clock_.now()).size());  // thread-safe
   });
   if (auto st = service_.start(config_.listen); !st)
     return log_.error("metrics: " + st.error() + "; /metrics is not served");

@@ -18,6 +18,7 @@
 #include "relay/io/worker.h"
 #include "relay/turn/fanout_events.h"
 #include "relay/turn/relay_addresses.h"
+#include "relay/turn/shared_limits.h"
 
 namespace tw::app {
 
@@ -32,7 +33,8 @@ class Observability {
   /// Registers the collectors for `worker` and the port pools, and opens the
   /// metrics listener. A listener that cannot bind is logged, not fatal:
   /// relaying matters more than its statistics.
-  void start(io::Worker& worker, const turn::RelayAddresses& relays);
+  /// `shared` (may be null) gives bans_active.
+  void start(io::Worker& worker, const turn::RelayAddresses& relays, turn::SharedLimits* shared);
   /// Stops the collector and the listener; call before the worker goes away.
   void stop();
   void setReady(bool ready) { service_.setReady(ready); }
@@ -50,6 +52,7 @@ class Observability {
   void onAnomaly(const metrics::Anomaly& a);
 
   policy::MetricsConfig config_;
+  const Clock& clock_;
   bool scanRevoke_;
   Logger& log_;
   metrics::MetricsFolder folder_;

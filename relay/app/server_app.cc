@@ -6,6 +6,7 @@
 
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
+#include "relay/app/listeners.h"
 #include "relay/app/setup.h"
 
 namespace tw::app {
@@ -59,28 +60,24 @@ bool ServerApp::start() {
   policy_ = std::make_unique<policy::PolicyHolder>(
       policy::buildSnapshot(config_, generation_, selfAddresses()));
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
+  shared_ = std::make_unique<turn::SharedLimits>(rng_);
   obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
-  worker_ = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_});
+  worker_ = std::make_unique<io::Worker>(io::WorkerDeps{
+      clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_, shared_.get()});
+  worker_->streams().setLimits(streamLimits(config_.transports));
   for (const auto& l : config_.listeners) {
-    if (l.transport != Transport::Udp) {
-      log_.warn("listener " + SocketAddress{l.address, l.port}.toString() + " transport " +
-                std::string(toString(l.transport)) + " is not supported yet; skipped");
-      continue;
-    }
-    if (auto st = worker_->addUdpListener(SocketAddress{l.address, l.port}); !st) {
+    if (auto st = openListener(*worker_, l, log_); !st) {
       log_.error(st.error());
       return false;
     }
   }
-  obs_->start(*worker_, relays_);
+  obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   return startAdmin();
 }
 
 void ServerApp::announce() {
-  std::string where;
-  for (const auto& a : worker_->listenerAddresses()) where += " udp " + a.toString();
+  const std::string where = describeListeners(*worker_);
   policy::Keyring keyring(config_.auth.secrets);
   if (auto cred = policy::mintCredential(keyring, "webrtc", 86400, clock_.unixSeconds()))
     log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_), *cred));
@@ -105,6 +102,10 @@ Status<std::string> ServerApp::reload() {
   config_.limits = next->limits;
   config_.realm = next->realm;
   config_.server = next->server;
+  reloadTlsCertificates(*worker_, next->listeners, log_);
+  config_.quotas = next->quotas;
+  config_.rateLimits = next->rateLimits;
+  config_.bans = next->bans;
   config_.anomalies = next->anomalies;
   obs_->setAnomalies(config_.anomalies);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));

@@ -47,6 +47,7 @@ class ServerApp {
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::LogEvents> events_;
+  std::unique_ptr<turn::SharedLimits> shared_;
   std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<io::Worker> worker_;

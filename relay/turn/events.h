@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "relay/base/address.h"
+#include "relay/base/clock.h"
 #include "relay/stun/message.h"
 #include "relay/turn/counters.h"
 
@@ -28,6 +29,11 @@ class RelayEvents {
   virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                             const FiveTuple&, std::string_view /*user*/) {}
   virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
+  /// A reload's peer rules revoked a live permission or channel to `peer`.
+  virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
+                             const FiveTuple&, std::string_view /*user*/) {}
+  /// `ip` crossed bans.failed_auth and is banned for `banFor`.
+  virtual void onBanned(const IpAddress& /*ip*/, Duration /*banFor*/) {}
   /// Wall time one request spent in the pipeline (decode excluded), for the
   /// request_duration_seconds histogram.
   virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}

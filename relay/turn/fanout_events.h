@@ -30,6 +30,13 @@ class FanoutEvents final : public RelayEvents {
   void onDrop(DropReason r, const SocketAddress& source) override {
     for (auto* s : sinks_) s->onDrop(r, source);
   }
+  void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                     std::string_view user) override {
+    for (auto* s : sinks_) s->onPeerRevoked(peer, rule, t, user);
+  }
+  void onBanned(const IpAddress& ip, Duration banFor) override {
+    for (auto* s : sinks_) s->onBanned(ip, banFor);
+  }
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override {
     for (auto* s : sinks_) s->onRequestDuration(m, d);
   }

@@ -10,17 +10,24 @@ using stun::MessageClass;
 using stun::Method;
 
 TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy)
-    : deps_(deps), policy_(std::move(policy)) {
+    : deps_(deps),
+      policy_(std::move(policy)),
+      ownShared_(deps.shared ? nullptr : std::make_unique<SharedLimits>(deps.rng)),
+      shared_(deps.shared ? deps.shared : ownShared_.get()),
+      rates_(deps.rng.u64()) {
   out_.reserve(2048);
 }
 
 TurnServer::~TurnServer() { closeAll(); }
 
 void TurnServer::setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy) {
+  const bool changed = policy->generation != policy_->generation;
   policy_ = std::move(policy);
+  if (changed) applyPolicyToAllocations();
 }
 
 void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  if (!admit(tuple, bytes)) return;  // banned or over the request rate: dropped, counted
   // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
   if (stun::isChannelData(bytes)) return onChannelData(tuple, bytes);
   auto decoded = stun::decode(bytes);
@@ -47,6 +54,8 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   const ChannelBinding* ch = a->activeChannel(cd->channel, now);
   if (!ch) return drop(DropReason::NoChannel);
   if (!a->hasPermission(ch->peer.ip, now)) return drop(DropReason::NoPermission);
+  if (!withinBandwidth(*a, Direction::ClientToPeer, cd->payload.size(), now))
+    return drop(DropReason::OverBandwidth);
   if (!deps_.io.sendToPeer(a->relay, ch->peer, cd->payload)) return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
   counters_.relayed(Direction::ClientToPeer, cd->payload.size());
@@ -85,7 +94,8 @@ Outcome TurnServer::process(Request& req) {
   // RFC 8489 §6.3.1: Binding needs no credentials.
   if (req.msg.method() == Method::Binding) return dispatch(req);
   Outcome gate = authenticate(req);
-  if (gate.kind != Outcome::Kind::Success) return gate;
+  if (gate.kind != Outcome::Kind::Success) return afterAuthFailure(req, std::move(gate));
+  if (isBlockedRequest(req)) return Outcome::error(403, "user_blocked");
   // RFC 8489 §6.3.1: unknown comprehension-required attributes after auth.
   if (!req.msg.unknownComprehensionRequired().empty())
     return Outcome::error(420, "unknown_attribute");
@@ -125,6 +135,11 @@ void TurnServer::tick() {
   for (uint64_t id : table_.expired(now)) deleteAllocation(id, "expired");
   table_.forEach([&](Allocation& a) { a.sweep(now); });
   for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
+  shared_->bans.expire(now);
+}
+
+void TurnServer::onConnectionClosed(const FiveTuple& tuple) {
+  if (Allocation* a = table_.find(tuple)) deleteAllocation(a->id, "connection_closed");
 }
 
 void TurnServer::closeAll() {
@@ -143,6 +158,7 @@ void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   auto a = table_.remove(id);
   if (!a) return;
   deps_.events.onAllocationDeleted(*a, why);
+  releaseQuota(*a);
   deps_.io.closeRelay(a->relay);
   for (auto& e : deps_.relays.endpoints())
     if (e.bind == a->relayed.ip) e.pool->release(a->relayed.port);
@@ -165,6 +181,11 @@ void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer
 void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
                                std::span<const uint8_t> bytes) {
   const Instant now = deps_.clock.now();
+  if (!withinBandwidth(a, Direction::PeerToClient, bytes.size(), now)) {
+    counters_.drop(DropReason::OverBandwidth);
+    deps_.events.onDrop(DropReason::OverBandwidth, peer);
+    return;
+  }
   if (const ChannelBinding* ch = a.activeChannelFor(peer, now)) {
     // Over stream transports ChannelData is padded to 4 (RFC 8656 §12.5).
     stun::encodeChannelData(out_, ch->number, bytes, a.tuple.transport != Transport::Udp);

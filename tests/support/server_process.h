@@ -26,8 +26,9 @@ class ServerProcess {
   /// Sends SIGTERM and waits (bounded); returns the exit status or -1.
   int stop();
   std::string log() const;
-  pid_t pid() const { return pid_; }
   const std::string& dir() const { return dir_; }
+  /// The server's process id (for SIGHUP reload tests); -1 once stopped.
+  pid_t pid() const { return pid_; }
 
  private:
   std::string dir_;
