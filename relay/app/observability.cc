@@ -46,6 +46,7 @@ void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays
       folder_.fold(0, metrics::takeSnapshot(worker.server().counters(), stats_,
                                             worker.server().allocations()));
       anomalies_.sample(worker.server().allocations());
+      folder_.setTcpConnections("all", worker.streams().connectionCount());
     });
   });
   service_.addCollector([this, &relays, shared] {
