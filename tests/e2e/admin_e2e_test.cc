@@ -68,18 +68,33 @@ testing::HttpReply call(const SocketAddress& at, const std::string& method, cons
   return *r;
 }
 
+/// A live server with admin and metrics listeners on kernel-chosen ports.
+struct LiveServer {
+  TokenFile token;
+  uint16_t port = testing::freeUdpPort();
+  ServerProcess server;
+  SocketAddress admin, metrics, turn;
+  explicit LiveServer(const std::string& extraYaml = "")
+      : server(config(port, token.path) + extraYaml) {
+    REQUIRE(server.ready());
+    auto a = logged(server.log(), "admin");
+    auto m = logged(server.log(), "metrics");
+    REQUIRE(a);
+    REQUIRE(m);
+    admin = *a;
+    metrics = *m;
+    turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("admin API on the live binary") {
-  TokenFile token;
-  const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port, token.path));
-  REQUIRE(server.ready());
-  const auto admin = logged(server.log(), "admin");
-  const auto metrics = logged(server.log(), "metrics");
-  REQUIRE(admin);
-  REQUIRE(metrics);
-  const SocketAddress turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+  LiveServer live;
+  ServerProcess& server = live.server;
+  const auto admin = std::optional(live.admin);
+  const auto metrics = std::optional(live.metrics);
+  const SocketAddress turn = live.turn;
 
   CHECK(call(*admin, "GET", "/admin/sessions", "").status == 401);
 
@@ -146,16 +161,11 @@ TEST_CASE("a configured admin API with a readable-by-others token file refuses t
 }
 
 TEST_CASE("bans on the live binary: metrics, event, admin list and lift") {
-  TokenFile token;
-  const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port, token.path) +
-                       "bans:\n  failed_auth: {threshold: 2, window: 60s, ban_for: 10m}\n");
-  REQUIRE(server.ready());
-  const auto admin = logged(server.log(), "admin");
-  const auto metrics = logged(server.log(), "metrics");
-  REQUIRE(admin);
-  REQUIRE(metrics);
-  const SocketAddress turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+  LiveServer live("bans:\n  failed_auth: {threshold: 2, window: 60s, ban_for: 10m}\n");
+  ServerProcess& server = live.server;
+  const auto admin = std::optional(live.admin);
+  const auto metrics = std::optional(live.metrics);
+  const SocketAddress turn = live.turn;
   for (int i = 0; i < 3; ++i) {  // more than 2 failures: the third bans 127.0.0.1
     StunClient bad(turn);
     bad.setCredentials(std::to_string(std::time(nullptr) + 600) + ":mallory", "wrong");
