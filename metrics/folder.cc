@@ -134,7 +134,7 @@ MetricsFolder::MetricsFolder(std::string_view version)
                   &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
-  for (auto l : {"tcp", "tls"}) f_->tcp.Add({{"listener", l}});
+  f_->tcp.Add({{"listener", "all"}});  // TCP+TLS together (no per-listener count yet)
   for (auto k : kAnomalyKinds) f_->anomalies.Add({{"kind", std::string(k)}});
   for (auto r : {"success", "unauthorized", "forbidden", "quota", "capacity", "error"})
     f_->allocTotal.Add({{"transport", "udp"}, {"result", r}});
@@ -181,6 +181,7 @@ void MetricsFolder::foldStats(const WorkerStats& now, const WorkerStats& then) {
     f_->auth.Add({{"reason", k}}).Increment(growth(v, before(then.authFailures, k)));
   for (const auto& [k, v] : now.peerDenied)
     f_->denied.Add({{"rule", k}}).Increment(growth(v, before(then.peerDenied, k)));
+  f_->bans.Add({}).Increment(growth(now.bans, then.bans));
   for (const auto& [k, v] : now.quotaRejections)
     f_->quota.Add({{"quota", k}}).Increment(growth(v, before(then.quotaRejections, k)));
 }

@@ -48,4 +48,16 @@ void SecurityEvents::onPeerDenied(const SocketAddress& peer, std::string_view ru
                           peer.toString(), std::string(rule), suppressedNote(*n)});
 }
 
+void SecurityEvents::onBanned(const IpAddress& ip, Duration banFor) {
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(banFor).count();
+  log_.push(SecurityEvent{"ban", "critical", "", ip.toString(), "", "bans.failed_auth",
+                          "banned for " + std::to_string(secs) + "s after repeated failed authentications"});
+}
+
+void SecurityEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule,
+                                   const FiveTuple& t, std::string_view user) {
+  log_.push(SecurityEvent{"peer_revoked", "warning", std::string(user), t.client.ip.toString(),
+                          peer.toString(), std::string(rule), "a reload's peer rules revoked a live permission"});
+}
+
 }  // namespace tw::metrics

@@ -43,6 +43,10 @@ class SecurityEvents final : public turn::RelayEvents {
   void onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) override;
   void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                     std::string_view user) override;
+  /// Bans and revocations are rare and always written (no sampling).
+  void onBanned(const IpAddress& ip, Duration banFor) override;
+  void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                     std::string_view user) override;
 
  private:
   EventLog& log_;

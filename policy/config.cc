@@ -404,7 +404,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 15> kRootFields{{
+constexpr std::array<Field<Config>, 16> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -420,6 +420,7 @@ constexpr std::array<Field<Config>, 15> kRootFields{{
     {"metrics", readMetrics},
     {"events", readEvents},
     {"admin", readAdmin},
+    {"anomalies", readAnomalies},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

@@ -148,6 +148,22 @@ struct AdminConfig {
   std::string tokenFile;  ///< Absolute path of the bearer token (mode 0600).
 };
 
+/// anomalies: detector thresholds (docs/config.md). 0 turns a detector off.
+struct AnomaliesConfig {
+  tw::Duration window = std::chrono::seconds(60);
+  uint32_t bruteForceFailures = 20;   ///< failed auths per source IP per window
+  uint32_t scanDistinctPeers = 20;    ///< distinct peers per allocation per window
+  bool scanRevoke = false;            ///< end the scanning allocation
+  double spikeFactor = 10;            ///< x the allocation's own EWMA rate...
+  uint64_t spikeMinBps = 1'000'000;   ///< ...and at least this many bits/s
+  uint64_t maxBps = 0;                ///< one allocation above this (bits/s)
+  uint64_t totalBps = 0;              ///< all relayed traffic above this (bits/s)
+  uint32_t churnAllocations = 30;     ///< allocations created+deleted per IP per window
+  uint32_t deniedPeerBurst = 10;      ///< 403s per user per window
+  uint32_t sharingIps = 5;            ///< distinct client IPs per user per sharing window
+  tw::Duration sharingWindow = std::chrono::minutes(10);
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -165,6 +181,7 @@ struct Config {
   MetricsConfig metrics;
   EventsConfig events;
   AdminConfig admin;
+  AnomaliesConfig anomalies;
 };
 
 /// Parses and validates config text without touching the file system, so it

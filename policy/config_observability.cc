@@ -52,7 +52,48 @@ constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
      true},
 }};
 
+template <auto Member>
+void readCount(Reader& r, const Item& i, AnomaliesConfig& a) {
+  if (auto n = r.integer(i, 0, 1'000'000)) a.*Member = uint32_t(*n);
+}
+
+template <auto Member>
+void readBps(Reader& r, const Item& i, AnomaliesConfig& a) {
+  if (auto n = r.integer(i, 0, int64_t(1) << 50)) a.*Member = uint64_t(*n);
+}
+
+constexpr std::array<Field<AnomaliesConfig>, 12> kAnomaliesFields{{
+    {"window",
+     [](Reader& r, const Item& i, AnomaliesConfig& a) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) a.window = *d;
+     }},
+    {"brute_force_failures", readCount<&AnomaliesConfig::bruteForceFailures>},
+    {"scan_distinct_peers", readCount<&AnomaliesConfig::scanDistinctPeers>},
+    {"scan_revoke",
+     [](Reader& r, const Item& i, AnomaliesConfig& a) {
+       if (auto b = r.boolean(i)) a.scanRevoke = *b;
+     }},
+    {"spike_factor",
+     [](Reader& r, const Item& i, AnomaliesConfig& a) {
+       if (auto n = r.integer(i, 2, 1000)) a.spikeFactor = double(*n);
+     }},
+    {"spike_min_bps", readBps<&AnomaliesConfig::spikeMinBps>},
+    {"max_bps", readBps<&AnomaliesConfig::maxBps>},
+    {"total_bps", readBps<&AnomaliesConfig::totalBps>},
+    {"churn_allocations", readCount<&AnomaliesConfig::churnAllocations>},
+    {"denied_peer_burst", readCount<&AnomaliesConfig::deniedPeerBurst>},
+    {"sharing_ips", readCount<&AnomaliesConfig::sharingIps>},
+    {"sharing_window",
+     [](Reader& r, const Item& i, AnomaliesConfig& a) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) a.sharingWindow = *d;
+     }},
+}};
+
 }  // namespace
+
+void readAnomalies(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kAnomaliesFields, cfg.anomalies);
+}
 
 void readAdmin(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kAdminFields, cfg.admin);

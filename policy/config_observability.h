@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the config layer: readers of the observability sections
-// (metrics:, events:, admin:), kept out of config.cc so that file only gains a table row.
+// (metrics:, events:, admin:, anomalies:), kept out of config.cc so that file only gains a table row.
 #include "policy/config_reader.h"
 
 namespace tw::policy::config_detail {
@@ -11,5 +11,7 @@ void readMetrics(Reader& r, const Item& item, Config& cfg);
 void readEvents(Reader& r, const Item& item, Config& cfg);
 /// admin: {listen: ADDRESS:PORT, token_file: PATH}; both required together.
 void readAdmin(Reader& r, const Item& item, Config& cfg);
+/// anomalies: flat detector thresholds.
+void readAnomalies(Reader& r, const Item& item, Config& cfg);
 
 }  // namespace tw::policy::config_detail

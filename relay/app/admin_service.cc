@@ -88,13 +88,32 @@ ActionResult LoopAdminActions::mintCredential(const std::string& user, int64_t t
   });
 }
 
+ActionResult LoopAdminActions::listBans() {
+  if (!shared_) return notAvailable("bans");
+  const Instant now = clock_.now();
+  std::string out;
+  for (const auto& b : shared_->bans.list(now)) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(b.until - now).count();
+    out += std::string(out.empty() ? "" : ",") + "{\"ip\":" + jsonString(b.ip.toString()) +
+           ",\"remaining_seconds\":" + std::to_string(left) + ",\"failures\":" +
+           std::to_string(b.failures) + "}";
+  }
+  return {200, "{\"bans\":[" + out + "]}\n"};
+}
+
+ActionResult LoopAdminActions::liftBan(const IpAddress& ip) {
+  if (!shared_) return notAvailable("bans");
+  if (!shared_->bans.lift(ip)) return {404, "{\"error\":\"no active ban for that address\"}\n"};
+  return {200, "{\"lifted\":" + jsonString(ip.toString()) + "}\n"};
+}
+
 Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
     const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
-    int64_t maxTtl, metrics::EventLog* events) {
+    int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared) {
   auto token = metrics::readTokenFile(config.tokenFile);
   if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
   auto s = std::make_unique<AdminService>();
-  s->actions_ = std::make_unique<LoopAdminActions>(worker, clock, std::move(hooks), maxTtl);
+  s->actions_ = std::make_unique<LoopAdminActions>(worker, clock, std::move(hooks), maxTtl, shared);
   s->api_ = std::make_unique<metrics::AdminApi>(*s->actions_, *token, clock, events);
   auto* api = s->api_.get();
   auto http = metrics::HttpServer::start(*config.listen,

@@ -13,6 +13,7 @@
 #include "policy/config.h"
 #include "relay/base/clock.h"
 #include "relay/io/worker.h"
+#include "relay/turn/shared_limits.h"
 
 namespace tw::app {
 
@@ -26,8 +27,9 @@ struct AppHooks {
 
 class LoopAdminActions final : public metrics::AdminActions {
  public:
-  LoopAdminActions(io::Worker& worker, const Clock& clock, AppHooks hooks, int64_t maxTtl)
-      : worker_(worker), clock_(clock), hooks_(std::move(hooks)), maxTtl_(maxTtl) {}
+  LoopAdminActions(io::Worker& worker, const Clock& clock, AppHooks hooks, int64_t maxTtl,
+                   turn::SharedLimits* shared)
+      : worker_(worker), clock_(clock), hooks_(std::move(hooks)), maxTtl_(maxTtl), shared_(shared) {}
 
   metrics::ActionResult listSessions() override;
   metrics::ActionResult endSession(uint64_t id) override;
@@ -36,6 +38,9 @@ class LoopAdminActions final : public metrics::AdminActions {
   metrics::ActionResult drain() override;
   metrics::ActionResult mintCredential(const std::string& user, int64_t ttl) override;
   int64_t maxTtl() const override { return maxTtl_; }
+  /// The BanTable is thread-safe: no post needed.
+  metrics::ActionResult listBans() override;
+  metrics::ActionResult liftBan(const IpAddress& ip) override;
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
  private:
@@ -47,6 +52,7 @@ class LoopAdminActions final : public metrics::AdminActions {
   const Clock& clock_;
   AppHooks hooks_;
   std::atomic<int64_t> maxTtl_;
+  turn::SharedLimits* shared_;
 };
 
 class AdminService {
@@ -54,7 +60,7 @@ class AdminService {
   /// Reads the token file and binds admin.listen; the error says which failed.
   static Result<std::unique_ptr<AdminService>, std::string> start(
       const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
-      int64_t maxTtl, metrics::EventLog* events);
+      int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared);
   void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
   SocketAddress address() const { return http_->address(); }
 

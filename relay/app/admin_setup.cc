@@ -23,7 +23,7 @@ bool ServerApp::startAdmin() {
         return credentialJson(clientUris(config_), *cred);
       }};
   auto admin = AdminService::start(config_.admin, *worker_, clock_, std::move(hooks),
-                                   config_.auth.maxTtlSeconds, &obs_->eventLog());
+                                   config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {
     log_.error(admin.error());
     return false;

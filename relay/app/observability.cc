@@ -5,15 +5,27 @@ namespace tw::app {
 Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log,
                              turn::RelayEvents& logEvents)
     : config_(config.metrics),
+      clock_(clock),
       log_(log),
       folder_(TW_VERSION),
       stats_(clock),
       eventLog_(config.events.file, config.events.queue, [this] { folder_.recordEventDropped(); }),
       security_(eventLog_, clock, config.events.sampleWindow),
+      anomalies_(config.anomalies, clock, [this](const metrics::Anomaly& a) { onAnomaly(a); }),
       service_(folder_) {
+  scanRevoke_ = config.anomalies.scanRevoke;
   fanout_.add(logEvents);
   fanout_.add(stats_);
   fanout_.add(security_);
+  fanout_.add(anomalies_);
+}
+
+void Observability::onAnomaly(const metrics::Anomaly& a) {
+  folder_.recordAnomaly(a.kind);
+  eventLog_.push({"anomaly", "warning", a.user, a.clientIp, a.peer, a.kind, a.details});
+  if (a.kind != "relay_scan" || !scanRevoke_ || a.allocationId == 0 || !worker_) return;
+  // Not from inside the event: the allocation may be in use by the caller.
+  worker_->post([w = worker_, id = a.allocationId] { w->server().endAllocation(id, "anomaly"); });
 }
 
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {
@@ -24,22 +36,27 @@ void Observability::recordReload(bool ok, int64_t unixNow, const std::string& de
 
 Observability::~Observability() { stop(); }
 
-void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays) {
+void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays,
+                          turn::SharedLimits* shared) {
+  worker_ = &worker;
   if (!config_.enabled) return log_.info("metrics: disabled (metrics.enabled: false)");
   // Worker state is read on its own loop thread only: the collector posts.
   service_.addCollector([this, &worker] {
     worker.post([this, &worker] {
       folder_.fold(0, metrics::takeSnapshot(worker.server().counters(), stats_,
                                             worker.server().allocations()));
+      anomalies_.sample(worker.server().allocations());
+      folder_.setTcpConnections("all", worker.streams().connectionCount());
     });
   });
-  service_.addCollector([this, &relays] {
+  service_.addCollector([this, &relays, shared] {
     uint64_t inUse = 0, capacity = 0;
     for (const auto& e : relays.endpoints()) {
       inUse += e.pool->inUse();
       capacity += e.pool->capacity();
     }
     folder_.setPorts(inUse, capacity);
+    if (shared) folder_.setBansActive(shared->bans.list(clock_.now()).size());  // thread-safe
   });
   if (auto st = service_.start(config_.listen); !st)
     return log_.error("metrics: " + st.error() + "; /metrics is not served");

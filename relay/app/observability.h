@@ -6,6 +6,7 @@
 // relay's RelayEvents.
 #include <memory>
 
+#include "metrics/anomaly.h"
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
 #include "metrics/metrics_service.h"
@@ -17,6 +18,7 @@
 #include "relay/io/worker.h"
 #include "relay/turn/fanout_events.h"
 #include "relay/turn/relay_addresses.h"
+#include "relay/turn/shared_limits.h"
 
 namespace tw::app {
 
@@ -31,7 +33,8 @@ class Observability {
   /// Registers the collectors for `worker` and the port pools, and opens the
   /// metrics listener. A listener that cannot bind is logged, not fatal:
   /// relaying matters more than its statistics.
-  void start(io::Worker& worker, const turn::RelayAddresses& relays);
+  /// `shared` (may be null) gives bans_active.
+  void start(io::Worker& worker, const turn::RelayAddresses& relays, turn::SharedLimits* shared);
   /// Stops the collector and the listener; call before the worker goes away.
   void stop();
   void setReady(bool ready) { service_.setReady(ready); }
@@ -42,14 +45,22 @@ class Observability {
   metrics::EventLog& eventLog() { return eventLog_; }
   metrics::MetricsFolder& folder() { return folder_; }
   metrics::MetricsService& service() { return service_; }
+  /// A reload may change the thresholds (call on the loop thread).
+  void setAnomalies(const policy::AnomaliesConfig& c) { anomalies_.setConfig(c); }
 
  private:
+  void onAnomaly(const metrics::Anomaly& a);
+
   policy::MetricsConfig config_;
+  const Clock& clock_;
+  bool scanRevoke_;
   Logger& log_;
   metrics::MetricsFolder folder_;
   metrics::StatsEvents stats_;
   metrics::EventLog eventLog_;
   metrics::SecurityEvents security_;
+  metrics::AnomalyDetector anomalies_;
+  io::Worker* worker_ = nullptr;  // set by start(); anomaly revocations post to it
   turn::FanoutEvents fanout_;
   metrics::MetricsService service_;
 };

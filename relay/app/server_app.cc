@@ -16,7 +16,12 @@ ServerApp::ServerApp(policy::Config config, std::string configPath)
   log_.setLevel(config_.log.level);
 }
 
-ServerApp::~ServerApp() = default;
+ServerApp::~ServerApp() {
+  // A failed start-up returns before run() stops these: no collector or admin
+  // thread may post to the worker once it is gone.
+  admin_.reset();
+  if (obs_) obs_->stop();
+}
 
 bool ServerApp::ensureSecrets() {
   if (!config_.auth.secrets.empty()) return true;
@@ -66,7 +71,7 @@ bool ServerApp::start() {
       return false;
     }
   }
-  obs_->start(*worker_, relays_);
+  obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   return startAdmin();
 }
@@ -101,6 +106,8 @@ Status<std::string> ServerApp::reload() {
   config_.quotas = next->quotas;
   config_.rateLimits = next->rateLimits;
   config_.bans = next->bans;
+  config_.anomalies = next->anomalies;
+  obs_->setAnomalies(config_.anomalies);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +

@@ -17,11 +17,13 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 
 # coturn is here for its test clients (turnutils_uclient, turnutils_peer), never its
 # server; iproute2 gives `ss` (free-port checks), procps gives pgrep, openssl gives the
-# independent HMAC check in tests/e2e/cli_test.sh.
+# independent HMAC check in tests/e2e/cli_test.sh; prometheus gives the real Prometheus
+# server and promtool for tests/e2e/prometheus_test.sh and tests/etc (never started by
+# the package here), and curl queries its HTTP API.
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
-  coturn openssl iproute2 procps prometheus
+  coturn openssl iproute2 procps prometheus curl
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.

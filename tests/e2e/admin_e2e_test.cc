@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ctime>
 #include <regex>
+#include <thread>
 
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
@@ -66,18 +68,33 @@ testing::HttpReply call(const SocketAddress& at, const std::string& method, cons
   return *r;
 }
 
+/// A live server with admin and metrics listeners on kernel-chosen ports.
+struct LiveServer {
+  TokenFile token;
+  uint16_t port = testing::freeUdpPort();
+  ServerProcess server;
+  SocketAddress admin, metrics, turn;
+  explicit LiveServer(const std::string& extraYaml = "")
+      : server(config(port, token.path) + extraYaml) {
+    REQUIRE(server.ready());
+    auto a = logged(server.log(), "admin");
+    auto m = logged(server.log(), "metrics");
+    REQUIRE(a);
+    REQUIRE(m);
+    admin = *a;
+    metrics = *m;
+    turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("admin API on the live binary") {
-  TokenFile token;
-  const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port, token.path));
-  REQUIRE(server.ready());
-  const auto admin = logged(server.log(), "admin");
-  const auto metrics = logged(server.log(), "metrics");
-  REQUIRE(admin);
-  REQUIRE(metrics);
-  const SocketAddress turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+  LiveServer live;
+  ServerProcess& server = live.server;
+  const auto admin = std::optional(live.admin);
+  const auto metrics = std::optional(live.metrics);
+  const SocketAddress turn = live.turn;
 
   CHECK(call(*admin, "GET", "/admin/sessions", "").status == 401);
 
@@ -131,4 +148,52 @@ TEST_CASE("admin API on the live binary") {
   CHECK(log.find("\"type\":\"admin_auth_failure\"") != std::string::npos);
   CHECK(log.find("\"type\":\"drain\"") != std::string::npos);
   CHECK(log.find("\"details\":\"DELETE /admin/sessions -> 200\"") != std::string::npos);
+}
+
+TEST_CASE("a configured admin API with a readable-by-others token file refuses to start") {
+  TokenFile token;
+  ::chmod(token.path.c_str(), 0644);
+  ServerProcess server(config(testing::freeUdpPort(), token.path));
+  CHECK_FALSE(server.ready());
+  CHECK(server.log().find("the admin token file must be a regular file with mode 0600 or stricter") !=
+        std::string::npos);
+  CHECK(server.log().find(kToken) == std::string::npos);  // the token is never echoed
+}
+
+TEST_CASE("bans on the live binary: metrics, event, admin list and lift") {
+  LiveServer live("bans:\n  failed_auth: {threshold: 2, window: 60s, ban_for: 10m}\n");
+  ServerProcess& server = live.server;
+  const auto admin = std::optional(live.admin);
+  const auto metrics = std::optional(live.metrics);
+  const SocketAddress turn = live.turn;
+  for (int i = 0; i < 3; ++i) {  // more than 2 failures: the third bans 127.0.0.1
+    StunClient bad(turn);
+    bad.setCredentials(std::to_string(std::time(nullptr) + 600) + ":mallory", "wrong");
+    bad.allocate();
+  }
+  std::string bans;
+  for (int i = 0; i < 50 && bans.find("127.0.0.1") == std::string::npos; ++i) {
+    bans = call(*admin, "GET", "/admin/bans").body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(bans.find(R"({"ip":"127.0.0.1","remaining_seconds":)") != std::string::npos);
+
+  auto scrapeHas = [&](const std::string& line) {
+    for (int i = 0; i < 50; ++i) {
+      if (testing::httpGet(*metrics, "/metrics")->body.find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  CHECK(scrapeHas("turnwarden_bans_total 1\n"));
+  CHECK(scrapeHas("turnwarden_bans_active 1\n"));
+
+  CHECK(call(*admin, "DELETE", "/admin/bans/127.0.0.1").status == 200);
+  CHECK(call(*admin, "DELETE", "/admin/bans/127.0.0.1").status == 404);
+  CHECK(call(*admin, "GET", "/admin/bans").body == "{\"bans\":[]}\n");
+  CHECK(scrapeHas("turnwarden_bans_active 0\n"));
+  CHECK(call(*admin, "POST", "/admin/rotate").status == 501);  // no rotation command yet
+  REQUIRE(server.stop() == 0);
+  CHECK(server.log().find(R"("type":"ban","severity":"critical","user":"","client_ip":"127.0.0.1")") !=
+        std::string::npos);
 }

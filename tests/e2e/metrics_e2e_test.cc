@@ -31,7 +31,9 @@ std::string config(uint16_t port) {
          "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
-         "metrics:\n  listen: 127.0.0.1:0\n";
+         "metrics:\n  listen: 127.0.0.1:0\n"
+         "anomalies:\n  brute_force_failures: 3\n  denied_peer_burst: 2\n"
+         "  scan_distinct_peers: 3\n  max_bps: 1000\n";
 }
 
 /// The metrics address the server logged ("metrics: serving http://A/metrics").
@@ -137,6 +139,9 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
 
   StunClient peer(relayed);  // a plain UDP socket on loopback, acting as the peer
   REQUIRE(good.createPermission(peer.local())->code == 0);
+  // Let the once-a-second sampler record this allocation's byte baseline, so
+  // the burst below is a rate (4000+ bit/s > max_bps 1000): a bandwidth spike.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   for (int i = 0; i < 5; ++i) {
     good.sendIndication(peer.local(), payload(100, uint8_t(i)));
     REQUIRE(peer.receive(2000));
@@ -171,6 +176,20 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   CHECK(after.count(R"(turnwarden_build_info{version="0.1.0"})") == 1);
   CHECK(value(after, R"(turnwarden_request_duration_seconds_count{method="Allocate"})") >= 5);
 
+  // The detectors saw the same conditions: three failures from 127.0.0.1,
+  // two denials for alice, three distinct peers from her allocation (a scan
+  // at threshold 3), and her burst above max_bps.
+  const std::string kinds[] = {"brute_force", "denied_peer_burst", "relay_scan", "bandwidth_spike"};
+  const Scrape anomalies = live.until([&](const Scrape& s) {
+    for (const auto& k : kinds)
+      if (value(s, "turnwarden_anomalies_total{kind=\"" + k + "\"}") < 1) return false;
+    return true;
+  });
+  for (const auto& k : kinds) {
+    INFO(k);
+    CHECK(value(anomalies, "turnwarden_anomalies_total{kind=\"" + k + "\"}") == 1);
+  }
+
   // promtool lints the exposition format: it must print nothing and exit 0.
   const std::string file = server.dir() + "/scrape.txt";
   std::ofstream(file) << live.raw;
@@ -189,4 +208,18 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   const Scrape gone = live.until([&](const Scrape& s) { return value(s, kActive) == 0; });
   CHECK(value(gone, kActive) == 0);
   CHECK(value(gone, "turnwarden_allocation_lifetime_seconds_count") == 1);
+
+  // The security event log (stderr by default): sampled auth failure with the
+  // hostile-free username escaped, the denial, and both anomalies.
+  REQUIRE(server.stop() == 0);
+  const std::string log = server.log();
+  CHECK(log.find(R"("type":"auth_failure","severity":"warning","user":")") != std::string::npos);
+  CHECK(log.find(R"(:mallory","client_ip":"127.0.0.1","peer":"","rule":"bad_integrity")") != std::string::npos);
+  CHECK(log.find(R"("type":"peer_denied")") != std::string::npos);
+  // The first denial is written; the second (same source, same window) is sampled out.
+  CHECK(log.find(R"("peer":"127.0.0.2:9","rule":"builtin:loopback-v4")") != std::string::npos);
+  CHECK(log.find(R"("type":"peer_denied")") == log.rfind(R"("type":"peer_denied")"));
+  CHECK(log.find(R"("rule":"denied_peer_burst")") != std::string::npos);
+  CHECK(log.find(R"("type":"anomaly","severity":"warning")") != std::string::npos);
+  CHECK(log.find(R"("rule":"brute_force","details":"3 failed authentications within 60s")") != std::string::npos);
 }

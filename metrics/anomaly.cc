@@ -1,0 +1,147 @@
+#include "metrics/anomaly.h"
+
+#include "relay/turn/allocation.h"
+
+namespace tw::metrics {
+
+namespace {
+
+/// Drops entries whose window has ended once the map is full.
+template <class M>
+bool makeRoom(M& entries, Instant now, Duration window) {
+  if (entries.size() < kMaxKeys) return true;
+  std::erase_if(entries, [&](const auto& kv) { return now - kv.second.start >= window; });
+  return entries.size() < kMaxKeys;
+}
+
+std::string bps(double v) { return std::to_string(uint64_t(v)) + " bit/s"; }
+
+}  // namespace
+
+template <class K>
+bool WindowCounter<K>::add(const K& key, Instant now, Duration window, uint32_t threshold,
+                           uint32_t& count) {
+  if (threshold == 0) return false;
+  auto it = entries_.find(key);
+  if (it == entries_.end() || now - it->second.start >= window) {
+    if (it == entries_.end() && !makeRoom(entries_, now, window)) return false;
+    entries_[key] = Entry{now, 0};
+    it = entries_.find(key);
+  }
+  count = ++it->second.count;
+  return count == threshold;
+}
+
+template <class K, class V>
+bool DistinctCounter<K, V>::add(const K& key, const V& value, Instant now, Duration window,
+                                uint32_t threshold, size_t& distinct) {
+  if (threshold == 0) return false;
+  auto it = entries_.find(key);
+  if (it == entries_.end() || now - it->second.start >= window) {
+    if (it == entries_.end() && !makeRoom(entries_, now, window)) return false;
+    entries_[key] = Entry{now, {}, false};
+    it = entries_.find(key);
+  }
+  Entry& e = it->second;
+  if (e.values.size() <= threshold) e.values.insert(value);  // no need to keep more
+  distinct = e.values.size();
+  if (e.fired || distinct < threshold) return false;
+  e.fired = true;
+  return true;
+}
+
+std::string AnomalyDetector::withinWindow(uint64_t n, std::string_view what, Duration window) const {
+  return std::to_string(n) + " " + std::string(what) + " within " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(window).count()) + "s";
+}
+
+void AnomalyDetector::onAuthFailed(std::string_view, const FiveTuple& t, std::string_view user) {
+  uint32_t n = 0;
+  if (authFailures_.add(t.client.ip, clock_.now(), config_.window, config_.bruteForceFailures, n))
+    sink_({"brute_force", std::string(user), t.client.ip.toString(), "",
+           withinWindow(n, "failed authentications", config_.window)});
+}
+
+void AnomalyDetector::onAllocationCreated(const turn::Allocation& a) {
+  churn(a);
+  size_t n = 0;
+  // Threshold is "more than sharing_ips": the (N+1)-th distinct IP fires.
+  if (sharing_.add(a.user, a.tuple.client.ip, clock_.now(), config_.sharingWindow,
+                   config_.sharingIps == 0 ? 0 : config_.sharingIps + 1, n))
+    sink_({"credential_sharing", a.user, a.tuple.client.ip.toString(), "",
+           withinWindow(n, "distinct client IPs for one user", config_.sharingWindow)});
+}
+
+void AnomalyDetector::onAllocationDeleted(const turn::Allocation& a, std::string_view why) {
+  if (why != "shutdown") churn(a);
+  rates_.erase(a.id);
+}
+
+void AnomalyDetector::churn(const turn::Allocation& a) {
+  uint32_t n = 0;
+  if (churn_.add(a.tuple.client.ip, clock_.now(), config_.window, config_.churnAllocations, n))
+    sink_({"allocation_churn", a.user, a.tuple.client.ip.toString(), "",
+           withinWindow(n, "allocations created or deleted", config_.window)});
+}
+
+void AnomalyDetector::onPeerDenied(const SocketAddress& peer, std::string_view rule,
+                                   const FiveTuple& t, std::string_view user) {
+  uint32_t n = 0;
+  if (denied_.add(std::string(user), clock_.now(), config_.window, config_.deniedPeerBurst, n))
+    sink_({"denied_peer_burst", std::string(user), t.client.ip.toString(), peer.toString(),
+           withinWindow(n, "denied peers (last rule " + std::string(rule) + ")", config_.window)});
+  scanPeer(t.client, peer, user, 0);
+}
+
+void AnomalyDetector::scanPeer(const SocketAddress& client, const SocketAddress& peer,
+                               std::string_view user, uint64_t allocationId) {
+  size_t n = 0;
+  if (scan_.add(client, peer, clock_.now(), config_.window, config_.scanDistinctPeers, n))
+    sink_({"relay_scan", std::string(user), client.ip.toString(), peer.toString(),
+           withinWindow(n, "distinct peers from one allocation", config_.window), allocationId});
+}
+
+void AnomalyDetector::sample(turn::AllocationTable& table) {
+  const Instant now = clock_.now();
+  double total = 0;
+  table.forEach([&](turn::Allocation& a) {
+    for (const auto& p : a.permissions) scanPeer(a.tuple.client, SocketAddress{p.peer, 0}, a.user, a.id);
+    for (const auto& c : a.channels) scanPeer(a.tuple.client, c.peer, a.user, a.id);
+    bandwidth(a, now, total);
+  });
+  if (config_.totalBps > 0 && total > double(config_.totalBps) &&
+      (totalFiredAt_ == Instant{} || now - totalFiredAt_ >= config_.window)) {
+    totalFiredAt_ = now;
+    sink_({"total_bandwidth", "", "", "", "relayed " + bps(total) + " > total_bps " + bps(double(config_.totalBps))});
+  }
+}
+
+void AnomalyDetector::bandwidth(const turn::Allocation& a, Instant now, double& totalBps) {
+  Rate& r = rates_[a.id];
+  const uint64_t bytes = a.bytesToPeer + a.bytesToClient;
+  const double secs = std::chrono::duration<double>(now - r.at).count();
+  if (r.at == Instant{} || secs <= 0) {
+    r = Rate{bytes, now, 0, false, {}};
+    return;
+  }
+  const double rate = double(bytes - r.bytes) * 8 / secs;
+  totalBps += rate;
+  const bool spike = r.primed && rate > config_.spikeFactor * r.ewmaBps &&
+                     rate > double(config_.spikeMinBps);
+  const bool over = config_.maxBps > 0 && rate > double(config_.maxBps);
+  const bool quiet = r.firedAt != Instant{} && now - r.firedAt < config_.window;
+  if ((spike || over) && !quiet) {
+    r.firedAt = now;
+    sink_({"bandwidth_spike", a.user, a.tuple.client.ip.toString(), "",
+           bps(rate) + (over ? " > max_bps " + bps(double(config_.maxBps))
+                             : " vs its average " + bps(r.ewmaBps)),
+           a.id});
+  }
+  // EWMA with alpha 0.2: about the last 5 samples (seconds).
+  r.ewmaBps = r.primed ? 0.8 * r.ewmaBps + 0.2 * rate : rate;
+  r.primed = true;
+  r.bytes = bytes;
+  r.at = now;
+}
+
+}  // namespace tw::metrics

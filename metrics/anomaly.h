@@ -1,0 +1,114 @@
+#pragma once
+// Anomaly detectors, fed by RelayEvents and by a once-a-second sample of the
+// worker's allocations (bandwidth, permissions). One instance per worker, on
+// its loop thread; time comes from the caller (ManualClock in tests).
+//
+//   kind                source key           fires when, within `window`
+//   brute_force         client IP            >= brute_force_failures failed auths
+//   relay_scan          allocation (client)  >= scan_distinct_peers distinct peers
+//   bandwidth_spike     allocation           rate > spike_factor x own EWMA and
+//                                            > spike_min_bps, or > max_bps
+//   total_bandwidth     (server)             all relayed traffic > total_bps
+//   allocation_churn    client IP            >= churn_allocations creates+deletes
+//   denied_peer_burst   user                 >= denied_peer_burst 403s
+//   credential_sharing  user                 > sharing_ips distinct client IPs
+//                                            within sharing_window
+// Each detector fires at most once per key and window; tracked keys are
+// bounded (kMaxKeys), so a flood of sources cannot grow memory.
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "policy/config.h"
+#include "relay/turn/allocation_table.h"
+#include "relay/turn/events.h"
+
+namespace tw::metrics {
+
+struct Anomaly {
+  std::string kind;
+  std::string user;
+  std::string clientIp;
+  std::string peer;
+  std::string details;
+  uint64_t allocationId = 0;  ///< set for per-allocation kinds
+};
+
+/// Counts events per key in fixed windows; true once when `threshold` is reached.
+template <class K>
+class WindowCounter {
+ public:
+  bool add(const K& key, Instant now, Duration window, uint32_t threshold, uint32_t& count);
+
+ private:
+  struct Entry {
+    Instant start;
+    uint32_t count = 0;
+  };
+  std::map<K, Entry> entries_;
+};
+
+/// Distinct values per key in fixed windows; true once when the set reaches `threshold`.
+template <class K, class V>
+class DistinctCounter {
+ public:
+  bool add(const K& key, const V& value, Instant now, Duration window, uint32_t threshold,
+           size_t& distinct);
+
+ private:
+  struct Entry {
+    Instant start;
+    std::set<V> values;
+    bool fired = false;
+  };
+  std::map<K, Entry> entries_;
+};
+
+inline constexpr size_t kMaxKeys = 10000;
+
+class AnomalyDetector final : public turn::RelayEvents {
+ public:
+  using Sink = std::function<void(const Anomaly&)>;
+  AnomalyDetector(const policy::AnomaliesConfig& config, const Clock& clock, Sink sink)
+      : config_(config), clock_(clock), sink_(std::move(sink)) {}
+
+  void setConfig(const policy::AnomaliesConfig& config) { config_ = config; }
+
+  void onAllocationCreated(const turn::Allocation& a) override;
+  void onAllocationDeleted(const turn::Allocation& a, std::string_view why) override;
+  void onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) override;
+  void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                    std::string_view user) override;
+
+  /// Once a second on the loop thread: bandwidth and permission sampling.
+  void sample(turn::AllocationTable& table);
+
+ private:
+  struct Rate {
+    uint64_t bytes = 0;
+    Instant at;
+    double ewmaBps = 0;
+    bool primed = false;
+    Instant firedAt{};
+  };
+  void churn(const turn::Allocation& a);
+  void scanPeer(const SocketAddress& client, const SocketAddress& peer, std::string_view user,
+                uint64_t allocationId);
+  void bandwidth(const turn::Allocation& a, Instant now, double& totalBps);
+  std::string withinWindow(uint64_t n, std::string_view what, Duration window) const;
+
+  policy::AnomaliesConfig config_;
+  const Clock& clock_;
+  Sink sink_;
+  WindowCounter<IpAddress> authFailures_;
+  WindowCounter<IpAddress> churn_;
+  WindowCounter<std::string> denied_;
+  DistinctCounter<SocketAddress, SocketAddress> scan_;
+  DistinctCounter<std::string, IpAddress> sharing_;
+  std::unordered_map<uint64_t, Rate> rates_;
+  Instant totalFiredAt_{};
+};
+
+}  // namespace tw::metrics

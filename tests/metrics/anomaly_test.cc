@@ -1,0 +1,199 @@
+#include "metrics/anomaly.h"
+
+#include <catch2/catch.hpp>
+
+#include "relay/turn/allocation.h"
+
+namespace tw::metrics {
+namespace {
+
+using std::chrono::seconds;
+
+FiveTuple from(const std::string& client) {
+  return FiveTuple{*SocketAddress::parse(client), *SocketAddress::parse("127.0.0.1:3478"),
+                   Transport::Udp};
+}
+
+std::unique_ptr<turn::Allocation> allocation(uint64_t id, const std::string& client,
+                                             const std::string& user) {
+  auto a = std::make_unique<turn::Allocation>();
+  a->id = id;
+  a->tuple = from(client);
+  a->user = user;
+  return a;
+}
+
+struct Fixture {
+  ManualClock clock;
+  policy::AnomaliesConfig config;
+  std::vector<Anomaly> fired;
+  std::unique_ptr<AnomalyDetector> d;
+  Fixture() { rebuild(); }
+  void rebuild() {
+    d = std::make_unique<AnomalyDetector>(config, clock, [this](const Anomaly& a) { fired.push_back(a); });
+  }
+  size_t count(const std::string& kind) const {
+    return size_t(std::count_if(fired.begin(), fired.end(), [&](const Anomaly& a) { return a.kind == kind; }));
+  }
+};
+
+TEST_CASE("brute force: the N-th failure from one IP in a window fires once") {
+  Fixture f;
+  f.config.bruteForceFailures = 5;
+  f.rebuild();
+  for (int i = 0; i < 4; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "mallory");
+  CHECK(f.fired.empty());
+  f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1001"), "mallory");  // other port, same IP
+  REQUIRE(f.fired.size() == 1);
+  CHECK(f.fired[0].kind == "brute_force");
+  CHECK(f.fired[0].clientIp == "192.0.2.1");
+  CHECK(f.fired[0].details == "5 failed authentications within 60s");
+  for (int i = 0; i < 20; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "mallory");
+  CHECK(f.fired.size() == 1);  // once per window
+  for (int i = 0; i < 4; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.2:1000"), "x");
+  CHECK(f.fired.size() == 1);  // another source counts on its own
+  f.clock.advance(seconds(60));
+  for (int i = 0; i < 5; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "mallory");
+  CHECK(f.count("brute_force") == 2);  // a new window
+}
+
+TEST_CASE("brute force: failures spread over windows never fire; 0 disables") {
+  Fixture f;
+  f.config.bruteForceFailures = 5;
+  f.rebuild();
+  for (int i = 0; i < 20; ++i) {
+    f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "u");
+    f.clock.advance(seconds(20));  // 3 per 60 s window
+  }
+  CHECK(f.fired.empty());
+  f.config.bruteForceFailures = 0;
+  f.rebuild();
+  for (int i = 0; i < 100; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "u");
+  CHECK(f.fired.empty());
+}
+
+TEST_CASE("relay scanning: many distinct peers from one allocation, denied or permitted") {
+  Fixture f;
+  f.config.scanDistinctPeers = 10;
+  f.rebuild();
+  turn::AllocationTable table;
+  auto& a = table.insert(allocation(7, "192.0.2.9:5000", "scanner"));
+  for (int i = 0; i < 6; ++i)
+    f.d->onPeerDenied(*SocketAddress::parse("10.0.0." + std::to_string(i) + ":22"), "builtin:private-10",
+                      a.tuple, "scanner");
+  f.d->onPeerDenied(*SocketAddress::parse("10.0.0.1:22"), "builtin:private-10", a.tuple, "scanner");
+  CHECK(f.count("relay_scan") == 0);  // 6 distinct so far
+  for (int i = 0; i < 4; ++i)
+    a.permissions.push_back({*IpAddress::parse("198.51.100." + std::to_string(i)), f.clock.now()});
+  f.d->sample(table);
+  REQUIRE(f.count("relay_scan") == 1);
+  const Anomaly& s = f.fired.back();
+  CHECK(s.allocationId == 7);
+  CHECK(s.user == "scanner");
+  CHECK(s.details == "10 distinct peers from one allocation within 60s");
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 1);
+}
+
+TEST_CASE("denied-peer burst: repeated 403s for one user") {
+  Fixture f;
+  f.config.deniedPeerBurst = 3;
+  f.config.scanDistinctPeers = 0;
+  f.rebuild();
+  for (int i = 0; i < 3; ++i)
+    f.d->onPeerDenied(*SocketAddress::parse("169.254.169.254:80"), "builtin:link-local-v4",
+                      from("192.0.2.3:" + std::to_string(4000 + i)), "prober");
+  REQUIRE(f.count("denied_peer_burst") == 1);
+  CHECK(f.fired[0].peer == "169.254.169.254:80");
+  CHECK(f.fired[0].user == "prober");
+}
+
+TEST_CASE("allocation churn: quick connect-and-exit from one IP") {
+  Fixture f;
+  f.config.churnAllocations = 10;
+  f.rebuild();
+  for (uint64_t i = 0; i < 5; ++i) {
+    auto a = allocation(i + 1, "192.0.2.4:" + std::to_string(6000 + i), "u");
+    f.d->onAllocationCreated(*a);
+    f.d->onAllocationDeleted(*a, "deleted");
+  }
+  REQUIRE(f.count("allocation_churn") == 1);
+  CHECK(f.fired.back().clientIp == "192.0.2.4");
+  auto last = allocation(99, "192.0.2.5:1", "u");
+  f.d->onAllocationDeleted(*last, "shutdown");  // shutdown is not churn
+  CHECK(f.count("allocation_churn") == 1);
+}
+
+TEST_CASE("credential sharing: one user from more than N client IPs") {
+  Fixture f;
+  f.config.sharingIps = 3;
+  f.config.churnAllocations = 0;
+  f.rebuild();
+  for (int i = 1; i <= 3; ++i) {
+    auto a = allocation(uint64_t(i), "203.0.113." + std::to_string(i) + ":5000", "shared");
+    f.d->onAllocationCreated(*a);
+    f.d->onAllocationCreated(*a);  // the same IP again is not a new one
+  }
+  CHECK(f.count("credential_sharing") == 0);
+  f.d->onAllocationCreated(*allocation(4, "203.0.113.4:5000", "shared"));
+  REQUIRE(f.count("credential_sharing") == 1);
+  CHECK(f.fired.back().user == "shared");
+  CHECK(f.fired.back().details == "4 distinct client IPs for one user within 600s");
+  f.d->onAllocationCreated(*allocation(5, "203.0.113.5:5000", "other"));
+  CHECK(f.count("credential_sharing") == 1);
+}
+
+TEST_CASE("bandwidth spike: far above the allocation's own EWMA, or above max_bps") {
+  Fixture f;
+  f.config.spikeFactor = 10;
+  f.config.spikeMinBps = 100'000;
+  f.rebuild();
+  turn::AllocationTable table;
+  auto& a = table.insert(allocation(3, "192.0.2.6:5000", "streamer"));
+  f.d->sample(table);  // baseline
+  for (int i = 0; i < 10; ++i) {  // steady 80 kbit/s
+    f.clock.advance(seconds(1));
+    a.bytesToPeer += 10'000;
+    f.d->sample(table);
+  }
+  CHECK(f.fired.empty());
+  f.clock.advance(seconds(1));
+  a.bytesToPeer += 1'000'000;  // 8 Mbit/s in one second: 100x its average
+  f.d->sample(table);
+  REQUIRE(f.count("bandwidth_spike") == 1);
+  CHECK(f.fired.back().allocationId == 3);
+
+  Fixture g;
+  g.config.maxBps = 1'000'000;
+  g.config.spikeFactor = 1000;
+  g.rebuild();
+  turn::AllocationTable t2;
+  auto& b = t2.insert(allocation(4, "192.0.2.7:5000", "hog"));
+  g.d->sample(t2);
+  g.clock.advance(seconds(1));
+  b.bytesToClient += 200'000;  // 1.6 Mbit/s
+  g.d->sample(t2);
+  REQUIRE(g.count("bandwidth_spike") == 1);
+  CHECK(g.fired.back().details.find("> max_bps 1000000 bit/s") != std::string::npos);
+}
+
+TEST_CASE("total bandwidth above the configured ceiling fires once per window") {
+  Fixture f;
+  f.config.totalBps = 1'000'000;
+  f.config.spikeFactor = 1000;
+  f.rebuild();
+  turn::AllocationTable table;
+  auto& a = table.insert(allocation(1, "192.0.2.8:5000", "u1"));
+  auto& b = table.insert(allocation(2, "192.0.2.9:5000", "u2"));
+  f.d->sample(table);
+  for (int i = 0; i < 3; ++i) {
+    f.clock.advance(seconds(1));
+    a.bytesToPeer += 80'000;  // 640 kbit/s each, 1.28 Mbit/s together
+    b.bytesToPeer += 80'000;
+    f.d->sample(table);
+  }
+  CHECK(f.count("total_bandwidth") == 1);
+}
+
+}  // namespace
+}  // namespace tw::metrics

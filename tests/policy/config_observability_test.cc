@@ -1,0 +1,66 @@
+// The observability sections of the config: metrics, events, admin, anomalies.
+#include <catch2/catch.hpp>
+
+#include "policy/config.h"
+
+namespace tw::policy {
+namespace {
+
+constexpr const char* kFile = "/etc/tw/turnwarden.yaml";
+
+std::string withSecret(const std::string& extra) {
+  return "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n" +
+         extra;
+}
+
+TEST_CASE("observability sections: defaults", "[config]") {
+  auto r = parseConfig(withSecret(""), kFile);
+  REQUIRE(r.ok());
+  CHECK(r->metrics.enabled);
+  CHECK(r->metrics.listen.toString() == "127.0.0.1:9641");
+  CHECK(r->events.file.empty());
+  CHECK(r->events.queue == 4096);
+  CHECK_FALSE(r->admin.listen);
+  CHECK(r->anomalies.bruteForceFailures == 20);
+  CHECK(r->anomalies.sharingWindow == std::chrono::minutes(10));
+}
+
+TEST_CASE("observability sections: every key is read", "[config]") {
+  auto r = parseConfig(withSecret("metrics:\n  enabled: false\n  listen: \"[::1]:9700\"\n"
+                                  "events:\n  file: events.jsonl\n  queue: 100\n  sample_window: 30s\n"
+                                  "admin:\n  listen: 127.0.0.1:9642\n  token_file: admin.token\n"
+                                  "anomalies:\n  window: 2m\n  brute_force_failures: 7\n  scan_revoke: true\n"
+                                  "  max_bps: 5000000\n  sharing_ips: 0\n"),
+                       kFile);
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->metrics.enabled);
+  CHECK(r->metrics.listen.toString() == "[::1]:9700");
+  CHECK(r->events.file == "/etc/tw/events.jsonl");
+  CHECK(r->events.queue == 100);
+  CHECK(r->events.sampleWindow == std::chrono::seconds(30));
+  REQUIRE(r->admin.listen);
+  CHECK(r->admin.listen->port == 9642);
+  CHECK(r->admin.tokenFile == "/etc/tw/admin.token");
+  CHECK(r->anomalies.window == std::chrono::minutes(2));
+  CHECK(r->anomalies.bruteForceFailures == 7);
+  CHECK(r->anomalies.scanRevoke);
+  CHECK(r->anomalies.maxBps == 5000000);
+  CHECK(r->anomalies.sharingIps == 0);
+}
+
+TEST_CASE("observability sections: bad values are reported with FILE:LINE:COL", "[config]") {
+  auto r = parseConfig(withSecret("metrics:\n  listen: localhost\n"
+                                  "events:\n  queue: 1\n"
+                                  "admin:\n  listen: 127.0.0.1:9642\n"
+                                  "anomalies:\n  brute_force: 3\n"),
+                       kFile);
+  REQUIRE_FALSE(r.ok());
+  const std::string all = formatErrors(r.error());
+  CHECK(all.find("/etc/tw/turnwarden.yaml:6:11: metrics.listen: expected ADDRESS:PORT") != std::string::npos);
+  CHECK(all.find("/etc/tw/turnwarden.yaml:8:10: events.queue") != std::string::npos);  // below 16
+  CHECK(all.find("turnwarden.yaml:10:3: admin: missing required key 'token_file'") != std::string::npos);
+  CHECK(all.find("turnwarden.yaml:12:3: anomalies: unknown key 'brute_force'") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tw::policy
