@@ -34,13 +34,16 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     i = 2;
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
-  const char* known[] = {"run", "check-config", "credential", "help", "version", "default-config"};
+  const char* known[] = {"run",     "check-config",   "credential", "help",
+                         "version", "default-config", "rotate"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
   if (r.error.empty()) parseOptions(argv, i, r);
   if (r.error.empty() && r.command == "check-config" && r.config.empty())
     r.error = "check-config needs a FILE";
+  if (r.error.empty() && r.command == "rotate" && r.config.empty())
+    r.error = "rotate needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -55,11 +58,16 @@ Usage:
   turnwarden credential --config FILE --user NAME [--ttl 1h]
                                         print TURN REST credentials as JSON
                                         (username, password, ttl, uris)
+  turnwarden rotate --config FILE       rotate the REST secret in auth.secrets_file now: a new
+                                        256-bit secret mints, the previous ones verify until the
+                                        rotation grace (or max_ttl) ends; a running server picks
+                                        the new keyring up within a second
   turnwarden default-config             print the built-in default config
   turnwarden --help | --version
 
 Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
-(an invalid file is refused and the running policy stays in place).
+(an invalid file is refused and the running policy stays in place); SIGUSR2
+rotates the REST secret now.
 )";
 }
 

@@ -20,5 +20,6 @@ std::string usage();
 int runServer(const CliArgs& args);
 int checkConfigCommand(const CliArgs& args);
 int credentialCommand(const CliArgs& args);
+int rotateCommand(const CliArgs& args);
 
 }  // namespace tw::app

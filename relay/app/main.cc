@@ -20,5 +20,6 @@ int main(int argc, char** argv) {
   }
   if (args.command == "check-config") return checkConfigCommand(args);
   if (args.command == "credential") return credentialCommand(args);
+  if (args.command == "rotate") return rotateCommand(args);
   return runServer(args);
 }
