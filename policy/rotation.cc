@@ -12,18 +12,9 @@
 namespace tw::policy {
 
 namespace {
-std::string baseId(int64_t nowUnix) {
-  std::time_t t = static_cast<std::time_t>(nowUnix);
-  std::tm tm{};
-  char buf[32];
-  if (::gmtime_r(&t, &tm) == nullptr || std::strftime(buf, sizeof buf, "k%Y%m%d-%H%M%S", &tm) == 0)
-    return "k" + std::to_string(nowUnix);
-  return buf;
-}
-
 /// Two rotations within one second must still get distinct ids.
 std::string uniqueId(const std::vector<Secret>& existing, int64_t nowUnix) {
-  const std::string base = baseId(nowUnix);
+  const std::string base = secretIdFor(nowUnix);
   auto taken = [&](const std::string& id) {
     return std::any_of(existing.begin(), existing.end(), [&](const Secret& s) { return s.id == id; });
   };
@@ -32,6 +23,11 @@ std::string uniqueId(const std::vector<Secret>& existing, int64_t nowUnix) {
   return id;
 }
 }  // namespace
+
+int64_t rotationGraceSeconds(const std::optional<RotationConfig>& rotation, int64_t maxTtlSeconds) {
+  if (!rotation) return maxTtlSeconds;
+  return std::chrono::duration_cast<std::chrono::seconds>(rotation->grace).count();
+}
 
 std::vector<Secret> withoutExpired(const std::vector<Secret>& current, int64_t nowUnix) {
   std::vector<Secret> out;

@@ -7,6 +7,7 @@
 // dropped from the file. The keyring file's mtime records the last rotation,
 // so the schedule survives restarts without extra state.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct RotationConfig {
   tw::Duration interval{};  ///< 0: no automatic rotation
   tw::Duration grace{};
 };
+
+/// The grace a rotation gives previous secrets: auth.rotation.grace, or
+/// max_ttl when rotation is manual only (the shortest safe grace).
+int64_t rotationGraceSeconds(const std::optional<RotationConfig>& rotation, int64_t maxTtlSeconds);
 
 /// The keyring after one rotation at `nowUnix`: a new secret first (id
 /// "kYYYYmmdd-HHMMSS", made unique), previous secrets kept with

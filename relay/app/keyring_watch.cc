@@ -40,10 +40,8 @@ void ServerApp::rotateNow(std::string_view why) {
     log_.warn("rotation requested (" + std::string(why) + ") but auth.secrets_file is not set");
     return;
   }
-  const int64_t grace = config_.auth.rotation
-                            ? std::chrono::duration_cast<std::chrono::seconds>(
-                                  config_.auth.rotation->grace).count()
-                            : config_.auth.maxTtlSeconds;
+  const int64_t grace =
+      policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
   auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace);
   if (!next) {
     log_.error("keyring rotation failed, keeping the current keyring: " + next.error());

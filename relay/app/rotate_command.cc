@@ -19,10 +19,7 @@ int rotateCommand(const CliArgs& args) {
                          "cannot be rewritten)\n");
     return 2;
   }
-  const int64_t grace = cfg->auth.rotation
-                            ? std::chrono::duration_cast<std::chrono::seconds>(
-                                  cfg->auth.rotation->grace).count()
-                            : cfg->auth.maxTtlSeconds;
+  const int64_t grace = policy::rotationGraceSeconds(cfg->auth.rotation, cfg->auth.maxTtlSeconds);
   SystemClock clock;
   CsprngRandom rng;
   const int64_t now = clock.unixSeconds();

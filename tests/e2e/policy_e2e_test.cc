@@ -14,10 +14,12 @@
 
 #include "policy/credentials.h"
 #include "relay/io/udp_socket.h"
+#include "tests/e2e/counting_peer.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
 using namespace tw;
+using tw::testing::CountingPeer;
 using tw::testing::ServerProcess;
 using tw::testing::StunClient;
 
@@ -35,25 +37,6 @@ std::string baseConfig(uint16_t port, const std::string& extra) {
          "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + extra;
 }
-
-/// A loopback UDP listener that counts the datagrams it receives.
-struct CountingPeer {
-  io::UniqueFd fd;
-  SocketAddress addr;
-  CountingPeer() {
-    fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
-    addr = *io::localAddress(fd.get());
-  }
-  int count(int ms = 300) {
-    std::vector<uint8_t> buf(65536);
-    int n = 0;
-    for (int i = 0; i < ms / 5; ++i) {
-      while (::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT) >= 0) ++n;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return n;
-  }
-};
 
 StunClient authed(const SocketAddress& server, const std::string& user,
                   const char* local = "127.0.0.1:0") {

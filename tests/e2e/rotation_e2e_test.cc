@@ -14,10 +14,12 @@
 #include "policy/credentials.h"
 #include "policy/secrets_file.h"
 #include "relay/io/udp_socket.h"
+#include "tests/e2e/counting_peer.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
 using namespace tw;
+using tw::testing::CountingPeer;
 using tw::testing::ServerProcess;
 using tw::testing::StunClient;
 
@@ -31,24 +33,6 @@ std::string config(uint16_t port, uint16_t peerPort, const std::string& rotation
          "auth:\n  secrets_file: secrets.yaml\n  max_ttl: " + maxTtl + "\n  clock_skew: 0s\n" + rotation +
          "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
 }
-
-struct CountingPeer {
-  io::UniqueFd fd;
-  SocketAddress addr;
-  CountingPeer() {
-    fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
-    addr = *io::localAddress(fd.get());
-  }
-  int count(int ms = 300) {
-    std::vector<uint8_t> buf(65536);
-    int n = 0;
-    for (int i = 0; i < ms / 5; ++i) {
-      while (::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT) >= 0) ++n;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return n;
-  }
-};
 
 /// A client with a REST credential for `user` minted from `secret`, valid `ttl` s.
 StunClient client(uint16_t port, const std::string& secret, const std::string& user, int ttl = 3) {
