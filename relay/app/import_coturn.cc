@@ -81,6 +81,7 @@ class Importer {
   void emitListeners(std::ostringstream& y);
   void emitRelay(std::ostringstream& y);
   void emitAuth(std::ostringstream& y);
+  std::vector<User> collectUsers();
   void emitPeersAndQuotas(std::ostringstream& y);
 
   std::string file_;
@@ -234,25 +235,7 @@ void Importer::emitRelay(std::ostringstream& y) {
   y << "  port_range: " << lo << "-" << hi << "\n";
 }
 
-void Importer::emitAuth(std::ostringstream& y) {
-  for (const Line& l : d.secrets) {
-    // The value is never echoed in a warning.
-    if (l.value.size() < 16) {
-      warn(l.number, "static-auth-secret is shorter than 16 bytes and was not imported; the "
-                     "server generates a 256-bit secret on first start (update your "
-                     "application servers)");
-      continue;
-    }
-    const bool dup = std::any_of(out_.secrets.begin(), out_.secrets.end(),
-                                 [&](const policy::Secret& s) { return s.value == l.value; });
-    if (dup) {
-      warn(l.number, "static-auth-secret repeats an earlier value; ignored");
-      continue;
-    }
-    out_.secrets.push_back(policy::Secret{"coturn-line" + std::to_string(l.number), l.value, {}});
-  }
-  y << "auth:\n  secrets_file: " << quoted(secretsPath_) << "\n";
-  if (d.staleNonce && *d.staleNonce > 0) y << "  nonce_lifetime: " << *d.staleNonce << "s\n";
+std::vector<User> Importer::collectUsers() {
   std::vector<User> users;
   for (const Line& l : d.users) {
     const auto colon = l.value.find(':');
@@ -277,6 +260,29 @@ void Importer::emitAuth(std::ostringstream& y) {
     std::transform(key.begin(), key.end(), key.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
     users.push_back(User{name, key});
   }
+  return users;
+}
+
+void Importer::emitAuth(std::ostringstream& y) {
+  for (const Line& l : d.secrets) {
+    // The value is never echoed in a warning.
+    if (l.value.size() < 16) {
+      warn(l.number, "static-auth-secret is shorter than 16 bytes and was not imported; the "
+                     "server generates a 256-bit secret on first start (update your "
+                     "application servers)");
+      continue;
+    }
+    const bool dup = std::any_of(out_.secrets.begin(), out_.secrets.end(),
+                                 [&](const policy::Secret& s) { return s.value == l.value; });
+    if (dup) {
+      warn(l.number, "static-auth-secret repeats an earlier value; ignored");
+      continue;
+    }
+    out_.secrets.push_back(policy::Secret{"coturn-line" + std::to_string(l.number), l.value, {}});
+  }
+  y << "auth:\n  secrets_file: " << quoted(secretsPath_) << "\n";
+  if (d.staleNonce && *d.staleNonce > 0) y << "  nonce_lifetime: " << *d.staleNonce << "s\n";
+  const std::vector<User> users = collectUsers();
   if (users.empty()) return;
   y << "  users:\n";
   for (const auto& u : users) y << "    - {name: " << quoted(u.name) << ", key: " << quoted(u.key) << "}\n";
