@@ -164,6 +164,27 @@ TEST_CASE("Brute force from 127.0.0.2 is banned while 127.0.0.1 is served") {
   CHECK(good.allocate()->code == 0);
 }
 
+TEST_CASE("A reload adding a blocked user ends its allocations on the live binary") {
+  Ports p;
+  ServerProcess s(baseConfig(p.listen, ""));
+  REQUIRE(s.ready());
+  const SocketAddress server{IpAddress::v4(127, 0, 0, 1), p.listen};
+  StunClient alice = authed(server, "alice"), bob = authed(server, "bob");
+  REQUIRE(alice.allocate()->code == 0);
+  REQUIRE(bob.allocate()->code == 0);
+  const std::string blocked =
+      "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
+      std::to_string(p.listen) +
+      "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
+      "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) +
+      "\"}]\n  blocked_users: [alice]\n";
+  REQUIRE(reloadWith(s, blocked, "reload ok"));
+  CHECK(alice.refresh(600)->code == 403);
+  CHECK(s.log().find("reason=blocked") != std::string::npos);
+  CHECK(authed(server, "alice").allocate()->code == 403);
+  CHECK(bob.refresh(600)->code == 0);  // other users untouched
+}
+
 TEST_CASE("Quotas answer 486 on the live binary") {
   Ports p;
   ServerProcess s(baseConfig(p.listen, "quotas: {per_user: 1, per_ip: 2}\n"));
