@@ -9,6 +9,8 @@
 
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
+#include "policy/config_transports.h"
+#include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
@@ -404,7 +406,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 11> kRootFields{{
+constexpr std::array<Field<Config>, 15> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -413,9 +415,13 @@ constexpr std::array<Field<Config>, 11> kRootFields{{
     {"limits", readLimits},
     {"log", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kLogFields, c.log); }},
     {"server", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kServerFields, c.server); }},
+    {"transports", readTransportsSection},
     {"quotas", readQuotas},
     {"rate_limits", readRateLimits},
     {"bans", readBans},
+    {"metrics", readMetrics},
+    {"events", readEvents},
+    {"admin", readAdmin},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

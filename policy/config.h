@@ -112,6 +112,15 @@ struct LimitsConfig {
   uint16_t channelMax() const { return channelNumbers == ChannelNumbers::Rfc8656 ? 0x4FFF : 0x7FFF; }
 };
 
+/// Limits of connection-oriented transports (TCP, TLS; config `transports:`).
+struct TransportsConfig {
+  size_t maxConnectionsPerIp = 64;     ///< Live stream connections from one client IP.
+  size_t streamBufferBytes = 16384;    ///< Largest frame a stream client may announce.
+  size_t streamOutputBytes = 262144;   ///< Output backlog above which relay data is dropped.
+  tw::Duration idleTimeout = std::chrono::seconds(30);       ///< Connections with no allocation.
+  tw::Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS/DTLS handshakes.
+};
+
 struct LogConfig {
   tw::LogLevel level = tw::LogLevel::Info;
 };
@@ -122,6 +131,27 @@ struct ServerConfig {
   std::optional<std::string> software;
 };
 
+/// metrics: the Prometheus /metrics, /healthz and /readyz listener. On by
+/// default, on loopback only: counters name no user or address, but the
+/// listener is not meant to face the Internet.
+struct MetricsConfig {
+  bool enabled = true;
+  SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 9641};
+};
+
+/// events: the security event log (JSON lines, docs/config.md).
+struct EventsConfig {
+  std::string file;  ///< Absolute path; empty = stderr.
+  size_t queue = 4096;  ///< Events waiting for the writer; more are dropped and counted.
+  tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
+};
+
+/// admin: the admin and credential HTTP API; off unless `listen` is set.
+struct AdminConfig {
+  std::optional<SocketAddress> listen;
+  std::string tokenFile;  ///< Absolute path of the bearer token (mode 0600).
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -130,11 +160,15 @@ struct Config {
   AuthConfig auth;
   PeersConfig peers;
   LimitsConfig limits;
+  TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
   QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
   RateLimitsConfig rateLimits; ///< rate_limits:
   BansConfig bans;             ///< bans:
+  MetricsConfig metrics;
+  EventsConfig events;
+  AdminConfig admin;
 };
 
 /// Parses and validates config text without touching the file system, so it

@@ -35,19 +35,20 @@ void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_
             ", secrets (first mints):" + ids);
 }
 
-void ServerApp::rotateNow(std::string_view why) {
+Status<std::string> ServerApp::rotateNow(std::string_view why) {
   if (config_.auth.secretsFile.empty()) {
     log_.warn("rotation requested (" + std::string(why) + ") but auth.secrets_file is not set");
-    return;
+    return err(std::string("auth.secrets_file is not set: inline secrets cannot be rotated"));
   }
   const int64_t grace =
       policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
   auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace);
   if (!next) {
     log_.error("keyring rotation failed, keeping the current keyring: " + next.error());
-    return;
+    return err(next.error());
   }
   publishSecrets(std::move(next.value()), "rotated (" + std::string(why) + ")");
+  return {};
 }
 
 void ServerApp::checkKeyring() {
@@ -67,7 +68,7 @@ void ServerApp::checkKeyring() {
   }
   if (config_.auth.rotation && mtime &&
       policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
-    return rotateNow("interval");
+    return (void)rotateNow("interval");
   const auto kept = policy::withoutExpired(config_.auth.secrets, now);
   if (kept.size() != config_.auth.secrets.size() && !kept.empty()) {
     // Grace over: drop the previous secret from the file too.

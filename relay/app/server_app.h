@@ -13,6 +13,8 @@
 #include "relay/base/random.h"
 #include "relay/io/handles.h"
 #include "relay/io/worker.h"
+#include "relay/app/admin_service.h"
+#include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
 
@@ -29,12 +31,14 @@ class ServerApp {
   bool ensureSecrets();
   bool start();
   void announce();
-  void reload();
+  /// Re-reads the config; the error lists why it was refused.
+  Status<std::string> reload();
+  bool startAdmin();
   std::vector<SocketAddress> selfAddresses() const;
   // Keyring rotation and watching (keyring_watch.cc).
   void startKeyringWatch();
   void checkKeyring();
-  void rotateNow(std::string_view why);
+  Status<std::string> rotateNow(std::string_view why);
   void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why);
   static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
   static void onSignal(evutil_socket_t sig, short what, void* arg);
@@ -50,6 +54,8 @@ class ServerApp {
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::LogEvents> events_;
   std::unique_ptr<turn::SharedLimits> shared_;
+  std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<io::Worker> worker_;
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;

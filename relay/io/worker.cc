@@ -20,6 +20,13 @@ Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
   posted_.reset(event_new(base_.get(), -1, 0, &Worker::onPosted, this));
+  streams_ = std::make_unique<StreamConnections>(
+      base_.get(), deps_.clock, deps_.log,
+      [this](const FiveTuple& t, std::span<const uint8_t> frame) {
+        refreshPolicy();
+        server_->onClientDatagram(t, frame);
+      },
+      [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
 }
 
 Worker::~Worker() {
@@ -85,6 +92,7 @@ void Worker::onTick(evutil_socket_t, short, void* arg) {
   auto* w = static_cast<Worker*>(arg);
   w->refreshPolicy();
   w->server_->tick();
+  w->streams_->sweep([w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; });
 }
 
 void Worker::refreshPolicy() {
@@ -169,6 +177,8 @@ bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
 }
 
 bool Worker::sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  if (tuple.transport == Transport::Tcp || tuple.transport == Transport::Tls)
+    return streams_->send(tuple, bytes);
   for (const auto& l : listeners_) {
     if (l->local != tuple.server) continue;
     sockaddr_storage ss;

@@ -13,6 +13,7 @@
 #include "relay/base/log.h"
 #include "relay/io/datagram_batch.h"
 #include "relay/io/handles.h"
+#include "relay/io/stream_connections.h"
 #include "relay/turn/turn_server.h"
 
 namespace tw::io {
@@ -49,6 +50,9 @@ class Worker final : public turn::IoPort {
   void post(std::function<void()> fn);
   event_base* base() { return base_.get(); }
   turn::TurnServer& server() { return *server_; }
+  /// TCP/TLS listeners and connections; frames go to server(), and a closed
+  /// connection deletes its allocation (RFC 8656 §3.7).
+  StreamConnections& streams() { return *streams_; }
 
   // turn::IoPort
   Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
@@ -93,6 +97,7 @@ class Worker final : public turn::IoPort {
   std::vector<turn::RelayHandle> freeHandles_;
   uint64_t policyGeneration_ = 0;
   std::unique_ptr<turn::TurnServer> server_;
+  std::unique_ptr<StreamConnections> streams_;  // destroyed first: frees bufferevents
 };
 
 }  // namespace tw::io

@@ -2,6 +2,7 @@
 // Lifecycle and security events leave the core through this interface, so
 // logging, the security event log and Prometheus attach from outside and
 // relay/ never includes prometheus-cpp.
+#include <chrono>
 #include <string_view>
 
 #include "relay/base/address.h"
@@ -33,6 +34,9 @@ class RelayEvents {
                              const FiveTuple&, std::string_view /*user*/) {}
   /// `ip` crossed bans.failed_auth and is banned for `banFor`.
   virtual void onBanned(const IpAddress& /*ip*/, Duration /*banFor*/) {}
+  /// Wall time one request spent in the pipeline (decode excluded), for the
+  /// request_duration_seconds histogram.
+  virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}
 };
 
 }  // namespace tw::turn

@@ -84,6 +84,8 @@ Outcome TurnServer::handleAllocate(Request& req) {
     deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
     return Outcome::alreadySent();
   }
+  // Draining (rolling restart): live allocations stay, new ones go elsewhere.
+  if (draining_) return Outcome::error(508, "draining");
   RelayEndpoint* ep = nullptr;
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
@@ -111,7 +113,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (token) b.addU64(stun::attr::ReservationToken, *token);
   b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
   b.addMessageIntegrity(req.auth.key);
-  b.addFingerprint();
+  if (req.msg.hasFingerprint()) b.addFingerprint();
   a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
   Allocation& stored = table_.insert(std::move(a));
   deps_.events.onAllocationCreated(stored);

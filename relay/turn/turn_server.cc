@@ -2,6 +2,8 @@
 
 #include "relay/stun/channel_data.h"
 
+#include <chrono>
+
 namespace tw::turn {
 
 using stun::MessageClass;
@@ -65,9 +67,12 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
       return onIndication(tuple, msg);
     case MessageClass::Request: {
       ++counters_.requests;
+      const auto started = std::chrono::steady_clock::now();
       Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple)};
       Outcome outcome = process(req);
-      return respond(req, outcome);
+      respond(req, outcome);
+      return deps_.events.onRequestDuration(msg.method(),
+                                            std::chrono::steady_clock::now() - started);
     }
     default:
       // A server never expects responses from clients.
@@ -133,10 +138,20 @@ void TurnServer::tick() {
   shared_->bans.expire(now);
 }
 
+void TurnServer::onConnectionClosed(const FiveTuple& tuple) {
+  if (Allocation* a = table_.find(tuple)) deleteAllocation(a->id, "connection_closed");
+}
+
 void TurnServer::closeAll() {
   std::vector<uint64_t> ids;
   table_.forEach([&](Allocation& a) { ids.push_back(a.id); });
   for (uint64_t id : ids) deleteAllocation(id, "shutdown");
+}
+
+bool TurnServer::endAllocation(uint64_t id, std::string_view why) {
+  if (!table_.findById(id)) return false;
+  deleteAllocation(id, why);
+  return true;
 }
 
 void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {

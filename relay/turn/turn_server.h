@@ -62,10 +62,18 @@ class TurnServer {
   void onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
                       std::span<const uint8_t> bytes);
+  /// A stream (TCP/TLS) client connection ended: its allocation ends with it
+  /// (RFC 8656 §3.7).
+  void onConnectionClosed(const FiveTuple& tuple);
   /// Expires allocations, permissions, channels and port reservations.
   void tick();
   /// Deletes every allocation (shutdown).
   void closeAll();
+
+  /// Ends allocation `id` now (admin API); false when there is none.
+  bool endAllocation(uint64_t id, std::string_view why);
+  /// While draining, Allocate gets 508 and live allocations run on.
+  void setDraining(bool draining) { draining_ = draining; }
 
   const WorkerCounters& counters() const { return counters_; }
   AllocationTable& allocations() { return table_; }
@@ -128,6 +136,7 @@ class TurnServer {
   AllocationTable table_;
   WorkerCounters counters_;
   uint64_t nextId_ = 1;
+  bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
   std::optional<stun::MessageBuilder> builder_;
   std::unique_ptr<SharedLimits> ownShared_;

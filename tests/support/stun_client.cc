@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include "relay/io/udp_socket.h"
@@ -17,13 +18,68 @@ StunClient::StunClient(SocketAddress server, Pump pump, SocketAddress local)
   local_ = io::localAddress(fd_.get()).value_or(local);
 }
 
+StunClient StunClient::tcp(SocketAddress server, Pump pump, SocketAddress local) {
+  StunClient c(server, std::move(pump), local);
+  sockaddr_storage ss;
+  io::UniqueFd fd(::socket(server.ip.isV4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  socklen_t len = local.toSockaddr(ss);
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  len = server.toSockaddr(ss);
+  ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  c.local_ = io::localAddress(fd.get()).value_or(local);
+  c.fd_ = std::move(fd);
+  c.stream_ = true;
+  c.framer_ = std::make_shared<io::StreamFramer>(70000);
+  return c;
+}
+
+bool StunClient::waitClosed(int timeoutMs) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  std::vector<uint8_t> buf(65536);
+  while (Clock::now() < deadline) {
+    if (pump_) pump_();
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, pump_ ? 1 : 20) <= 0) continue;
+    const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return true;
+  }
+  return false;
+}
+
+std::optional<std::vector<uint8_t>> StunClient::receiveFrame(int timeoutMs) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  std::vector<uint8_t> buf(65536);
+  while (frames_.empty() && Clock::now() < deadline) {
+    if (pump_) pump_();
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, pump_ ? 1 : 20) <= 0) continue;
+    const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n == 0) return std::nullopt;
+    if (n < 0) continue;
+    auto st = framer_->feed(std::span(buf.data(), static_cast<size_t>(n)),
+                            [&](std::span<const uint8_t> f) { frames_.emplace_back(f.begin(), f.end()); });
+    if (!st) return std::nullopt;
+  }
+  if (frames_.empty()) return std::nullopt;
+  auto f = std::move(frames_.front());
+  frames_.pop_front();
+  return f;
+}
+
 void StunClient::send(std::span<const uint8_t> bytes) {
+  if (stream_) {
+    ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return;
+  }
   sockaddr_storage ss;
   const socklen_t len = server_.toSockaddr(ss);
   ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 std::optional<std::vector<uint8_t>> StunClient::receive(int timeoutMs) {
+  if (stream_) return receiveFrame(timeoutMs);
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
   std::vector<uint8_t> buf(65536);

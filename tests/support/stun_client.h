@@ -3,13 +3,16 @@
 // to a real server over real loopback sockets: either the turnwarden binary
 // (e2e tests) or an in-process io::Worker, whose loop `pump` runs while the
 // client waits.
+#include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "relay/base/address.h"
 #include "relay/io/handles.h"
+#include "relay/io/stream_framer.h"
 #include "relay/stun/builder.h"
 #include "relay/stun/message.h"
 
@@ -29,7 +32,18 @@ class StunClient {
 
   explicit StunClient(SocketAddress server, Pump pump = {},
                       SocketAddress local = *SocketAddress::parse("127.0.0.1:0"));
+  /// The same client over one TCP connection (RFC 8656 §3.7): requests and
+  /// ChannelData are written to the stream, replies are cut out of it with
+  /// the server's own framer. Connecting to loopback completes in the kernel,
+  /// so no pumping is needed before the first send.
+  static StunClient tcp(SocketAddress server, Pump pump = {},
+                        SocketAddress local = *SocketAddress::parse("127.0.0.1:0"));
   SocketAddress local() const { return local_; }
+  /// The socket, for callers that poll many clients at once (turnbench).
+  int fd() const { return fd_.get(); }
+  /// Stream mode: pumps until the server closes the connection (EOF or
+  /// reset); false if it is still open after timeoutMs.
+  bool waitClosed(int timeoutMs);
 
   void send(std::span<const uint8_t> bytes);
   std::optional<std::vector<uint8_t>> receive(int timeoutMs);
@@ -55,8 +69,13 @@ class StunClient {
   std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn,
                              const AddAttrs& add, bool withAuth);
 
+  std::optional<std::vector<uint8_t>> receiveFrame(int timeoutMs);
+
   SocketAddress server_;
   Pump pump_;
+  bool stream_ = false;
+  std::shared_ptr<io::StreamFramer> framer_;
+  std::deque<std::vector<uint8_t>> frames_;
   io::UniqueFd fd_;
   SocketAddress local_;
   std::string username_, password_, realm_, nonce_;

@@ -1,6 +1,10 @@
 #include "tests/relay/io/harness.h"
 
 #include <catch2/catch.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "relay/io/udp_socket.h"
 
 namespace tw::testing {
 
@@ -57,6 +61,31 @@ StunClient Harness::authedClient(const std::string& user) {
   auto [name, pass] = credential(user);
   c.setCredentials(name, pass);
   return c;
+}
+
+UdpPeer::UdpPeer() {
+  fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
+  addr = *io::localAddress(fd.get());
+}
+
+std::optional<std::vector<uint8_t>> UdpPeer::receive(Harness& h, int ms) {
+  std::vector<uint8_t> buf(65536);
+  for (int i = 0; i < ms; ++i) {
+    h.pump();
+    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    usleep(1000);
+  }
+  return std::nullopt;
+}
+
+void UdpPeer::sendTo(const SocketAddress& to, std::span<const uint8_t> bytes) {
+  sockaddr_storage ss;
+  const socklen_t len = to.toSockaddr(ss);
+  ::sendto(fd.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 }  // namespace tw::testing

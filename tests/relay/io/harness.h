@@ -21,6 +21,18 @@ constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
 /// Config text with the given extra YAML appended (e.g. a peers: section).
 std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string& extra);
 
+class Harness;
+
+/// A plain UDP socket standing in for a peer on loopback; receive() pumps
+/// the harness while it waits.
+struct UdpPeer {
+  UdpPeer();
+  std::optional<std::vector<uint8_t>> receive(Harness& h, int ms = 500);
+  void sendTo(const SocketAddress& to, std::span<const uint8_t> bytes);
+  io::UniqueFd fd;
+  SocketAddress addr;
+};
+
 class Harness {
  public:
   explicit Harness(const std::string& extraYaml = "", int portSpan = 64);

@@ -1,0 +1,239 @@
+#include "relay/io/stream_connections.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "relay/io/stream_framer.h"
+#include "relay/io/udp_socket.h"
+
+namespace tw::io {
+namespace {
+
+struct ListenerDeleter {
+  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
+};
+struct BufferEventDeleter {
+  void operator()(bufferevent* b) const { bufferevent_free(b); }
+};
+
+constexpr int kBacklog = 1024;
+constexpr size_t kReadChunk = 4096;
+
+}  // namespace
+
+struct StreamConnections::Listener {
+  StreamConnections* owner;
+  SocketAddress local;
+  Transport transport;
+  SslCtxPtr tls;
+  std::unique_ptr<evconnlistener, ListenerDeleter> ev;
+};
+
+struct StreamConnections::Connection {
+  Connection(StreamConnections* o, FiveTuple t, size_t maxFrame, Instant now)
+      : owner(o), tuple(t), framer(maxFrame), created(now), lastActive(now) {}
+  StreamConnections* owner;
+  FiveTuple tuple;
+  StreamFramer framer;
+  Instant created;
+  Instant lastActive;
+  bool established = false;  ///< TCP: at accept; TLS: after the handshake.
+  std::unique_ptr<bufferevent, BufferEventDeleter> bev;
+};
+
+StreamConnections::StreamConnections(event_base* base, Clock& clock, Logger& log,
+                                     OnFrame onFrame, OnClosed onClosed)
+    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)),
+      onClosed_(std::move(onClosed)) {}
+
+StreamConnections::~StreamConnections() {
+  // No callbacks on teardown: the worker deletes allocations itself.
+  conns_.clear();
+  listeners_.clear();
+}
+
+Status<std::string> StreamConnections::listen(const SocketAddress& local, SslCtxPtr tls) {
+  auto l = std::make_unique<Listener>();
+  l->owner = this;
+  l->transport = tls ? Transport::Tls : Transport::Tcp;
+  l->tls = std::move(tls);
+  sockaddr_storage ss;
+  const socklen_t len = local.toSockaddr(ss);
+  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+                   LEV_OPT_REUSEABLE_PORT;
+  if (!local.ip.isV4()) flags |= LEV_OPT_BIND_IPV6ONLY;  // v4 has its own listener
+  l->ev.reset(evconnlistener_new_bind(base_, &StreamConnections::onAccept, l.get(), flags,
+                                      kBacklog, reinterpret_cast<sockaddr*>(&ss),
+                                      static_cast<int>(len)));
+  if (!l->ev) {
+    return err("cannot listen " + std::string(toString(l->transport)) + " " + local.toString() +
+               ": " + std::strerror(errno));
+  }
+  l->local = localAddress(evconnlistener_get_fd(l->ev.get())).value_or(local);
+  listeners_.push_back(std::move(l));
+  return {};
+}
+
+bool StreamConnections::replaceTlsContext(const SocketAddress& local, SslCtxPtr tls) {
+  for (auto& l : listeners_) {
+    if (l->local != local || l->transport != Transport::Tls) continue;
+    l->tls = std::move(tls);  // live SSLs hold their own reference to the old one
+    return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<SocketAddress, Transport>> StreamConnections::addresses() const {
+  std::vector<std::pair<SocketAddress, Transport>> out;
+  for (const auto& l : listeners_) out.emplace_back(l->local, l->transport);
+  return out;
+}
+
+size_t StreamConnections::connectionsFrom(const IpAddress& ip) const {
+  auto it = perIp_.find(ip);
+  return it == perIp_.end() ? 0 : it->second;
+}
+
+void StreamConnections::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int,
+                                 void* arg) {
+  auto* l = static_cast<Listener*>(arg);
+  auto client = SocketAddress::fromSockaddr(sa);
+  if (!client) {
+    ::close(fd);
+    return;
+  }
+  l->owner->accept(*l, fd, *client);
+}
+
+void StreamConnections::accept(Listener& l, evutil_socket_t fd, const SocketAddress& client) {
+  const FiveTuple tuple{client, l.local, l.transport};
+  if (connectionsFrom(client.ip) >= limits_.maxConnectionsPerIp || conns_.count(tuple)) {
+    ++stats_.rejectedPerIp;
+    log_.debug("stream: refused " + client.toString() + ": per-IP connection cap");
+    ::close(fd);
+    return;
+  }
+  evutil_make_socket_nonblocking(fd);
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  bufferevent* bev = nullptr;
+  if (l.tls) {
+    SSL* ssl = SSL_new(l.tls.get());
+    if (ssl) {
+      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                           BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!bev && ssl) SSL_free(ssl);
+  } else {
+    bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  }
+  if (!bev) {
+    ::close(fd);
+    return;
+  }
+  auto c = std::make_unique<Connection>(this, tuple, limits_.maxFrameBytes, clock_.now());
+  c->bev.reset(bev);
+  c->established = !l.tls;
+  if (l.tls) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  bufferevent_setcb(bev, &StreamConnections::onRead, nullptr, &StreamConnections::onEvent, c.get());
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  ++perIp_[client.ip];
+  ++stats_.accepted;
+  conns_.emplace(tuple, std::move(c));
+}
+
+void StreamConnections::onRead(bufferevent*, void* arg) {
+  auto* c = static_cast<Connection*>(arg);
+  c->owner->readFrom(*c);
+}
+
+void StreamConnections::onEvent(bufferevent* bev, short what, void* arg) {
+  auto* c = static_cast<Connection*>(arg);
+  if (what & BEV_EVENT_CONNECTED) {
+    c->established = true;
+    if (SSL* ssl = bufferevent_openssl_get_ssl(bev)) {
+      c->owner->log_.debug("tls: " + c->tuple.client.toString() + " " + SSL_get_version(ssl) +
+                           " alpn=\"" + negotiatedAlpn(ssl) + "\"");
+    }
+    return;
+  }
+  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+    c->owner->close(*c, &StreamStats::closedByPeer, "closed");
+  }
+}
+
+void StreamConnections::readFrom(Connection& c) {
+  evbuffer* in = bufferevent_get_input(c.bev.get());
+  c.lastActive = clock_.now();
+  std::array<uint8_t, kReadChunk> chunk;
+  const FiveTuple tuple = c.tuple;
+  for (;;) {
+    const int n = evbuffer_remove(in, chunk.data(), chunk.size());
+    if (n <= 0) return;
+    auto st = c.framer.feed(std::span(chunk.data(), static_cast<size_t>(n)),
+                            [&](std::span<const uint8_t> frame) { onFrame_(tuple, frame); });
+    if (!st) {
+      const bool big = st.error() == FrameError::TooLarge;
+      return close(c, big ? &StreamStats::closedOversize : &StreamStats::closedDesync,
+                   toString(st.error()));
+    }
+  }
+}
+
+void StreamConnections::close(Connection& c, uint64_t StreamStats::*counter, std::string_view why) {
+  ++(stats_.*counter);
+  const FiveTuple tuple = c.tuple;
+  log_.debug("stream: closing " + tuple.client.toString() + " (" + std::string(why) + ")");
+  if (auto it = perIp_.find(tuple.client.ip); it != perIp_.end() && --it->second == 0) {
+    perIp_.erase(it);
+  }
+  conns_.erase(tuple);  // frees the bufferevent, closes the socket
+  onClosed_(tuple);
+}
+
+bool StreamConnections::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  auto it = conns_.find(tuple);
+  if (it == conns_.end() || !it->second->established) return false;
+  bufferevent* bev = it->second->bev.get();
+  if (evbuffer_get_length(bufferevent_get_output(bev)) > limits_.outputHighWatermark) {
+    ++stats_.backpressureDrops;
+    return false;
+  }
+  if (tuple.transport != Transport::Tls) return bufferevent_write(bev, bytes.data(), bytes.size()) == 0;
+  // One TLS record per frame: bufferevent_openssl calls SSL_write once per
+  // buffer chain, and a chain of its own keeps frames from being coalesced.
+  // Clients that read one record per message (turnutils_uclient) would
+  // otherwise leave a second message undelivered inside the TLS layer.
+  auto* copy = static_cast<uint8_t*>(std::malloc(bytes.size()));
+  if (!copy) return false;
+  std::memcpy(copy, bytes.data(), bytes.size());
+  return evbuffer_add_reference(bufferevent_get_output(bev), copy, bytes.size(),
+                                [](const void*, size_t, void* p) { std::free(p); }, copy) == 0;
+}
+
+void StreamConnections::sweep(const HasAllocation& hasAllocation) {
+  const Instant now = clock_.now();
+  std::vector<std::pair<FiveTuple, uint64_t StreamStats::*>> doomed;
+  for (const auto& [tuple, c] : conns_) {
+    if (!c->established && now - c->created >= limits_.handshakeTimeout) {
+      doomed.emplace_back(tuple, &StreamStats::closedHandshakeTimeout);
+    } else if (now - c->lastActive >= limits_.idleTimeout && !hasAllocation(tuple)) {
+      doomed.emplace_back(tuple, &StreamStats::closedIdle);
+    }
+  }
+  for (const auto& [tuple, counter] : doomed) {
+    auto it = conns_.find(tuple);
+    if (it != conns_.end()) close(*it->second, counter, "timeout");
+  }
+}
+
+}  // namespace tw::io

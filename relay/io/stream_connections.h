@@ -1,0 +1,111 @@
+#pragma once
+// TURN over TCP and TLS (RFC 8656 §3.7): listeners, accepted connections,
+// framing and the limits that keep a stream client from costing unbounded
+// memory or sockets.
+//
+//   accept -> per-IP cap -> [TLS handshake, with a deadline]
+//          -> bytes -> StreamFramer -> frames -> onFrame(5-tuple, frame)
+//   send(5-tuple) -> output buffer (dropped and counted above the high watermark)
+//   close (peer, error, oversize, idle) -> onClosed(5-tuple): the allocation goes too
+//
+// Timers are swept from the worker's 1-second tick with the injected Clock,
+// so tests drive handshake and idle timeouts with a ManualClock.
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "relay/base/address.h"
+#include "relay/base/clock.h"
+#include "relay/base/log.h"
+#include "relay/base/result.h"
+#include "relay/io/tls_context.h"
+
+namespace tw::io {
+
+/// Limits shared by every stream listener of a worker (config `transports:`).
+struct StreamLimits {
+  size_t maxFrameBytes = 16384;          ///< Per-connection frame/buffer cap.
+  size_t maxConnectionsPerIp = 64;       ///< Live connections from one client IP.
+  size_t outputHighWatermark = 262144;   ///< Relay data is dropped above this backlog.
+  Duration idleTimeout = std::chrono::seconds(30);       ///< Without an allocation.
+  Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS handshake deadline.
+};
+
+/// Why connections ended or data was refused; folded into metrics/logs.
+struct StreamStats {
+  uint64_t accepted = 0;
+  uint64_t rejectedPerIp = 0;
+  uint64_t closedOversize = 0;     ///< Frame length claim above maxFrameBytes.
+  uint64_t closedDesync = 0;       ///< Bytes that are neither STUN nor ChannelData.
+  uint64_t closedIdle = 0;
+  uint64_t closedHandshakeTimeout = 0;
+  uint64_t closedByPeer = 0;       ///< EOF or socket/TLS error.
+  uint64_t backpressureDrops = 0;  ///< Sends refused over the high watermark.
+};
+
+class StreamConnections {
+ public:
+  using OnFrame = std::function<void(const FiveTuple&, std::span<const uint8_t>)>;
+  using OnClosed = std::function<void(const FiveTuple&)>;
+  using HasAllocation = std::function<bool(const FiveTuple&)>;
+
+  StreamConnections(event_base* base, Clock& clock, Logger& log, OnFrame onFrame,
+                    OnClosed onClosed);
+  ~StreamConnections();
+  StreamConnections(const StreamConnections&) = delete;
+  StreamConnections& operator=(const StreamConnections&) = delete;
+
+  void setLimits(const StreamLimits& limits) { limits_ = limits; }
+  const StreamLimits& limits() const { return limits_; }
+
+  /// Listens on `local` (port 0 picks one). `tls` non-null makes it a TLS
+  /// listener; the error text names the address and errno.
+  Status<std::string> listen(const SocketAddress& local, SslCtxPtr tls = nullptr);
+  /// Replaces the TLS context of the listener bound to `local` (SIGHUP):
+  /// new connections use it, live ones keep theirs.
+  bool replaceTlsContext(const SocketAddress& local, SslCtxPtr tls);
+  /// Bound listener addresses (ports resolved) and whether each is TLS.
+  std::vector<std::pair<SocketAddress, Transport>> addresses() const;
+
+  /// Queues bytes for the connection of `tuple`. false when there is no such
+  /// connection, or when its output backlog is over the high watermark.
+  bool send(const FiveTuple& tuple, std::span<const uint8_t> bytes);
+  /// Closes connections past their handshake deadline, and connections
+  /// idle for idleTimeout that have no allocation.
+  void sweep(const HasAllocation& hasAllocation);
+
+  size_t connectionCount() const { return conns_.size(); }
+  size_t connectionsFrom(const IpAddress& ip) const;
+  const StreamStats& stats() const { return stats_; }
+
+ private:
+  struct Listener;
+  struct Connection;
+
+  static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
+  static void onRead(bufferevent* bev, void* arg);
+  static void onEvent(bufferevent* bev, short what, void* arg);
+  void accept(Listener& l, evutil_socket_t fd, const SocketAddress& client);
+  void readFrom(Connection& c);
+  void close(Connection& c, uint64_t StreamStats::*counter, std::string_view why);
+
+  event_base* base_;
+  Clock& clock_;
+  Logger& log_;
+  OnFrame onFrame_;
+  OnClosed onClosed_;
+  StreamLimits limits_;
+  StreamStats stats_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<FiveTuple, std::unique_ptr<Connection>> conns_;
+  std::unordered_map<IpAddress, size_t> perIp_;
+};
+
+}  // namespace tw::io

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# TURN over every client transport with Debian coturn's turnutils_uclient, against the
+# real binary, with REST credentials (-W). Usage: uclient_matrix_test.sh PATH/TO/turnwarden
+#
+# One server with three listeners on 127.0.0.1: udp, tcp and tls (a self-signed
+# certificate this test makes with the openssl CLI; no key is ever committed). Runs:
+#   tcp        -t -y       client to client, TURN over TCP, ChannelData padded to 4
+#   tcp-send   -t -y -s    the same with Send/Data indications
+#   tls        -t -S -y    TURN over TLS
+# Each must lose 0 packets. Then openssl s_client checks ALPN, and a SIGHUP with a new
+# certificate must serve it to new connections without dropping a live one. When a connection closes, its allocation goes too
+# (RFC 8656 §3.7): the server log must show deletions with reason=connection_closed.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+# shellcheck source=uclient_lib.sh
+source "$E2E_DIR/uclient_lib.sh"
+
+# make_cert DIR: a throw-away self-signed P-256 certificate for localhost/127.0.0.1.
+make_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+  chmod 600 "$1/key.pem"
+}
+
+# add_listener CONFIG YAML_LINES: insert listener entries after the first listener.
+add_listener() {
+  local config=$1 lines=$2
+  awk -v add="$lines" '{ print } /^    port: / && !done { print add; done = 1 }' "$config" >"$config.new"
+  mv "$config.new" "$config"
+}
+
+make_cert "$E2E_TMP"
+PORT="$(free_tcp_port)"
+write_config "$E2E_TMP" "$PORT" --allow-loopback --no-check
+TLS_PORT="$(free_tcp_port)"
+add_listener "$E2E_CONFIG" "  - transport: tcp
+    address: 127.0.0.1
+    port: $PORT
+  - transport: tls
+    address: 127.0.0.1
+    port: $TLS_PORT
+    cert: $E2E_TMP/cert.pem
+    key: $E2E_TMP/key.pem"
+timeout 10 "$TW_BIN" check-config "$E2E_CONFIG" >/dev/null 2>&1 || {
+  cat -n "$E2E_CONFIG"
+  fail "check-config rejected the tcp/tls config"
+}
+start_server "$E2E_CONFIG"
+grep -q "tcp 127.0.0.1:$PORT" "$SERVER_LOG" || fail "no tcp listener in the ready line"
+grep -q "tls 127.0.0.1:$TLS_PORT" "$SERVER_LOG" || fail "no tls listener in the ready line"
+pass "listening on udp/tcp $PORT and tls $TLS_PORT"
+
+run_uclient tcp -t -y
+run_uclient tcp-send -t -y -s
+PORT=$TLS_PORT run_uclient tls -t -S -y
+
+# uclient ends its data allocations with Refresh(0), but the first connection of each
+# run just closes: its allocation must end with it (one per run at least).
+closed="$(grep -c 'reason=connection_closed' "$SERVER_LOG" || true)"
+(( closed >= 3 )) || fail "expected allocations deleted with their connections, saw $closed"
+pass "$closed allocations ended with their TCP/TLS connections"
+
+# tls_fingerprint: the SHA-256 fingerprint of the certificate the TLS listener serves,
+# from a fresh connection that offers ALPN stun.turn (the selected ALPN goes to
+# $E2E_TMP/s_client.txt).
+tls_fingerprint() {
+  timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" -alpn stun.turn </dev/null \
+    >"$E2E_TMP/s_client.txt" 2>&1 || true
+  openssl x509 -noout -fingerprint -sha256 <"$E2E_TMP/s_client.txt" 2>/dev/null
+}
+
+show_on_failure "$E2E_TMP/s_client.txt"
+FP_OLD="$(tls_fingerprint)"
+[[ -n "$FP_OLD" ]] || fail "openssl s_client got no certificate"
+grep -q 'ALPN protocol: stun.turn' "$E2E_TMP/s_client.txt" || fail "ALPN stun.turn not selected"
+pass "openssl s_client: ALPN stun.turn selected"
+
+# SIGHUP with a new certificate at the same paths: new connections get it, a live
+# connection (an idle s_client kept open by its stdin) is not dropped.
+start_helper live-tls bash -c "sleep 20 | openssl s_client -connect 127.0.0.1:$TLS_PORT -alpn stun.turn"
+LIVE_PID=$HELPER_PID
+deadline="$(_deadline 10)"
+until [[ -n "$(ss -Htn state established "( dport = :$TLS_PORT )")" ]]; do
+  _before "$deadline" || fail "the live TLS connection was not established"
+  sleep 0.1
+done
+make_cert "$E2E_TMP"
+kill -HUP "$SERVER_PID"
+deadline="$(_deadline 10)"
+until grep -q 'new certificate for tls' "$SERVER_LOG"; do
+  _before "$deadline" || fail "no certificate reload logged after SIGHUP"
+  sleep 0.1
+done
+FP_NEW="$(tls_fingerprint)"
+[[ -n "$FP_NEW" && "$FP_NEW" != "$FP_OLD" ]] || fail "the certificate did not change on SIGHUP"
+pass "SIGHUP: new connections get the new certificate"
+_alive "$LIVE_PID" || fail "the live TLS connection was dropped by the reload"
+[[ -n "$(ss -Htn state established "( dport = :$TLS_PORT )")" ]] || fail "live TLS connection gone"
+pass "SIGHUP: the live TLS connection stayed up"
+
+stop_server TERM
+cp "$SERVER_LOG" "$E2E_LOG_DIR/uclient-matrix-server.log"
