@@ -31,11 +31,12 @@ struct Ports {
   uint16_t listen = testing::freeUdpPort();
 };
 
-std::string baseConfig(uint16_t port, const std::string& extra) {
+std::string baseConfig(uint16_t port, const std::string& extra,
+                       const std::string& authExtra = "") {
   return "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
          std::to_string(port) +
          "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + extra;
+         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + authExtra + extra;
 }
 
 StunClient authed(const SocketAddress& server, const std::string& user,
@@ -172,13 +173,7 @@ TEST_CASE("A reload adding a blocked user ends its allocations on the live binar
   StunClient alice = authed(server, "alice"), bob = authed(server, "bob");
   REQUIRE(alice.allocate()->code == 0);
   REQUIRE(bob.allocate()->code == 0);
-  const std::string blocked =
-      "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-      std::to_string(p.listen) +
-      "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
-      "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) +
-      "\"}]\n  blocked_users: [alice]\n";
-  REQUIRE(reloadWith(s, blocked, "reload ok"));
+  REQUIRE(reloadWith(s, baseConfig(p.listen, "", "  blocked_users: [alice]\n"), "reload ok"));
   CHECK(alice.refresh(600)->code == 403);
   CHECK(s.log().find("reason=blocked") != std::string::npos);
   CHECK(authed(server, "alice").allocate()->code == 403);
