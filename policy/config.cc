@@ -223,7 +223,7 @@ void readNonceLifetime(Reader& r, const Item& item, AuthConfig& out) {
   if (auto d = r.duration(item, std::chrono::seconds(1))) out.nonceLifetime = *d;
 }
 
-constexpr std::array<Field<AuthConfig>, 7> kAuthFields{{
+constexpr std::array<Field<AuthConfig>, 8> kAuthFields{{
     {"secrets", [](Reader& r, const Item& i, AuthConfig& o) { o.secrets = readSecretList(r, i); }},
     {"secrets_file", readSecretsFile},
     {"max_ttl", readMaxTtl},
@@ -231,6 +231,7 @@ constexpr std::array<Field<AuthConfig>, 7> kAuthFields{{
     {"nonce_lifetime", readNonceLifetime},
     {"users", readUsers},
     {"blocked_users", readBlockedUsers},
+    {"rotation", readRotation},
 }};
 
 /// Loads an existing keyring file (loadConfig only); a missing one is left
@@ -254,6 +255,7 @@ void readAuth(Reader& r, const Item& item, Config& cfg) {
   } else if (!inline_ && !file) {
     r.error(item, "no REST API secret: set auth.secrets or auth.secrets_file");
   }
+  checkRotation(r, item, cfg.auth);
   loadKeyringFile(r, cfg.auth);
 }
 

@@ -19,6 +19,7 @@
 #include "policy/credentials.h"
 #include "policy/ip_range.h"
 #include "policy/quotas.h"
+#include "policy/rotation.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -74,6 +75,9 @@ struct AuthConfig {
   /// auth.blocked_users: REST user parts (or static user names) refused
   /// with 403 on Allocate and Refresh; a reload ends their allocations.
   std::vector<std::string> blockedUsers;
+  /// auth.rotation: automatic rotation of the keyring file (needs
+  /// secrets_file; grace >= max_ttl).
+  std::optional<RotationConfig> rotation;
 };
 
 /// One peer rule as written: the parsed range, the original text for logs

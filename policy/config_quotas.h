@@ -10,5 +10,8 @@ void readQuotas(Reader& r, const Item& item, Config& cfg);
 void readRateLimits(Reader& r, const Item& item, Config& cfg);
 void readBans(Reader& r, const Item& item, Config& cfg);
 void readBlockedUsers(Reader& r, const Item& seq, AuthConfig& out);
+void readRotation(Reader& r, const Item& item, AuthConfig& out);
+/// grace >= max_ttl, and rotation needs auth.secrets_file (auth map `item`).
+void checkRotation(Reader& r, const Item& item, const AuthConfig& auth);
 
 }  // namespace tw::policy::config_detail

@@ -175,7 +175,7 @@ tw::Result<std::vector<Secret>, std::string> generateSecretsFile(const std::stri
   std::array<uint8_t, 32> key{};
   rng.fill(key);
   Secret secret;
-  secret.id = idFor(nowUnix);
+  secret.id = secretIdFor(nowUnix);
   secret.value = tw::hexEncode(key);
   key.fill(0);
   std::vector<Secret> secrets{secret};
@@ -186,6 +186,8 @@ tw::Result<std::vector<Secret>, std::string> generateSecretsFile(const std::stri
   }
   return secrets;
 }
+
+std::string secretIdFor(int64_t nowUnix) { return idFor(nowUnix); }
 
 tw::Status<std::string> writeSecretsFile(const std::string& path, const std::vector<Secret>& secrets) {
   auto text = renderChecked(secrets, path);

@@ -37,6 +37,9 @@ tw::Result<std::vector<Secret>, std::vector<ConfigError>> loadSecretsFile(const 
 tw::Result<std::vector<Secret>, std::string> generateSecretsFile(const std::string& path, tw::Random& rng,
                                                                  int64_t nowUnix);
 
+/// The id of a secret made at `nowUnix`: "kYYYYmmdd-HHMMSS" (UTC).
+std::string secretIdFor(int64_t nowUnix);
+
 /// Atomically writes (or replaces) a keyring, mode 0600, e.g. after rotation.
 /// The list is validated first with the same rules as loadSecretsFile(), so a
 /// keyring that could not be loaded back is never written.

@@ -107,6 +107,15 @@ ActionResult LoopAdminActions::liftBan(const IpAddress& ip) {
   return {200, "{\"lifted\":" + jsonString(ip.toString()) + "}\n"};
 }
 
+ActionResult LoopAdminActions::rotate() {
+  return onLoop([this] {
+    if (!hooks_.rotate) return ActionResult{501, "{\"error\":\"secret rotation not available\"}\n"};
+    auto id = hooks_.rotate();
+    if (!id) return ActionResult{409, "{\"error\":" + jsonString(id.error()) + "}\n"};
+    return ActionResult{200, "{\"rotated\":true,\"minting_id\":" + jsonString(id.value()) + "}\n"};
+  });
+}
+
 Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
     const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
     int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared) {

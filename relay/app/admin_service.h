@@ -23,6 +23,8 @@ struct AppHooks {
   std::function<void()> drain;
   /// The credential JSON for `user`, or nullopt when no secret can mint.
   std::function<std::optional<std::string>(const std::string& user, int64_t ttl)> mint;
+  /// Rotates the keyring file now; the new minting secret's id, or why not.
+  std::function<Result<std::string, std::string>()> rotate;
 };
 
 class LoopAdminActions final : public metrics::AdminActions {
@@ -41,6 +43,7 @@ class LoopAdminActions final : public metrics::AdminActions {
   /// The BanTable is thread-safe: no post needed.
   metrics::ActionResult listBans() override;
   metrics::ActionResult liftBan(const IpAddress& ip) override;
+  metrics::ActionResult rotate() override;
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
  private:

@@ -22,6 +22,10 @@ bool ServerApp::startAdmin() {
         if (!cred) return std::nullopt;
         return credentialJson(clientUris(config_), *cred);
       }};
+  hooks.rotate = [this]() -> Result<std::string, std::string> {
+    if (auto st = rotateNow("admin API"); !st) return err(st.error());
+    return config_.auth.secrets.front().id;  // an id, never a value
+  };
   auto admin = AdminService::start(config_.admin, *worker_, clock_, std::move(hooks),
                                    config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {

@@ -18,8 +18,11 @@ void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
     if (arg == "--config" || arg == "-c") takeValue(a, i, r.config, r);
     else if (arg == "--user" || arg == "-u") takeValue(a, i, r.user, r);
     else if (arg == "--ttl") takeValue(a, i, r.ttl, r);
+    else if (arg == "--secrets-out") takeValue(a, i, r.secretsOut, r);
     else if (arg == "--help" || arg == "-h") r.command = "help";
-    else if (r.command == "check-config" && r.config.empty() && arg[0] != '-') r.config = arg;
+    else if ((r.command == "check-config" || r.command == "import-coturn") && r.config.empty() &&
+             arg[0] != '-')
+      r.config = arg;
     else r.error = "unknown argument: " + arg;
   }
 }
@@ -34,13 +37,18 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     i = 2;
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
-  const char* known[] = {"run", "check-config", "credential", "help", "version", "default-config"};
+  const char* known[] = {"run",     "check-config",   "credential", "help",
+                         "version", "default-config", "rotate", "import-coturn"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
   if (r.error.empty()) parseOptions(argv, i, r);
   if (r.error.empty() && r.command == "check-config" && r.config.empty())
     r.error = "check-config needs a FILE";
+  if (r.error.empty() && r.command == "import-coturn" && r.config.empty())
+    r.error = "import-coturn needs a coturn config FILE";
+  if (r.error.empty() && r.command == "rotate" && r.config.empty())
+    r.error = "rotate needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -55,11 +63,21 @@ Usage:
   turnwarden credential --config FILE --user NAME [--ttl 1h]
                                         print TURN REST credentials as JSON
                                         (username, password, ttl, uris)
+  turnwarden rotate --config FILE       rotate the REST secret in auth.secrets_file now: a new
+                                        256-bit secret mints, the previous ones verify until the
+                                        rotation grace (or max_ttl) ends; a running server picks
+                                        the new keyring up within a second
+  turnwarden import-coturn FILE [--secrets-out KEYRING]
+                                        convert a coturn turnserver.conf to turnwarden YAML on
+                                        stdout; untranslatable options are warned about on stderr
+                                        with their line numbers; static-auth-secret values go to
+                                        KEYRING (default ./turnwarden-secrets.yaml, mode 0600)
   turnwarden default-config             print the built-in default config
   turnwarden --help | --version
 
 Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
-(an invalid file is refused and the running policy stays in place).
+(an invalid file is refused and the running policy stays in place); SIGUSR2
+rotates the REST secret now.
 )";
 }
 

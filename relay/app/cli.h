@@ -11,6 +11,7 @@ struct CliArgs {
   std::string config;   // --config FILE (or the check-config argument)
   std::string user;     // --user
   std::string ttl;      // --ttl
+  std::string secretsOut;  // import-coturn --secrets-out
   std::string error;    // set when the arguments did not parse
 };
 
@@ -20,5 +21,7 @@ std::string usage();
 int runServer(const CliArgs& args);
 int checkConfigCommand(const CliArgs& args);
 int credentialCommand(const CliArgs& args);
+int rotateCommand(const CliArgs& args);
+int importCoturnCommand(const CliArgs& args);
 
 }  // namespace tw::app

@@ -120,6 +120,7 @@ void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* app = static_cast<ServerApp*>(arg);
   if (sig == SIGHUP) return (void)app->reload();
   if (sig == SIGUSR1) return app->obs_->reopenEventLog();
+  if (sig == SIGUSR2) return (void)app->rotateNow("SIGUSR2");
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", shutting down");
   app->worker_->stop();
@@ -129,16 +130,18 @@ int ServerApp::run() {
   std::signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();  // Worker::post() is called from other threads
   if (!ensureSecrets() || !start()) return 1;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) {
     signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));
     event_add(signals_.back().get(), nullptr);
   }
+  startKeyringWatch();
   announce();
   obs_->setReady(true);
   worker_->run();
   admin_.reset();
   obs_->stop();  // no more posts to the worker
   signals_.clear();
+  keyringTimer_.reset();
   worker_.reset();  // closes allocations, relay sockets and listeners
   log_.info("turnwarden stopped");
   return 0;

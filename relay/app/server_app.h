@@ -35,6 +35,12 @@ class ServerApp {
   Status<std::string> reload();
   bool startAdmin();
   std::vector<SocketAddress> selfAddresses() const;
+  // Keyring rotation and watching (keyring_watch.cc).
+  void startKeyringWatch();
+  void checkKeyring();
+  Status<std::string> rotateNow(std::string_view why);
+  void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why);
+  static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
   static void onSignal(evutil_socket_t sig, short what, void* arg);
 
   Logger log_;
@@ -52,6 +58,8 @@ class ServerApp {
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<io::Worker> worker_;
   std::vector<io::EventPtr> signals_;
+  io::EventPtr keyringTimer_;
+  int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
 };
 
 }  // namespace tw::app

@@ -14,10 +14,12 @@
 
 #include "policy/credentials.h"
 #include "relay/io/udp_socket.h"
+#include "tests/e2e/counting_peer.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
 using namespace tw;
+using tw::testing::CountingPeer;
 using tw::testing::ServerProcess;
 using tw::testing::StunClient;
 
@@ -29,31 +31,13 @@ struct Ports {
   uint16_t listen = testing::freeUdpPort();
 };
 
-std::string baseConfig(uint16_t port, const std::string& extra) {
+std::string baseConfig(uint16_t port, const std::string& extra,
+                       const std::string& authExtra = "") {
   return "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
          std::to_string(port) +
          "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + extra;
+         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + authExtra + extra;
 }
-
-/// A loopback UDP listener that counts the datagrams it receives.
-struct CountingPeer {
-  io::UniqueFd fd;
-  SocketAddress addr;
-  CountingPeer() {
-    fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
-    addr = *io::localAddress(fd.get());
-  }
-  int count(int ms = 300) {
-    std::vector<uint8_t> buf(65536);
-    int n = 0;
-    for (int i = 0; i < ms / 5; ++i) {
-      while (::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT) >= 0) ++n;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return n;
-  }
-};
 
 StunClient authed(const SocketAddress& server, const std::string& user,
                   const char* local = "127.0.0.1:0") {
@@ -179,6 +163,21 @@ TEST_CASE("Brute force from 127.0.0.2 is banned while 127.0.0.1 is served") {
   CHECK_FALSE(probe.request(stun::Method::Binding));
   StunClient good = authed(server, "bob");
   CHECK(good.allocate()->code == 0);
+}
+
+TEST_CASE("A reload adding a blocked user ends its allocations on the live binary") {
+  Ports p;
+  ServerProcess s(baseConfig(p.listen, ""));
+  REQUIRE(s.ready());
+  const SocketAddress server{IpAddress::v4(127, 0, 0, 1), p.listen};
+  StunClient alice = authed(server, "alice"), bob = authed(server, "bob");
+  REQUIRE(alice.allocate()->code == 0);
+  REQUIRE(bob.allocate()->code == 0);
+  REQUIRE(reloadWith(s, baseConfig(p.listen, "", "  blocked_users: [alice]\n"), "reload ok"));
+  CHECK(alice.refresh(600)->code == 403);
+  CHECK(s.log().find("reason=blocked") != std::string::npos);
+  CHECK(authed(server, "alice").allocate()->code == 403);
+  CHECK(bob.refresh(600)->code == 0);  // other users untouched
 }
 
 TEST_CASE("Quotas answer 486 on the live binary") {

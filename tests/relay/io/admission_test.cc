@@ -101,6 +101,8 @@ TEST_CASE("quotas.total_bps: 486 when the sum of max_bps would exceed it") {
   REQUIRE(c2.allocate()->code == 0);
   CHECK(c3.allocate()->code == 486);
   CHECK(h.server().shared().quotas.reservedBps() == 2000);
+  REQUIRE(c1.refresh(0)->code == 0);  // releases its 1000 B/s reservation
+  CHECK(c3.allocate()->code == 0);
 }
 
 TEST_CASE("quotas.max_bps: packets over the per-direction budget are dropped and counted") {

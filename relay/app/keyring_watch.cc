@@ -1,0 +1,83 @@
+// The server's side of secret rotation (policy/rotation.h): once a second it
+// rotates the keyring file when auth.rotation.interval has passed since the
+// file was last written, drops secrets whose grace has ended, and picks up a
+// keyring rewritten by `turnwarden rotate` (or by hand). SIGUSR2 rotates now.
+// Every change becomes a new policy snapshot; allocations are untouched.
+// Secret values are never logged, only ids.
+#include <sys/stat.h>
+
+#include "policy/rotation.h"
+#include "policy/secrets_file.h"
+#include "relay/app/server_app.h"
+
+namespace tw::app {
+
+void ServerApp::startKeyringWatch() {
+  if (config_.auth.secretsFile.empty()) return;
+  keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(0);
+  keyringTimer_.reset(event_new(worker_->base(), -1, EV_PERSIST, &ServerApp::onKeyringTimer, this));
+  const timeval second{1, 0};
+  event_add(keyringTimer_.get(), &second);
+}
+
+void ServerApp::onKeyringTimer(evutil_socket_t, short, void* arg) {
+  static_cast<ServerApp*>(arg)->checkKeyring();
+}
+
+void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_view why) {
+  config_.auth.secrets = std::move(secrets);
+  keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(keyringMtime_);
+  policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  std::string ids;
+  for (const auto& s : config_.auth.secrets)
+    ids += " " + s.id + (s.notAfter ? "(until " + std::to_string(*s.notAfter) + ")" : "");
+  log_.info("keyring " + std::string(why) + ": policy generation " + std::to_string(generation_) +
+            ", secrets (first mints):" + ids);
+}
+
+Status<std::string> ServerApp::rotateNow(std::string_view why) {
+  if (config_.auth.secretsFile.empty()) {
+    log_.warn("rotation requested (" + std::string(why) + ") but auth.secrets_file is not set");
+    return err(std::string("auth.secrets_file is not set: inline secrets cannot be rotated"));
+  }
+  const int64_t grace =
+      policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
+  auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace);
+  if (!next) {
+    log_.error("keyring rotation failed, keeping the current keyring: " + next.error());
+    return err(next.error());
+  }
+  publishSecrets(std::move(next.value()), "rotated (" + std::string(why) + ")");
+  return {};
+}
+
+void ServerApp::checkKeyring() {
+  const std::string& path = config_.auth.secretsFile;
+  const int64_t now = clock_.unixSeconds();
+  const auto stamp = policy::fileStampNs(path);
+  const auto mtime = policy::fileMtime(path);
+  if (stamp && *stamp != keyringMtime_) {
+    // Rewritten by `turnwarden rotate` or an operator: load it like a reload.
+    auto loaded = policy::loadSecretsFile(path);
+    if (!loaded) {
+      for (const auto& e : loaded.error()) log_.error("keyring change refused: " + e.format());
+      keyringMtime_ = *stamp;  // report once per change
+      return;
+    }
+    return publishSecrets(std::move(loaded.value()), "reloaded (file changed)");
+  }
+  if (config_.auth.rotation && mtime &&
+      policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
+    return (void)rotateNow("interval");
+  const auto kept = policy::withoutExpired(config_.auth.secrets, now);
+  if (kept.size() != config_.auth.secrets.size() && !kept.empty()) {
+    // Grace over: drop the previous secret from the file too.
+    if (auto st = policy::writeSecretsFile(path, kept); !st) {
+      log_.error("keyring prune failed: " + st.error());
+      return;
+    }
+    publishSecrets(kept, "pruned (grace ended)");
+  }
+}
+
+}  // namespace tw::app
