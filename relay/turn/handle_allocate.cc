@@ -41,21 +41,31 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
   return Outcome::success();
 }
 
-Outcome TurnServer::openRelay(Request& req, RelayEndpoint& ep, Allocation& a,
-                              std::optional<uint64_t>& token) {
-  PortPool& pool = *ep.pool;
-  if (auto t = req.msg.reservationToken()) {
-    auto port = pool.redeem(*t, req.now);
-    if (!port) return Outcome::error(508, "bad_reservation_token");
-    a.relayed = SocketAddress{ep.bind, *port};
+Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& ep, Allocation& a) {
+  // The token names its pool, which may be another family's: an Allocate
+  // with RESERVATION-TOKEN carries no family (RFC 8656 §7.2), so the pair of
+  // an IPv6 EVEN-PORT allocation is found by the token alone.
+  for (auto& e : deps_.relays.endpoints()) {
+    auto port = e.pool->redeem(token, req.now);
+    if (!port) continue;
+    ep = &e;
+    a.relayed = SocketAddress{e.bind, *port};
     auto h = deps_.io.openUdpRelay(a.relayed, a.id);
     if (!h) {
-      pool.release(*port);
+      e.pool->release(*port);
       return Outcome::error(508, "relay_bind_failed");
     }
     a.relay = h.value();
     return Outcome::success();
   }
+  return Outcome::error(508, "bad_reservation_token");
+}
+
+Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a,
+                              std::optional<uint64_t>& token) {
+  if (auto t = req.msg.reservationToken()) return openReserved(req, *t, epRef, a);
+  RelayEndpoint& ep = *epRef;
+  PortPool& pool = *ep.pool;
   const auto even = req.msg.evenPort();
   for (int i = 0; i < kBindAttempts; ++i) {
     auto lease = pool.acquire(deps_.rng, even.has_value(), even && even->reserve, req.now);
@@ -89,7 +99,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   auto a = std::make_unique<Allocation>();
   a->id = nextId_++;
   std::optional<uint64_t> token;
-  if (Outcome o = openRelay(req, *ep, *a, token); o.kind != Outcome::Kind::Success) return o;
+  if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) return o;
   a->tuple = req.tuple;
   a->username = req.auth.username;
   a->user = req.auth.user;

@@ -96,8 +96,9 @@ class TurnServer {
 
   // Allocate helpers.
   Outcome checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint);
-  Outcome openRelay(Request& req, RelayEndpoint& endpoint, Allocation& a,
+  Outcome openRelay(Request& req, RelayEndpoint*& endpoint, Allocation& a,
                     std::optional<uint64_t>& token);
+  Outcome openReserved(Request& req, uint64_t token, RelayEndpoint*& endpoint, Allocation& a);
   Duration grantedLifetime(const stun::Message& msg) const;
 
   /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.

@@ -2,11 +2,15 @@
 # TURN over every client transport with Debian coturn's turnutils_uclient, against the
 # real binary, with REST credentials (-W). Usage: uclient_matrix_test.sh PATH/TO/turnwarden
 #
-# One server with three listeners on 127.0.0.1: udp, tcp and tls (a self-signed
+# One server with udp, tcp and tls listeners on 127.0.0.1, udp and tcp on ::1, relay
+# addresses 127.0.0.1 and ::1, (a self-signed
 # certificate this test makes with the openssl CLI; no key is ever committed). Runs:
 #   tcp        -t -y       client to client, TURN over TCP, ChannelData padded to 4
 #   tcp-send   -t -y -s    the same with Send/Data indications
 #   tls        -t -S -y    TURN over TLS
+#   ipv6-relay -x -y       IPv6 relayed addresses (REQUESTED-ADDRESS-FAMILY) via 127.0.0.1
+#   ipv6       -x -y       the same with the client on ::1 (a udp listener on ::1)
+#   tcp6       -t -y       TURN over TCP on ::1, IPv4 relay
 # Each must lose 0 packets. Then openssl s_client checks ALPN, and a SIGHUP with a new
 # certificate must serve it to new connections without dropping a live one. When a connection closes, its allocation goes too
 # (RFC 8656 §3.7): the server log must show deletions with reason=connection_closed.
@@ -41,7 +45,15 @@ add_listener "$E2E_CONFIG" "  - transport: tcp
     address: 127.0.0.1
     port: $TLS_PORT
     cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem"
+    key: $E2E_TMP/key.pem
+  - transport: udp
+    address: \"::1\"
+    port: $PORT
+  - transport: tcp
+    address: \"::1\"
+    port: $PORT"
+# Dual-stack relaying: an IPv4 and an IPv6 relay address.
+sed -i 's/^    - 127.0.0.1$/    - 127.0.0.1\n    - "::1"/' "$E2E_CONFIG"
 timeout 10 "$TW_BIN" check-config "$E2E_CONFIG" >/dev/null 2>&1 || {
   cat -n "$E2E_CONFIG"
   fail "check-config rejected the tcp/tls config"
@@ -54,6 +66,12 @@ pass "listening on udp/tcp $PORT and tls $TLS_PORT"
 run_uclient tcp -t -y
 run_uclient tcp-send -t -y -s
 PORT=$TLS_PORT run_uclient tls -t -S -y
+run_uclient ipv6-relay -x -y
+UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient ipv6 -x -y
+UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient tcp6 -t -y
+relayed6="$(grep -c 'relayed=\[::1\]' "$SERVER_LOG" || true)"
+(( relayed6 >= 8 )) || fail "expected IPv6 relayed addresses in the server log, saw $relayed6"
+pass "$relayed6 allocations relayed on [::1]"
 
 # uclient ends its data allocations with Refresh(0), but the first connection of each
 # run just closes: its allocation must end with it (one per run at least).
