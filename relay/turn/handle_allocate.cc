@@ -32,6 +32,7 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
     return Outcome::error(400, "family_with_token");
   if (m.find(stun::attr::RequestedAddressFamily) && m.find(stun::attr::AdditionalAddressFamily))
     return Outcome::error(400, "two_family_attributes");
+  if (Outcome o = checkAdditionalFamily(m); o.kind != Outcome::Kind::Success) return o;
   const uint8_t fam = m.requestedAddressFamily().value_or(kFamilyV4);
   if (m.find(stun::attr::RequestedAddressFamily) && !m.requestedAddressFamily())
     return Outcome::error(400, "bad_address_family");
@@ -105,6 +106,8 @@ Outcome TurnServer::handleAllocate(Request& req) {
   a->user = req.auth.user;
   a->key = req.auth.key;
   a->advertised = SocketAddress{ep->advertised, a->relayed.port};
+  int additionalError = 0;
+  if (req.msg.find(stun::attr::AdditionalAddressFamily)) additionalError = openAdditionalRelay(req, *a);
   a->created = req.now;
   const Duration life = grantedLifetime(req.msg);
   a->expires = req.now + life;
@@ -113,6 +116,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
 
   auto& b = startSuccess(req);
   b.addXorAddress(stun::attr::XorRelayedAddress, a->advertised);
+  addAdditionalRelayed(b, *a, additionalError);
   b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
   if (token) b.addU64(stun::attr::ReservationToken, *token);
   b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
