@@ -92,6 +92,8 @@ void ServerApp::reload() {
   config_.limits = next->limits;
   config_.realm = next->realm;
   config_.server = next->server;
+  config_.transports = next->transports;
+  worker_->streams().setLimits(streamLimits(config_.transports));
   reloadTlsCertificates(*worker_, next->listeners, log_);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +

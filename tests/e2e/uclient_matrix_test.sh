@@ -19,33 +19,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=uclient_lib.sh
 source "$E2E_DIR/uclient_lib.sh"
 
-# make_cert DIR: a throw-away self-signed P-256 certificate for localhost/127.0.0.1.
-make_cert() {
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 || fail "openssl could not make a certificate"
-  chmod 600 "$1/key.pem"
-}
-
-# add_listener CONFIG YAML_LINES: insert listener entries after the first listener.
-add_listener() {
-  local config=$1 lines=$2
-  awk -v add="$lines" '{ print } /^    port: / && !done { print add; done = 1 }' "$config" >"$config.new"
-  mv "$config.new" "$config"
-}
-
 make_cert "$E2E_TMP"
 PORT="$(free_tcp_port)"
 write_config "$E2E_TMP" "$PORT" --allow-loopback --no-check
 TLS_PORT="$(free_tcp_port)"
-add_listener "$E2E_CONFIG" "  - transport: tcp
-    address: 127.0.0.1
-    port: $PORT
-  - transport: tls
-    address: 127.0.0.1
-    port: $TLS_PORT
-    cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem
+add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")
   - transport: udp
     address: \"::1\"
     port: $PORT

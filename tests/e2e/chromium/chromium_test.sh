@@ -35,24 +35,12 @@ if [[ ! -f "$CACHE_DIR/node_modules/playwright-core/package.json" ]] ||
 fi
 PW_DIR="$CACHE_DIR/node_modules/playwright-core"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-  -keyout "$E2E_TMP/key.pem" -out "$E2E_TMP/cert.pem" >/dev/null 2>&1 || fail "openssl req failed"
-chmod 600 "$E2E_TMP/key.pem"
+make_cert "$E2E_TMP"
 
 PORT="$(free_tcp_port)"
 TLS_PORT="$(free_tcp_port)"
 write_config "$E2E_TMP" "$PORT" --no-check
-awk -v add="  - transport: tcp
-    address: 127.0.0.1
-    port: $PORT
-  - transport: tls
-    address: 127.0.0.1
-    port: $TLS_PORT
-    cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem" '{ print } /^    port: / && !done { print add; done = 1 }' \
-  "$E2E_CONFIG" >"$E2E_CONFIG.new"
-mv "$E2E_CONFIG.new" "$E2E_CONFIG"
+add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")"
 start_server "$E2E_CONFIG"
 
 USERNAME="$(( $(date +%s) + 3600 )):chromium"

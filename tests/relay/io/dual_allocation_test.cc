@@ -1,10 +1,6 @@
 // Dual-stack allocations (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2) and IPv6
 // relaying on real loopback sockets (127.0.0.1 and ::1).
 #include <catch2/catch.hpp>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "relay/io/udp_socket.h"
 #include "tests/relay/io/harness.h"
 
 using namespace tw;
@@ -27,28 +23,6 @@ void addAdditional(stun::MessageBuilder& b, uint8_t family) {
   b.addAddressFamily(stun::attr::AdditionalAddressFamily, family);
 }
 
-struct V6Peer {
-  V6Peer() {
-    fd = std::move(io::openUdpSocket(*SocketAddress::parse("[::1]:0"), false).value());
-    addr = *io::localAddress(fd.get());
-  }
-  std::optional<std::vector<uint8_t>> receive(Harness& h) {
-    std::vector<uint8_t> buf(2048);
-    for (int i = 0; i < 1000; ++i) {
-      h.pump();
-      const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
-      if (n >= 0) {
-        buf.resize(static_cast<size_t>(n));
-        return buf;
-      }
-      usleep(1000);
-    }
-    return std::nullopt;
-  }
-  io::UniqueFd fd;
-  SocketAddress addr;
-};
-
 }  // namespace
 
 TEST_CASE("dual allocation: IPv4 and IPv6 relayed addresses, both families relay") {
@@ -66,7 +40,7 @@ TEST_CASE("dual allocation: IPv4 and IPv6 relayed addresses, both families relay
   CHECK_FALSE(r->msg().find(stun::attr::AddressErrorCode));
 
   testing::UdpPeer p4;
-  V6Peer p6;
+  testing::UdpPeer p6("[::1]:0");
   REQUIRE(c.createPermission(p4.addr)->code == 0);
   REQUIRE(c.createPermission(p6.addr)->code == 0);
   const std::vector<uint8_t> hi{'h', 'i'};

@@ -63,8 +63,8 @@ StunClient Harness::authedClient(const std::string& user) {
   return c;
 }
 
-UdpPeer::UdpPeer() {
-  fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
+UdpPeer::UdpPeer(const char* bindTo) {
+  fd = std::move(io::openUdpSocket(*SocketAddress::parse(bindTo), false).value());
   addr = *io::localAddress(fd.get());
 }
 

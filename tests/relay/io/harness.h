@@ -26,7 +26,7 @@ class Harness;
 /// A plain UDP socket standing in for a peer on loopback; receive() pumps
 /// the harness while it waits.
 struct UdpPeer {
-  UdpPeer();
+  explicit UdpPeer(const char* bindTo = "127.0.0.1:0");
   std::optional<std::vector<uint8_t>> receive(Harness& h, int ms = 500);
   void sendTo(const SocketAddress& to, std::span<const uint8_t> bytes);
   io::UniqueFd fd;
