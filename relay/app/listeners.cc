@@ -24,6 +24,7 @@ Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfi
       if (!ctx) return err("tls listener " + at.toString() + ": " + ctx.error());
       return worker.streams().listen(at, std::move(ctx.value()));
     }
+    case Transport::Dtls: return worker.addDtlsListener(at, l.cert, l.key);
     default:
       log.warn("listener " + at.toString() + " transport " + std::string(toString(l.transport)) +
                " is not supported yet; skipped");
@@ -57,6 +58,7 @@ std::string describeListeners(io::Worker& worker) {
   for (const auto& a : worker.listenerAddresses()) where += " udp " + a.toString();
   for (const auto& [a, t] : worker.streams().addresses())
     where += " " + std::string(toString(t)) + " " + a.toString();
+  for (const auto& d : worker.dtlsListeners()) where += " dtls " + d->local().toString();
   return where;
 }
 

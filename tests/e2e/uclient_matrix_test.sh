@@ -8,6 +8,7 @@
 #   tcp        -t -y       client to client, TURN over TCP, ChannelData padded to 4
 #   tcp-send   -t -y -s    the same with Send/Data indications
 #   tls        -t -S -y    TURN over TLS
+#   dtls       -S -y       TURN over DTLS 1.2 (stateless cookie exchange first)
 #   ipv6-relay -x -y       IPv6 relayed addresses (REQUESTED-ADDRESS-FAMILY) via 127.0.0.1
 #   ipv6       -x -y       the same with the client on ::1 (a udp listener on ::1)
 #   tcp6       -t -y       TURN over TCP on ::1, IPv4 relay
@@ -23,13 +24,19 @@ make_cert "$E2E_TMP"
 PORT="$(free_tcp_port)"
 write_config "$E2E_TMP" "$PORT" --allow-loopback --no-check
 TLS_PORT="$(free_tcp_port)"
+DTLS_PORT="$(free_udp_port)"
 add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")
   - transport: udp
     address: \"::1\"
     port: $PORT
   - transport: tcp
     address: \"::1\"
-    port: $PORT"
+    port: $PORT
+  - transport: dtls
+    address: 127.0.0.1
+    port: $DTLS_PORT
+    cert: $E2E_TMP/cert.pem
+    key: $E2E_TMP/key.pem"
 # Dual-stack relaying: an IPv4 and an IPv6 relay address.
 sed -i 's/^    - 127.0.0.1$/    - 127.0.0.1\n    - "::1"/' "$E2E_CONFIG"
 timeout 10 "$TW_BIN" check-config "$E2E_CONFIG" >/dev/null 2>&1 || {
@@ -44,6 +51,7 @@ pass "listening on udp/tcp $PORT and tls $TLS_PORT"
 run_uclient tcp -t -y
 run_uclient tcp-send -t -y -s
 PORT=$TLS_PORT run_uclient tls -t -S -y
+PORT=$DTLS_PORT run_uclient dtls -S -y
 run_uclient ipv6-relay -x -y
 UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient ipv6 -x -y
 UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient tcp6 -t -y
@@ -54,7 +62,7 @@ pass "$relayed6 allocations relayed on [::1]"
 # uclient ends its data allocations with Refresh(0), but the first connection of each
 # run just closes: its allocation must end with it (one per run at least).
 closed="$(grep -c 'reason=connection_closed' "$SERVER_LOG" || true)"
-(( closed >= 3 )) || fail "expected allocations deleted with their connections, saw $closed"
+(( closed >= 4 )) || fail "expected allocations deleted with their connections, saw $closed"
 pass "$closed allocations ended with their TCP/TLS connections"
 
 # tls_fingerprint: the SHA-256 fingerprint of the certificate the TLS listener serves,
