@@ -57,18 +57,24 @@ DtlsListener::~DtlsListener() { sessions_.clear(); }
 Status<std::string> DtlsListener::listen(const SocketAddress& local, const std::string& cert,
                                          const std::string& key, const StreamLimits& limits) {
   limits_ = limits;
-  auto ctx = makeServerDtlsContext(cert, key);
-  if (!ctx) return err("dtls listener " + local.toString() + ": " + ctx.error());
-  ctx_ = std::move(ctx.value());
-  SSL_CTX_set_app_data(ctx_.get(), this);
-  SSL_CTX_set_cookie_generate_cb(ctx_.get(), &DtlsListener::generateCookie);
-  SSL_CTX_set_cookie_verify_cb(ctx_.get(), &DtlsListener::verifyCookie);
+  if (auto st = reloadCertificate(cert, key); !st)
+    return err("dtls listener " + local.toString() + ": " + st.error());
   auto fd = openUdpSocket(local, /*reusePort=*/true);
   if (!fd) return err("cannot bind dtls " + local.toString() + ": " + std::strerror(fd.error()));
   fd_ = std::move(fd.value());
   local_ = localAddress(fd_.get()).value_or(local);
   ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, &DtlsListener::onReadable, this));
   event_add(ev_.get(), nullptr);
+  return {};
+}
+
+Status<std::string> DtlsListener::reloadCertificate(const std::string& cert, const std::string& key) {
+  auto ctx = makeServerDtlsContext(cert, key);
+  if (!ctx) return err(ctx.error());
+  SSL_CTX_set_app_data(ctx->get(), this);
+  SSL_CTX_set_cookie_generate_cb(ctx->get(), &DtlsListener::generateCookie);
+  SSL_CTX_set_cookie_verify_cb(ctx->get(), &DtlsListener::verifyCookie);
+  ctx_ = std::move(ctx.value());  // live sessions keep a reference to the old one
   return {};
 }
 

@@ -53,6 +53,8 @@ class DtlsListener {
   Status<std::string> listen(const SocketAddress& local, const std::string& cert,
                              const std::string& key, const StreamLimits& limits);
   SocketAddress local() const { return local_; }
+  /// New certificate for new sessions (SIGHUP); live sessions keep theirs.
+  Status<std::string> reloadCertificate(const std::string& cert, const std::string& key);
   bool send(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   /// Handshake/idle timeouts and DTLS retransmissions (1-second tick).
   void sweep(const HasAllocation& hasAllocation);

@@ -99,6 +99,8 @@ done
 FP_NEW="$(tls_fingerprint)"
 [[ -n "$FP_NEW" && "$FP_NEW" != "$FP_OLD" ]] || fail "the certificate did not change on SIGHUP"
 pass "SIGHUP: new connections get the new certificate"
+grep -q "new certificate for dtls 127.0.0.1:$DTLS_PORT" "$SERVER_LOG" || fail "no DTLS certificate reload logged"
+PORT=$DTLS_PORT UCLIENT_MESSAGES=10 run_uclient dtls-after-reload -S -y
 _alive "$LIVE_PID" || fail "the live TLS connection was dropped by the reload"
 [[ -n "$(ss -Htn state established "( dport = :$TLS_PORT )")" ]] || fail "live TLS connection gone"
 pass "SIGHUP: the live TLS connection stayed up"
