@@ -7,8 +7,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
+#include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
@@ -221,13 +223,14 @@ void readNonceLifetime(Reader& r, const Item& item, AuthConfig& out) {
   if (auto d = r.duration(item, std::chrono::seconds(1))) out.nonceLifetime = *d;
 }
 
-constexpr std::array<Field<AuthConfig>, 6> kAuthFields{{
+constexpr std::array<Field<AuthConfig>, 7> kAuthFields{{
     {"secrets", [](Reader& r, const Item& i, AuthConfig& o) { o.secrets = readSecretList(r, i); }},
     {"secrets_file", readSecretsFile},
     {"max_ttl", readMaxTtl},
     {"clock_skew", readClockSkew},
     {"nonce_lifetime", readNonceLifetime},
     {"users", readUsers},
+    {"blocked_users", readBlockedUsers},
 }};
 
 /// Loads an existing keyring file (loadConfig only); a missing one is left
@@ -401,7 +404,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 9> kRootFields{{
+constexpr std::array<Field<Config>, 15> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -411,6 +414,12 @@ constexpr std::array<Field<Config>, 9> kRootFields{{
     {"log", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kLogFields, c.log); }},
     {"server", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kServerFields, c.server); }},
     {"transports", readTransportsSection},
+    {"quotas", readQuotas},
+    {"rate_limits", readRateLimits},
+    {"bans", readBans},
+    {"metrics", readMetrics},
+    {"events", readEvents},
+    {"admin", readAdmin},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

@@ -18,6 +18,7 @@
 
 #include "policy/credentials.h"
 #include "policy/ip_range.h"
+#include "policy/quotas.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -70,6 +71,9 @@ struct AuthConfig {
   int64_t clockSkewSeconds = 300;
   tw::Duration nonceLifetime = std::chrono::minutes(10);
   std::vector<StaticUser> users;
+  /// auth.blocked_users: REST user parts (or static user names) refused
+  /// with 403 on Allocate and Refresh; a reload ends their allocations.
+  std::vector<std::string> blockedUsers;
 };
 
 /// One peer rule as written: the parsed range, the original text for logs
@@ -123,6 +127,27 @@ struct ServerConfig {
   std::optional<std::string> software;
 };
 
+/// metrics: the Prometheus /metrics, /healthz and /readyz listener. On by
+/// default, on loopback only: counters name no user or address, but the
+/// listener is not meant to face the Internet.
+struct MetricsConfig {
+  bool enabled = true;
+  SocketAddress listen{IpAddress::v4(127, 0, 0, 1), 9641};
+};
+
+/// events: the security event log (JSON lines, docs/config.md).
+struct EventsConfig {
+  std::string file;  ///< Absolute path; empty = stderr.
+  size_t queue = 4096;  ///< Events waiting for the writer; more are dropped and counted.
+  tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
+};
+
+/// admin: the admin and credential HTTP API; off unless `listen` is set.
+struct AdminConfig {
+  std::optional<SocketAddress> listen;
+  std::string tokenFile;  ///< Absolute path of the bearer token (mode 0600).
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -134,6 +159,12 @@ struct Config {
   TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
+  QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
+  RateLimitsConfig rateLimits; ///< rate_limits:
+  BansConfig bans;             ///< bans:
+  MetricsConfig metrics;
+  EventsConfig events;
+  AdminConfig admin;
 };
 
 /// Parses and validates config text without touching the file system, so it

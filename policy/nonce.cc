@@ -8,12 +8,12 @@
 namespace tw::policy {
 namespace {
 
-constexpr size_t kExpiryHexChars = 16;
+constexpr size_t kExpiryHexChars = 8;  // expiry in whole seconds, 32 bits
 constexpr std::string_view kDomain = "tw-nonce-v1";
 
 bool isLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-/// Strict: exactly 16 lowercase hex digits. Strictness keeps exactly one
+/// Strict: exactly 8 lowercase hex digits. Strictness keeps exactly one
 /// spelling per nonce (no "ABC" vs "abc" twins).
 std::optional<uint64_t> parseExpiryHex(std::string_view text) {
   if (text.size() != kExpiryHexChars) return std::nullopt;
@@ -25,7 +25,7 @@ std::optional<uint64_t> parseExpiryHex(std::string_view text) {
   return v;
 }
 
-std::string hex16(uint64_t v) {
+std::string hex8(uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(kExpiryHexChars, '0');
   for (size_t i = kExpiryHexChars; i-- > 0; v >>= 4) out[i] = kDigits[v & 0xf];
@@ -33,6 +33,14 @@ std::string hex16(uint64_t v) {
 }
 
 uint64_t toMs(Instant t) { return static_cast<uint64_t>(t.time_since_epoch().count()); }
+uint64_t toSeconds(Instant t) { return toMs(t) / 1000; }
+
+/// base64url without padding: 12 MAC bytes are exactly 16 characters.
+std::string macText(const std::array<uint8_t, 12>& mac) {
+  std::string s = base64Encode(mac);
+  for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return s;
+}
 
 }  // namespace
 
@@ -48,23 +56,25 @@ std::string_view toString(NonceStatus s) {
 NonceService::NonceService(std::array<uint8_t, 32> key, Duration lifetime)
     : key_(key), lifetime_(lifetime) {}
 
-std::array<uint8_t, 16> NonceService::mac(uint64_t expiryMs, const IpAddress& client) const {
+std::array<uint8_t, 12> NonceService::mac(uint64_t expirySeconds, const IpAddress& client) const {
   std::array<uint8_t, kDomain.size() + 8 + 1 + 16> data{};  // fixed: no heap per request
   size_t n = 0;
   for (char c : kDomain) data[n++] = static_cast<uint8_t>(c);
-  for (int shift = 56; shift >= 0; shift -= 8) data[n++] = static_cast<uint8_t>(expiryMs >> shift);
+  for (int shift = 56; shift >= 0; shift -= 8) data[n++] = static_cast<uint8_t>(expirySeconds >> shift);
   data[n++] = static_cast<uint8_t>(client.family());
   const size_t ipLen = client.isV4() ? 4 : 16;
   for (size_t i = 0; i < ipLen; ++i) data[n++] = client.bytes()[i];
   const auto full = hmacSha256(key_, Bytes(data.data(), n));
-  std::array<uint8_t, 16> out;
+  std::array<uint8_t, 12> out;
   std::copy_n(full.begin(), out.size(), out.begin());
   return out;
 }
 
 std::string NonceService::issue(const IpAddress& client, Instant now) const {
-  const uint64_t expiry = toMs(now + lifetime_);
-  return hex16(expiry) + hexEncode(mac(expiry, client));
+  // Short on purpose: the NONCE rides in every 401, and each byte of an
+  // unauthenticated answer adds to the amplification factor.
+  const uint64_t expiry = toSeconds(now + lifetime_);
+  return hex8(expiry) + macText(mac(expiry, client));
 }
 
 NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client,
@@ -72,11 +82,11 @@ NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client
   if (nonce.size() != kNonceLength) return NonceStatus::Invalid;
   const auto expiry = parseExpiryHex(nonce.substr(0, kExpiryHexChars));
   if (!expiry) return NonceStatus::Invalid;
-  const std::string expected = hexEncode(mac(*expiry, client));
+  const std::string expected = macText(mac(*expiry, client));
   if (!constantTimeEqual(asBytes(expected), asBytes(nonce.substr(kExpiryHexChars))))
     return NonceStatus::Invalid;
-  if (*expiry > toMs(now + lifetime_)) return NonceStatus::Invalid;
-  if (*expiry < toMs(now)) return NonceStatus::Stale;
+  if (*expiry > toSeconds(now + lifetime_)) return NonceStatus::Invalid;
+  if (*expiry * 1000 < toMs(now)) return NonceStatus::Stale;
   return NonceStatus::Valid;
 }
 

@@ -4,12 +4,13 @@
 // expiry and a MAC binding it to the client's IP:
 //
 //   +------------------------------+------------------------------------+
-//   | expiry, ms of the monotonic  | HMAC-SHA256(key, "tw-nonce-v1" ||  |
-//   | clock, 16 lowercase hex      |   expiry(8, BE) || family(1) ||    |
-//   |                              |   client IP(4|16)), first 16 bytes |
-//   |                              |   as 32 lowercase hex              |
+//   | expiry, whole seconds of the | HMAC-SHA256(key, "tw-nonce-v1" ||  |
+//   | monotonic clock, 8 lowercase | expiry(8, BE) || family(1) ||      |
+//   | hex                          | client IP(4|16)), first 12 bytes   |
+//   |                              | as 16 base64url characters         |
 //   +------------------------------+------------------------------------+
-//   48 printable characters in all.
+//   24 printable characters in all: short, because the NONCE rides in every
+//   401 and each byte of an unauthenticated answer is amplification.
 //
 // The key comes from the CSPRNG at start-up, so nonces die with the process
 // (clients simply get a 438 and retry with a fresh one).
@@ -34,7 +35,7 @@ std::string_view toString(NonceStatus s);
 
 class NonceService {
  public:
-  static constexpr size_t kNonceLength = 48;
+  static constexpr size_t kNonceLength = 24;
 
   /// `key` must come from a CSPRNG; `lifetime` is how long an issued nonce
   /// verifies as Valid.
@@ -55,7 +56,7 @@ class NonceService {
   Duration lifetime() const { return lifetime_; }
 
  private:
-  std::array<uint8_t, 16> mac(uint64_t expiryMs, const IpAddress& client) const;
+  std::array<uint8_t, 12> mac(uint64_t expirySeconds, const IpAddress& client) const;
 
   std::array<uint8_t, 32> key_;
   Duration lifetime_;

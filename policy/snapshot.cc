@@ -23,6 +23,8 @@ void PolicyHolder::store(std::shared_ptr<const PolicySnapshot> next) {
 
 #include "policy/config.h"
 
+#include <algorithm>
+
 namespace tw::policy {
 
 namespace {
@@ -46,7 +48,15 @@ LimitsPolicy limitsFrom(const LimitsConfig& l) {
   p.channelsPerAllocation = l.channelsPerAllocation;
   return p;
 }
+std::vector<std::string> sortedBlocked(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
 }  // namespace
+
+bool PolicySnapshot::isBlocked(std::string_view user) const {
+  return std::binary_search(blockedUsers.begin(), blockedUsers.end(), user);
+}
 
 std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64_t generation,
                                                     std::vector<SocketAddress> self) {
@@ -62,6 +72,10 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.auth.clockSkewSeconds,
       limitsFrom(config.limits),
       config.server.software.value_or(""),
+      config.quotas,
+      config.rateLimits,
+      config.bans,
+      sortedBlocked(config.auth.blockedUsers),
   });
 }
 

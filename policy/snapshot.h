@@ -12,6 +12,7 @@
 
 #include "policy/credentials.h"
 #include "policy/peer_rules.h"
+#include "policy/quotas.h"
 #include "relay/base/clock.h"
 
 namespace tw::policy {
@@ -40,6 +41,13 @@ struct PolicySnapshot {
   int64_t clockSkewSeconds = 300;
   LimitsPolicy limits;
   std::string software;  // empty: no SOFTWARE attribute (the default)
+  QuotasConfig quotas;
+  RateLimitsConfig rateLimits;
+  BansConfig bans;
+  /// auth.blocked_users, sorted (binary search on Allocate/Refresh).
+  std::vector<std::string> blockedUsers;
+
+  bool isBlocked(std::string_view user) const;
 };
 
 /// Where workers find the current snapshot. The writer (reload) stores a new

@@ -55,8 +55,10 @@ bool ServerApp::start() {
   policy_ = std::make_unique<policy::PolicyHolder>(
       policy::buildSnapshot(config_, generation_, selfAddresses()));
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
-  worker_ = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock_, rng_, *events_, relays_, *nonces_, *policy_, log_});
+  shared_ = std::make_unique<turn::SharedLimits>(rng_);
+  obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
+  worker_ = std::make_unique<io::Worker>(io::WorkerDeps{
+      clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_, shared_.get()});
   worker_->streams().setLimits(streamLimits(config_.transports));
   for (const auto& l : config_.listeners) {
     if (auto st = openListener(*worker_, l, log_); !st) {
@@ -64,7 +66,9 @@ bool ServerApp::start() {
       return false;
     }
   }
-  return true;
+  obs_->start(*worker_, relays_);
+  obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
+  return startAdmin();
 }
 
 void ServerApp::announce() {
@@ -75,16 +79,17 @@ void ServerApp::announce() {
   log_.info("turnwarden ready:" + where);
 }
 
-void ServerApp::reload() {
+Status<std::string> ServerApp::reload() {
   if (configPath_.empty()) {
     log_.warn("reload: running on the built-in config; nothing to reload");
-    return;
+    return err(std::string("running on the built-in config; nothing to reload"));
   }
   auto next = policy::loadConfig(configPath_);
   if (!next) {
     for (const auto& e : next.error()) log_.error("reload refused: " + e.format());
     log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
-    return;
+    obs_->recordReload(false, clock_.unixSeconds(), policy::formatErrors(next.error()));
+    return err(policy::formatErrors(next.error()));
   }
   if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
   config_.auth = next->auth;
@@ -95,14 +100,21 @@ void ServerApp::reload() {
   config_.transports = next->transports;
   worker_->streams().setLimits(streamLimits(config_.transports));
   reloadTlsCertificates(*worker_, next->listeners, log_);
+  config_.quotas = next->quotas;
+  config_.rateLimits = next->rateLimits;
+  config_.bans = next->bans;
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");
+  if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);
+  return {};
 }
 
 void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* app = static_cast<ServerApp*>(arg);
-  if (sig == SIGHUP) return app->reload();
+  if (sig == SIGHUP) return (void)app->reload();
+  if (sig == SIGUSR1) return app->obs_->reopenEventLog();
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", shutting down");
   app->worker_->stop();
@@ -112,12 +124,15 @@ int ServerApp::run() {
   std::signal(SIGPIPE, SIG_IGN);
   evthread_use_pthreads();  // Worker::post() is called from other threads
   if (!ensureSecrets() || !start()) return 1;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
     signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));
     event_add(signals_.back().get(), nullptr);
   }
   announce();
+  obs_->setReady(true);
   worker_->run();
+  admin_.reset();
+  obs_->stop();  // no more posts to the worker
   signals_.clear();
   worker_.reset();  // closes allocations, relay sockets and listeners
   log_.info("turnwarden stopped");

@@ -13,6 +13,8 @@
 #include "relay/base/random.h"
 #include "relay/io/handles.h"
 #include "relay/io/worker.h"
+#include "relay/app/admin_service.h"
+#include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
 
@@ -29,7 +31,9 @@ class ServerApp {
   bool ensureSecrets();
   bool start();
   void announce();
-  void reload();
+  /// Re-reads the config; the error lists why it was refused.
+  Status<std::string> reload();
+  bool startAdmin();
   std::vector<SocketAddress> selfAddresses() const;
   static void onSignal(evutil_socket_t sig, short what, void* arg);
 
@@ -43,6 +47,9 @@ class ServerApp {
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::LogEvents> events_;
+  std::unique_ptr<turn::SharedLimits> shared_;
+  std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
+  std::unique_ptr<AdminService> admin_;
   std::unique_ptr<io::Worker> worker_;
   std::vector<io::EventPtr> signals_;
 };

@@ -8,7 +8,7 @@
 namespace tw::app {
 
 std::optional<policy::Config> loadOrReport(const std::string& path) {
-  auto cfg = path.empty() ? policy::parseConfig(defaultConfigText(), "turnwarden.yaml")
+  auto cfg = path.empty() ? policy::loadConfigText(defaultConfigText(), "turnwarden.yaml")
                           : policy::loadConfig(path);
   if (cfg) return std::move(cfg.value());
   std::fputs(policy::formatErrors(cfg.error()).c_str(), stderr);

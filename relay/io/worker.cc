@@ -13,7 +13,8 @@ Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
   server_ = std::make_unique<turn::TurnServer>(
-      turn::ServerDeps{deps_.clock, deps_.rng, *this, deps_.events, deps_.relays, deps_.nonces},
+      turn::ServerDeps{deps_.clock, deps_.rng, *this, deps_.events, deps_.relays, deps_.nonces,
+                       deps_.shared},
       std::move(snapshot));
   tick_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onTick, this));
   const timeval second{1, 0};

@@ -27,6 +27,8 @@ struct WorkerDeps {
   const policy::NonceService& nonces;
   const policy::PolicyHolder& policy;
   Logger& log;
+  /// Quotas and bans shared by all workers (nullptr: the worker keeps its own).
+  turn::SharedLimits* shared = nullptr;
 };
 
 class Worker final : public turn::IoPort {

@@ -11,16 +11,17 @@ bool Allocation::hasPermission(const IpAddress& peer, Instant now) const {
 }
 
 bool Allocation::installPermission(const IpAddress& peer, Instant expiresAt, Instant now,
-                                   size_t cap) {
+                                   size_t cap, uint16_t port) {
   for (auto& p : permissions) {
     if (p.peer == peer) {
       p.expires = expiresAt;
+      p.port = port;
       return true;
     }
   }
   sweep(now);
   if (permissions.size() >= cap) return false;
-  permissions.push_back(Permission{peer, expiresAt});
+  permissions.push_back(Permission{peer, expiresAt, port});
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "relay/base/clock.h"
 #include "relay/stun/message.h"
 #include "relay/turn/io_port.h"
+#include "relay/turn/token_bucket.h"
 
 namespace tw::turn {
 
@@ -20,6 +21,9 @@ using Key = std::array<uint8_t, 16>;
 struct Permission {
   IpAddress peer;
   Instant expires;
+  /// Port of the latest XOR-PEER-ADDRESS that installed or refreshed it: a
+  /// reload re-checks the peer rules (which may be per port) with it.
+  uint16_t port = 0;
 };
 
 /// RFC 8656 §12: a binding is active until `expires`, then cools down for
@@ -58,6 +62,10 @@ struct Allocation {
   stun::TransactionId allocateTxn{};
   std::vector<uint8_t> allocateResponse;
   uint64_t bytesToPeer = 0, bytesToClient = 0;
+  /// Bandwidth reserved in the QuotaBook (quotas.max_bps at Allocate time).
+  uint64_t reservedBps = 0;
+  /// quotas.max_bps token buckets, one per direction (bytes).
+  TokenBucket toPeerBudget, toClientBudget;
 
   /// Whether peers of family `f` can be reached (443 otherwise).
   bool servesFamily(Family f) const {
@@ -75,7 +83,8 @@ struct Allocation {
 
   bool hasPermission(const IpAddress& peer, Instant now) const;
   /// Installs or refreshes; false when `cap` permissions are already live.
-  bool installPermission(const IpAddress& peer, Instant expires, Instant now, size_t cap);
+  bool installPermission(const IpAddress& peer, Instant expires, Instant now, size_t cap,
+                         uint16_t port = 0);
   const ChannelBinding* activeChannel(uint16_t number, Instant now) const;
   const ChannelBinding* activeChannelFor(const SocketAddress& peer, Instant now) const;
   BindResult bindChannel(uint16_t number, const SocketAddress& peer, Instant expires, Instant now,

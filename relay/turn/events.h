@@ -2,9 +2,11 @@
 // Lifecycle and security events leave the core through this interface, so
 // logging, the security event log and Prometheus attach from outside and
 // relay/ never includes prometheus-cpp.
+#include <chrono>
 #include <string_view>
 
 #include "relay/base/address.h"
+#include "relay/base/clock.h"
 #include "relay/stun/message.h"
 #include "relay/turn/counters.h"
 
@@ -27,6 +29,14 @@ class RelayEvents {
   virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                             const FiveTuple&, std::string_view /*user*/) {}
   virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
+  /// A reload's peer rules revoked a live permission or channel to `peer`.
+  virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
+                             const FiveTuple&, std::string_view /*user*/) {}
+  /// `ip` crossed bans.failed_auth and is banned for `banFor`.
+  virtual void onBanned(const IpAddress& /*ip*/, Duration /*banFor*/) {}
+  /// Wall time one request spent in the pipeline (decode excluded), for the
+  /// request_duration_seconds histogram.
+  virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}
 };
 
 }  // namespace tw::turn

@@ -95,12 +95,18 @@ Outcome TurnServer::handleAllocate(Request& req) {
     deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
     return Outcome::alreadySent();
   }
+  // Draining (rolling restart): live allocations stay, new ones go elsewhere.
+  if (draining_) return Outcome::error(508, "draining");
   RelayEndpoint* ep = nullptr;
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
   a->id = nextId_++;
+  if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;
-  if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) return o;
+  if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) {
+    releaseQuota(*a);
+    return o;
+  }
   a->tuple = req.tuple;
   a->username = req.auth.username;
   a->user = req.auth.user;
@@ -121,7 +127,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (token) b.addU64(stun::attr::ReservationToken, *token);
   b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
   b.addMessageIntegrity(req.auth.key);
-  b.addFingerprint();
+  if (req.msg.hasFingerprint()) b.addFingerprint();
   a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
   Allocation& stored = table_.insert(std::move(a));
   deps_.events.onAllocationCreated(stored);

@@ -22,7 +22,7 @@ Outcome TurnServer::handleChannelBind(Request& req) {
   }
   // The binding also installs or refreshes the permission for its peer.
   if (!a.installPermission(peers[0].ip, req.now + lim.permissionLifetime, req.now,
-                           lim.permissionsPerAllocation))
+                           lim.permissionsPerAllocation, peers[0].port))
     return Outcome::error(508, "too_many_permissions");
   startSuccess(req);
   return Outcome::success();

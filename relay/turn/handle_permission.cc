@@ -38,7 +38,7 @@ Outcome TurnServer::handleCreatePermission(Request& req) {
     return Outcome::error(508, "too_many_permissions");
   const Instant until = req.now + lim.permissionLifetime;
   for (const auto& p : peers)
-    a.installPermission(p.ip, until, req.now, lim.permissionsPerAllocation);
+    a.installPermission(p.ip, until, req.now, lim.permissionsPerAllocation, p.port);
   startSuccess(req);
   return Outcome::success();
 }

@@ -19,7 +19,10 @@ Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg)
     deps_.events.onPeerDenied(*peer, *rule, tuple, a->user);
     return Outcome::dropped(DropReason::PeerDenied);
   }
-  if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data)) return Outcome::dropped(DropReason::SendFailed);
+  if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), now))
+    return Outcome::dropped(DropReason::OverBandwidth);
+  if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
+    return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
   counters_.relayed(Direction::ClientToPeer, data->size());
   return Outcome::success();

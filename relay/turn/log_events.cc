@@ -64,4 +64,17 @@ void LogEvents::onDrop(DropReason r, const SocketAddress& source) {
   noisy(LogLevel::Info, "drop reason=" + std::string(toString(r)) + " source=" + source.toString());
 }
 
+void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule,
+                              const FiveTuple& t, std::string_view user) {
+  // Not budgeted: one line per revoked permission/channel, once per reload.
+  log_.warn("reload revoked peer=" + peer.toString() + " rule=\"" + sanitize(rule) +
+            "\" client=" + t.client.toString() + " user=\"" + sanitize(user) + "\"");
+}
+
+void LogEvents::onBanned(const IpAddress& ip, Duration banFor) {
+  log_.warn("banned ip=" + ip.toString() + " for=" +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(banFor).count()) +
+            "s reason=failed_auth");
+}
+
 }  // namespace tw::turn

@@ -51,8 +51,9 @@ void TurnServer::sendError(Request& req, const Outcome& outcome) {
 void TurnServer::finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated) {
   if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
   if (authenticated) b.addMessageIntegrity(req.auth.key);
-  // Binding answers stay minimal (amplification): FINGERPRINT only if asked.
-  if (req.msg.method() != stun::Method::Binding || req.msg.hasFingerprint()) b.addFingerprint();
+  // FINGERPRINT mirrors the request (RFC 8489 §7.3): answers stay minimal,
+  // which keeps the amplification of Binding and 401 answers low.
+  if (req.msg.hasFingerprint()) b.addFingerprint();
   deps_.io.sendToClient(req.tuple, b.bytes());
 }
 

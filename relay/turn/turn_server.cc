@@ -2,23 +2,32 @@
 
 #include "relay/stun/channel_data.h"
 
+#include <chrono>
+
 namespace tw::turn {
 
 using stun::MessageClass;
 using stun::Method;
 
 TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy)
-    : deps_(deps), policy_(std::move(policy)) {
+    : deps_(deps),
+      policy_(std::move(policy)),
+      ownShared_(deps.shared ? nullptr : std::make_unique<SharedLimits>(deps.rng)),
+      shared_(deps.shared ? deps.shared : ownShared_.get()),
+      rates_(deps.rng.u64()) {
   out_.reserve(2048);
 }
 
 TurnServer::~TurnServer() { closeAll(); }
 
 void TurnServer::setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy) {
+  const bool changed = policy->generation != policy_->generation;
   policy_ = std::move(policy);
+  if (changed) applyPolicyToAllocations();
 }
 
 void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  if (!admit(tuple, bytes)) return;  // banned or over the request rate: dropped, counted
   // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
   if (stun::isChannelData(bytes)) return onChannelData(tuple, bytes);
   auto decoded = stun::decode(bytes);
@@ -45,6 +54,8 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   const ChannelBinding* ch = a->activeChannel(cd->channel, now);
   if (!ch) return drop(DropReason::NoChannel);
   if (!a->hasPermission(ch->peer.ip, now)) return drop(DropReason::NoPermission);
+  if (!withinBandwidth(*a, Direction::ClientToPeer, cd->payload.size(), now))
+    return drop(DropReason::OverBandwidth);
   if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), ch->peer, cd->payload))
     return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
@@ -57,9 +68,12 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
       return onIndication(tuple, msg);
     case MessageClass::Request: {
       ++counters_.requests;
+      const auto started = std::chrono::steady_clock::now();
       Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple)};
       Outcome outcome = process(req);
-      return respond(req, outcome);
+      respond(req, outcome);
+      return deps_.events.onRequestDuration(msg.method(),
+                                            std::chrono::steady_clock::now() - started);
     }
     default:
       // A server never expects responses from clients.
@@ -81,7 +95,8 @@ Outcome TurnServer::process(Request& req) {
   // RFC 8489 §6.3.1: Binding needs no credentials.
   if (req.msg.method() == Method::Binding) return dispatch(req);
   Outcome gate = authenticate(req);
-  if (gate.kind != Outcome::Kind::Success) return gate;
+  if (gate.kind != Outcome::Kind::Success) return afterAuthFailure(req, std::move(gate));
+  if (isBlockedRequest(req)) return Outcome::error(403, "user_blocked");
   // RFC 8489 §6.3.1: unknown comprehension-required attributes after auth.
   if (!req.msg.unknownComprehensionRequired().empty())
     return Outcome::error(420, "unknown_attribute");
@@ -121,6 +136,7 @@ void TurnServer::tick() {
   for (uint64_t id : table_.expired(now)) deleteAllocation(id, "expired");
   table_.forEach([&](Allocation& a) { a.sweep(now); });
   for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
+  shared_->bans.expire(now);
 }
 
 void TurnServer::onConnectionClosed(const FiveTuple& tuple) {
@@ -133,10 +149,17 @@ void TurnServer::closeAll() {
   for (uint64_t id : ids) deleteAllocation(id, "shutdown");
 }
 
+bool TurnServer::endAllocation(uint64_t id, std::string_view why) {
+  if (!table_.findById(id)) return false;
+  deleteAllocation(id, why);
+  return true;
+}
+
 void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   auto a = table_.remove(id);
   if (!a) return;
   deps_.events.onAllocationDeleted(*a, why);
+  releaseQuota(*a);
   deps_.io.closeRelay(a->relay);
   for (auto& e : deps_.relays.endpoints())
     if (e.bind == a->relayed.ip) e.pool->release(a->relayed.port);
@@ -164,6 +187,11 @@ void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer
 void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
                                std::span<const uint8_t> bytes) {
   const Instant now = deps_.clock.now();
+  if (!withinBandwidth(a, Direction::PeerToClient, bytes.size(), now)) {
+    counters_.drop(DropReason::OverBandwidth);
+    deps_.events.onDrop(DropReason::OverBandwidth, peer);
+    return;
+  }
   if (const ChannelBinding* ch = a.activeChannelFor(peer, now)) {
     // Over stream transports ChannelData is padded to 4 (RFC 8656 §12.5).
     stun::encodeChannelData(out_, ch->number, bytes, a.tuple.transport != Transport::Udp);

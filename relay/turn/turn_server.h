@@ -24,7 +24,9 @@
 #include "relay/turn/events.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/outcome.h"
+#include "relay/turn/rate_limiter.h"
 #include "relay/turn/relay_addresses.h"
+#include "relay/turn/shared_limits.h"
 
 namespace tw::turn {
 
@@ -35,6 +37,8 @@ struct ServerDeps {
   RelayEvents& events;
   RelayAddresses& relays;
   const policy::NonceService& nonces;
+  /// Quotas and bans shared by every worker; nullptr: this server keeps its own.
+  SharedLimits* shared = nullptr;
 };
 
 /// Who passed the auth gate.
@@ -66,8 +70,14 @@ class TurnServer {
   /// Deletes every allocation (shutdown).
   void closeAll();
 
+  /// Ends allocation `id` now (admin API); false when there is none.
+  bool endAllocation(uint64_t id, std::string_view why);
+  /// While draining, Allocate gets 508 and live allocations run on.
+  void setDraining(bool draining) { draining_ = draining; }
+
   const WorkerCounters& counters() const { return counters_; }
   AllocationTable& allocations() { return table_; }
+  SharedLimits& shared() { return *shared_; }
 
  private:
   struct Request {
@@ -116,13 +126,27 @@ class TurnServer {
   void deleteAllocation(uint64_t id, std::string_view why);
   void relayToClient(Allocation& a, const SocketAddress& peer, std::span<const uint8_t> bytes);
 
+  // Admission (admission.cc): bans, rate limits, blocked users, quotas,
+  // bandwidth, and applying a new policy generation to live allocations.
+  bool admit(const FiveTuple& tuple, std::span<const uint8_t> bytes);
+  Outcome afterAuthFailure(const Request& req, Outcome gate);
+  bool isBlockedRequest(const Request& req) const;
+  Outcome reserveQuota(const Request& req, Allocation& a);
+  void releaseQuota(const Allocation& a);
+  bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now);
+  void applyPolicyToAllocations();
+
   ServerDeps deps_;
   std::shared_ptr<const policy::PolicySnapshot> policy_;
   AllocationTable table_;
   WorkerCounters counters_;
   uint64_t nextId_ = 1;
+  bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
   std::optional<stun::MessageBuilder> builder_;
+  std::unique_ptr<SharedLimits> ownShared_;
+  SharedLimits* shared_;
+  RateLimiter rates_;
 };
 
 }  // namespace tw::turn

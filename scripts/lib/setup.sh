@@ -22,7 +22,7 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
-  coturn openssl iproute2 procps
+  coturn openssl iproute2 procps prometheus
   chromium nodejs npm
 )
 

@@ -132,8 +132,8 @@ TEST_CASE("garbage, empty, truncated and overlong nonces are invalid") {
   CHECK(nonces.verify(n + "0", client, clock.now()) == NonceStatus::Invalid);
   CHECK(nonces.verify(n + n, client, clock.now()) == NonceStatus::Invalid);
   CHECK(nonces.verify(std::string(4096, 'a'), client, clock.now()) == NonceStatus::Invalid);
-  CHECK(nonces.verify(std::string(48, '\0'), client, clock.now()) == NonceStatus::Invalid);
-  CHECK(nonces.verify(std::string(48, 'z'), client, clock.now()) == NonceStatus::Invalid);
+  CHECK(nonces.verify(std::string(NonceService::kNonceLength, '\0'), client, clock.now()) == NonceStatus::Invalid);
+  CHECK(nonces.verify(std::string(NonceService::kNonceLength, 'z'), client, clock.now()) == NonceStatus::Invalid);
   std::string upper = n;
   for (char& c : upper)
     if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
@@ -147,7 +147,7 @@ TEST_CASE("an authentic nonce whose expiry is beyond one lifetime is rejected") 
   const NonceService nonces(testKey(9), kLifetime);
   const IpAddress client = ip("192.0.2.10");
   const tw::Instant start = clock.now();
-  clock.advance(Duration{1});
+  clock.advance(std::chrono::seconds(1));  // expiry has one-second resolution
   const std::string n = nonces.issue(client, clock.now());
   CHECK(nonces.verify(n, client, clock.now()) == NonceStatus::Valid);
   CHECK(nonces.verify(n, client, start) == NonceStatus::Invalid);
@@ -158,7 +158,7 @@ TEST_CASE("nonces issued at different times or to different clients differ") {
   const NonceService nonces(testKey(10), kLifetime);
   const std::string a = nonces.issue(ip("192.0.2.10"), clock.now());
   const std::string b = nonces.issue(ip("192.0.2.11"), clock.now());
-  clock.advance(Duration{1});
+  clock.advance(std::chrono::seconds(1));  // expiry has one-second resolution
   const std::string c = nonces.issue(ip("192.0.2.10"), clock.now());
   CHECK(a != b);
   CHECK(a != c);

@@ -27,6 +27,8 @@ class ServerProcess {
   int stop();
   std::string log() const;
   const std::string& dir() const { return dir_; }
+  /// The server's process id (for SIGHUP reload tests); -1 once stopped.
+  pid_t pid() const { return pid_; }
 
  private:
   std::string dir_;

@@ -39,6 +39,8 @@ class StunClient {
   static StunClient tcp(SocketAddress server, Pump pump = {},
                         SocketAddress local = *SocketAddress::parse("127.0.0.1:0"));
   SocketAddress local() const { return local_; }
+  /// The socket, for callers that poll many clients at once (turnbench).
+  int fd() const { return fd_.get(); }
   /// Stream mode: pumps until the server closes the connection (EOF or
   /// reset); false if it is still open after timeoutMs.
   bool waitClosed(int timeoutMs);

@@ -365,9 +365,10 @@ TEST_CASE("Unknown comprehension-required attribute gets 420 with UNKNOWN-ATTRIB
   auto r = c.transact(b.bytes());
   REQUIRE(r);
   CHECK(r->code == 420);
-  const auto* ua = r->msg().find(stun::attr::UnknownAttributes);
+  const stun::Message m = r->msg();  // RawAttribute pointers live in the Message
+  const auto* ua = m.find(stun::attr::UnknownAttributes);
   REQUIRE(ua);
-  auto val = r->msg().value(*ua);
+  auto val = m.value(*ua);
   REQUIRE(val.size() >= 2);
   CHECK(((val[0] << 8) | val[1]) == 0x0031);
 }

@@ -1,0 +1,51 @@
+#include "metrics/security_events.h"
+
+namespace tw::metrics {
+
+void SourceSampler::prune(Instant now) {
+  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.windowStart >= window_; });
+}
+
+std::optional<uint64_t> SourceSampler::admit(const IpAddress& source, Instant now) {
+  auto it = entries_.find(source);
+  if (it == entries_.end()) {
+    if (entries_.size() >= maxSources_) prune(now);
+    if (entries_.size() >= maxSources_) {
+      ++overflow_;
+      return std::nullopt;
+    }
+    entries_.emplace(source, Entry{now, 0});
+    return 0;
+  }
+  Entry& e = it->second;
+  if (now - e.windowStart < window_) {
+    ++e.suppressed;
+    return std::nullopt;
+  }
+  const uint64_t n = e.suppressed;
+  e = Entry{now, 0};
+  return n;
+}
+
+std::string suppressedNote(uint64_t n) {
+  if (n == 0) return {};
+  return std::to_string(n) + " similar events from this source were not logged (sampling)";
+}
+
+void SecurityEvents::onAuthFailed(std::string_view reason, const FiveTuple& t,
+                                  std::string_view username) {
+  auto n = auth_.admit(t.client.ip, clock_.now());
+  if (!n) return;
+  log_.push(SecurityEvent{"auth_failure", "warning", std::string(username), t.client.ip.toString(),
+                          "", std::string(reason), suppressedNote(*n)});
+}
+
+void SecurityEvents::onPeerDenied(const SocketAddress& peer, std::string_view rule,
+                                  const FiveTuple& t, std::string_view user) {
+  auto n = denied_.admit(t.client.ip, clock_.now());
+  if (!n) return;
+  log_.push(SecurityEvent{"peer_denied", "warning", std::string(user), t.client.ip.toString(),
+                          peer.toString(), std::string(rule), suppressedNote(*n)});
+}
+
+}  // namespace tw::metrics

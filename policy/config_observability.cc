@@ -1,0 +1,69 @@
+#include "policy/config_observability.h"
+
+namespace tw::policy::config_detail {
+
+namespace {
+
+/// "127.0.0.1:9641" or "[::1]:9641"; port 0 lets the kernel pick (tests).
+void readListen(Reader& r, const Item& item, SocketAddress& out) {
+  auto s = r.text(item);
+  if (!s) return;
+  auto addr = SocketAddress::parse(*s);
+  if (!addr) return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
+  out = *addr;
+}
+
+constexpr std::array<Field<MetricsConfig>, 2> kMetricsFields{{
+    {"enabled",
+     [](Reader& r, const Item& i, MetricsConfig& m) {
+       if (auto b = r.boolean(i)) m.enabled = *b;
+     }},
+    {"listen", [](Reader& r, const Item& i, MetricsConfig& m) { readListen(r, i, m.listen); }},
+}};
+
+constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
+    {"file",
+     [](Reader& r, const Item& i, EventsConfig& e) {
+       if (auto p = r.path(i)) e.file = *p;
+     }},
+    {"queue",
+     [](Reader& r, const Item& i, EventsConfig& e) {
+       if (auto n = r.integer(i, 16, 1 << 20)) e.queue = size_t(*n);
+     }},
+    {"sample_window",
+     [](Reader& r, const Item& i, EventsConfig& e) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) e.sampleWindow = *d;
+     }},
+}};
+
+constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
+    {"listen",
+     [](Reader& r, const Item& i, AdminConfig& a) {
+       SocketAddress at{};
+       const size_t errors = r.errorCount();
+       readListen(r, i, at);
+       if (r.errorCount() == errors) a.listen = at;
+     },
+     true},
+    {"token_file",
+     [](Reader& r, const Item& i, AdminConfig& a) {
+       if (auto p = r.path(i)) a.tokenFile = *p;
+     },
+     true},
+}};
+
+}  // namespace
+
+void readAdmin(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kAdminFields, cfg.admin);
+}
+
+void readEvents(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kEventsFields, cfg.events);
+}
+
+void readMetrics(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kMetricsFields, cfg.metrics);
+}
+
+}  // namespace tw::policy::config_detail

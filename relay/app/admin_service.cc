@@ -1,0 +1,107 @@
+#include "relay/app/admin_service.h"
+
+#include <future>
+
+#include "relay/base/json.h"
+#include "relay/turn/allocation.h"
+
+namespace tw::app {
+
+using metrics::ActionResult;
+
+namespace {
+
+ActionResult ended(size_t n) {
+  return {n == 0 ? 404 : 200, "{\"ended\":" + std::to_string(n) + "}\n"};
+}
+
+}  // namespace
+
+std::string sessionJson(const turn::Allocation& a, Instant now) {
+  std::string perms;
+  for (const auto& p : a.permissions) perms += (perms.empty() ? "" : ",") + jsonString(p.peer.toString());
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - a.created).count();
+  return "{\"id\":" + std::to_string(a.id) + ",\"user\":" + jsonString(a.user) +
+         ",\"username\":" + jsonString(a.username) + ",\"client\":" +
+         jsonString(a.tuple.client.toString()) + ",\"transport\":" +
+         jsonString(std::string(toString(a.tuple.transport))) + ",\"relayed\":" +
+         jsonString(a.advertised.toString()) + ",\"age_seconds\":" + std::to_string(age) +
+         ",\"bytes_to_peer\":" + std::to_string(a.bytesToPeer) + ",\"bytes_to_client\":" +
+         std::to_string(a.bytesToClient) + ",\"permissions\":[" + perms + "]}";
+}
+
+ActionResult LoopAdminActions::onLoop(std::function<ActionResult()> fn) {
+  auto done = std::make_shared<std::promise<ActionResult>>();
+  auto result = done->get_future();
+  worker_.post([done, fn = std::move(fn)] { done->set_value(fn()); });
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    return {503, "{\"error\":\"the worker did not answer in time\"}\n"};
+  return result.get();
+}
+
+ActionResult LoopAdminActions::listSessions() {
+  return onLoop([this] {
+    std::string out;
+    const Instant now = clock_.now();
+    worker_.server().allocations().forEach([&](turn::Allocation& a) {
+      out += (out.empty() ? "" : ",\n ") + sessionJson(a, now);
+    });
+    return ActionResult{200, "{\"sessions\":[" + out + "]}\n"};
+  });
+}
+
+ActionResult LoopAdminActions::endSession(uint64_t id) {
+  return onLoop([this, id] { return ended(worker_.server().endAllocation(id, "admin") ? 1 : 0); });
+}
+
+ActionResult LoopAdminActions::endUserSessions(const std::string& user) {
+  return onLoop([this, user] {
+    std::vector<uint64_t> ids;
+    worker_.server().allocations().forEach([&](turn::Allocation& a) {
+      if (a.user == user) ids.push_back(a.id);
+    });
+    for (uint64_t id : ids) worker_.server().endAllocation(id, "admin");
+    return ActionResult{200, "{\"ended\":" + std::to_string(ids.size()) + "}\n"};
+  });
+}
+
+ActionResult LoopAdminActions::reload() {
+  return onLoop([this] {
+    auto st = hooks_.reload();
+    if (st) return ActionResult{200, "{\"ok\":true}\n"};
+    return ActionResult{422, "{\"ok\":false,\"errors\":" + jsonString(st.error()) + "}\n"};
+  });
+}
+
+ActionResult LoopAdminActions::drain() {
+  return onLoop([this] {
+    hooks_.drain();
+    return ActionResult{200, "{\"draining\":true}\n"};
+  });
+}
+
+ActionResult LoopAdminActions::mintCredential(const std::string& user, int64_t ttl) {
+  return onLoop([this, user, ttl] {
+    auto json = hooks_.mint(user, ttl);
+    if (!json) return ActionResult{503, "{\"error\":\"no secret can mint credentials now\"}\n"};
+    return ActionResult{200, *json + "\n"};
+  });
+}
+
+Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
+    const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
+    int64_t maxTtl, metrics::EventLog* events) {
+  auto token = metrics::readTokenFile(config.tokenFile);
+  if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
+  auto s = std::make_unique<AdminService>();
+  s->actions_ = std::make_unique<LoopAdminActions>(worker, clock, std::move(hooks), maxTtl);
+  s->api_ = std::make_unique<metrics::AdminApi>(*s->actions_, *token, clock, events);
+  auto* api = s->api_.get();
+  auto http = metrics::HttpServer::start(*config.listen,
+                                         [api](const metrics::HttpRequest& r) { return api->handle(r); });
+  if (!http) return err("admin: " + http.error());
+  s->http_ = std::move(http.value());
+  return s;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,70 @@
+#pragma once
+// The admin and credential API of the running server: metrics::AdminApi's
+// routes served on admin.listen, with AdminActions implemented by posting to
+// the worker's loop (Worker::post) and waiting, bounded, for the answer. The
+// MHD thread never touches worker or config state itself.
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "metrics/admin_api.h"
+#include "metrics/event_log.h"
+#include "metrics/http_server.h"
+#include "policy/config.h"
+#include "relay/base/clock.h"
+#include "relay/io/worker.h"
+
+namespace tw::app {
+
+/// What only the app can do; every callback runs on the worker's loop thread.
+struct AppHooks {
+  std::function<Status<std::string>()> reload;
+  std::function<void()> drain;
+  /// The credential JSON for `user`, or nullopt when no secret can mint.
+  std::function<std::optional<std::string>(const std::string& user, int64_t ttl)> mint;
+};
+
+class LoopAdminActions final : public metrics::AdminActions {
+ public:
+  LoopAdminActions(io::Worker& worker, const Clock& clock, AppHooks hooks, int64_t maxTtl)
+      : worker_(worker), clock_(clock), hooks_(std::move(hooks)), maxTtl_(maxTtl) {}
+
+  metrics::ActionResult listSessions() override;
+  metrics::ActionResult endSession(uint64_t id) override;
+  metrics::ActionResult endUserSessions(const std::string& user) override;
+  metrics::ActionResult reload() override;
+  metrics::ActionResult drain() override;
+  metrics::ActionResult mintCredential(const std::string& user, int64_t ttl) override;
+  int64_t maxTtl() const override { return maxTtl_; }
+  void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
+
+ private:
+  /// Runs `fn` on the loop and returns its result; 503 if the loop does not
+  /// answer within a few seconds.
+  metrics::ActionResult onLoop(std::function<metrics::ActionResult()> fn);
+
+  io::Worker& worker_;
+  const Clock& clock_;
+  AppHooks hooks_;
+  std::atomic<int64_t> maxTtl_;
+};
+
+class AdminService {
+ public:
+  /// Reads the token file and binds admin.listen; the error says which failed.
+  static Result<std::unique_ptr<AdminService>, std::string> start(
+      const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
+      int64_t maxTtl, metrics::EventLog* events);
+  void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
+  SocketAddress address() const { return http_->address(); }
+
+ private:
+  std::unique_ptr<LoopAdminActions> actions_;
+  std::unique_ptr<metrics::AdminApi> api_;
+  std::unique_ptr<metrics::HttpServer> http_;  // last: stops first
+};
+
+/// The JSON of one allocation for GET /admin/sessions.
+std::string sessionJson(const turn::Allocation& a, Instant now);
+
+}  // namespace tw::app

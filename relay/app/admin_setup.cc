@@ -1,0 +1,36 @@
+// ServerApp's part of the admin API: the hooks only the app can fulfil
+// (reload, drain, minting with the live keyring), run on the loop thread.
+#include "policy/credentials.h"
+#include "relay/app/server_app.h"
+#include "relay/app/setup.h"
+
+namespace tw::app {
+
+bool ServerApp::startAdmin() {
+  if (!config_.admin.listen) return true;
+  AppHooks hooks{
+      [this] { return reload(); },
+      [this] {
+        worker_->server().setDraining(true);
+        obs_->service().setDraining(true);
+        obs_->eventLog().push({"drain", "info", "", "", "", "", "new allocations refused (508)"});
+        log_.info("draining: Allocate now gets 508; live allocations run until they expire");
+      },
+      [this](const std::string& user, int64_t ttl) -> std::optional<std::string> {
+        policy::Keyring keyring(config_.auth.secrets);
+        auto cred = policy::mintCredential(keyring, user, ttl, clock_.unixSeconds());
+        if (!cred) return std::nullopt;
+        return credentialJson(clientUris(config_), *cred);
+      }};
+  auto admin = AdminService::start(config_.admin, *worker_, clock_, std::move(hooks),
+                                   config_.auth.maxTtlSeconds, &obs_->eventLog());
+  if (!admin) {
+    log_.error(admin.error());
+    return false;
+  }
+  admin_ = std::move(admin.value());
+  log_.info("admin: serving http://" + admin_->address().toString() + "/admin and /api/v1");
+  return true;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,73 @@
+#include "relay/turn/ban_table.h"
+
+namespace tw::turn {
+
+void BanTable::unban(Record& r) {
+  if (!r.banned) return;
+  r = Record{};
+  active_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool BanTable::isBanned(const IpAddress& ip, Instant now) {
+  if (active_.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard lock(mu_);
+  auto* e = table_.find(ip);
+  if (!e || !e->value.banned) return false;
+  if (now < e->value.bannedUntil) return true;
+  unban(e->value);
+  return false;
+}
+
+bool BanTable::recordFailure(const IpAddress& ip, Instant now, const policy::BansConfig& cfg) {
+  if (cfg.threshold == 0) return false;
+  std::lock_guard lock(mu_);
+  auto& e = table_.touch(ip, now, [](const auto& x) { return x.value.banned; });
+  Record& r = e.value;
+  if (r.banned) {
+    // Evicting the victim entry never drops a ban; an entry evicted anyway
+    // (a full set of bans) must not be counted twice.
+    return false;
+  }
+  if (r.failures == 0 || now - r.windowStart > cfg.window) {
+    r.windowStart = now;
+    r.failures = 0;
+  }
+  if (++r.failures <= cfg.threshold) return false;
+  r.banned = true;
+  r.bannedUntil = now + cfg.banFor;
+  active_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+std::vector<BanTable::Ban> BanTable::list(Instant now) {
+  std::vector<Ban> out;
+  std::lock_guard lock(mu_);
+  table_.forEach([&](auto& e) {
+    if (e.value.banned && now < e.value.bannedUntil)
+      out.push_back(Ban{e.ip, e.value.bannedUntil, e.value.failures});
+  });
+  return out;
+}
+
+bool BanTable::lift(const IpAddress& ip) {
+  std::lock_guard lock(mu_);
+  auto* e = table_.find(ip);
+  if (!e || !e->value.banned) return false;
+  unban(e->value);
+  return true;
+}
+
+void BanTable::expire(Instant now) {
+  if (active_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard lock(mu_);
+  size_t still = 0;
+  table_.forEach([&](auto& e) {
+    if (e.value.banned && now >= e.value.bannedUntil) e.value = Record{};
+    still += e.value.banned ? 1 : 0;
+  });
+  // Recounted rather than decremented: a ban evicted from a full set of
+  // bans leaves no trace to decrement.
+  active_.store(still, std::memory_order_relaxed);
+}
+
+}  // namespace tw::turn

@@ -1,0 +1,60 @@
+#pragma once
+// Temporary bans of source IPs after repeated authentication failures
+// (bans.failed_auth: more than `threshold` failures within `window` bans the
+// IP for `ban_for`). Shared by all workers and by the admin API, so every
+// method is thread-safe (one mutex). The packet path pays one relaxed atomic
+// load while no ban is active, and takes the mutex only while some are.
+//
+// Memory is fixed: kBanSets * IpTable::kWays = 16384 tracked IPs. Counting a
+// new IP in a full set forgets the least recently seen non-banned IP of
+// that set, so a flood of failures from many spoofed sources cannot evict
+// an active ban (unless a whole set of 4 is banned).
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "policy/quotas.h"
+#include "relay/turn/ip_table.h"
+
+namespace tw::turn {
+
+constexpr size_t kBanSets = 4096;
+
+class BanTable {
+ public:
+  explicit BanTable(uint64_t salt, size_t sets = kBanSets) : table_(sets, salt) {}
+
+  /// True while `ip` is banned (the caller drops its packets).
+  bool isBanned(const IpAddress& ip, Instant now);
+  /// Counts one failed authentication; returns true when this failure
+  /// started a ban.
+  bool recordFailure(const IpAddress& ip, Instant now, const policy::BansConfig& cfg);
+
+  struct Ban {
+    IpAddress ip;
+    Instant until;
+    uint32_t failures = 0;
+  };
+  /// Active bans (for the admin API and logs).
+  std::vector<Ban> list(Instant now);
+  /// Ends a ban early; false when `ip` was not banned.
+  bool lift(const IpAddress& ip);
+  /// Forgets expired bans (called from each worker's tick).
+  void expire(Instant now);
+
+ private:
+  struct Record {
+    Instant windowStart{};
+    uint32_t failures = 0;
+    Instant bannedUntil{};
+    bool banned = false;
+  };
+  void unban(Record& r);
+
+  std::mutex mu_;
+  IpTable<Record> table_;
+  std::atomic<size_t> active_{0};
+};
+
+}  // namespace tw::turn

@@ -1,0 +1,134 @@
+// The admin and credential API of the live binary: bearer token, throttling,
+// credentials that really authenticate, sessions listed and ended, reload
+// with validation errors, drain (Allocate 508, /readyz 503), and the
+// security events these write.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/http_client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/stun_client.h"
+
+using namespace tw;
+using tw::testing::httpRequest;
+using tw::testing::ServerProcess;
+using tw::testing::StunClient;
+
+namespace {
+
+constexpr const char* kToken = "admin-e2e-token-0123456789abcdef";
+
+struct TokenFile {
+  std::string dir, path;
+  TokenFile() {
+    char tmpl[] = "/tmp/tw-admin-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/admin.token";
+    std::ofstream(path) << kToken << "\n";
+    ::chmod(path.c_str(), 0600);
+  }
+  ~TokenFile() { std::filesystem::remove_all(dir); }
+};
+
+std::string config(uint16_t port, const std::string& tokenFile) {
+  return "realm: admin.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
+         std::to_string(port) +
+         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
+         "auth:\n  secrets: [{id: k1, value: \"adminadminadminadminadminadmin00\"}]\n"
+         "metrics:\n  listen: 127.0.0.1:0\n"
+         "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n";
+}
+
+std::optional<SocketAddress> logged(const std::string& log, const std::string& what) {
+  std::smatch m;
+  const std::regex re(what + ": serving http://([0-9.]+:[0-9]+)/");
+  if (!std::regex_search(log, m, re)) return std::nullopt;
+  return SocketAddress::parse(m[1].str());
+}
+
+std::string field(const std::string& json, const std::string& key) {
+  std::smatch m;
+  const std::regex re("\"" + key + "\":\"([^\"]*)\"");
+  return std::regex_search(json, m, re) ? m[1].str() : "";
+}
+
+const std::string kAuth = std::string("Authorization: Bearer ") + kToken + "\r\n";
+
+testing::HttpReply call(const SocketAddress& at, const std::string& method, const std::string& path,
+                        const std::string& headers = kAuth) {
+  auto r = httpRequest(at, method, path, headers);
+  REQUIRE(r);
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("admin API on the live binary") {
+  TokenFile token;
+  const uint16_t port = testing::freeUdpPort();
+  ServerProcess server(config(port, token.path));
+  REQUIRE(server.ready());
+  const auto admin = logged(server.log(), "admin");
+  const auto metrics = logged(server.log(), "metrics");
+  REQUIRE(admin);
+  REQUIRE(metrics);
+  const SocketAddress turn = *SocketAddress::parse("127.0.0.1:" + std::to_string(port));
+
+  CHECK(call(*admin, "GET", "/admin/sessions", "").status == 401);
+
+  // The credential service mints what the TURN port accepts; TTL is capped.
+  const auto cred = call(*admin, "GET", "/api/v1/credentials?user=alice&ttl=600");
+  REQUIRE(cred.status == 200);
+  CHECK(cred.body.find("\"ttl\":600") != std::string::npos);
+  CHECK(cred.body.find("\"uris\":[") != std::string::npos);
+  CHECK(call(*admin, "GET", "/api/v1/credentials?user=bob&ttl=99999999").body.find("\"ttl\":86400") !=
+        std::string::npos);
+  StunClient alice(turn);
+  alice.setCredentials(field(cred.body, "username"), field(cred.body, "password"));
+  REQUIRE(alice.allocate()->code == 0);
+
+  const auto list = call(*admin, "GET", "/admin/sessions");
+  CHECK(list.status == 200);
+  CHECK(list.body.find("\"user\":\"alice\"") != std::string::npos);
+  CHECK(list.body.find("\"client\":\"" + alice.local().toString() + "\"") != std::string::npos);
+
+  const auto ended = call(*admin, "DELETE", "/admin/sessions?user=alice");
+  CHECK(ended.status == 200);
+  CHECK(ended.body.find("\"ended\":1") != std::string::npos);
+  CHECK(call(*admin, "GET", "/admin/sessions").body.find("alice") == std::string::npos);
+  CHECK(alice.refresh(600)->code == 437);  // the allocation is gone
+  CHECK(call(*admin, "DELETE", "/admin/sessions/999999").status == 404);
+  CHECK(call(*admin, "DELETE", "/admin/sessions/x1").status == 400);
+
+  CHECK(call(*admin, "POST", "/admin/reload").status == 200);
+  std::ofstream(server.dir() + "/turnwarden.yaml") << "realm: [broken\n";
+  const auto refused = call(*admin, "POST", "/admin/reload");
+  CHECK(refused.status == 422);
+  CHECK(refused.body.find("turnwarden.yaml:") != std::string::npos);
+
+  CHECK(call(*admin, "POST", "/admin/drain").status == 200);
+  CHECK(testing::httpGet(*metrics, "/readyz")->status == 503);
+  StunClient late(turn);
+  late.setCredentials(field(cred.body, "username"), field(cred.body, "password"));
+  CHECK(late.allocate()->code == 508);
+
+  // The token-less request at the start was the first of five strikes.
+  for (int i = 0; i < 4; ++i)
+    CHECK(call(*admin, "GET", "/admin/sessions", "Authorization: Bearer nope\r\n").status == 401);
+  CHECK(call(*admin, "GET", "/admin/sessions").status == 429);
+
+  const auto scrape = testing::httpGet(*metrics, "/metrics")->body;
+  CHECK(scrape.find("turnwarden_config_reloads_total{result=\"failure\"} 1") != std::string::npos);
+  CHECK(scrape.find("turnwarden_config_reloads_total{result=\"success\"} 2") != std::string::npos);
+  REQUIRE(server.stop() == 0);
+  const std::string log = server.log();
+  CHECK(log.find("\"type\":\"reload\",\"severity\":\"critical\"") != std::string::npos);
+  CHECK(log.find("\"type\":\"admin_auth_failure\"") != std::string::npos);
+  CHECK(log.find("\"type\":\"drain\"") != std::string::npos);
+  CHECK(log.find("\"details\":\"DELETE /admin/sessions -> 200\"") != std::string::npos);
+}

@@ -1,0 +1,68 @@
+#include "relay/turn/ban_table.h"
+
+#include <catch2/catch.hpp>
+
+using namespace tw;
+using tw::turn::BanTable;
+
+namespace {
+IpAddress ip(const char* s) { return *IpAddress::parse(s); }
+Instant at(int64_t secs) { return Instant{std::chrono::seconds(secs)}; }
+policy::BansConfig cfg(uint32_t threshold) {
+  policy::BansConfig c;
+  c.threshold = threshold;
+  c.window = std::chrono::seconds(60);
+  c.banFor = std::chrono::minutes(10);
+  return c;
+}
+}  // namespace
+
+TEST_CASE("More than threshold failures within the window bans; the ban expires") {
+  BanTable bans(42);
+  const auto c = cfg(3);
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.2"), at(100 + i), c));
+  CHECK_FALSE(bans.isBanned(ip("10.0.0.2"), at(103)));
+  CHECK(bans.recordFailure(ip("10.0.0.2"), at(104), c));
+  CHECK(bans.isBanned(ip("10.0.0.2"), at(105)));
+  CHECK_FALSE(bans.isBanned(ip("10.0.0.1"), at(105)));
+  auto list = bans.list(at(105));
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].ip == ip("10.0.0.2"));
+  CHECK(list[0].until == at(104) + std::chrono::minutes(10));
+  CHECK(bans.isBanned(ip("10.0.0.2"), at(104 + 599)));
+  CHECK_FALSE(bans.isBanned(ip("10.0.0.2"), at(104 + 600)));
+  CHECK(bans.list(at(104 + 600)).empty());
+}
+
+TEST_CASE("Failures spread beyond the window do not ban") {
+  BanTable bans(7);
+  const auto c = cfg(2);
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.3"), at(i * 61), c));
+  CHECK_FALSE(bans.isBanned(ip("10.0.0.3"), at(700)));
+}
+
+TEST_CASE("A ban can be lifted, and threshold 0 disables bans") {
+  BanTable bans(9);
+  const auto c = cfg(1);
+  bans.recordFailure(ip("::1"), at(1), c);
+  CHECK(bans.recordFailure(ip("::1"), at(2), c));
+  CHECK(bans.isBanned(ip("::1"), at(3)));
+  CHECK(bans.lift(ip("::1")));
+  CHECK_FALSE(bans.lift(ip("::1")));
+  CHECK_FALSE(bans.isBanned(ip("::1"), at(3)));
+  for (int i = 0; i < 100; ++i) CHECK_FALSE(bans.recordFailure(ip("::2"), at(4), cfg(0)));
+  CHECK_FALSE(bans.isBanned(ip("::2"), at(5)));
+}
+
+TEST_CASE("A failure flood from many sources does not evict an active ban") {
+  BanTable bans(11, /*sets=*/4);  // 16 entries
+  const auto c = cfg(1);
+  bans.recordFailure(ip("10.9.9.9"), at(1), c);
+  REQUIRE(bans.recordFailure(ip("10.9.9.9"), at(1), c));
+  for (uint32_t i = 0; i < 5000; ++i)
+    bans.recordFailure(IpAddress::v4(11, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 1),
+                       at(2), c);
+  CHECK(bans.isBanned(ip("10.9.9.9"), at(3)));
+  bans.expire(at(3));
+  CHECK(bans.isBanned(ip("10.9.9.9"), at(3)));
+}
