@@ -24,6 +24,7 @@ Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfi
       if (!ctx) return err("tls listener " + at.toString() + ": " + ctx.error());
       return worker.streams().listen(at, std::move(ctx.value()));
     }
+    case Transport::Dtls: return worker.addDtlsListener(at, l.cert, l.key);
     default:
       log.warn("listener " + at.toString() + " transport " + std::string(toString(l.transport)) +
                " is not supported yet; skipped");
@@ -31,9 +32,25 @@ Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfi
   }
 }
 
+namespace {
+
+void reloadDtlsCertificate(io::Worker& worker, const policy::ListenerConfig& l, Logger& log) {
+  for (const auto& d : worker.dtlsListeners()) {
+    if (d->local().ip != l.address || (l.port && d->local().port != l.port)) continue;
+    if (auto st = d->reloadCertificate(l.cert, l.key); !st) {
+      log.error("reload: keeping the old certificate of dtls " + d->local().toString() + ": " + st.error());
+    } else {
+      log.info("reload: new certificate for dtls " + d->local().toString() + " (live sessions kept)");
+    }
+  }
+}
+
+}  // namespace
+
 void reloadTlsCertificates(io::Worker& worker, const std::vector<policy::ListenerConfig>& listeners,
                            Logger& log) {
   for (const auto& l : listeners) {
+    if (l.transport == Transport::Dtls) reloadDtlsCertificate(worker, l, log);
     if (l.transport != Transport::Tls) continue;
     const SocketAddress at{l.address, l.port};
     auto ctx = io::makeServerTlsContext(l.cert, l.key);
@@ -57,6 +74,7 @@ std::string describeListeners(io::Worker& worker) {
   for (const auto& a : worker.listenerAddresses()) where += " udp " + a.toString();
   for (const auto& [a, t] : worker.streams().addresses())
     where += " " + std::string(toString(t)) + " " + a.toString();
+  for (const auto& d : worker.dtlsListeners()) where += " dtls " + d->local().toString();
   return where;
 }
 

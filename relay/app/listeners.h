@@ -18,7 +18,7 @@ io::StreamLimits streamLimits(const policy::TransportsConfig& t);
 /// Binds one listener; the error names the address (and the PEM file for TLS).
 Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l, Logger& log);
 
-/// Re-reads cert/key of every TLS listener in `listeners` and swaps them in
+/// Re-reads cert/key of every TLS and DTLS listener in `listeners` and swaps them in
 /// for new connections; live connections keep their session. A listener
 /// whose files fail to load keeps its old certificate (logged).
 void reloadTlsCertificates(io::Worker& worker, const std::vector<policy::ListenerConfig>& listeners,

@@ -102,6 +102,8 @@ Status<std::string> ServerApp::reload() {
   config_.limits = next->limits;
   config_.realm = next->realm;
   config_.server = next->server;
+  config_.transports = next->transports;
+  worker_->streams().setLimits(streamLimits(config_.transports));
   reloadTlsCertificates(*worker_, next->listeners, log_);
   config_.quotas = next->quotas;
   config_.rateLimits = next->rateLimits;

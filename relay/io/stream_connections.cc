@@ -36,6 +36,7 @@ struct StreamConnections::Listener {
   Transport transport;
   SslCtxPtr tls;
   std::unique_ptr<evconnlistener, ListenerDeleter> ev;
+  bool paused = false;  ///< After an accept error, until the next sweep.
 };
 
 struct StreamConnections::Connection {
@@ -79,6 +80,7 @@ Status<std::string> StreamConnections::listen(const SocketAddress& local, SslCtx
                ": " + std::strerror(errno));
   }
   l->local = localAddress(evconnlistener_get_fd(l->ev.get())).value_or(local);
+  evconnlistener_set_error_cb(l->ev.get(), &StreamConnections::onAcceptError);
   listeners_.push_back(std::move(l));
   return {};
 }
@@ -112,6 +114,19 @@ void StreamConnections::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* 
     return;
   }
   l->owner->accept(*l, fd, *client);
+}
+
+void StreamConnections::onAcceptError(evconnlistener* ev, void* arg) {
+  // Out of descriptors (EMFILE/ENFILE) or similar: pause accepting for a
+  // second instead of spinning on a listener that stays readable; the tick
+  // re-enables it.
+  auto* l = static_cast<Listener*>(arg);
+  const int e = EVUTIL_SOCKET_ERROR();
+  l->owner->log_.warn("accept on " + l->local.toString() + " failed: " + evutil_socket_error_to_string(e) +
+                      "; pausing this listener for a second");
+  evconnlistener_disable(ev);
+  l->paused = true;
+  ++l->owner->stats_.acceptErrors;
 }
 
 void StreamConnections::accept(Listener& l, evutil_socket_t fd, const SocketAddress& client) {
@@ -221,6 +236,11 @@ bool StreamConnections::send(const FiveTuple& tuple, std::span<const uint8_t> by
 }
 
 void StreamConnections::sweep(const HasAllocation& hasAllocation) {
+  for (auto& l : listeners_) {
+    if (!l->paused) continue;
+    l->paused = false;
+    evconnlistener_enable(l->ev.get());
+  }
   const Instant now = clock_.now();
   std::vector<std::pair<FiveTuple, uint64_t StreamStats::*>> doomed;
   for (const auto& [tuple, c] : conns_) {

@@ -48,6 +48,7 @@ struct StreamStats {
   uint64_t closedHandshakeTimeout = 0;
   uint64_t closedByPeer = 0;       ///< EOF or socket/TLS error.
   uint64_t backpressureDrops = 0;  ///< Sends refused over the high watermark.
+  uint64_t acceptErrors = 0;       ///< accept() failures (e.g. out of descriptors).
 };
 
 class StreamConnections {
@@ -90,6 +91,7 @@ class StreamConnections {
   struct Connection;
 
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* arg);
+  static void onAcceptError(evconnlistener* ev, void* arg);
   static void onRead(bufferevent* bev, void* arg);
   static void onEvent(bufferevent* bev, short what, void* arg);
   void accept(Listener& l, evutil_socket_t fd, const SocketAddress& client);

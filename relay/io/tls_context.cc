@@ -54,6 +54,21 @@ Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath,
   if (!ctx) return err("SSL_CTX_new: " + lastSslError());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
+  return configureServerContext(std::move(ctx), certPath, keyPath);
+}
+
+Result<SslCtxPtr, std::string> makeServerDtlsContext(const std::string& certPath,
+                                                     const std::string& keyPath) {
+  SslCtxPtr ctx(SSL_CTX_new(DTLS_server_method()));
+  if (!ctx) return err("SSL_CTX_new: " + lastSslError());
+  SSL_CTX_set_min_proto_version(ctx.get(), DTLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx.get(), DTLS1_2_VERSION);
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
+  return configureServerContext(std::move(ctx), certPath, keyPath);
+}
+
+Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::string& certPath,
+                                                      const std::string& keyPath) {
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1)

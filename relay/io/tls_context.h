@@ -24,6 +24,15 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath,
                                                     const std::string& keyPath);
 
+/// DTLS 1.2 only, same suites and files; the caller installs the cookie
+/// callbacks (DtlsListener).
+Result<SslCtxPtr, std::string> makeServerDtlsContext(const std::string& certPath,
+                                                     const std::string& keyPath);
+
+/// Shared by both: suites, options, certificate chain, key, ALPN.
+Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::string& certPath,
+                                                      const std::string& keyPath);
+
 /// The ALPN protocol the client and server agreed on ("" when none).
 std::string negotiatedAlpn(const SSL* ssl);
 

@@ -49,6 +49,20 @@ Status<std::string> Worker::addUdpListener(const SocketAddress& local) {
   return {};
 }
 
+Status<std::string> Worker::addDtlsListener(const SocketAddress& local, const std::string& cert,
+                                            const std::string& key) {
+  auto d = std::make_unique<DtlsListener>(
+      base_.get(), deps_.clock, deps_.rng, deps_.log,
+      [this](const FiveTuple& t, std::span<const uint8_t> frame) {
+        refreshPolicy();
+        server_->onClientDatagram(t, frame);
+      },
+      [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
+  if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return st;
+  dtls_.push_back(std::move(d));
+  return {};
+}
+
 std::vector<SocketAddress> Worker::listenerAddresses() const {
   std::vector<SocketAddress> out;
   for (const auto& l : listeners_) out.push_back(l->local);
@@ -92,7 +106,9 @@ void Worker::onTick(evutil_socket_t, short, void* arg) {
   auto* w = static_cast<Worker*>(arg);
   w->refreshPolicy();
   w->server_->tick();
-  w->streams_->sweep([w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; });
+  auto hasAllocation = [w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; };
+  w->streams_->sweep(hasAllocation);
+  for (auto& d : w->dtls_) d->sweep(hasAllocation);
 }
 
 void Worker::refreshPolicy() {
@@ -179,6 +195,11 @@ bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
 bool Worker::sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   if (tuple.transport == Transport::Tcp || tuple.transport == Transport::Tls)
     return streams_->send(tuple, bytes);
+  if (tuple.transport == Transport::Dtls) {
+    for (auto& d : dtls_)
+      if (d->local() == tuple.server) return d->send(tuple, bytes);
+    return false;
+  }
   for (const auto& l : listeners_) {
     if (l->local != tuple.server) continue;
     sockaddr_storage ss;

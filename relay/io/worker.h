@@ -12,6 +12,7 @@
 #include "policy/snapshot.h"
 #include "relay/base/log.h"
 #include "relay/io/datagram_batch.h"
+#include "relay/io/dtls_listener.h"
 #include "relay/io/handles.h"
 #include "relay/io/stream_connections.h"
 #include "relay/turn/turn_server.h"
@@ -53,6 +54,10 @@ class Worker final : public turn::IoPort {
   /// TCP/TLS listeners and connections; frames go to server(), and a closed
   /// connection deletes its allocation (RFC 8656 §3.7).
   StreamConnections& streams() { return *streams_; }
+  /// A DTLS 1.2 listener (stateless cookies first); limits from streams().
+  Status<std::string> addDtlsListener(const SocketAddress& local, const std::string& cert,
+                                      const std::string& key);
+  const std::vector<std::unique_ptr<DtlsListener>>& dtlsListeners() const { return dtls_; }
 
   // turn::IoPort
   Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
@@ -98,6 +103,7 @@ class Worker final : public turn::IoPort {
   uint64_t policyGeneration_ = 0;
   std::unique_ptr<turn::TurnServer> server_;
   std::unique_ptr<StreamConnections> streams_;  // destroyed first: frees bufferevents
+  std::vector<std::unique_ptr<DtlsListener>> dtls_;
 };
 
 }  // namespace tw::io

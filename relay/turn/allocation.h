@@ -48,6 +48,11 @@ struct Allocation {
   SocketAddress relayed;     // where the relay socket is bound
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external address)
   RelayHandle relay = kNoRelay;
+  /// Dual-stack allocations (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2): the
+  /// IPv6 relayed address next to the IPv4 one; relay2 is kNoRelay otherwise.
+  SocketAddress relayed2;
+  SocketAddress advertised2;
+  RelayHandle relay2 = kNoRelay;
   Instant created;
   Instant expires;
   uint64_t policyGeneration = 0;
@@ -61,6 +66,20 @@ struct Allocation {
   uint64_t reservedBps = 0;
   /// quotas.max_bps token buckets, one per direction (bytes).
   TokenBucket toPeerBudget, toClientBudget;
+
+  /// Whether peers of family `f` can be reached (443 otherwise).
+  bool servesFamily(Family f) const {
+    return relayed.ip.family() == f || (relay2 != kNoRelay && relayed2.ip.family() == f);
+  }
+  /// The relay socket that talks to peers of family `f`.
+  RelayHandle relayFor(Family f) const {
+    return relay2 != kNoRelay && relayed2.ip.family() == f ? relay2 : relay;
+  }
+  /// One of this allocation's own relayed addresses (a loop if used as a peer).
+  bool isOwnAddress(const SocketAddress& p) const {
+    return p == relayed || p == advertised ||
+           (relay2 != kNoRelay && (p == relayed2 || p == advertised2));
+  }
 
   bool hasPermission(const IpAddress& peer, Instant now) const;
   /// Installs or refreshes; false when `cap` permissions are already live.

@@ -32,6 +32,7 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
     return Outcome::error(400, "family_with_token");
   if (m.find(stun::attr::RequestedAddressFamily) && m.find(stun::attr::AdditionalAddressFamily))
     return Outcome::error(400, "two_family_attributes");
+  if (Outcome o = checkAdditionalFamily(m); o.kind != Outcome::Kind::Success) return o;
   const uint8_t fam = m.requestedAddressFamily().value_or(kFamilyV4);
   if (m.find(stun::attr::RequestedAddressFamily) && !m.requestedAddressFamily())
     return Outcome::error(400, "bad_address_family");
@@ -41,21 +42,31 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
   return Outcome::success();
 }
 
-Outcome TurnServer::openRelay(Request& req, RelayEndpoint& ep, Allocation& a,
-                              std::optional<uint64_t>& token) {
-  PortPool& pool = *ep.pool;
-  if (auto t = req.msg.reservationToken()) {
-    auto port = pool.redeem(*t, req.now);
-    if (!port) return Outcome::error(508, "bad_reservation_token");
-    a.relayed = SocketAddress{ep.bind, *port};
+Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& ep, Allocation& a) {
+  // The token names its pool, which may be another family's: an Allocate
+  // with RESERVATION-TOKEN carries no family (RFC 8656 §7.2), so the pair of
+  // an IPv6 EVEN-PORT allocation is found by the token alone.
+  for (auto& e : deps_.relays.endpoints()) {
+    auto port = e.pool->redeem(token, req.now);
+    if (!port) continue;
+    ep = &e;
+    a.relayed = SocketAddress{e.bind, *port};
     auto h = deps_.io.openUdpRelay(a.relayed, a.id);
     if (!h) {
-      pool.release(*port);
+      e.pool->release(*port);
       return Outcome::error(508, "relay_bind_failed");
     }
     a.relay = h.value();
     return Outcome::success();
   }
+  return Outcome::error(508, "bad_reservation_token");
+}
+
+Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a,
+                              std::optional<uint64_t>& token) {
+  if (auto t = req.msg.reservationToken()) return openReserved(req, *t, epRef, a);
+  RelayEndpoint& ep = *epRef;
+  PortPool& pool = *ep.pool;
   const auto even = req.msg.evenPort();
   for (int i = 0; i < kBindAttempts; ++i) {
     auto lease = pool.acquire(deps_.rng, even.has_value(), even && even->reserve, req.now);
@@ -92,7 +103,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   a->id = nextId_++;
   if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;
-  if (Outcome o = openRelay(req, *ep, *a, token); o.kind != Outcome::Kind::Success) {
+  if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) {
     releaseQuota(*a);
     return o;
   }
@@ -101,6 +112,8 @@ Outcome TurnServer::handleAllocate(Request& req) {
   a->user = req.auth.user;
   a->key = req.auth.key;
   a->advertised = SocketAddress{ep->advertised, a->relayed.port};
+  int additionalError = 0;
+  if (req.msg.find(stun::attr::AdditionalAddressFamily)) additionalError = openAdditionalRelay(req, *a);
   a->created = req.now;
   const Duration life = grantedLifetime(req.msg);
   a->expires = req.now + life;
@@ -109,6 +122,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
 
   auto& b = startSuccess(req);
   b.addXorAddress(stun::attr::XorRelayedAddress, a->advertised);
+  addAdditionalRelayed(b, *a, additionalError);
   b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
   if (token) b.addU64(stun::attr::ReservationToken, *token);
   b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);

@@ -15,7 +15,7 @@ Outcome TurnServer::collectPeers(const Request& req, std::vector<SocketAddress>&
   if (total > cap) return Outcome::error(400, "too_many_peer_addresses");
   peers.resize(total);
   for (const auto& p : peers) {
-    if (p.ip.family() != req.alloc->relayed.ip.family())
+    if (!req.alloc->servesFamily(p.ip.family()))
       return Outcome::error(443, "peer_family_mismatch");
     if (auto rule = peerDenied(*req.alloc, p)) {
       deps_.events.onPeerDenied(p, *rule, req.tuple, req.alloc->user);

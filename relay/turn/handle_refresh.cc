@@ -7,8 +7,8 @@ Outcome TurnServer::handleRefresh(Request& req) {
   Allocation& a = *req.alloc;
   // RFC 8656 §7.3: a family that does not match the allocation is a 443.
   if (auto fam = req.msg.requestedAddressFamily()) {
-    const uint8_t mine = a.relayed.ip.isV4() ? 0x01 : 0x02;
-    if (*fam != mine) return Outcome::error(443, "peer_family_mismatch");
+    if (!a.servesFamily(*fam == 0x01 ? Family::V4 : Family::V6))
+      return Outcome::error(443, "peer_family_mismatch");
   }
   const auto& lim = policy_->limits;
   Duration life = std::min(lim.defaultLifetime, lim.maxLifetime);

@@ -12,8 +12,7 @@ Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg)
   auto data = msg.data();
   if (!peerAttr || !data) return Outcome::dropped(DropReason::Malformed);
   auto peer = msg.xorAddress(*peerAttr);
-  if (!peer || peer->ip.family() != a->relayed.ip.family())
-    return Outcome::dropped(DropReason::Malformed);
+  if (!peer || !a->servesFamily(peer->ip.family())) return Outcome::dropped(DropReason::Malformed);
   const Instant now = deps_.clock.now();
   if (!a->hasPermission(peer->ip, now)) return Outcome::dropped(DropReason::NoPermission);
   if (auto rule = peerDenied(*a, *peer)) {
@@ -22,7 +21,8 @@ Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg)
   }
   if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), now))
     return Outcome::dropped(DropReason::OverBandwidth);
-  if (!deps_.io.sendToPeer(a->relay, *peer, *data)) return Outcome::dropped(DropReason::SendFailed);
+  if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
+    return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
   counters_.relayed(Direction::ClientToPeer, data->size());
   return Outcome::success();

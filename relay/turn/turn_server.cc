@@ -56,7 +56,8 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   if (!a->hasPermission(ch->peer.ip, now)) return drop(DropReason::NoPermission);
   if (!withinBandwidth(*a, Direction::ClientToPeer, cd->payload.size(), now))
     return drop(DropReason::OverBandwidth);
-  if (!deps_.io.sendToPeer(a->relay, ch->peer, cd->payload)) return drop(DropReason::SendFailed);
+  if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), ch->peer, cd->payload))
+    return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
   counters_.relayed(Direction::ClientToPeer, cd->payload.size());
 }
@@ -123,7 +124,7 @@ Outcome TurnServer::dispatch(Request& req) {
 std::optional<std::string> TurnServer::peerDenied(const Allocation& a,
                                                   const SocketAddress& peer) const {
   // An allocation relaying to itself is a loop (threats.md).
-  if (peer == a.relayed || peer == a.advertised) return std::string("loop:own-relayed-address");
+  if (a.isOwnAddress(peer)) return std::string("loop:own-relayed-address");
   if (deps_.relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
   auto decision = policy_->peers.check(peer);
   if (decision.allowed) return std::nullopt;
@@ -162,6 +163,11 @@ void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   deps_.io.closeRelay(a->relay);
   for (auto& e : deps_.relays.endpoints())
     if (e.bind == a->relayed.ip) e.pool->release(a->relayed.port);
+  if (a->relay2 != kNoRelay) {
+    deps_.io.closeRelay(a->relay2);
+    for (auto& e : deps_.relays.endpoints())
+      if (e.bind == a->relayed2.ip) e.pool->release(a->relayed2.port);
+  }
 }
 
 void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,

@@ -106,8 +106,13 @@ class TurnServer {
 
   // Allocate helpers.
   Outcome checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint);
-  Outcome openRelay(Request& req, RelayEndpoint& endpoint, Allocation& a,
+  Outcome openRelay(Request& req, RelayEndpoint*& endpoint, Allocation& a,
                     std::optional<uint64_t>& token);
+  // Dual allocation helpers (handle_dual_allocate.cc).
+  Outcome checkAdditionalFamily(const stun::Message& m) const;
+  int openAdditionalRelay(Request& req, Allocation& a);
+  void addAdditionalRelayed(stun::MessageBuilder& b, const Allocation& a, int error) const;
+  Outcome openReserved(Request& req, uint64_t token, RelayEndpoint*& endpoint, Allocation& a);
   Duration grantedLifetime(const stun::Message& msg) const;
 
   /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.

@@ -19,11 +19,13 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # server; iproute2 gives `ss` (free-port checks), procps gives pgrep, openssl gives the
 # independent HMAC check in tests/e2e/cli_test.sh; prometheus gives the real Prometheus
 # server and promtool for tests/e2e/prometheus_test.sh and tests/etc (never started by
-# the package here), and curl queries its HTTP API.
+# the package here), and curl queries its HTTP API. chromium is the WebRTC client of
+# tests/e2e/chromium (driven by playwright-core from npm, hence nodejs and npm).
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   coturn openssl iproute2 procps prometheus curl
+  chromium nodejs npm
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.

@@ -14,6 +14,9 @@
 #   stop_server [SIGNAL]    signals it (TERM), waits (10 s max), asserts exit code 0
 #   start_helper NAME CMD.. runs a helper (e.g. turnutils_peer) in the background
 #   wait_udp_bound PORT     waits (5 s max) until something is bound to UDP PORT
+#   make_cert DIR           self-signed cert/key for localhost + 127.0.0.1 in DIR
+#   add_listeners CONFIG YAML
+#                           more listener entries in a write_config file
 #   rest_password SECRET USERNAME
 #                           base64(HMAC-SHA1(SECRET, USERNAME)) computed by openssl
 #   json_string/json_number TEXT KEY
@@ -316,6 +319,30 @@ json_string() {
 json_number() {
   local re="[\"']?$2[\"']?[[:space:]]*:[[:space:]]*([0-9]+)"
   [[ "$1" =~ $re ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+}
+
+# make_cert DIR: a throw-away self-signed P-256 certificate for localhost/127.0.0.1
+# (DIR/cert.pem, DIR/key.pem mode 0600), made at test time: no key is ever committed.
+make_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+  chmod 600 "$1/key.pem"
+}
+
+# add_listeners CONFIG YAML_LINES: insert listener entries (block style, 2-space list
+# indent) after the first listener of a write_config file.
+add_listeners() {
+  awk -v add="$2" '{ print } /^    port: / && !done { print add; done = 1 }' "$1" >"$1.new"
+  mv "$1.new" "$1"
+}
+
+# stream_listeners_yaml PORT TLS_PORT: listener entries for tcp on 127.0.0.1:PORT and
+# tls on 127.0.0.1:TLS_PORT with the make_cert files in $E2E_TMP (for add_listeners).
+stream_listeners_yaml() {
+  printf '  - transport: tcp\n    address: 127.0.0.1\n    port: %s\n' "$1"
+  printf '  - transport: tls\n    address: 127.0.0.1\n    port: %s\n' "$2"
+  printf '    cert: %s\n    key: %s' "$E2E_TMP/cert.pem" "$E2E_TMP/key.pem"
 }
 
 # ---------------------------------------------------------------------------- exit trap

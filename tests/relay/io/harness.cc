@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <sys/socket.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <unistd.h>
 
 #include "relay/io/udp_socket.h"
@@ -63,8 +66,20 @@ StunClient Harness::authedClient(const std::string& user) {
   return c;
 }
 
-UdpPeer::UdpPeer() {
-  fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
+TempCert::TempCert() {
+  char tmpl[] = "/tmp/tw-cert-test.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  dir = tmpl;
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+TempCert::~TempCert() { std::filesystem::remove_all(dir); }
+
+UdpPeer::UdpPeer(const char* bindTo) {
+  fd = std::move(io::openUdpSocket(*SocketAddress::parse(bindTo), false).value());
   addr = *io::localAddress(fd.get());
 }
 

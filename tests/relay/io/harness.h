@@ -23,10 +23,19 @@ std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string&
 
 class Harness;
 
+/// A throw-away self-signed certificate (openssl CLI) in a private temp dir.
+struct TempCert {
+  TempCert();
+  ~TempCert();
+  std::string cert() const { return dir + "/cert.pem"; }
+  std::string key() const { return dir + "/key.pem"; }
+  std::string dir;
+};
+
 /// A plain UDP socket standing in for a peer on loopback; receive() pumps
 /// the harness while it waits.
 struct UdpPeer {
-  UdpPeer();
+  explicit UdpPeer(const char* bindTo = "127.0.0.1:0");
   std::optional<std::vector<uint8_t>> receive(Harness& h, int ms = 500);
   void sendTo(const SocketAddress& to, std::span<const uint8_t> bytes);
   io::UniqueFd fd;

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <vector>
 
 #include "relay/stun/channel_data.h"
@@ -144,4 +146,60 @@ TEST_CASE("tcp: connections beyond the per-IP cap are refused; other IPs still s
   CHECK(h.worker->streams().connectionsFrom(*IpAddress::parse("127.0.0.2")) == 3);
   StunClient ok = h.tcpClient("127.0.0.1:0");
   CHECK(ok.allocate()->code == 0);
+}
+
+TEST_CASE("tcp abuse: 1,000 half-open connections from one IP stay within the cap; others served") {
+  // Each client socket is a descriptor in this process: make room for them.
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < 2048 && lim.rlim_max >= 2048) {
+    lim.rlim_cur = 2048;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  REQUIRE(lim.rlim_cur >= 2048);
+  TcpHarness h;
+  const size_t cap = h.worker->streams().limits().maxConnectionsPerIp;
+  std::vector<StunClient> flood;
+  flood.reserve(1000);
+  for (int i = 0; i < 1000; ++i) {
+    flood.push_back(h.tcpClient("127.0.0.2:0"));  // connects, then never says a word
+    if (i % 50 == 0) h.pump();
+  }
+  const auto& st = h.worker->streams().stats();
+  for (int i = 0; i < 3000 && st.accepted + st.rejectedPerIp < 1000; ++i) {
+    h.pump();
+    usleep(1000);
+  }
+  CHECK(st.accepted == cap);
+  CHECK(st.rejectedPerIp == 1000 - cap);
+  CHECK(h.worker->streams().connectionsFrom(*IpAddress::parse("127.0.0.2")) == cap);
+  StunClient ok = h.tcpClient("127.0.0.1:0");
+  CHECK(ok.allocate()->code == 0);
+  // The half-open ones that were admitted go at the idle timeout.
+  h.clock.advance(h.worker->streams().limits().idleTimeout);
+  h.sweep();
+  CHECK(h.worker->streams().connectionsFrom(*IpAddress::parse("127.0.0.2")) == 0);
+  CHECK(h.worker->streams().connectionCount() == 1);
+}
+
+TEST_CASE("tcp: a client that stops reading gets relay data dropped, not buffered without bound") {
+  TcpHarness h;
+  io::StreamLimits limits = h.worker->streams().limits();
+  limits.outputHighWatermark = 8192;
+  h.worker->streams().setLimits(limits);
+  UdpPeer peer;
+  StunClient c = h.tcpClient();
+  auto alloc = c.allocate();
+  REQUIRE(alloc->code == 0);
+  const SocketAddress relayed = *alloc->msg().xorRelayedAddress();
+  REQUIRE(c.createPermission(peer.addr)->code == 0);
+  const std::vector<uint8_t> chunk(1200, 0x5A);
+  const auto& st = h.worker->streams().stats();
+  // The client never reads: kernel buffers fill, then the output evbuffer does.
+  for (int i = 0; i < 20000 && st.backpressureDrops == 0; ++i) {
+    peer.sendTo(relayed, chunk);
+    if (i % 8 == 0) h.pump();
+  }
+  CHECK(st.backpressureDrops > 0);
+  CHECK(h.worker->streams().connectionCount() == 1);  // dropped data, kept the client
 }

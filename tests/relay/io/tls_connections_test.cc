@@ -21,21 +21,7 @@ using tw::testing::StunClient;
 
 namespace {
 
-/// A throw-away self-signed certificate in a private temp dir.
-struct TempCert {
-  TempCert() {
-    char tmpl[] = "/tmp/tw-tls-test.XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    const std::string cmd =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-  }
-  ~TempCert() { std::filesystem::remove_all(dir); }
-  std::string cert() const { return dir + "/cert.pem"; }
-  std::string key() const { return dir + "/key.pem"; }
-  std::string dir;
-};
+using tw::testing::TempCert;
 
 struct TlsHarness : Harness {
   TlsHarness() {

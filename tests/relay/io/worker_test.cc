@@ -19,32 +19,7 @@ using tw::testing::StunClient;
 namespace {
 
 /// A plain UDP socket standing in for a peer on loopback.
-struct Peer {
-  io::UniqueFd fd;
-  SocketAddress addr;
-  Peer() {
-    fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.1:0"), false).value());
-    addr = *io::localAddress(fd.get());
-  }
-  std::optional<std::vector<uint8_t>> receive(Harness& h, int ms = 500) {
-    std::vector<uint8_t> buf(65536);
-    for (int i = 0; i < ms; ++i) {
-      h.pump();
-      const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
-      if (n >= 0) {
-        buf.resize(static_cast<size_t>(n));
-        return buf;
-      }
-      usleep(1000);
-    }
-    return std::nullopt;
-  }
-  void sendTo(const SocketAddress& to, std::span<const uint8_t> bytes) {
-    sockaddr_storage ss;
-    const socklen_t len = to.toSockaddr(ss);
-    ::sendto(fd.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
-  }
-};
+using Peer = testing::UdpPeer;
 
 std::vector<uint8_t> bytesOf(std::string_view s) { return {s.begin(), s.end()}; }
 

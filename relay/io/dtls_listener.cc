@@ -1,0 +1,257 @@
+#include "relay/io/dtls_listener.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "relay/base/crypto.h"
+#include "relay/io/udp_socket.h"
+
+namespace tw::io {
+namespace {
+
+constexpr size_t kCookieBytes = 20;
+constexpr int64_t kCookieSlotMs = 60000;  // a cookie is good for 1-2 minutes
+constexpr int kReadsPerWake = 64;
+
+struct SslDeleter {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+using SslPtr = std::unique_ptr<SSL, SslDeleter>;
+
+/// An SSL with memory BIOs: datagrams are written into rbio, and records
+/// the SSL produces are read out of wbio and sent with sendto.
+SslPtr newMemorySsl(SSL_CTX* ctx) {
+  SslPtr ssl(SSL_new(ctx));
+  if (!ssl) return ssl;
+  BIO* rb = BIO_new(BIO_s_mem());
+  BIO* wb = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(rb, -1);
+  BIO_set_mem_eof_return(wb, -1);
+  SSL_set_bio(ssl.get(), rb, wb);
+  return ssl;
+}
+
+}  // namespace
+
+struct DtlsListener::Session {
+  FiveTuple tuple;
+  SslPtr ssl;
+  Instant created;
+  Instant lastActive;
+  bool established = false;
+};
+
+DtlsListener::DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& log,
+                           OnFrame onFrame, OnClosed onClosed)
+    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)),
+      onClosed_(std::move(onClosed)) {
+  rng.fill(cookieKey_);  // per process, from the CSPRNG
+}
+
+DtlsListener::~DtlsListener() { sessions_.clear(); }
+
+Status<std::string> DtlsListener::listen(const SocketAddress& local, const std::string& cert,
+                                         const std::string& key, const StreamLimits& limits) {
+  limits_ = limits;
+  if (auto st = reloadCertificate(cert, key); !st)
+    return err("dtls listener " + local.toString() + ": " + st.error());
+  auto fd = openUdpSocket(local, /*reusePort=*/true);
+  if (!fd) return err("cannot bind dtls " + local.toString() + ": " + std::strerror(fd.error()));
+  fd_ = std::move(fd.value());
+  local_ = localAddress(fd_.get()).value_or(local);
+  ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, &DtlsListener::onReadable, this));
+  event_add(ev_.get(), nullptr);
+  return {};
+}
+
+Status<std::string> DtlsListener::reloadCertificate(const std::string& cert, const std::string& key) {
+  auto ctx = makeServerDtlsContext(cert, key);
+  if (!ctx) return err(ctx.error());
+  SSL_CTX_set_app_data(ctx->get(), this);
+  SSL_CTX_set_cookie_generate_cb(ctx->get(), &DtlsListener::generateCookie);
+  SSL_CTX_set_cookie_verify_cb(ctx->get(), &DtlsListener::verifyCookie);
+  ctx_ = std::move(ctx.value());  // live sessions keep a reference to the old one
+  return {};
+}
+
+void DtlsListener::cookieFor(const SocketAddress& client, uint64_t slot,
+                             std::array<uint8_t, 32>& out) const {
+  std::array<uint8_t, 26> msg{};
+  for (int i = 0; i < 8; ++i) msg[i] = static_cast<uint8_t>(slot >> (8 * i));
+  std::memcpy(msg.data() + 8, client.ip.bytes().data(), 16);
+  msg[24] = static_cast<uint8_t>(client.port >> 8);
+  msg[25] = static_cast<uint8_t>(client.port);
+  out = hmacSha256(cookieKey_, msg);
+}
+
+int DtlsListener::generateCookie(SSL* ssl, unsigned char* cookie, unsigned int* len) {
+  auto* self = static_cast<DtlsListener*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const auto* client = static_cast<const SocketAddress*>(SSL_get_app_data(ssl));
+  if (!client) return 0;
+  std::array<uint8_t, 32> mac;
+  self->cookieFor(*client, static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs, mac);
+  std::memcpy(cookie, mac.data(), kCookieBytes);
+  *len = kCookieBytes;
+  return 1;
+}
+
+int DtlsListener::verifyCookie(SSL* ssl, const unsigned char* cookie, unsigned int len) {
+  auto* self = static_cast<DtlsListener*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  const auto* client = static_cast<const SocketAddress*>(SSL_get_app_data(ssl));
+  if (!client || len != kCookieBytes) return 0;
+  const uint64_t slot = static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs;
+  for (uint64_t s : {slot, slot - 1}) {
+    std::array<uint8_t, 32> mac;
+    self->cookieFor(*client, s, mac);
+    if (constantTimeEqual(Bytes(mac.data(), kCookieBytes), Bytes(cookie, len))) return 1;
+  }
+  return 0;
+}
+
+void DtlsListener::onReadable(evutil_socket_t fd, short, void* arg) {
+  auto* self = static_cast<DtlsListener*>(arg);
+  std::vector<uint8_t> buf(65536);
+  for (int i = 0; i < kReadsPerWake; ++i) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&ss), &len);
+    if (n < 0) return;
+    auto src = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
+    if (src) self->onDatagram(*src, std::span(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+void DtlsListener::onDatagram(const SocketAddress& src, std::span<const uint8_t> bytes) {
+  auto it = sessions_.find(src);
+  if (it == sessions_.end()) return admit(src, bytes);
+  Session& s = *it->second;
+  s.lastActive = clock_.now();
+  BIO_write(SSL_get_rbio(s.ssl.get()), bytes.data(), static_cast<int>(bytes.size()));
+  drive(s);
+}
+
+void DtlsListener::admit(const SocketAddress& src, std::span<const uint8_t> bytes) {
+  // Stateless: this SSL lives only for this datagram unless the cookie checks out.
+  SslPtr ssl = newMemorySsl(ctx_.get());
+  if (!ssl) return;
+  BIO_write(SSL_get_rbio(ssl.get()), bytes.data(), static_cast<int>(bytes.size()));
+  SSL_set_options(ssl.get(), SSL_OP_COOKIE_EXCHANGE);
+  auto session = std::make_unique<Session>();
+  session->tuple = FiveTuple{src, local_, Transport::Dtls};
+  // The cookie callbacks find the client address here (also during the
+  // handshake that follows, which checks the cookie again).
+  SSL_set_app_data(ssl.get(), &session->tuple.client);
+  BIO_ADDR* peer = BIO_ADDR_new();
+  const int r = DTLSv1_listen(ssl.get(), peer);
+  BIO_ADDR_free(peer);
+  session->ssl = std::move(ssl);
+  if (r != 1) {
+    if (BIO_ctrl_pending(SSL_get_wbio(session->ssl.get())) > 0) ++stats_.cookiesSent;
+    flush(*session);
+    return;
+  }
+  if (sessionsFrom(src.ip) >= limits_.maxConnectionsPerIp) {
+    ++stats_.rejectedPerIp;
+    return;
+  }
+  session->created = session->lastActive = clock_.now();
+  ++stats_.sessions;
+  Session& s = *session;
+  sessions_.emplace(src, std::move(session));
+  drive(s);
+}
+
+void DtlsListener::drive(Session& s) {
+  SSL* ssl = s.ssl.get();
+  if (!s.established) {
+    const int r = SSL_do_handshake(ssl);
+    if (r != 1) {
+      const int e = SSL_get_error(ssl, r);
+      flush(s);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+        std::array<char, 256> why{};
+        ERR_error_string_n(ERR_get_error(), why.data(), why.size());
+        ERR_clear_error();
+        log_.debug("dtls: handshake with " + s.tuple.client.toString() + " failed: " + why.data());
+        close(s.tuple.client, &DtlsStats::closedByPeer);
+      }
+      return;
+    }
+    s.established = true;
+  }
+  std::array<uint8_t, 4096> buf;
+  const FiveTuple tuple = s.tuple;
+  for (;;) {
+    const int n = SSL_read(ssl, buf.data(), static_cast<int>(buf.size()));
+    if (n > 0) {
+      onFrame_(tuple, std::span(buf.data(), static_cast<size_t>(n)));
+      if (!sessions_.count(tuple.client)) return;
+      continue;
+    }
+    const int e = SSL_get_error(ssl, n);
+    flush(s);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) close(tuple.client, &DtlsStats::closedByPeer);
+    return;
+  }
+}
+
+void DtlsListener::flush(Session& s) {
+  BIO* wb = SSL_get_wbio(s.ssl.get());
+  std::vector<uint8_t> out;
+  while (BIO_ctrl_pending(wb) > 0) {
+    out.resize(BIO_ctrl_pending(wb));
+    const int n = BIO_read(wb, out.data(), static_cast<int>(out.size()));
+    if (n <= 0) break;
+    sockaddr_storage ss;
+    const socklen_t len = s.tuple.client.toSockaddr(ss);
+    ::sendto(fd_.get(), out.data(), static_cast<size_t>(n), MSG_DONTWAIT,
+             reinterpret_cast<sockaddr*>(&ss), len);
+  }
+}
+
+bool DtlsListener::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
+  auto it = sessions_.find(tuple.client);
+  if (it == sessions_.end() || !it->second->established) return false;
+  const int n = SSL_write(it->second->ssl.get(), bytes.data(), static_cast<int>(bytes.size()));
+  flush(*it->second);
+  return n > 0;
+}
+
+void DtlsListener::close(const SocketAddress& client, uint64_t DtlsStats::*counter) {
+  auto it = sessions_.find(client);
+  if (it == sessions_.end()) return;
+  ++(stats_.*counter);
+  const FiveTuple tuple = it->second->tuple;
+  SSL_shutdown(it->second->ssl.get());
+  flush(*it->second);
+  sessions_.erase(it);
+  onClosed_(tuple);
+}
+
+size_t DtlsListener::sessionsFrom(const IpAddress& ip) const {
+  size_t n = 0;
+  for (const auto& [addr, s] : sessions_) n += addr.ip == ip ? 1 : 0;
+  return n;
+}
+
+void DtlsListener::sweep(const HasAllocation& hasAllocation) {
+  const Instant now = clock_.now();
+  std::vector<std::pair<SocketAddress, uint64_t DtlsStats::*>> doomed;
+  for (auto& [addr, s] : sessions_) {
+    if (!s->established && now - s->created >= limits_.handshakeTimeout) {
+      doomed.emplace_back(addr, &DtlsStats::closedHandshakeTimeout);
+    } else if (now - s->lastActive >= limits_.idleTimeout && !hasAllocation(s->tuple)) {
+      doomed.emplace_back(addr, &DtlsStats::closedIdle);
+    } else if (!s->established && DTLSv1_handle_timeout(s->ssl.get()) > 0) {
+      flush(*s);  // retransmitted flight
+    }
+  }
+  for (const auto& [addr, counter] : doomed) close(addr, counter);
+}
+
+}  // namespace tw::io

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Chromium as the WebRTC client: headless Debian chromium, driven by playwright-core
+# (from npm, cached in <build>/chromium-cache; never `npx playwright install`), opens a
+# page served on localhost in which two RTCPeerConnections with iceTransportPolicy
+# 'relay' and turnwarden as their only ICE server exchange DataChannel messages.
+# Usage: chromium_test.sh PATH/TO/turnwarden
+#
+# Runs for turn:...?transport=udp, turn:...?transport=tcp and turns:...?transport=tcp
+# (self-signed certificate with SAN localhost/127.0.0.1, --ignore-certificate-errors).
+# Each run asserts: every message arrived; getStats() shows the selected pair is
+# relay/relay with the expected relayProtocol; the server log shows the allocations
+# on that transport. Loopback peers are NOT allowed: the two allocations talk
+# relay-to-relay, which is the normal WebRTC case the server must permit.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
+
+PLAYWRIGHT_VERSION=1.58.2
+MESSAGES=20
+CHROMIUM_DIR="$E2E_DIR/chromium"
+CACHE_DIR="$(dirname "$E2E_LOG_DIR")/chromium-cache"
+
+for tool in node npm /usr/bin/chromium; do
+  command -v "$tool" >/dev/null || fail "$tool missing: scripts/test installs chromium, nodejs and npm"
+done
+
+if [[ ! -f "$CACHE_DIR/node_modules/playwright-core/package.json" ]] ||
+   ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE_DIR/node_modules/playwright-core/package.json"; then
+  mkdir -p "$CACHE_DIR"
+  log "installing playwright-core@$PLAYWRIGHT_VERSION into $CACHE_DIR"
+  timeout 300 npm install --no-audit --no-fund --prefix "$CACHE_DIR" \
+    "playwright-core@$PLAYWRIGHT_VERSION" >"$E2E_TMP/npm.log" 2>&1 || {
+    cat "$E2E_TMP/npm.log"
+    fail "npm install playwright-core failed"
+  }
+fi
+PW_DIR="$CACHE_DIR/node_modules/playwright-core"
+
+make_cert "$E2E_TMP"
+
+PORT="$(free_tcp_port)"
+TLS_PORT="$(free_tcp_port)"
+write_config "$E2E_TMP" "$PORT" --no-check
+add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")"
+start_server "$E2E_CONFIG"
+
+USERNAME="$(( $(date +%s) + 3600 )):chromium"
+PASSWORD="$(rest_password "$E2E_SECRET" "$USERNAME")"
+
+# run_chromium NAME URI PROTOCOL TRANSPORT [CHROMIUM_FLAGS...]
+run_chromium() {
+  local name=$1 uri=$2 protocol=$3 transport=$4 out="$E2E_TMP/chromium-$1.json" rc=0 before after
+  shift 4
+  show_on_failure "$out"
+  before="$(grep -c "allocation created .* transport=$transport " "$SERVER_LOG" || true)"
+  log "chromium: $uri"
+  timeout 120 node "$CHROMIUM_DIR/run.mjs" "$PW_DIR" "$uri" "$USERNAME" "$PASSWORD" "$MESSAGES" "$@" \
+    >"$out" 2>&1 || rc=$?
+  mkdir -p "$E2E_LOG_DIR"
+  cp "$out" "$E2E_LOG_DIR/chromium-$name.json"
+  (( rc == 0 )) || fail "$name: the chromium driver exited with $rc"
+  local json
+  json="$(tail -n 1 "$out")"
+  [[ "$json" == *'"ok":true'* ]] || fail "$name: the WebRTC run failed: $json"
+  local got
+  got="$(grep -o 'turnwarden-[0-9]*' <<<"$json" | sort -u | wc -l)"
+  (( got == MESSAGES )) || fail "$name: $got of $MESSAGES messages arrived"
+  pass "$name: $MESSAGES DataChannel messages arrived"
+  [[ "$json" == *"\"pairA\":{\"local\":\"relay\",\"remote\":\"relay\",\"relayProtocol\":\"$protocol\""* ]] \
+    || fail "$name: selected pair is not relay/relay over $protocol: $json"
+  [[ "$json" == *"\"pairB\":{\"local\":\"relay\",\"remote\":\"relay\",\"relayProtocol\":\"$protocol\""* ]] \
+    || fail "$name: peer B's selected pair is not relay/relay over $protocol: $json"
+  pass "$name: getStats selected pair relay/relay, relayProtocol $protocol"
+  after="$(grep -c "allocation created .* transport=$transport " "$SERVER_LOG" || true)"
+  (( after - before >= 2 )) || fail "$name: expected >= 2 new $transport allocations in the log, saw $((after - before))"
+  pass "$name: server log shows $((after - before)) allocations over $transport"
+}
+
+run_chromium udp "turn:127.0.0.1:$PORT?transport=udp" udp udp
+run_chromium tcp "turn:127.0.0.1:$PORT?transport=tcp" tcp tcp
+run_chromium turns "turns:localhost:$TLS_PORT?transport=tcp" tls tls --ignore-certificate-errors
+
+stop_server TERM
+cp "$SERVER_LOG" "$E2E_LOG_DIR/chromium-server.log"
