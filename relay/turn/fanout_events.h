@@ -40,13 +40,6 @@ class FanoutEvents final : public RelayEvents {
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override {
     for (auto* s : sinks_) s->onRequestDuration(m, d);
   }
-  void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
-                     std::string_view user) override {
-    for (auto* s : sinks_) s->onPeerRevoked(peer, rule, t, user);
-  }
-  void onBanned(const IpAddress& ip, Duration banFor) override {
-    for (auto* s : sinks_) s->onBanned(ip, banFor);
-  }
 
  private:
   std::vector<RelayEvents*> sinks_;
