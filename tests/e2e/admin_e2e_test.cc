@@ -38,9 +38,7 @@ struct TokenFile {
 };
 
 std::string config(uint16_t port, const std::string& tokenFile) {
-  return "realm: admin.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
+  return testing::udpListenerYaml("admin.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
          "auth:\n  secrets: [{id: k1, value: \"adminadminadminadminadminadmin00\"}]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
          "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n";

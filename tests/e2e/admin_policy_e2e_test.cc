@@ -27,9 +27,7 @@ namespace {
 constexpr const char* kToken = "policy-admin-token-0123456789abcd";
 
 std::string config(uint16_t port, const std::string& dir) {
-  return "realm: padmin.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47599\n"
+  return testing::udpListenerYaml("padmin.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47599\n"
          "auth:\n  secrets_file: " + dir + "/secrets.yaml\n"
          "bans:\n  failed_auth: {threshold: 2, window: 60s, ban_for: 10m}\n"
          "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n"

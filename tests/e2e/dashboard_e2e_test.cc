@@ -19,9 +19,7 @@ using namespace tw;
 namespace {
 
 std::string config(uint16_t port) {
-  return "realm: dash.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47499\n"
+  return testing::udpListenerYaml("dash.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47499\n"
          "auth:\n  secrets: [{id: k1, value: \"dashdashdashdashdashdashdashdash\"}]\n"
          "metrics:\n  listen: 127.0.0.1:0\n";
 }

@@ -20,9 +20,7 @@ constexpr const char* kSecret = "denydenydenydenydenydenydenydeny";
 
 std::string config(uint16_t port) {
   // Default peer rules: no `peers:` section at all.
-  return "realm: deny.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 46000-46999\n"
+  return testing::udpListenerYaml("deny.test", port) + "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 46000-46999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n";
 }
 

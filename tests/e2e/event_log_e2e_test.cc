@@ -17,9 +17,7 @@ using namespace tw;
 namespace {
 
 std::string config(uint16_t port, const std::string& eventsFile) {
-  return "realm: events.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47500-47599\n"
+  return testing::udpListenerYaml("events.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47500-47599\n"
          "auth:\n  secrets: [{id: k1, value: \"eventseventseventseventsevents00\"}]\n"
          "metrics:\n  enabled: false\n"
          "events:\n  file: " + eventsFile + "\n  sample_window: 1s\n";

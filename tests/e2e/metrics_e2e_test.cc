@@ -26,9 +26,7 @@ namespace {
 constexpr const char* kSecret = "metricsmetricsmetricsmetrics0123";
 
 std::string config(uint16_t port) {
-  return "realm: metrics.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
+  return testing::udpListenerYaml("metrics.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"

@@ -33,9 +33,7 @@ struct Ports {
 
 std::string baseConfig(uint16_t port, const std::string& extra,
                        const std::string& authExtra = "") {
-  return "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
+  return testing::udpListenerYaml("policy.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + authExtra + extra;
 }
 
@@ -127,8 +125,7 @@ TEST_CASE("A bad reload of any error class keeps relaying and the old rules") {
       {"inconsistent", good + "quotas: {max_bps: 100, total_bps: 10}\n"},
       {"missing realm", "listeners: []\n"},
       {"world-readable secrets file",
-       "realm: policy.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-           std::to_string(p.listen) + "}\nauth:\n  secrets_file: " + openSecrets + "\n"},
+       testing::udpListenerYaml("policy.test", p.listen) + "auth:\n  secrets_file: " + openSecrets + "\n"},
       {"empty file", ""},
   };
   for (const auto& [what, yaml] : bad) {

@@ -27,9 +27,7 @@ namespace {
 
 std::string config(uint16_t port, uint16_t peerPort, const std::string& rotation,
                    const std::string& maxTtl = "3s") {
-  return "realm: rotate.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 48000-48999\n"
+  return testing::udpListenerYaml("rotate.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 48000-48999\n"
          "auth:\n  secrets_file: secrets.yaml\n  max_ttl: " + maxTtl + "\n  clock_skew: 0s\n" + rotation +
          "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
 }

@@ -21,9 +21,7 @@ namespace {
 constexpr const char* kSecret = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz";
 
 std::string config(uint16_t port) {
-  return "realm: fuzz.test\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " +
-         std::to_string(port) +
-         "}\nrelay:\n  addresses: [127.0.0.1]\n  port_range: 45000-45999\n"
+  return testing::udpListenerYaml("fuzz.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 45000-45999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n";
 }

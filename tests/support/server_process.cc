@@ -16,6 +16,12 @@
 
 namespace tw::testing {
 
+std::string udpListenerYaml(std::string_view realm, uint16_t port) {
+  return "realm: " + std::string(realm) +
+         "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " + std::to_string(port) +
+         "}\n";
+}
+
 uint16_t freeUdpPort() {
   CsprngRandom rng;
   for (int i = 0; i < 100; ++i) {
