@@ -32,6 +32,12 @@ TW_PACKAGES=(
 tw_missing_packages() {
   local pkg status
   for pkg in "${TW_PACKAGES[@]}"; do
+    # Node.js from another source (e.g. NodeSource's nodejs, which bundles npm and
+    # conflicts with Debian's npm package) is fine: only the commands matter.
+    case "$pkg" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
     status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
     [[ "$status" == "install ok installed" ]] || printf '%s\n' "$pkg"
   done
