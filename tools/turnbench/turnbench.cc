@@ -62,8 +62,9 @@ bool parse(int argc, char** argv, Options& o) {
 }
 
 bool setUp(const Options& o, std::vector<Leg>& legs) {
-  const std::string user = std::to_string(std::time(nullptr) + 3600) + ":bench";
   for (int i = 0; i < 2 * o.pairs; ++i) {
+    // One REST user per leg: quotas.per_user (default 10) must not cap the run.
+    const std::string user = std::to_string(std::time(nullptr) + 3600) + ":bench" + std::to_string(i);
     Leg leg;
     leg.client = std::make_unique<testing::StunClient>(o.server);
     leg.client->setCredentials(user, policy::restPassword(o.secret, user));
