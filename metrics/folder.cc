@@ -49,6 +49,12 @@ uint64_t before(const std::map<K, uint64_t>& m, const K& key) {
 double growth(uint64_t now, uint64_t then) { return now > then ? double(now - then) : 0.0; }
 
 constexpr std::array<std::string_view, 2> kDirections{"client_to_peer", "peer_to_client"};
+/// Labels of relayed_{bytes,packets}_total for RelayedCounts[d][t].
+prometheus::Labels relayedLabels(size_t d, size_t t) {
+  return {{"direction", std::string(kDirections[d])},
+          {"transport", std::string(toString(Transport(t)))}};
+}
+
 /// The anomaly detectors' kinds (metrics/anomaly.h), present from the start.
 constexpr std::array<std::string_view, 7> kAnomalyKinds{
     "brute_force",      "relay_scan",        "bandwidth_spike",   "total_bandwidth",
@@ -82,7 +88,7 @@ struct MetricsFolder::Families {
                          "Unix time of the last successful config load.")),
         portsInUse(gauge(r, "relay_ports_in_use", "Relay ports leased.")),
         portsCapacity(gauge(r, "relay_ports_capacity", "Relay ports configured.")),
-        tcp(gauge(r, "tcp_connections_active", "Open TCP/TLS client connections.")),
+        tcp(gauge(r, "tcp_connections_active", "Open client connections (DTLS: sessions) by listener kind.")),
         anomalies(counter(r, "anomalies_total", "Anomalies detected by kind.")),
         eventsDropped(counter(r, "security_events_dropped_total",
                               "Security events dropped because the queue was full.")) {}
@@ -123,10 +129,11 @@ MetricsFolder::MetricsFolder(std::string_view version)
     f_->dropped.Add({{"reason", std::string(turn::toString(turn::DropReason(i)))}});
   for (int i = 0; i <= int(policy::AuthFailure::Blocked); ++i)
     f_->auth.Add({{"reason", std::string(policy::toString(policy::AuthFailure(i)))}});
-  for (auto d : kDirections) {
-    f_->bytes.Add({{"direction", std::string(d)}, {"transport", "udp"}});
-    f_->packets.Add({{"direction", std::string(d)}, {"transport", "udp"}});
-  }
+  for (size_t d = 0; d < kDirections.size(); ++d)
+    for (size_t t = 0; t < turn::kTransportCount; ++t) {
+      f_->bytes.Add(relayedLabels(d, t));
+      f_->packets.Add(relayedLabels(d, t));
+    }
   for (auto r : {"success", "failure"}) f_->reloads.Add({{"result", r}});
   f_->allocActive.Add({{"transport", "udp"}, {"family", "ipv4"}});
   f_->rateLimited.Add({{"kind", "packets"}});
@@ -134,7 +141,7 @@ MetricsFolder::MetricsFolder(std::string_view version)
                   &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
-  f_->tcp.Add({{"listener", "all"}});  // TCP+TLS together (no per-listener count yet)
+  for (auto l : {"tcp", "tls", "dtls"}) f_->tcp.Add({{"listener", l}});
   for (auto k : kAnomalyKinds) f_->anomalies.Add({{"kind", std::string(k)}});
   for (auto r : {"success", "unauthorized", "forbidden", "quota", "capacity", "error"})
     f_->allocTotal.Add({{"transport", "udp"}, {"result", r}});
@@ -158,11 +165,12 @@ void MetricsFolder::fold(size_t worker, const WorkerSnapshot& snapshot) {
 void MetricsFolder::foldCounters(const WorkerSnapshot& now, const WorkerSnapshot& then) {
   const auto& c = now.counters;
   const auto& p = then.counters;
-  for (size_t d = 0; d < kDirections.size(); ++d) {
-    const prometheus::Labels l{{"direction", std::string(kDirections[d])}, {"transport", "udp"}};
-    f_->bytes.Add(l).Increment(growth(c.relayedBytes[d], p.relayedBytes[d]));
-    f_->packets.Add(l).Increment(growth(c.relayedPackets[d], p.relayedPackets[d]));
-  }
+  for (size_t d = 0; d < kDirections.size(); ++d)
+    for (size_t t = 0; t < turn::kTransportCount; ++t) {
+      const prometheus::Labels l = relayedLabels(d, t);
+      f_->bytes.Add(l).Increment(growth(c.relayedBytes[d][t], p.relayedBytes[d][t]));
+      f_->packets.Add(l).Increment(growth(c.relayedPackets[d][t], p.relayedPackets[d][t]));
+    }
   for (size_t i = 0; i < c.drops.size(); ++i)
     f_->dropped.Add({{"reason", std::string(turn::toString(turn::DropReason(i)))}})
         .Increment(growth(c.drops[i], p.drops[i]));

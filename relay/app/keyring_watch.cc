@@ -28,6 +28,7 @@ void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_
   config_.auth.secrets = std::move(secrets);
   keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(keyringMtime_);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   std::string ids;
   for (const auto& s : config_.auth.secrets)
     ids += " " + s.id + (s.notAfter ? "(until " + std::to_string(*s.notAfter) + ")" : "");

@@ -28,10 +28,29 @@ void Observability::onAnomaly(const metrics::Anomaly& a) {
   worker_->post([w = worker_, id = a.allocationId] { w->server().endAllocation(id, "anomaly"); });
 }
 
+void Observability::setConnections(io::Worker& worker) {
+  folder_.setTcpConnections("tcp", worker.streams().connectionCount(Transport::Tcp));
+  folder_.setTcpConnections("tls", worker.streams().connectionCount(Transport::Tls));
+  size_t dtls = 0;
+  for (const auto& l : worker.dtlsListeners()) dtls += l->sessionCount();
+  folder_.setTcpConnections("dtls", dtls);
+}
+
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {
   folder_.recordReload(ok, unixNow);
   eventLog_.push(metrics::SecurityEvent{"reload", ok ? "info" : "critical", "", "", "",
                                         ok ? "success" : "failure", details});
+}
+
+void Observability::noteSecrets(const std::vector<policy::Secret>& secrets,
+                                std::optional<int64_t> fileMtime) {
+  const int64_t now = clock_.unixSeconds();
+  if (secretAge_.observe(secrets, fileMtime, now)) {
+    folder_.recordRotation();
+    eventLog_.push(metrics::SecurityEvent{"rotation", "info", "", "", "", "",
+                                          "minting secret is now " + secrets.front().id});
+  }
+  if (auto age = secretAge_.ageSeconds(now)) folder_.setSecretAge(*age);
 }
 
 Observability::~Observability() { stop(); }
@@ -46,7 +65,8 @@ void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays
       folder_.fold(0, metrics::takeSnapshot(worker.server().counters(), stats_,
                                             worker.server().allocations()));
       anomalies_.sample(worker.server().allocations());
-      folder_.setTcpConnections("all", worker.streams().connectionCount());
+      setConnections(worker);
+      if (auto age = secretAge_.ageSeconds(clock_.unixSeconds())) folder_.setSecretAge(*age);
     });
   });
   service_.addCollector([this, &relays, shared] {

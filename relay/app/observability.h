@@ -10,6 +10,7 @@
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
 #include "metrics/metrics_service.h"
+#include "metrics/secret_age.h"
 #include "metrics/security_events.h"
 #include "metrics/stats_events.h"
 #include "policy/config.h"
@@ -40,6 +41,11 @@ class Observability {
   void setReady(bool ready) { service_.setReady(ready); }
   /// Counts a config load and writes a `reload` event with its result.
   void recordReload(bool ok, int64_t unixNow, const std::string& details);
+  /// The keyring now in force (start-up, rotation, file change, prune,
+  /// reload; loop thread). A new minting secret counts as a rotation and
+  /// writes a `rotation` event; it also restarts secret_age_seconds.
+  /// `fileMtime`: the keyring file's mtime, nullopt for inline secrets.
+  void noteSecrets(const std::vector<policy::Secret>& secrets, std::optional<int64_t> fileMtime);
   /// SIGUSR1: reopen the event log file (logrotate).
   void reopenEventLog() { eventLog_.reopen(); }
   metrics::EventLog& eventLog() { return eventLog_; }
@@ -50,6 +56,8 @@ class Observability {
 
  private:
   void onAnomaly(const metrics::Anomaly& a);
+  /// tcp_connections_active per listener kind (loop thread).
+  void setConnections(io::Worker& worker);
 
   policy::MetricsConfig config_;
   const Clock& clock_;
@@ -60,6 +68,7 @@ class Observability {
   metrics::EventLog eventLog_;
   metrics::SecurityEvents security_;
   metrics::AnomalyDetector anomalies_;
+  metrics::SecretAge secretAge_;  // loop thread only
   io::Worker* worker_ = nullptr;  // set by start(); anomaly revocations post to it
   turn::FanoutEvents fanout_;
   metrics::MetricsService service_;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "policy/rotation.h"
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
 #include "relay/app/listeners.h"
@@ -73,6 +74,7 @@ bool ServerApp::start() {
   }
   obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
+  obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   return startAdmin();
 }
 
@@ -112,6 +114,7 @@ Status<std::string> ServerApp::reload() {
   obs_->setAnomalies(config_.anomalies);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
+  obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   log_.info("reload ok: policy generation " + std::to_string(generation_) +
             " (listener and relay address changes need a restart)");
   if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);

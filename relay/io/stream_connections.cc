@@ -85,6 +85,12 @@ Status<std::string> StreamConnections::listen(const SocketAddress& local, SslCtx
   return {};
 }
 
+size_t StreamConnections::connectionCount(Transport t) const {
+  size_t n = 0;
+  for (const auto& [tuple, c] : conns_) n += tuple.transport == t ? 1 : 0;
+  return n;
+}
+
 bool StreamConnections::replaceTlsContext(const SocketAddress& local, SslCtxPtr tls) {
   for (auto& l : listeners_) {
     if (l->local != local || l->transport != Transport::Tls) continue;

@@ -83,6 +83,8 @@ class StreamConnections {
   void sweep(const HasAllocation& hasAllocation);
 
   size_t connectionCount() const { return conns_.size(); }
+  /// Open connections whose listener is `t` (Tcp or Tls): per-listener metrics.
+  size_t connectionCount(Transport t) const;
   size_t connectionsFrom(const IpAddress& ip) const;
   const StreamStats& stats() const { return stats_; }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "relay/base/address.h"
+
 namespace tw::turn {
 
 /// Why a packet was dropped without an answer. Bounded set: usable as a label.
@@ -25,18 +27,24 @@ enum class DropReason : uint8_t {
 std::string_view toString(DropReason r);
 
 enum class Direction : uint8_t { ClientToPeer, PeerToClient, kCount };
+/// Client transports (tw::Transport: udp, tcp, tls, dtls) for the relayed counts.
+constexpr size_t kTransportCount = 4;
+static_assert(size_t(Transport::Dtls) + 1 == kTransportCount);
+/// Relayed counts by [direction][client transport of the allocation].
+using RelayedCounts = std::array<std::array<uint64_t, kTransportCount>, size_t(Direction::kCount)>;
 
 struct WorkerCounters {
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
-  std::array<uint64_t, static_cast<size_t>(Direction::kCount)> relayedBytes{};
-  std::array<uint64_t, static_cast<size_t>(Direction::kCount)> relayedPackets{};
+  RelayedCounts relayedBytes{};
+  RelayedCounts relayedPackets{};
   uint64_t requests = 0;
   uint64_t errorResponses = 0;
 
   void drop(DropReason r) { ++drops[static_cast<size_t>(r)]; }
-  void relayed(Direction d, size_t bytes) {
-    relayedBytes[static_cast<size_t>(d)] += bytes;
-    ++relayedPackets[static_cast<size_t>(d)];
+  /// `t`: the allocation's client transport (its tuple.transport).
+  void relayed(Direction d, Transport t, size_t bytes) {
+    relayedBytes[static_cast<size_t>(d)][static_cast<size_t>(t)] += bytes;
+    ++relayedPackets[static_cast<size_t>(d)][static_cast<size_t>(t)];
   }
   uint64_t dropped(DropReason r) const { return drops[static_cast<size_t>(r)]; }
 };

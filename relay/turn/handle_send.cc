@@ -24,7 +24,7 @@ Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg)
   if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
     return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
-  counters_.relayed(Direction::ClientToPeer, data->size());
+  counters_.relayed(Direction::ClientToPeer, a->tuple.transport, data->size());
   return Outcome::success();
 }
 

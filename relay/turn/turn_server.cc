@@ -59,7 +59,7 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), ch->peer, cd->payload))
     return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
-  counters_.relayed(Direction::ClientToPeer, cd->payload.size());
+  counters_.relayed(Direction::ClientToPeer, a->tuple.transport, cd->payload.size());
 }
 
 void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg) {
@@ -207,7 +207,7 @@ void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
     return;
   }
   a.bytesToClient += bytes.size();
-  counters_.relayed(Direction::PeerToClient, bytes.size());
+  counters_.relayed(Direction::PeerToClient, a.tuple.transport, bytes.size());
 }
 
 }  // namespace tw::turn

@@ -25,8 +25,10 @@ namespace {
 
 constexpr const char* kSecret = "metricsmetricsmetricsmetrics0123";
 
-std::string config(uint16_t port) {
-  return testing::udpListenerYaml("metrics.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
+/// `moreListeners`: extra entries of the listeners list ("  - {...}\n").
+std::string config(uint16_t port, const std::string& moreListeners = "") {
+  return testing::udpListenerYaml("metrics.test", port) + moreListeners +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
@@ -220,4 +222,46 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused; promtoo
   CHECK(log.find(R"("rule":"denied_peer_burst")") != std::string::npos);
   CHECK(log.find(R"("type":"anomaly","severity":"warning")") != std::string::npos);
   CHECK(log.find(R"("rule":"brute_force","details":"3 failed authentications within 60s")") != std::string::npos);
+}
+
+TEST_CASE("live /metrics: traffic of a TCP allocation is labelled transport=\"tcp\"") {
+  const uint16_t port = testing::freeUdpPort();
+  ServerProcess server(
+      config(port, "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) + "}\n"));
+  REQUIRE(server.ready());
+  auto at = metricsAddress(server.log());
+  REQUIRE(at);
+  Live live{*at, {}};
+  const Scrape before = live.scrape();
+  StunClient tcp = StunClient::tcp(*SocketAddress::parse("127.0.0.1:" + std::to_string(port)));
+  const std::string user = restUser("tcp-alice");
+  tcp.setCredentials(user, policy::restPassword(kSecret, user));
+  auto alloc = tcp.allocate();
+  REQUIRE(alloc->code == 0);
+  StunClient peer(*alloc->msg().xorRelayedAddress());
+  REQUIRE(tcp.createPermission(peer.local())->code == 0);
+  for (int i = 0; i < 4; ++i) {
+    tcp.sendIndication(peer.local(), payload(70, uint8_t(i)));
+    REQUIRE(peer.receive(2000));
+  }
+  peer.send(payload(33, 0xCD));
+  REQUIRE(tcp.receive(2000));
+
+  const std::string toPeer = R"(turnwarden_relayed_bytes_total{direction="client_to_peer",transport="tcp"})";
+  const std::string toClient = R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="tcp"})";
+  const Scrape after = live.until([&](const Scrape& s) {
+    return value(s, toPeer) >= 280 && value(s, toClient) >= 33;
+  });
+  CHECK(value(after, toPeer) == 280);
+  CHECK(value(after, toClient) == 33);
+  CHECK(value(after, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="tcp"})") == 4);
+  // The open TCP connection shows under its listener kind (sampled each second).
+  const Scrape conns = live.until([&](const Scrape& s) {
+    return value(s, R"(turnwarden_tcp_connections_active{listener="tcp"})") == 1;
+  });
+  CHECK(value(conns, R"(turnwarden_tcp_connections_active{listener="tcp"})") == 1);
+  CHECK(value(conns, R"(turnwarden_tcp_connections_active{listener="tls"})") == 0);
+  // Nothing of it is counted as UDP.
+  CHECK(value(after, kBytesToPeer) == value(before, kBytesToPeer));
+  CHECK(value(after, kBytesToClient) == value(before, kBytesToClient));
 }

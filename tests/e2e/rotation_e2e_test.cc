@@ -9,12 +9,16 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "policy/credentials.h"
 #include "policy/secrets_file.h"
 #include "relay/io/udp_socket.h"
 #include "tests/e2e/counting_peer.h"
+#include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -56,6 +60,27 @@ bool waitForLog(const ServerProcess& s, const std::string& what, int ms) {
 
 void sleepUntilUnix(int64_t t) {
   while (std::time(nullptr) < t) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+/// The value of the unlabelled series `name` in one /metrics scrape, or -1.
+double scrapeOne(const SocketAddress& at, const std::string& name) {
+  auto r = testing::httpGet(at, "/metrics");
+  if (!r || r->status != 200) return -1;
+  std::istringstream in(r->body);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  return -1;
+}
+
+/// Scrapes (bounded, ~10 s) until `ok` holds for `name`; returns the last value.
+double scrapeUntil(const SocketAddress& at, const std::string& name,
+                   const std::function<bool(double)>& ok) {
+  double v = -1;
+  for (int i = 0; i < 100; ++i) {
+    if (ok(v = scrapeOne(at, name))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return v;
 }
 
 }  // namespace
@@ -133,4 +158,42 @@ TEST_CASE("Automatic rotation happens on its interval") {
   auto ring = keyring(s);
   CHECK(ring.front().id != first);
   CHECK(client(port, ring.front().value, "alice").allocate()->code == 0);
+}
+
+TEST_CASE("Rotations are counted and the minting secret's age is exported") {
+  const uint16_t port = testing::freeUdpPort();
+  CountingPeer peer;
+  ServerProcess s(config(port, peer.addr.port, "", "1h") + "metrics:\n  listen: 127.0.0.1:0\n");
+  REQUIRE(s.ready());
+  std::smatch m;
+  const std::string log = s.log();
+  REQUIRE(std::regex_search(log, m, std::regex("serving http://([0-9.]+:[0-9]+)/metrics")));
+  const SocketAddress at = SocketAddress::parse(m[1].str()).value();
+  const std::string kRotations = "turnwarden_secret_rotations_total";
+  const std::string kAge = "turnwarden_secret_age_seconds";
+  // The keyring generated at start-up is not a rotation; its id says when it was made.
+  CHECK(scrapeOne(at, kRotations) == 0);
+  CHECK(scrapeUntil(at, kAge, [](double v) { return v >= 0 && v < 60; }) < 60);
+
+  ::kill(s.pid(), SIGUSR2);  // a rotation the server performs
+  REQUIRE(waitForLog(s, "keyring rotated (SIGUSR2)", 3000));
+  CHECK(scrapeUntil(at, kRotations, [](double v) { return v == 1; }) == 1);
+
+  // A keyring rewritten outside the server, whose new minting secret was made
+  // an hour ago (its generated id records that): picked up, counted, aged.
+  auto ring = keyring(s);
+  const int64_t hourAgo = std::time(nullptr) - 3600;
+  ring.insert(ring.begin(), policy::Secret{policy::secretIdFor(hourAgo), std::string(64, 'c'), {}});
+  REQUIRE(policy::writeSecretsFile(s.dir() + "/secrets.yaml", ring).ok());
+  REQUIRE(waitForLog(s, "keyring reloaded (file changed)", 4000));
+  CHECK(scrapeUntil(at, kRotations, [](double v) { return v == 2; }) == 2);
+  const double age = scrapeUntil(at, kAge, [](double v) { return v >= 3600; });
+  CHECK(age >= 3600);
+  CHECK(age < 3600 + 120);
+
+  // Rewriting the file with the same minting secret (a prune) is not a rotation.
+  ring.pop_back();
+  REQUIRE(policy::writeSecretsFile(s.dir() + "/secrets.yaml", ring).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(scrapeOne(at, kRotations) == 2);
 }

@@ -19,8 +19,8 @@ double sample(const std::string& text, const std::string& series) {
 
 WorkerSnapshot withBytes(uint64_t toPeer, uint64_t toClient) {
   WorkerSnapshot s;
-  s.counters.relayed(turn::Direction::ClientToPeer, toPeer);
-  s.counters.relayed(turn::Direction::PeerToClient, toClient);
+  s.counters.relayed(turn::Direction::ClientToPeer, Transport::Udp, toPeer);
+  s.counters.relayed(turn::Direction::PeerToClient, Transport::Udp, toClient);
   return s;
 }
 
@@ -32,7 +32,7 @@ TEST_CASE("fold adds only the growth since a worker's previous snapshot") {
   f.fold(0, withBytes(100, 7));
   REQUIRE(sample(f.render(), kToPeer) == 100);
   WorkerSnapshot later = withBytes(100, 7);
-  later.counters.relayed(turn::Direction::ClientToPeer, 50);
+  later.counters.relayed(turn::Direction::ClientToPeer, Transport::Udp, 50);
   f.fold(0, later);
   CHECK(sample(f.render(), kToPeer) == 150);
   f.fold(0, later);  // nothing new: the counter stays
@@ -47,6 +47,23 @@ TEST_CASE("fold sums workers, each against its own previous snapshot") {
   CHECK(sample(f.render(), kToPeer) == 15);
   CHECK(sample(f.render(),
                R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="udp"})") == 2);
+}
+
+TEST_CASE("fold labels relayed traffic with the allocation's client transport") {
+  MetricsFolder f("1");
+  WorkerSnapshot s;
+  s.counters.relayed(turn::Direction::ClientToPeer, Transport::Tcp, 30);
+  s.counters.relayed(turn::Direction::ClientToPeer, Transport::Tcp, 12);
+  s.counters.relayed(turn::Direction::PeerToClient, Transport::Dtls, 9);
+  s.counters.relayed(turn::Direction::ClientToPeer, Transport::Udp, 5);
+  f.fold(0, s);
+  const std::string text = f.render();
+  CHECK(sample(text, R"(turnwarden_relayed_bytes_total{direction="client_to_peer",transport="tcp"})") == 42);
+  CHECK(sample(text, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="tcp"})") == 2);
+  CHECK(sample(text, R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="dtls"})") == 9);
+  CHECK(sample(text, kToPeer) == 5);
+  // Every transport's series exists from the start, at 0.
+  CHECK(sample(text, R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="tls"})") == 0);
 }
 
 TEST_CASE("fold maps labelled event counts and drops to their families") {

@@ -79,12 +79,12 @@ TEST_CASE("takeSnapshot samples the allocation table by transport and family") {
   table.insert(std::move(v4));
   table.insert(allocation(2, "[::1]:50002", 5001));
   turn::WorkerCounters counters;
-  counters.relayed(turn::Direction::PeerToClient, 42);
+  counters.relayed(turn::Direction::PeerToClient, Transport::Udp, 42);
   const WorkerSnapshot s = takeSnapshot(counters, ev, table);
   CHECK(s.gauges.allocations.at("udp|ipv4") == 1);
   CHECK(s.gauges.allocations.at("udp|ipv6") == 1);
   CHECK(s.gauges.permissions == 2);
-  CHECK(s.counters.relayedBytes[1] == 42);
+  CHECK(s.counters.relayedBytes[1][size_t(Transport::Udp)] == 42);
 }
 
 }  // namespace

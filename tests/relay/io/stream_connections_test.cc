@@ -118,6 +118,8 @@ TEST_CASE("tcp: idle connections without an allocation are closed, allocated one
   REQUIRE(idle.request(stun::Method::Binding)->code == 0);
   REQUIRE(busy.allocate()->code == 0);
   REQUIRE(h.worker->streams().connectionCount() == 2);
+  CHECK(h.worker->streams().connectionCount(Transport::Tcp) == 2);  // per listener kind
+  CHECK(h.worker->streams().connectionCount(Transport::Tls) == 0);
   h.clock.advance(h.worker->streams().limits().idleTimeout - std::chrono::seconds(1));
   h.sweep();
   CHECK(h.worker->streams().connectionCount() == 2);

@@ -133,6 +133,8 @@ TEST_CASE("tls: a handshake that never finishes is closed at the deadline and co
     usleep(1000);
   }
   REQUIRE(h.worker->streams().connectionCount() == 1);
+  CHECK(h.worker->streams().connectionCount(Transport::Tls) == 1);  // per listener kind
+  CHECK(h.worker->streams().connectionCount(Transport::Tcp) == 0);
   auto sweep = [&] {
     h.worker->streams().sweep([](const FiveTuple&) { return false; });
   };
