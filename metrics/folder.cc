@@ -136,7 +136,8 @@ MetricsFolder::MetricsFolder(std::string_view version)
     }
   for (auto r : {"success", "failure"}) f_->reloads.Add({{"result", r}});
   f_->allocActive.Add({{"transport", "udp"}, {"family", "ipv4"}});
-  f_->rateLimited.Add({{"kind", "packets"}});
+  for (auto k : {turn::RateLimitKind::Requests, turn::RateLimitKind::Unauthenticated})
+    f_->rateLimited.Add({{"kind", std::string(turn::toString(k))}});
   for (auto* g : {&f_->permissions, &f_->channels, &f_->bansActive, &f_->secretAge,
                   &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
@@ -174,8 +175,9 @@ void MetricsFolder::foldCounters(const WorkerSnapshot& now, const WorkerSnapshot
   for (size_t i = 0; i < c.drops.size(); ++i)
     f_->dropped.Add({{"reason", std::string(turn::toString(turn::DropReason(i)))}})
         .Increment(growth(c.drops[i], p.drops[i]));
-  const auto limited = size_t(turn::DropReason::RateLimited);
-  f_->rateLimited.Add({{"kind", "packets"}}).Increment(growth(c.drops[limited], p.drops[limited]));
+  for (size_t k = 0; k < c.rateLimited.size(); ++k)
+    f_->rateLimited.Add({{"kind", std::string(turn::toString(turn::RateLimitKind(k)))}})
+        .Increment(growth(c.rateLimited[k], p.rateLimited[k]));
 }
 
 void MetricsFolder::foldStats(const WorkerStats& now, const WorkerStats& then) {

@@ -27,6 +27,7 @@ bool TurnServer::admit(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   } else if (looksLikeRequest(bytes) &&
              !rates_.allowRequest(tuple.client.ip, now, policy_->rateLimits)) {
     reason = DropReason::RateLimited;
+    counters_.limited(RateLimitKind::Requests);
   } else {
     return true;
   }
@@ -44,8 +45,10 @@ Outcome TurnServer::afterAuthFailure(const Request& req, Outcome gate) {
       shared_->bans.recordFailure(ip, req.now, policy_->bans))
     deps_.events.onBanned(ip, policy_->bans.banFor);
   // Over the unauthenticated rate: no answer at all (no reflection).
-  if (!rates_.allowUnauthenticated(ip, req.now, policy_->rateLimits))
+  if (!rates_.allowUnauthenticated(ip, req.now, policy_->rateLimits)) {
+    counters_.limited(RateLimitKind::Unauthenticated);
     return Outcome::dropped(DropReason::RateLimited);
+  }
   return gate;
 }
 

@@ -20,4 +20,8 @@ std::string_view toString(DropReason r) {
   return "unknown";
 }
 
+std::string_view toString(RateLimitKind k) {
+  return k == RateLimitKind::Requests ? "requests" : "unauthenticated";
+}
+
 }  // namespace tw::turn

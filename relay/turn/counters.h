@@ -33,8 +33,14 @@ static_assert(size_t(Transport::Dtls) + 1 == kTransportCount);
 /// Relayed counts by [direction][client transport of the allocation].
 using RelayedCounts = std::array<std::array<uint64_t, kTransportCount>, size_t(Direction::kCount)>;
 
+/// Which rate limit dropped a request (rate_limits.requests_per_ip or
+/// rate_limits.unauthenticated_per_ip); a bounded label set.
+enum class RateLimitKind : uint8_t { Requests, Unauthenticated, kCount };
+std::string_view toString(RateLimitKind k);
+
 struct WorkerCounters {
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
+  std::array<uint64_t, static_cast<size_t>(RateLimitKind::kCount)> rateLimited{};
   RelayedCounts relayedBytes{};
   RelayedCounts relayedPackets{};
   uint64_t requests = 0;
@@ -47,6 +53,7 @@ struct WorkerCounters {
     ++relayedPackets[static_cast<size_t>(d)][static_cast<size_t>(t)];
   }
   uint64_t dropped(DropReason r) const { return drops[static_cast<size_t>(r)]; }
+  void limited(RateLimitKind k) { ++rateLimited[static_cast<size_t>(k)]; }
 };
 
 }  // namespace tw::turn

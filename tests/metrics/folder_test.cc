@@ -74,6 +74,7 @@ TEST_CASE("fold maps labelled event counts and drops to their families") {
   s.stats.peerDenied["default-deny"] = 4;
   s.counters.drop(turn::DropReason::NoPermission);
   s.counters.drop(turn::DropReason::RateLimited);
+  s.counters.limited(turn::RateLimitKind::Unauthenticated);
   f.fold(0, s);
   const std::string t = f.render();
   CHECK(sample(t, R"(turnwarden_requests_total{method="Allocate",result_code="401"})") == 3);
@@ -81,7 +82,8 @@ TEST_CASE("fold maps labelled event counts and drops to their families") {
   CHECK(sample(t, R"(turnwarden_auth_failures_total{reason="stale_nonce"})") == 0);
   CHECK(sample(t, R"(turnwarden_peer_denied_total{rule="default-deny"})") == 4);
   CHECK(sample(t, R"(turnwarden_packets_dropped_total{reason="no_permission"})") == 1);
-  CHECK(sample(t, R"(turnwarden_rate_limited_total{kind="packets"})") == 1);
+  CHECK(sample(t, R"(turnwarden_rate_limited_total{kind="unauthenticated"})") == 1);
+  CHECK(sample(t, R"(turnwarden_rate_limited_total{kind="requests"})") == 0);
   CHECK(sample(t, R"(turnwarden_build_info{version="1"})") == 1);
 }
 

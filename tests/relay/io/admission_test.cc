@@ -136,6 +136,7 @@ TEST_CASE("rate_limits.requests_per_ip: over the limit is dropped with no answer
   stun::MessageBuilder(req, Method::Binding, stun::MessageClass::Request, c.newTransactionId());
   CHECK_FALSE(c.transact(req, 300));
   CHECK(drops(h, DropReason::RateLimited) == 1);
+  CHECK(h.server().counters().rateLimited[size_t(turn::RateLimitKind::Requests)] == 1);
   StunClient fromOther(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
   CHECK(fromOther.request(Method::Binding));  // per source IP
   h.clock.advance(std::chrono::seconds(1));
@@ -152,6 +153,7 @@ TEST_CASE("rate_limits.unauthenticated_per_ip: challenges beyond the burst get n
   b.addRequestedTransport(17);
   CHECK_FALSE(anon.transact(req, 300));
   CHECK(drops(h, DropReason::RateLimited) == 1);
+  CHECK(h.server().counters().rateLimited[size_t(turn::RateLimitKind::Unauthenticated)] == 1);
   // Authenticated requests are not limited by it (the nonce is known).
   StunClient c = h.authedClient();
   h.clock.advance(std::chrono::seconds(1));  // one token for the challenge
