@@ -24,10 +24,6 @@ bool LogEvents::admit() {
   return true;
 }
 
-void LogEvents::noisy(LogLevel level, const std::string& line) {
-  if (log_.enabled(level) && admit()) log_.log(level, line);
-}
-
 void LogEvents::onAllocationCreated(const Allocation& a) {
   log_.info("allocation created id=" + std::to_string(a.id) + " user=\"" + sanitize(a.user) +
             "\" client=" + a.tuple.client.toString() + " transport=" +
@@ -42,30 +38,35 @@ void LogEvents::onAllocationDeleted(const Allocation& a, std::string_view why) {
 
 void LogEvents::onRequest(stun::Method m, int code, std::string_view reason, const FiveTuple& t) {
   if (code == 0) return;
-  noisy(LogLevel::Info, "reject method=" + std::string(stun::toString(m)) + " code=" +
-                   std::to_string(code) + " reason=" + std::string(reason) +
-                   " client=" + t.client.toString());
+  noisy(LogLevel::Info, [&] {
+    return "reject method=" + std::string(stun::toString(m)) + " code=" + std::to_string(code) +
+           " reason=" + std::string(reason) + " client=" + t.client.toString();
+  });
 }
 
 void LogEvents::onAuthFailed(std::string_view reason, const FiveTuple& t,
                              std::string_view username) {
-  noisy(LogLevel::Info, "auth failed reason=" + std::string(reason) + " client=" +
-                            t.client.toString() + " username=\"" + sanitize(username) + "\"");
+  noisy(LogLevel::Info, [&] {
+    return "auth failed reason=" + std::string(reason) + " client=" + t.client.toString() +
+           " username=\"" + sanitize(username) + "\"";
+  });
 }
 
 void LogEvents::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                              std::string_view user) {
-  noisy(LogLevel::Warn, "peer denied peer=" + peer.toString() + " rule=\"" + sanitize(rule) +
-                            "\" client=" + t.client.toString() + " user=\"" + sanitize(user) +
-                            "\"");
+  noisy(LogLevel::Warn, [&] {
+    return "peer denied peer=" + peer.toString() + " rule=\"" + sanitize(rule) +
+           "\" client=" + t.client.toString() + " user=\"" + sanitize(user) + "\"";
+  });
 }
 
 void LogEvents::onDrop(DropReason r, const SocketAddress& source) {
-  noisy(LogLevel::Info, "drop reason=" + std::string(toString(r)) + " source=" + source.toString());
+  noisy(LogLevel::Info,
+        [&] { return "drop reason=" + std::string(toString(r)) + " source=" + source.toString(); });
 }
 
-void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule,
-                              const FiveTuple& t, std::string_view user) {
+void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                              std::string_view user) {
   // Not budgeted: one line per revoked permission/channel, once per reload.
   log_.warn("reload revoked peer=" + peer.toString() + " rule=\"" + sanitize(rule) +
             "\" client=" + t.client.toString() + " user=\"" + sanitize(user) + "\"");

@@ -32,7 +32,13 @@ class LogEvents final : public RelayEvents {
  private:
   /// True when a noisy line may be written now.
   bool admit();
-  void noisy(LogLevel level, const std::string& line);
+  /// Builds the line only when it will be written: under a flood the
+  /// budget refuses most lines, and building them would be wasted work on
+  /// the packet path.
+  template <class MakeLine>
+  void noisy(LogLevel level, MakeLine&& makeLine) {
+    if (log_.enabled(level) && admit()) log_.log(level, makeLine());
+  }
 
   Logger& log_;
   const Clock& clock_;
