@@ -64,10 +64,7 @@ std::string restPassword(std::string_view secret, std::string_view username) {
 
 std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
                                     std::string_view password) {
-  std::string input;
-  input.reserve(username.size() + realm.size() + password.size() + 2);
-  input.append(username).append(":").append(realm).append(":").append(password);
-  return md5(asBytes(input));
+  return longTermKeyMd5(username, realm, password);
 }
 
 Status<AuthFailure> checkRestExpiry(const RestUsername& username, const CredentialCheck& check) {

@@ -42,6 +42,14 @@ std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data) {
 std::array<uint8_t, 16> md5(Bytes data) { return digest<16>(EVP_md5(), data); }
 std::array<uint8_t, 32> sha256(Bytes data) { return digest<32>(EVP_sha256(), data); }
 
+std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_view realm,
+                                       std::string_view password) {
+  std::string input;
+  input.reserve(username.size() + realm.size() + password.size() + 2);
+  input.append(username).append(":").append(realm).append(":").append(password);
+  return md5(asBytes(input));
+}
+
 uint32_t crc32(Bytes data) {
   uint32_t c = 0xFFFFFFFFu;
   for (uint8_t b : data) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);

@@ -20,6 +20,11 @@ std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data);
 std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data);
 std::array<uint8_t, 16> md5(Bytes data);
 std::array<uint8_t, 32> sha256(Bytes data);
+/// The STUN long-term key, MD5(username ":" realm ":" password) (RFC 8489
+/// §9.2.2). One implementation for the codec and the keyring, which may not
+/// depend on each other.
+std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_view realm,
+                                       std::string_view password);
 /// CRC-32 (ISO 3309 / ITU-T V.42), as STUN FINGERPRINT uses.
 uint32_t crc32(Bytes data);
 

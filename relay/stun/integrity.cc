@@ -57,7 +57,7 @@ bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key
 }
 
 std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm, std::string_view password) {
-  return md5(asBytes(joined({username, realm, password})));
+  return longTermKeyMd5(username, realm, password);
 }
 
 std::array<uint8_t, 32> longTermKeySha256(std::string_view username, std::string_view realm,
