@@ -136,8 +136,8 @@ MetricsFolder::MetricsFolder(std::string_view version)
     }
   for (auto r : {"success", "failure"}) f_->reloads.Add({{"result", r}});
   f_->allocActive.Add({{"transport", "udp"}, {"family", "ipv4"}});
-  for (auto k : {turn::RateLimitKind::Requests, turn::RateLimitKind::Unauthenticated})
-    f_->rateLimited.Add({{"kind", std::string(turn::toString(k))}});
+  for (size_t k = 0; k < size_t(turn::RateLimitKind::kCount); ++k)
+    f_->rateLimited.Add({{"kind", std::string(turn::toString(turn::RateLimitKind(k)))}});
   for (auto* g : {&f_->permissions, &f_->channels, &f_->bansActive, &f_->secretAge,
                   &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
     g->Add({});

@@ -119,6 +119,9 @@ struct TransportsConfig {
   size_t streamOutputBytes = 262144;   ///< Output backlog above which relay data is dropped.
   tw::Duration idleTimeout = std::chrono::seconds(30);       ///< Connections with no allocation.
   tw::Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS/DTLS handshakes.
+  /// TCP relay: bytes a peer connection may send before its ConnectionBind;
+  /// then the relay stops reading and TCP flow control holds the rest.
+  size_t tcpRelayBufferBytes = 65536;
 };
 
 struct LogConfig {

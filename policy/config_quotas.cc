@@ -38,7 +38,7 @@ void onQuotas(Reader& r, const Item& item, QuotaDraft& out) {
   Read(r, item, out.quotas);
 }
 
-constexpr std::array<Field<QuotaDraft>, 7> kQuotaFields{{
+constexpr std::array<Field<QuotaDraft>, 9> kQuotaFields{{
     {"per_user", onQuotas<readCount<&QuotasConfig::perUser>>},
     {"per_ip", onQuotas<readCount<&QuotasConfig::perIp>>},
     {"total", onQuotas<readCount<&QuotasConfig::total>>},
@@ -46,6 +46,8 @@ constexpr std::array<Field<QuotaDraft>, 7> kQuotaFields{{
     {"total_bps", onQuotas<readBps<&QuotasConfig::totalBps>>},
     {"permissions_per_allocation", readPerAllocation<&QuotaDraft::permissions, 65535>},
     {"channels_per_allocation", readPerAllocation<&QuotaDraft::channels, 0x4000>},
+    {"tcp_connections_per_allocation", onQuotas<readCount<&QuotasConfig::tcpConnectionsPerAllocation>>},
+    {"connects_per_minute", onQuotas<readCount<&QuotasConfig::connectsPerMinute>>},
 }};
 
 void checkQuotas(Reader& r, const Item& item, const Config& cfg) {

@@ -17,12 +17,13 @@ void readTimeout(Reader& r, const Item& item, TransportsConfig& out) {
 
 // A frame cap below 548 bytes would refuse ordinary STUN messages; above 64 KiB
 // + header no valid frame exists.
-constexpr std::array<Field<TransportsConfig>, 5> kTransportsFields{{
+constexpr std::array<Field<TransportsConfig>, 6> kTransportsFields{{
     {"max_connections_per_ip", readSize<&TransportsConfig::maxConnectionsPerIp, 1, 100000>},
     {"stream_buffer_bytes", readSize<&TransportsConfig::streamBufferBytes, 548, 65540>},
     {"stream_output_bytes", readSize<&TransportsConfig::streamOutputBytes, 4096, 67108864>},
     {"idle_timeout", readTimeout<&TransportsConfig::idleTimeout>},
     {"handshake_timeout", readTimeout<&TransportsConfig::handshakeTimeout>},
+    {"tcp_relay_buffer_bytes", readSize<&TransportsConfig::tcpRelayBufferBytes, 4096, 16777216>},
 }};
 
 }  // namespace

@@ -23,6 +23,13 @@ struct QuotasConfig {
   /// live allocations plus this allocation's max_bps would exceed it.
   /// 0 = unlimited.
   uint64_t totalBps = 0;
+  /// TCP relay (RFC 6062): live peer connections of one TCP allocation,
+  /// outbound and inbound. 0 = unlimited.
+  size_t tcpConnectionsPerAllocation = 16;
+  /// TCP relay: Connect requests one allocation may make per minute (token
+  /// bucket, burst = the same number), so the relay is no port scanner.
+  /// 0 = unlimited.
+  size_t connectsPerMinute = 30;
 };
 
 /// A token bucket: `rate` tokens per second, at most `burst` saved up.

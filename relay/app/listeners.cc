@@ -11,6 +11,7 @@ io::StreamLimits streamLimits(const policy::TransportsConfig& t) {
   s.outputHighWatermark = t.streamOutputBytes;
   s.idleTimeout = t.idleTimeout;
   s.handshakeTimeout = t.handshakeTimeout;
+  s.peerBufferBytes = t.tcpRelayBufferBytes;
   return s;
 }
 

@@ -65,7 +65,7 @@ bool ServerApp::start() {
   obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
   worker_ = std::make_unique<io::Worker>(io::WorkerDeps{
       clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_, shared_.get()});
-  worker_->streams().setLimits(streamLimits(config_.transports));
+  worker_->setStreamLimits(streamLimits(config_.transports));
   for (const auto& l : config_.listeners) {
     if (auto st = openListener(*worker_, l, log_); !st) {
       log_.error(st.error());
@@ -105,7 +105,7 @@ Status<std::string> ServerApp::reload() {
   config_.realm = next->realm;
   config_.server = next->server;
   config_.transports = next->transports;
-  worker_->streams().setLimits(streamLimits(config_.transports));
+  worker_->setStreamLimits(streamLimits(config_.transports));
   reloadTlsCertificates(*worker_, next->listeners, log_);
   config_.quotas = next->quotas;
   config_.rateLimits = next->rateLimits;

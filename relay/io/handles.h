@@ -1,6 +1,7 @@
 #pragma once
 // RAII owners for file descriptors and libevent handles: nothing in relay/io
 // frees a handle by hand.
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <unistd.h>
 
@@ -41,7 +42,11 @@ struct EventBaseDeleter {
 struct EventDeleter {
   void operator()(event* e) const { event_free(e); }
 };
+struct BufferEventDeleter {
+  void operator()(bufferevent* b) const { bufferevent_free(b); }
+};
 using EventBasePtr = std::unique_ptr<event_base, EventBaseDeleter>;
 using EventPtr = std::unique_ptr<event, EventDeleter>;
+using BufferEventPtr = std::unique_ptr<bufferevent, BufferEventDeleter>;
 
 }  // namespace tw::io

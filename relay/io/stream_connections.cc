@@ -21,9 +21,6 @@ namespace {
 struct ListenerDeleter {
   void operator()(evconnlistener* l) const { evconnlistener_free(l); }
 };
-struct BufferEventDeleter {
-  void operator()(bufferevent* b) const { bufferevent_free(b); }
-};
 
 constexpr int kBacklog = 1024;
 constexpr size_t kReadChunk = 4096;
@@ -48,7 +45,9 @@ struct StreamConnections::Connection {
   Instant created;
   Instant lastActive;
   bool established = false;  ///< TCP: at accept; TLS: after the handshake.
-  std::unique_ptr<bufferevent, BufferEventDeleter> bev;
+  bool reading = false;      ///< Inside readFrom: a hand-over waits for it.
+  OnHandOver handOver;       ///< Set by handOver(); done after the frame.
+  BufferEventPtr bev;
 };
 
 StreamConnections::StreamConnections(event_base* base, Clock& clock, Logger& log,
@@ -200,8 +199,14 @@ void StreamConnections::readFrom(Connection& c) {
   for (;;) {
     const int n = evbuffer_remove(in, chunk.data(), chunk.size());
     if (n <= 0) return;
+    c.reading = true;
     auto st = c.framer.feed(std::span(chunk.data(), static_cast<size_t>(n)),
-                            [&](std::span<const uint8_t> frame) { onFrame_(tuple, frame); });
+                            [&](std::span<const uint8_t> frame) {
+                              onFrame_(tuple, frame);
+                              if (c.handOver) c.framer.stop();
+                            });
+    c.reading = false;
+    if (c.handOver) return finishHandOver(c);
     if (!st) {
       const bool big = st.error() == FrameError::TooLarge;
       return close(c, big ? &StreamStats::closedOversize : &StreamStats::closedDesync,
@@ -214,11 +219,31 @@ void StreamConnections::close(Connection& c, uint64_t StreamStats::*counter, std
   ++(stats_.*counter);
   const FiveTuple tuple = c.tuple;
   log_.debug("stream: closing " + tuple.client.toString() + " (" + std::string(why) + ")");
+  forget(tuple);  // frees the bufferevent, closes the socket
+  onClosed_(tuple);
+}
+
+void StreamConnections::forget(const FiveTuple& tuple) {
   if (auto it = perIp_.find(tuple.client.ip); it != perIp_.end() && --it->second == 0) {
     perIp_.erase(it);
   }
-  conns_.erase(tuple);  // frees the bufferevent, closes the socket
-  onClosed_(tuple);
+  conns_.erase(tuple);
+}
+
+bool StreamConnections::handOver(const FiveTuple& tuple, OnHandOver take) {
+  auto it = conns_.find(tuple);
+  if (it == conns_.end() || !it->second->established) return false;
+  it->second->handOver = std::move(take);
+  if (!it->second->reading) finishHandOver(*it->second);
+  return true;
+}
+
+void StreamConnections::finishHandOver(Connection& c) {
+  HandedOver h{c.tuple, std::move(c.bev), c.framer.takeBuffered()};
+  OnHandOver take = std::move(c.handOver);
+  bufferevent_setcb(h.bev.get(), nullptr, nullptr, nullptr, nullptr);
+  forget(h.tuple);
+  take(std::move(h));
 }
 
 bool StreamConnections::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {

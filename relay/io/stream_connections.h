@@ -25,6 +25,7 @@
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
 #include "relay/base/result.h"
+#include "relay/io/handles.h"
 #include "relay/io/tls_context.h"
 
 namespace tw::io {
@@ -36,6 +37,7 @@ struct StreamLimits {
   size_t outputHighWatermark = 262144;   ///< Relay data is dropped above this backlog.
   Duration idleTimeout = std::chrono::seconds(30);       ///< Without an allocation.
   Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS handshake deadline.
+  size_t peerBufferBytes = 65536;  ///< TCP relay: peer bytes held before ConnectionBind.
 };
 
 /// Why connections ended or data was refused; folded into metrics/logs.
@@ -51,8 +53,18 @@ struct StreamStats {
   uint64_t acceptErrors = 0;       ///< accept() failures (e.g. out of descriptors).
 };
 
+/// A connection leaving StreamConnections (RFC 6062 ConnectionBind): its
+/// bufferevent, with any response still queued for output, and the bytes the
+/// client sent after the last STUN frame.
+struct HandedOver {
+  FiveTuple tuple;
+  BufferEventPtr bev;
+  std::vector<uint8_t> leftover;
+};
+
 class StreamConnections {
  public:
+  using OnHandOver = std::function<void(HandedOver)>;
   using OnFrame = std::function<void(const FiveTuple&, std::span<const uint8_t>)>;
   using OnClosed = std::function<void(const FiveTuple&)>;
   using HasAllocation = std::function<bool(const FiveTuple&)>;
@@ -78,6 +90,11 @@ class StreamConnections {
   /// Queues bytes for the connection of `tuple`. false when there is no such
   /// connection, or when its output backlog is over the high watermark.
   bool send(const FiveTuple& tuple, std::span<const uint8_t> bytes);
+  /// Hands the connection of `tuple` to `take` once the frame being handled
+  /// has returned (at once when called outside a frame): it stops being
+  /// framed, leaves this table without onClosed, and no longer counts
+  /// toward the per-IP cap. false when there is no such connection.
+  bool handOver(const FiveTuple& tuple, OnHandOver take);
   /// Closes connections past their handshake deadline, and connections
   /// idle for idleTimeout that have no allocation.
   void sweep(const HasAllocation& hasAllocation);
@@ -99,6 +116,8 @@ class StreamConnections {
   void accept(Listener& l, evutil_socket_t fd, const SocketAddress& client);
   void readFrom(Connection& c);
   void close(Connection& c, uint64_t StreamStats::*counter, std::string_view why);
+  void finishHandOver(Connection& c);
+  void forget(const FiveTuple& tuple);
 
   event_base* base_;
   Clock& clock_;

@@ -23,7 +23,7 @@ Status<FrameError> StreamFramer::feed(std::span<const uint8_t> bytes, const OnFr
   if (failed_) return err(*failed_);
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
   size_t pos = 0;
-  while (buf_.size() - pos >= 4) {
+  while (!stopped_ && buf_.size() - pos >= 4) {
     const std::span<const uint8_t> rest(buf_.data() + pos, buf_.size() - pos);
     auto len = stun::streamFrameLength(rest);
     if (!len) return fail(FrameError::Desync);

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "relay/base/result.h"
@@ -43,12 +44,21 @@ class StreamFramer {
   /// Bytes of an incomplete frame held back for the next read.
   size_t buffered() const { return buf_.size(); }
 
+  /// Called from inside onFrame: feed() returns after this frame and keeps
+  /// every later byte unparsed, for takeBuffered(). A stream that stops
+  /// being STUN (RFC 6062 ConnectionBind) hands its remaining bytes on as-is.
+  void stop() { stopped_ = true; }
+  bool stopped() const { return stopped_; }
+  /// The unparsed bytes after stop() (or of an incomplete frame); empties them.
+  std::vector<uint8_t> takeBuffered() { return std::exchange(buf_, {}); }
+
  private:
   Status<FrameError> fail(FrameError e);
 
   size_t maxFrame_;
   std::vector<uint8_t> buf_;
   std::optional<FrameError> failed_;
+  bool stopped_ = false;
 };
 
 }  // namespace tw::io

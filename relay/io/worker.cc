@@ -9,6 +9,12 @@
 
 namespace tw::io {
 
+namespace {
+/// TCP relay listeners share the RelayHandle space with UDP relay sockets.
+constexpr turn::RelayHandle kTcpHandle = 0x40000000;
+bool isTcpHandle(turn::RelayHandle h) { return h >= 0 && (h & kTcpHandle) != 0; }
+}  // namespace
+
 Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
@@ -27,7 +33,49 @@ Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
         server_->onClientDatagram(t, frame);
       },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
+  tcp_ = std::make_unique<TcpRelay>(base_.get(), deps_.log, tcpRelayCallbacks());
 }
+
+TcpRelayCallbacks Worker::tcpRelayCallbacks() {
+  TcpRelayCallbacks cb;
+  cb.accepted = [this](uint64_t allocationId, const SocketAddress& peer) {
+    refreshPolicy();
+    return server_->onTcpPeerAccepted(allocationId, peer);
+  };
+  cb.connected = [this](uint32_t id, bool ok) { server_->onTcpPeerConnected(id, ok); };
+  cb.closed = [this](uint32_t id) { server_->onTcpPeerClosed(id); };
+  cb.relayed = [this](uint32_t id, bool toPeer, size_t n) {
+    server_->onTcpRelayed(id, toPeer ? turn::Direction::ClientToPeer : turn::Direction::PeerToClient, n);
+  };
+  return cb;
+}
+
+void Worker::setStreamLimits(const StreamLimits& limits) {
+  streams_->setLimits(limits);
+  tcp_->setLimits(limits.peerBufferBytes, limits.outputHighWatermark);
+}
+
+Result<turn::RelayHandle, int> Worker::openTcpRelay(const SocketAddress& local,
+                                                    uint64_t allocationId) {
+  auto index = tcp_->listen(local, allocationId);
+  if (!index) return err(index.error());
+  return static_cast<turn::RelayHandle>(kTcpHandle | index.value());
+}
+
+bool Worker::connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) {
+  if (!isTcpHandle(relay)) return false;
+  return tcp_->connect(static_cast<uint32_t>(relay & ~kTcpHandle), peer, id);
+}
+
+bool Worker::bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) {
+  return streams_->handOver(client, [this, id, maxBps](HandedOver h) {
+    // false: the peer went away meanwhile (the core already knows); h's
+    // bufferevent is freed here, closing the client data connection.
+    tcp_->join(id, std::move(h), maxBps);
+  });
+}
+
+void Worker::closeTcpPeer(uint32_t id) { tcp_->close(id); }
 
 Worker::~Worker() {
   // Allocations close their relay sockets through this IoPort: do it while
@@ -178,6 +226,7 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
 }
 
 void Worker::closeRelay(turn::RelayHandle h) {
+  if (isTcpHandle(h)) return tcp_->closeListener(static_cast<uint32_t>(h & ~kTcpHandle));
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
   relays_[h].reset();  // frees the event, then closes the fd
   freeHandles_.push_back(h);

@@ -15,6 +15,7 @@
 #include "relay/io/dtls_listener.h"
 #include "relay/io/handles.h"
 #include "relay/io/stream_connections.h"
+#include "relay/io/tcp_relay.h"
 #include "relay/turn/turn_server.h"
 
 namespace tw::io {
@@ -58,6 +59,10 @@ class Worker final : public turn::IoPort {
   Status<std::string> addDtlsListener(const SocketAddress& local, const std::string& cert,
                                       const std::string& key);
   const std::vector<std::unique_ptr<DtlsListener>>& dtlsListeners() const { return dtls_; }
+  /// TCP relay (RFC 6062) sockets: relayed listeners, peer connections, pipes.
+  TcpRelay& tcpRelay() { return *tcp_; }
+  /// Applies stream limits to client connections and to TCP relay.
+  void setStreamLimits(const StreamLimits& limits);
 
   // turn::IoPort
   Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
@@ -66,6 +71,11 @@ class Worker final : public turn::IoPort {
   bool sendToPeer(turn::RelayHandle handle, const SocketAddress& peer,
                   std::span<const uint8_t> bytes) override;
   bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) override;
+  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local,
+                                              uint64_t allocationId) override;
+  bool connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) override;
+  bool bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) override;
+  void closeTcpPeer(uint32_t id) override;
 
  private:
   struct Listener {
@@ -89,6 +99,7 @@ class Worker final : public turn::IoPort {
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
   void refreshPolicy();
+  TcpRelayCallbacks tcpRelayCallbacks();
 
   WorkerDeps deps_;
   EventBasePtr base_;
@@ -103,6 +114,7 @@ class Worker final : public turn::IoPort {
   uint64_t policyGeneration_ = 0;
   std::unique_ptr<turn::TurnServer> server_;
   std::unique_ptr<StreamConnections> streams_;  // destroyed first: frees bufferevents
+  std::unique_ptr<TcpRelay> tcp_;
   std::vector<std::unique_ptr<DtlsListener>> dtls_;
 };
 

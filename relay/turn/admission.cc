@@ -101,6 +101,7 @@ void TurnServer::applyPolicyToAllocations() {
       if (rule) deps_.events.onPeerRevoked(c.peer, *rule, a.tuple, a.user);
       return rule.has_value();
     });
+    closeDeniedTcpConnections(a);
   });
   for (uint64_t id : blocked) deleteAllocation(id, "blocked");
 }

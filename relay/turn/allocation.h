@@ -66,6 +66,13 @@ struct Allocation {
   uint64_t reservedBps = 0;
   /// quotas.max_bps token buckets, one per direction (bytes).
   TokenBucket toPeerBudget, toClientBudget;
+  /// REQUESTED-TRANSPORT TCP (RFC 6062): `relay` is a listening socket and
+  /// peers are reached with Connect, not Send or ChannelData.
+  bool tcp = false;
+  /// CONNECTION-IDs of this allocation's peer connections (any state).
+  std::vector<uint32_t> tcpConnections;
+  /// quotas.connects_per_minute: the Connect fan-out budget.
+  TokenBucket connectBudget;
 
   /// Whether peers of family `f` can be reached (443 otherwise).
   bool servesFamily(Family f) const {

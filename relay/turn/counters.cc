@@ -15,13 +15,20 @@ std::string_view toString(DropReason r) {
     case DropReason::RateLimited: return "rate_limited";
     case DropReason::Banned: return "banned";
     case DropReason::OverBandwidth: return "over_bandwidth";
+    case DropReason::WrongTransport: return "wrong_transport";
     case DropReason::kCount: break;
   }
   return "unknown";
 }
 
 std::string_view toString(RateLimitKind k) {
-  return k == RateLimitKind::Requests ? "requests" : "unauthenticated";
+  switch (k) {
+    case RateLimitKind::Requests: return "requests";
+    case RateLimitKind::Unauthenticated: return "unauthenticated";
+    case RateLimitKind::Connect: return "connect";
+    case RateLimitKind::kCount: break;
+  }
+  return "unknown";
 }
 
 }  // namespace tw::turn

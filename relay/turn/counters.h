@@ -22,6 +22,7 @@ enum class DropReason : uint8_t {
   RateLimited,
   Banned,
   OverBandwidth,
+  WrongTransport,  ///< Send or ChannelData on a TCP (RFC 6062) allocation.
   kCount
 };
 std::string_view toString(DropReason r);
@@ -35,7 +36,8 @@ using RelayedCounts = std::array<std::array<uint64_t, kTransportCount>, size_t(D
 
 /// Which rate limit dropped a request (rate_limits.requests_per_ip or
 /// rate_limits.unauthenticated_per_ip); a bounded label set.
-enum class RateLimitKind : uint8_t { Requests, Unauthenticated, kCount };
+/// Connect: quotas.connects_per_minute, the TCP relay fan-out limit.
+enum class RateLimitKind : uint8_t { Requests, Unauthenticated, Connect, kCount };
 std::string_view toString(RateLimitKind k);
 
 struct WorkerCounters {

@@ -4,6 +4,7 @@ namespace tw::turn {
 
 namespace {
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoTcp = 6;  // RFC 6062
 constexpr uint8_t kFamilyV4 = 0x01;
 constexpr uint8_t kFamilyV6 = 0x02;
 constexpr int kBindAttempts = 16;
@@ -23,7 +24,11 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
   const stun::Message& m = req.msg;
   auto transport = m.requestedTransport();
   if (!transport) return Outcome::error(400, "missing_requested_transport");
-  if (*transport != kProtoUdp) return Outcome::error(442, "unsupported_transport");
+  if (*transport != kProtoUdp && *transport != kProtoTcp)
+    return Outcome::error(442, "unsupported_transport");
+  if (*transport == kProtoTcp) {
+    if (Outcome o = checkTcpAllocate(req); o.kind != Outcome::Kind::Success) return o;
+  }
   // RFC 8656 §7.2: EVEN-PORT and RESERVATION-TOKEN together are a 400, as
   // is asking for a family alongside a reservation.
   if (m.evenPort() && m.find(stun::attr::ReservationToken))
@@ -51,7 +56,7 @@ Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& e
     if (!port) continue;
     ep = &e;
     a.relayed = SocketAddress{e.bind, *port};
-    auto h = deps_.io.openUdpRelay(a.relayed, a.id);
+    auto h = openRelaySocket(a, a.relayed);
     if (!h) {
       e.pool->release(*port);
       return Outcome::error(508, "relay_bind_failed");
@@ -60,6 +65,11 @@ Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& e
     return Outcome::success();
   }
   return Outcome::error(508, "bad_reservation_token");
+}
+
+Result<RelayHandle, int> TurnServer::openRelaySocket(const Allocation& a,
+                                                    const SocketAddress& local) {
+  return a.tcp ? deps_.io.openTcpRelay(local, a.id) : deps_.io.openUdpRelay(local, a.id);
 }
 
 Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a,
@@ -72,7 +82,7 @@ Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a
     auto lease = pool.acquire(deps_.rng, even.has_value(), even && even->reserve, req.now);
     if (!lease) return Outcome::error(508, "port_pool_exhausted");
     a.relayed = SocketAddress{ep.bind, lease->port};
-    auto h = deps_.io.openUdpRelay(a.relayed, a.id);
+    auto h = openRelaySocket(a, a.relayed);
     if (h) {
       a.relay = h.value();
       token = lease->token;
@@ -101,6 +111,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
   a->id = nextId_++;
+  a->tcp = req.msg.requestedTransport() == kProtoTcp;
   if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;
   if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) {

@@ -4,6 +4,8 @@ namespace tw::turn {
 
 // RFC 8656 §11.2.
 Outcome TurnServer::handleChannelBind(Request& req) {
+  // RFC 6062: peers of a TCP allocation are reached with Connect.
+  if (req.alloc->tcp) return Outcome::error(400, "channel_bind_on_tcp_allocation");
   const auto& lim = policy_->limits;
   auto number = req.msg.channelNumber();
   if (!number) return Outcome::error(400, "missing_channel_number");

@@ -8,6 +8,7 @@ namespace tw::turn {
 Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg) {
   Allocation* a = table_.find(tuple);
   if (!a) return Outcome::dropped(DropReason::NoAllocation);
+  if (a->tcp) return Outcome::dropped(DropReason::WrongTransport);  // RFC 6062 §5.1: Connect instead
   const stun::RawAttribute* peerAttr = msg.find(stun::attr::XorPeerAddress);
   auto data = msg.data();
   if (!peerAttr || !data) return Outcome::dropped(DropReason::Malformed);

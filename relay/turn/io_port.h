@@ -26,6 +26,32 @@ class IoPort {
   virtual bool sendToPeer(RelayHandle handle, const SocketAddress& peer,
                           std::span<const uint8_t> bytes) = 0;
   virtual bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) = 0;
+
+  // TCP relay (RFC 6062). The edge reports back through TurnServer's
+  // onTcpPeer* calls; an edge without TCP relay refuses every operation.
+
+  /// Listens on `local` for peer connections to a TCP allocation; each one is
+  /// offered to TurnServer::onTcpPeerAccepted(allocationId, peer).
+  virtual Result<RelayHandle, int> openTcpRelay(const SocketAddress& /*local*/,
+                                                uint64_t /*allocationId*/) {
+    return err(95);  // EOPNOTSUPP
+  }
+  /// Starts a connect() from the relayed address of `relay` to `peer` (the
+  /// caller has checked the peer rules). Completion is reported through
+  /// TurnServer::onTcpPeerConnected(id, ok); false: failed at once.
+  virtual bool connectTcpPeer(RelayHandle /*relay*/, const SocketAddress& /*peer*/,
+                              uint32_t /*id*/) {
+    return false;
+  }
+  /// Joins the client data connection `client` to peer connection `id`
+  /// (ConnectionBind): from now on bytes flow both ways as they are, each
+  /// direction limited to `maxBps` bytes/s (0: unlimited).
+  virtual bool bindTcpPeer(const FiveTuple& /*client*/, uint32_t /*id*/, uint64_t /*maxBps*/) {
+    return false;
+  }
+  /// Closes peer connection `id` and its client data connection, if any.
+  /// No callback follows.
+  virtual void closeTcpPeer(uint32_t /*id*/) {}
 };
 
 }  // namespace tw::turn

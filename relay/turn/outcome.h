@@ -9,7 +9,8 @@
 namespace tw::turn {
 
 struct Outcome {
-  enum class Kind : uint8_t { Success, Error, Drop, AlreadySent };
+  /// Deferred: answered later (a Connect waits for its connect()).
+  enum class Kind : uint8_t { Success, Error, Drop, AlreadySent, Deferred };
   Kind kind = Kind::Success;
   int code = 0;
   std::string_view reason;  // static, machine-readable ("peer_denied", ...)
@@ -30,6 +31,11 @@ struct Outcome {
   static Outcome alreadySent() {
     Outcome o;
     o.kind = Kind::AlreadySent;
+    return o;
+  }
+  static Outcome deferred() {
+    Outcome o;
+    o.kind = Kind::Deferred;
     return o;
   }
 };

@@ -13,6 +13,7 @@ stun::MessageBuilder& TurnServer::startSuccess(const Request& req) {
 }
 
 void TurnServer::respond(Request& req, const Outcome& outcome) {
+  if (outcome.kind == Outcome::Kind::Deferred) return builder_.reset();  // reported when answered
   deps_.events.onRequest(req.msg.method(), outcome.kind == Outcome::Kind::Error ? outcome.code : 0,
                          outcome.reason, req.tuple);
   switch (outcome.kind) {
@@ -28,6 +29,7 @@ void TurnServer::respond(Request& req, const Outcome& outcome) {
       deps_.events.onDrop(outcome.drop, req.tuple.client);
       break;
     case Outcome::Kind::AlreadySent:
+    case Outcome::Kind::Deferred:
       break;
   }
   builder_.reset();

@@ -110,6 +110,8 @@ Outcome TurnServer::dispatch(Request& req) {
     return handleBinding(req);
   }
   if (req.msg.method() == Method::Allocate) return handleAllocate(req);
+  // RFC 6062 §5.4: arrives on a new data connection, which has no allocation.
+  if (req.msg.method() == Method::ConnectionBind) return handleConnectionBind(req);
   // Every other method acts on the allocation of this 5-tuple (RFC 8656 §5).
   if (!req.alloc) return Outcome::error(437, "no_allocation");
   if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
@@ -117,6 +119,7 @@ Outcome TurnServer::dispatch(Request& req) {
     case Method::Refresh: return handleRefresh(req);
     case Method::CreatePermission: return handleCreatePermission(req);
     case Method::ChannelBind: return handleChannelBind(req);
+    case Method::Connect: return handleConnect(req);
     default: return Outcome::error(400, "unsupported_method");
   }
 }
@@ -135,6 +138,7 @@ void TurnServer::tick() {
   const Instant now = deps_.clock.now();
   for (uint64_t id : table_.expired(now)) deleteAllocation(id, "expired");
   table_.forEach([&](Allocation& a) { a.sweep(now); });
+  expireTcpConnections(now);
   for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
   shared_->bans.expire(now);
 }
@@ -160,6 +164,7 @@ void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   if (!a) return;
   deps_.events.onAllocationDeleted(*a, why);
   releaseQuota(*a);
+  closeTcpConnections(*a);
   deps_.io.closeRelay(a->relay);
   for (auto& e : deps_.relays.endpoints())
     if (e.bind == a->relayed.ip) e.pool->release(a->relayed.port);

@@ -27,6 +27,7 @@
 #include "relay/turn/rate_limiter.h"
 #include "relay/turn/relay_addresses.h"
 #include "relay/turn/shared_limits.h"
+#include "relay/turn/tcp_connections.h"
 
 namespace tw::turn {
 
@@ -67,6 +68,17 @@ class TurnServer {
   void onConnectionClosed(const FiveTuple& tuple);
   /// Expires allocations, permissions, channels and port reservations.
   void tick();
+
+  // TCP relay (RFC 6062) events from the edge (handle_connect.cc).
+  /// A peer connected to a TCP allocation's relayed address: its
+  /// CONNECTION-ID, or nullopt to refuse it (no permission, denied, over cap).
+  std::optional<uint32_t> onTcpPeerAccepted(uint64_t allocationId, const SocketAddress& peer);
+  /// The connect() of a Connect request finished; answers the request.
+  void onTcpPeerConnected(uint32_t id, bool ok);
+  /// A peer connection (and its client data connection) ended.
+  void onTcpPeerClosed(uint32_t id);
+  void onTcpRelayed(uint32_t id, Direction d, size_t bytes);
+  const TcpConnectionTable& tcpConnections() const { return tcp_; }
   /// Deletes every allocation (shutdown).
   void closeAll();
 
@@ -103,6 +115,18 @@ class TurnServer {
   Outcome handleCreatePermission(Request& req);
   Outcome handleChannelBind(Request& req);
   Outcome handleSend(const FiveTuple& tuple, const stun::Message& msg);
+  Outcome handleConnect(Request& req);
+  Outcome handleConnectionBind(Request& req);
+
+  // TCP relay helpers (handle_connect.cc).
+  Outcome checkTcpAllocate(const Request& req) const;
+  Outcome checkConnectAllowed(const Request& req, const SocketAddress& peer);
+  void answerConnect(const TcpConnection& c, int code, std::string_view reason);
+  void expireTcpConnections(Instant now);
+  void closeTcpConnections(Allocation& a);
+  void closeDeniedTcpConnections(Allocation& a);
+  void forgetTcpConnection(uint32_t id);
+  Result<RelayHandle, int> openRelaySocket(const Allocation& a, const SocketAddress& local);
 
   // Allocate helpers.
   Outcome checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint);
@@ -139,6 +163,7 @@ class TurnServer {
   ServerDeps deps_;
   std::shared_ptr<const policy::PolicySnapshot> policy_;
   AllocationTable table_;
+  TcpConnectionTable tcp_;
   WorkerCounters counters_;
   uint64_t nextId_ = 1;
   bool draining_ = false;

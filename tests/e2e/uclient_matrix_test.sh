@@ -12,6 +12,8 @@
 #   ipv6-relay -x -y       IPv6 relayed addresses (REQUESTED-ADDRESS-FAMILY) via 127.0.0.1
 #   ipv6       -x -y       the same with the client on ::1 (a udp listener on ::1)
 #   tcp6       -t -y       TURN over TCP on ::1, IPv4 relay
+#   tcp-relay  -T          TCP relay (RFC 6062): Connect, ConnectionAttempt, ConnectionBind
+#   tls-tcp-relay -T -S    the same with the control and data connections over TLS
 # Each must lose 0 packets. Then openssl s_client checks ALPN, and a SIGHUP with a new
 # certificate must serve it to new connections without dropping a live one. When a connection closes, its allocation goes too
 # (RFC 8656 §3.7): the server log must show deletions with reason=connection_closed.
@@ -55,6 +57,8 @@ PORT=$DTLS_PORT run_uclient dtls -S -y
 run_uclient ipv6-relay -x -y
 UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient ipv6 -x -y
 UCLIENT_SERVER=::1 UCLIENT_LOCAL=::1 run_uclient tcp6 -t -y
+run_uclient tcp-relay -T
+PORT=$TLS_PORT run_uclient tls-tcp-relay -T -S
 relayed6="$(grep -c 'relayed=\[::1\]' "$SERVER_LOG" || true)"
 (( relayed6 >= 8 )) || fail "expected IPv6 relayed addresses in the server log, saw $relayed6"
 pass "$relayed6 allocations relayed on [::1]"

@@ -117,3 +117,26 @@ TEST_CASE("bad quota, rate and ban values are reported with FILE:LINE:COL", "[co
   CHECK_THAT(errorsOf(config("", "  blocked_users: [\"a b\"]\n")),
              Catch::Contains("printable ASCII"));
 }
+
+TEST_CASE("TCP relay keys: quotas and the early-data buffer parse, default and are range-checked",
+          "[config]") {
+  auto d = parseConfig(config(""), "q.yaml");
+  REQUIRE(d.ok());
+  CHECK(d->quotas.tcpConnectionsPerAllocation == 16);
+  CHECK(d->quotas.connectsPerMinute == 30);
+  CHECK(d->transports.tcpRelayBufferBytes == 65536);
+
+  auto r = parseConfig(config("quotas:\n  tcp_connections_per_allocation: 4\n  connects_per_minute: 0\n"
+                              "transports:\n  tcp_relay_buffer_bytes: 8192\n"),
+                       "q.yaml");
+  if (!r) FAIL(formatErrors(r.error()));
+  CHECK(r->quotas.tcpConnectionsPerAllocation == 4);
+  CHECK(r->quotas.connectsPerMinute == 0);  // unlimited
+  CHECK(r->transports.tcpRelayBufferBytes == 8192);
+  CHECK(buildSnapshot(r.value(), 1, {})->quotas.tcpConnectionsPerAllocation == 4);
+
+  const std::string bad = errorsOf(config("quotas:\n  connects_per_minute: -1\n"
+                                          "transports:\n  tcp_relay_buffer_bytes: 100\n"));
+  CHECK(bad.find("q.yaml:5:24:") != std::string::npos);
+  CHECK(bad.find("q.yaml:7:27:") != std::string::npos);
+}

@@ -157,6 +157,23 @@ std::optional<Reply> StunClient::allocate(const AddAttrs& extra) {
   });
 }
 
+std::optional<Reply> StunClient::allocateTcp(const AddAttrs& extra) {
+  return request(stun::Method::Allocate, [&](stun::MessageBuilder& b) {
+    b.addRequestedTransport(6);
+    if (extra) extra(b);
+  });
+}
+
+std::optional<Reply> StunClient::connect(const SocketAddress& peer) {
+  return request(stun::Method::Connect, [&](stun::MessageBuilder& b) {
+    b.addXorAddress(stun::attr::XorPeerAddress, peer);
+  });
+}
+
+std::vector<uint8_t> StunClient::authenticatedRequest(stun::Method method, const AddAttrs& add) {
+  return build(method, newTransactionId(), add, true);
+}
+
 std::optional<Reply> StunClient::createPermission(const SocketAddress& peer) {
   return request(stun::Method::CreatePermission, [&](stun::MessageBuilder& b) {
     b.addXorAddress(stun::attr::XorPeerAddress, peer);

@@ -56,6 +56,13 @@ class StunClient {
   std::optional<Reply> request(stun::Method method, const AddAttrs& add = {});
 
   std::optional<Reply> allocate(const AddAttrs& extra = {});
+  /// Allocate with REQUESTED-TRANSPORT TCP (RFC 6062).
+  std::optional<Reply> allocateTcp(const AddAttrs& extra = {});
+  /// RFC 6062 Connect to `peer`; a success carries CONNECTION-ID.
+  std::optional<Reply> connect(const SocketAddress& peer);
+  /// A request with this client's credentials and latest nonce, for sending
+  /// on another connection (ConnectionBind on a data connection).
+  std::vector<uint8_t> authenticatedRequest(stun::Method method, const AddAttrs& add);
   std::optional<Reply> createPermission(const SocketAddress& peer);
   std::optional<Reply> channelBind(uint16_t channel, const SocketAddress& peer);
   std::optional<Reply> refresh(uint32_t lifetime);

@@ -135,4 +135,22 @@ TEST_CASE("framer: fewer than 4 bytes wait for more") {
   CHECK(f.buffered() == 0);
 }
 
+TEST_CASE("framer: stop() inside a frame keeps every later byte unparsed for takeBuffered()") {
+  StreamFramer f(16384);
+  std::vector<uint8_t> stream = bindingRequest(1);
+  const std::vector<uint8_t> raw{0xFF, 0xFE, 'r', 'a', 'w'};  // not STUN: would desync
+  stream.insert(stream.end(), raw.begin(), raw.end());
+  Frames got;
+  auto st = f.feed(stream, [&](std::span<const uint8_t> fr) {
+    got.emplace_back(fr.begin(), fr.end());
+    f.stop();
+  });
+  REQUIRE(st.ok());
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == bindingRequest(1));
+  CHECK(f.stopped());
+  CHECK(f.takeBuffered() == raw);
+  CHECK(f.buffered() == 0);
+}
+
 }  // namespace tw::io

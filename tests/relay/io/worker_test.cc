@@ -291,13 +291,16 @@ TEST_CASE("Unredeemed reservations return to the pool after 30 s; R=0 cycles lea
   CHECK(h.pool().inUse() == 0);
 }
 
-TEST_CASE("Allocate errors: no transport 400, TCP 442, IPv6 family 440") {
+TEST_CASE("Allocate errors: no transport 400, SCTP 442, TCP over UDP 400, IPv6 family 440") {
   Harness h;
   StunClient c = h.authedClient();
   auto noTransport = c.request(Method::Allocate, {});
   CHECK(noTransport->code == 400);
+  auto sctp = c.request(Method::Allocate, [](stun::MessageBuilder& b) { b.addRequestedTransport(132); });
+  CHECK(sctp->code == 442);
+  // RFC 6062 §5.1: a TCP allocation needs a TCP or TLS control connection.
   auto tcp = c.request(Method::Allocate, [](stun::MessageBuilder& b) { b.addRequestedTransport(6); });
-  CHECK(tcp->code == 442);
+  CHECK(tcp->code == 400);
   auto v6 = c.allocate([](stun::MessageBuilder& b) {
     const uint8_t fam[4] = {0x02, 0, 0, 0};
     b.addBytes(stun::attr::RequestedAddressFamily, fam);
