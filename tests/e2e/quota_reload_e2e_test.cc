@@ -12,6 +12,7 @@
 
 #include "policy/credentials.h"
 #include "tests/e2e/counting_peer.h"
+#include "tests/e2e/live_helpers.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -33,27 +34,7 @@ std::string config(uint16_t port, uint16_t peerPort, int perUser) {
 }
 
 StunClient authed(uint16_t port, const std::string& user) {
-  StunClient c(SocketAddress{IpAddress::v4(127, 0, 0, 1), port});
-  const std::string name = std::to_string(std::time(nullptr) + 3600) + ":" + user;
-  c.setCredentials(name, policy::restPassword(kSecret, name));
-  return c;
-}
-
-/// Rewrites the config, sends SIGHUP and waits (bounded) for "reload ok".
-bool reloadWith(ServerProcess& s, const std::string& yaml) {
-  auto count = [&] {
-    const std::string log = s.log();
-    size_t n = 0;
-    for (size_t p = log.find("reload ok"); p != std::string::npos; p = log.find("reload ok", p + 1)) ++n;
-    return n;
-  };
-  const size_t before = count();
-  std::ofstream(s.dir() + "/turnwarden.yaml.tmp") << yaml;
-  std::rename((s.dir() + "/turnwarden.yaml.tmp").c_str(), (s.dir() + "/turnwarden.yaml").c_str());
-  ::kill(s.pid(), SIGHUP);
-  for (int i = 0; i < 400 && count() == before; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return count() > before;
+  return testing::restClient(port, kSecret, user);
 }
 
 }  // namespace
@@ -71,7 +52,7 @@ TEST_CASE("Lowering per_user on reload keeps live allocations; new ones wait unt
   }
   CHECK(authed(port, "alice").allocate()->code == 486);  // at the old quota
 
-  REQUIRE(reloadWith(s, config(port, peer.addr.port, 1)));
+  REQUIRE(testing::reloadWith(s, config(port, peer.addr.port, 1), "reload ok"));
   // Three live allocations over the new quota of one: untouched.
   for (StunClient& c : live) {
     CHECK(c.refresh(600)->code == 0);

@@ -12,6 +12,7 @@
 
 #include "policy/credentials.h"
 #include "tests/e2e/counting_peer.h"
+#include "tests/e2e/live_helpers.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -37,10 +38,7 @@ std::string config(uint16_t portA, uint16_t portB, uint16_t peerPort) {
 }
 
 StunClient authed(uint16_t port, const std::string& user) {
-  StunClient c(SocketAddress{IpAddress::v4(127, 0, 0, 1), port});
-  const std::string name = std::to_string(std::time(nullptr) + 3600) + ":" + user;
-  c.setCredentials(name, policy::restPassword(kSecret, name));
-  return c;
+  return testing::restClient(port, kSecret, user);
 }
 
 }  // namespace

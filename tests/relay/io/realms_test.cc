@@ -52,6 +52,14 @@ struct TwoRealms {
     h.server().setPolicy(h.holder->load());
   }
 
+  /// alice with an allocation on A, bob with one on B.
+  std::pair<StunClient, StunClient> allocated() {
+    std::pair<StunClient, StunClient> both{client(a, "alice"), client(b, "bob")};
+    REQUIRE(both.first.allocate()->code == 0);
+    REQUIRE(both.second.allocate()->code == 0);
+    return both;
+  }
+
   StunClient client(const SocketAddress& listener, const std::string& user) {
     StunClient c(listener, [this] { h.pump(); });
     auto [name, pass] = h.credential(user);
@@ -74,9 +82,7 @@ std::pair<size_t, std::string> onlyAllocation(Harness& h) {
 TEST_CASE("each listener challenges with its own realm") {
   UdpPeer peer;
   TwoRealms t(peer.addr);
-  StunClient onA = t.client(t.a, "alice"), onB = t.client(t.b, "bob");
-  REQUIRE(onA.allocate()->code == 0);
-  REQUIRE(onB.allocate()->code == 0);
+  auto [onA, onB] = t.allocated();
   CHECK(onA.realm() == "a.example");
   CHECK(onB.realm() == "b.example");
   CHECK(t.h.server().allocations().size() == 2);
@@ -105,9 +111,7 @@ TEST_CASE("a REALM other than the listener's is refused with 401") {
 TEST_CASE("realm peer rules apply to that realm's allocations only") {
   UdpPeer peer;
   TwoRealms t(peer.addr);
-  StunClient onA = t.client(t.a, "alice"), onB = t.client(t.b, "bob");
-  REQUIRE(onA.allocate()->code == 0);
-  REQUIRE(onB.allocate()->code == 0);
+  auto [onA, onB] = t.allocated();
   CHECK(onA.createPermission(peer.addr)->code == 0);
   CHECK(onB.createPermission(peer.addr)->code == 403);
   // The realm opened one port: another loopback port stays denied for A.
