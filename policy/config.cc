@@ -29,6 +29,18 @@ bool isProtocolText(std::string_view s) {
                      [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
 }
 
+/// A realm as written (top-level realm:, listeners[].realm, peers.realms
+/// keys): it goes on the wire and into the MD5 key.
+std::optional<std::string> realmText(Reader& r, const Item& item) {
+  auto s = r.text(item);
+  if (!s) return std::nullopt;
+  if (s->empty() || s->size() > 127 || !isProtocolText(*s)) {
+    r.error(item, "realm must be 1-127 printable ASCII characters without quotes or backslashes");
+    return std::nullopt;
+  }
+  return s;
+}
+
 bool isStream(Transport t) { return t == Transport::Tcp || t == Transport::Tls; }
 
 /// A field reader that converts with Reader::*Read and stores the result in
@@ -58,12 +70,13 @@ void readPemFile(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<ListenerConfig>, 5> kListenerFields{{
+constexpr std::array<Field<ListenerConfig>, 6> kListenerFields{{
     {"transport", readTransport},
     {"address", set<&ListenerConfig::address, &Reader::address>, true},
     {"port", set<&ListenerConfig::port, &Reader::port>},
     {"cert", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.cert); }},
     {"key", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.key); }},
+    {"realm", [](Reader& r, const Item& i, ListenerConfig& o) { o.realm = realmText(r, i).value_or(""); }},
 }};
 
 void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
@@ -296,10 +309,51 @@ void readPeerList(Reader& r, const Item& seq, std::vector<PeerRangeConfig>& out)
   });
 }
 
-constexpr std::array<Field<PeersConfig>, 3> kPeersFields{{
+constexpr std::array<Field<RealmPeersConfig>, 2> kRealmPeerFields{{
+    {"allowed", [](Reader& r, const Item& i, RealmPeersConfig& o) { readPeerList(r, i, o.allowed); }},
+    {"denied", [](Reader& r, const Item& i, RealmPeersConfig& o) { readPeerList(r, i, o.denied); }},
+}};
+
+/// peers.realms: {REALM: {allowed: [...], denied: [...]}}; whether a listener
+/// uses each REALM is checked once the whole file is read (checkPeerRealms).
+void readPeerRealms(Reader& r, const Item& map, PeersConfig& out) {
+  if (map.node.IsNull() || !r.expectMap(map)) return;
+  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    auto name = realmText(r, Item{key, key.Mark(), map.path});
+    if (!name) continue;
+    const Item value = fieldItem(map, *name);
+    auto same = [&](const RealmPeersConfig& o) { return o.realm == *name; };
+    if (std::any_of(out.realms.begin(), out.realms.end(), same)) {
+      r.errorAt(key.Mark(), value.path + ": duplicate realm (each realm may appear once)");
+      continue;
+    }
+    RealmPeersConfig rp{*name, key.Mark().line, key.Mark().column, {}, {}};
+    readFields(r, value, kRealmPeerFields, rp);
+    out.realms.push_back(std::move(rp));
+  }
+}
+
+/// A peers.realms key no listener (nor the top-level realm) serves would
+/// never apply: almost certainly a typo, so it is an error.
+void checkPeerRealms(Reader& r, const Config& cfg) {
+  for (const RealmPeersConfig& rp : cfg.peers.realms) {
+    bool used = rp.realm == cfg.realm;
+    for (const ListenerConfig& l : cfg.listeners) used = used || effectiveRealm(cfg, l) == rp.realm;
+    if (used) continue;
+    YAML::Mark at;
+    at.line = rp.line;
+    at.column = rp.column;
+    r.errorAt(at, "peers.realms: realm " + shown(rp.realm) +
+                      " is not the realm of any listener nor the top-level realm");
+  }
+}
+
+constexpr std::array<Field<PeersConfig>, 4> kPeersFields{{
     {"allowed", [](Reader& r, const Item& i, PeersConfig& o) { readPeerList(r, i, o.allowed); }},
     {"denied", [](Reader& r, const Item& i, PeersConfig& o) { readPeerList(r, i, o.denied); }},
     {"default_deny", set<&PeersConfig::defaultDeny, &Reader::boolean>},
+    {"realms", readPeerRealms},
 }};
 
 // ------------------------------------------------------------------- limits
@@ -398,12 +452,7 @@ constexpr std::array<Field<ServerConfig>, 1> kServerFields{{{"software", readSof
 // --------------------------------------------------------------------- root
 
 void readRealm(Reader& r, const Item& item, Config& cfg) {
-  auto s = r.text(item);
-  if (!s) return;
-  if (s->empty() || s->size() > 127 || !isProtocolText(*s)) {
-    return r.error(item, "realm must be 1-127 printable ASCII characters without quotes or backslashes");
-  }
-  cfg.realm = *s;
+  if (auto s = realmText(r, item)) cfg.realm = *s;
 }
 
 constexpr std::array<Field<Config>, 16> kRootFields{{
@@ -428,6 +477,7 @@ constexpr std::array<Field<Config>, 16> kRootFields{{
 void readRoot(Reader& r, const Item& root, Config& cfg) {
   if (root.node.IsNull()) return r.error(root, "the configuration is empty");
   readFields(r, root, kRootFields, cfg);
+  checkPeerRealms(r, cfg);
   if (root.node.IsMap() && !hasKey(root, "auth")) {
     r.error(root, "no REST API secret: set auth.secrets or auth.secrets_file");
   }
@@ -458,6 +508,10 @@ std::string ConfigError::format() const {
   if (line <= 0) return file + ": " + message;
   std::string pos = std::to_string(line) + (column > 0 ? ":" + std::to_string(column) : "");
   return file + ":" + pos + ": " + message;
+}
+
+const std::string& effectiveRealm(const Config& config, const ListenerConfig& listener) {
+  return listener.realm.empty() ? config.realm : listener.realm;
 }
 
 std::string formatErrors(const std::vector<ConfigError>& errors) {

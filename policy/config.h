@@ -49,6 +49,9 @@ struct ListenerConfig {
   uint16_t port = 3478;
   std::string cert;  ///< PEM certificate chain, absolute path; tls/dtls only.
   std::string key;   ///< PEM private key, absolute path; tls/dtls only.
+  /// realm: of this listener (401/438 REALM, key derivation, peers.realms);
+  /// empty = the top-level realm.
+  std::string realm;
 };
 
 struct RelayConfig {
@@ -88,10 +91,20 @@ struct PeerRangeConfig {
   std::optional<std::pair<uint16_t, uint16_t>> ports;
 };
 
+/// peers.realms.REALM: rules of one realm, checked before the global ones.
+struct RealmPeersConfig {
+  std::string realm;
+  int line = 0;    ///< 0-based position of the realm key (for the
+  int column = 0;  ///< "no listener uses this realm" error).
+  std::vector<PeerRangeConfig> allowed;
+  std::vector<PeerRangeConfig> denied;
+};
+
 struct PeersConfig {
   std::vector<PeerRangeConfig> allowed;
   std::vector<PeerRangeConfig> denied;
   bool defaultDeny = true;
+  std::vector<RealmPeersConfig> realms;
 };
 
 /// Which channel numbers ChannelBind accepts.
@@ -190,6 +203,9 @@ struct Config {
   AdminConfig admin;
   AnomaliesConfig anomalies;
 };
+
+/// The realm `listener` serves: its own realm:, else the top-level realm.
+const std::string& effectiveRealm(const Config& config, const ListenerConfig& listener);
 
 /// Parses and validates config text without touching the file system, so it
 /// is usable on embedded defaults and in tests. `fileName` is used in error

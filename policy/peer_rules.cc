@@ -116,7 +116,15 @@ const PeerRules::SelfEntry* PeerRules::matchSelf(const IpAddress& candidate,
 }
 
 const NamedRange* PeerRules::denyingRange(const IpAddress& candidate, uint16_t port,
-                                          const NamedRange*& allowedBy) const {
+                                          const NamedRange*& allowedBy,
+                                          const PeerLayer* layer) const {
+  if (layer) {
+    if (const NamedRange* d = findRange(layer->denied, candidate, port)) return d;
+    if (const NamedRange* a = findRange(layer->allowed, candidate, port)) {
+      if (!allowedBy) allowedBy = a;
+      return nullptr;
+    }
+  }
   if (const NamedRange* a = findRange(allowed_, candidate, port)) {
     if (!allowedBy) allowedBy = a;
     return nullptr;
@@ -126,7 +134,7 @@ const NamedRange* PeerRules::denyingRange(const IpAddress& candidate, uint16_t p
   return nullptr;
 }
 
-PeerDecision PeerRules::check(const SocketAddress& peer) const {
+PeerDecision PeerRules::check(const SocketAddress& peer, const PeerLayer* layer) const {
   const Candidates candidates(peer.ip);
   if (peer.ip.isUnspecified()) return {false, "unspecified"};
   for (const IpAddress& c : candidates)
@@ -135,7 +143,8 @@ PeerDecision PeerRules::check(const SocketAddress& peer) const {
     if (const SelfEntry* s = matchSelf(c, peer.port)) return {false, s->name};
   const NamedRange* allowedBy = nullptr;
   for (const IpAddress& c : candidates)
-    if (const NamedRange* d = denyingRange(c, peer.port, allowedBy)) return {false, d->name};
+    if (const NamedRange* d = denyingRange(c, peer.port, allowedBy, layer))
+      return {false, d->name};
   return {true, allowedBy ? allowedBy->name : std::string("allowed")};
 }
 

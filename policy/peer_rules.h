@@ -18,6 +18,10 @@
 //      The peer is allowed only if every candidate is OK, so allowing
 //      127.0.0.1/32 does not open ::ffff:127.0.0.1 (the mapped range itself
 //      stays denied) unless the operator also allows the IPv6 form.
+//   With a realm layer (peers.realms, docs/policy.md), step 4 first asks the
+//   layer, per candidate: its `denied` (port in span) -> deny; else its
+//   `allowed` -> this candidate OK; else the global rules above. Steps 2-3
+//   (and the relay's loop check) stay in front: no realm can open them.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +44,13 @@ struct NamedRange {
   std::optional<std::pair<uint16_t, uint16_t>> ports;
 };
 
+/// Realm-scoped rules consulted before the global ones (peers.realms.REALM).
+/// Denied comes first within a layer: a realm narrows before it opens.
+struct PeerLayer {
+  std::vector<NamedRange> allowed;
+  std::vector<NamedRange> denied;
+};
+
 /// The verdict and the rule that produced it: a built-in or configured range
 /// name, "self:<ip:port>", "unspecified", or, when allowed, the name of the
 /// first allowed range that matched (or "allowed" if none was needed).
@@ -59,7 +70,8 @@ class PeerRules {
   PeerRules(std::vector<NamedRange> allowed, std::vector<NamedRange> denied, bool defaultDeny,
             std::vector<SocketAddress> selfAddresses);
 
-  PeerDecision check(const SocketAddress& peer) const;
+  /// `layer`: the rules of the allocation's realm, or nullptr for none.
+  PeerDecision check(const SocketAddress& peer, const PeerLayer* layer = nullptr) const;
 
   /// The special-purpose ranges denied when defaultDeny is set (threats.md
   /// "Default deny list", plus SIIT ::ffff:0:0:0/96). More specific entries
@@ -83,7 +95,7 @@ class PeerRules {
   const SelfEntry* matchSelf(const IpAddress& candidate, uint16_t port) const;
   /// nullptr if the candidate is OK, else the range that denies it.
   const NamedRange* denyingRange(const IpAddress& candidate, uint16_t port,
-                                 const NamedRange*& allowedBy) const;
+                                 const NamedRange*& allowedBy, const PeerLayer* layer) const;
 
   std::vector<NamedRange> allowed_;
   std::vector<NamedRange> denied_;

@@ -51,13 +51,27 @@ std::vector<Secret> rotateKeyring(const std::vector<Secret>& current, Random& rn
   return out;
 }
 
-Result<std::vector<Secret>, std::string> rotateSecretsFile(const std::string& path, Random& rng,
-                                                           int64_t nowUnix, int64_t graceSeconds) {
-  auto loaded = loadSecretsFile(path);
-  if (!loaded) return tw::err(formatErrors(loaded.error()));
-  auto next = rotateKeyring(loaded.value(), rng, nowUnix, graceSeconds);
-  if (auto st = writeSecretsFile(path, next); !st) return tw::err(st.error());
-  return next;
+Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng,
+                                                     int64_t nowUnix, int64_t graceSeconds,
+                                                     tw::Duration lockTimeout) {
+  return updateSecretsFile(
+      path,
+      [&](const std::vector<Secret>& current) -> std::optional<std::vector<Secret>> {
+        return rotateKeyring(current, rng, nowUnix, graceSeconds);
+      },
+      lockTimeout);
+}
+
+Result<KeyringUpdate, std::string> pruneSecretsFile(const std::string& path, int64_t nowUnix,
+                                                    tw::Duration lockTimeout) {
+  return updateSecretsFile(
+      path,
+      [&](const std::vector<Secret>& current) -> std::optional<std::vector<Secret>> {
+        auto kept = withoutExpired(current, nowUnix);
+        if (kept.size() == current.size() || kept.empty()) return std::nullopt;
+        return kept;
+      },
+      lockTimeout);
 }
 
 std::optional<int64_t> fileMtime(const std::string& path) {
@@ -69,7 +83,13 @@ std::optional<int64_t> fileMtime(const std::string& path) {
 std::optional<int64_t> fileStampNs(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  const uint64_t ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000u +
+                     static_cast<uint64_t>(st.st_mtim.tv_nsec);
+  // Each atomic write is a new inode (temp file + rename) of a new size as
+  // the keyring grows or shrinks; mixing them in catches same-tick rewrites.
+  const uint64_t mixed = ns ^ (static_cast<uint64_t>(st.st_ino) * 0x9E3779B97F4A7C15u) ^
+                         (static_cast<uint64_t>(st.st_size) << 48);
+  return static_cast<int64_t>(mixed);
 }
 
 bool rotationDue(int64_t lastWrittenUnix, int64_t nowUnix, tw::Duration interval) {

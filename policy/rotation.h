@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "policy/credentials.h"
+#include "policy/keyring_lock.h"
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
 #include "relay/base/result.h"
@@ -36,16 +37,27 @@ std::vector<Secret> rotateKeyring(const std::vector<Secret>& current, Random& rn
 /// `current` without the secrets whose not_after has passed.
 std::vector<Secret> withoutExpired(const std::vector<Secret>& current, int64_t nowUnix);
 
-/// Loads the keyring at `path`, rotates it and writes it back atomically
-/// (temp file, fsync, rename, mode 0600). Errors never contain a secret.
-Result<std::vector<Secret>, std::string> rotateSecretsFile(const std::string& path, Random& rng,
-                                                           int64_t nowUnix, int64_t graceSeconds);
+/// Under the keyring lock (keyring_lock.h): loads the keyring at `path`,
+/// rotates it and writes it back atomically (temp file, fsync, rename, mode
+/// 0600), so a concurrent rotation's secret is never lost. Errors never
+/// contain a secret.
+Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng,
+                                                     int64_t nowUnix, int64_t graceSeconds,
+                                                     tw::Duration lockTimeout = kKeyringLockTimeout);
+
+/// Under the keyring lock: drops the secrets whose not_after has passed from
+/// the file as it is now (not as the caller last saw it), unless none expired
+/// or that would leave it empty.
+Result<KeyringUpdate, std::string> pruneSecretsFile(const std::string& path, int64_t nowUnix,
+                                                    tw::Duration lockTimeout = kKeyringLockTimeout);
 
 /// Modification time of `path` in unix seconds, or nullopt if it cannot be read.
 std::optional<int64_t> fileMtime(const std::string& path);
 
-/// Modification time of `path` in nanoseconds: detects a rewrite within the
-/// same second (a manual rotation right after start-up).
+/// A stamp that changes whenever `path` is rewritten: its mtime in
+/// nanoseconds mixed with its inode and size, so two atomic replacements
+/// within one timestamp tick (the kernel's clock is coarser than 1 ns) still
+/// differ.
 std::optional<int64_t> fileStampNs(const std::string& path);
 
 /// True when an automatic rotation is due: the keyring was last written

@@ -29,12 +29,7 @@ namespace tw::policy {
 
 namespace {
 std::vector<NamedRange> namedRanges(const std::vector<PeerRangeConfig>& in, std::string_view kind) {
-  std::vector<NamedRange> out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    std::string name = "config:" + std::string(kind) + "[" + std::to_string(i) + "] " + in[i].text;
-    out.push_back(NamedRange{in[i].range, std::move(name), in[i].ports});
-  }
-  return out;
+  return namedPeerRanges(in, "config:" + std::string(kind));
 }
 
 LimitsPolicy limitsFrom(const LimitsConfig& l) {
@@ -53,6 +48,11 @@ std::vector<std::string> sortedBlocked(std::vector<std::string> names) {
   return names;
 }
 }  // namespace
+
+PeerDecision PolicySnapshot::checkPeer(std::string_view allocationRealm,
+                                       const SocketAddress& peer) const {
+  return peers.check(peer, realms.layerFor(allocationRealm));
+}
 
 bool PolicySnapshot::isBlocked(std::string_view user) const {
   return std::binary_search(blockedUsers.begin(), blockedUsers.end(), user);
@@ -76,6 +76,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.rateLimits,
       config.bans,
       sortedBlocked(config.auth.blockedUsers),
+      buildRealmMap(config),
   });
 }
 

@@ -13,6 +13,7 @@
 #include "policy/credentials.h"
 #include "policy/peer_rules.h"
 #include "policy/quotas.h"
+#include "policy/realms.h"
 #include "relay/base/clock.h"
 
 namespace tw::policy {
@@ -46,8 +47,15 @@ struct PolicySnapshot {
   BansConfig bans;
   /// auth.blocked_users, sorted (binary search on Allocate/Refresh).
   std::vector<std::string> blockedUsers;
+  /// Listener realms and peers.realms rules (realms.h).
+  RealmMap realms;
 
   bool isBlocked(std::string_view user) const;
+  /// The realm of the listener a request arrived on (its REALM must match).
+  const std::string& realmFor(const FiveTuple& tuple) const { return realms.realmFor(tuple); }
+  /// The peer rules for an allocation of `allocationRealm`: hard denies,
+  /// then that realm's denied/allowed, then the global rules.
+  PeerDecision checkPeer(std::string_view allocationRealm, const SocketAddress& peer) const;
 };
 
 /// Where workers find the current snapshot. The writer (reload) stores a new

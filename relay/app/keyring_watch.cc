@@ -3,7 +3,13 @@
 // file was last written, drops secrets whose grace has ended, and picks up a
 // keyring rewritten by `turnwarden rotate` (or by hand). SIGUSR2 rotates now.
 // Every change becomes a new policy snapshot; allocations are untouched.
+// Every rewrite of the file (rotation, prune) goes through the keyring lock
+// and re-reads the file under it (policy/keyring_lock.h), so a concurrent
+// `turnwarden rotate` is never lost; the stamp recorded is the one taken
+// under the lock, so a rewrite that follows ours is picked up next second.
 // Secret values are never logged, only ids.
+#include <chrono>
+
 #include <sys/stat.h>
 
 #include "policy/rotation.h"
@@ -24,9 +30,15 @@ void ServerApp::onKeyringTimer(evutil_socket_t, short, void* arg) {
   static_cast<ServerApp*>(arg)->checkKeyring();
 }
 
-void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_view why) {
+namespace {
+/// The loop waits at most this long for `turnwarden rotate` to finish.
+constexpr tw::Duration kServerLockWait = std::chrono::seconds(2);
+}  // namespace
+
+void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_view why,
+                               int64_t stamp) {
   config_.auth.secrets = std::move(secrets);
-  keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(keyringMtime_);
+  keyringMtime_ = stamp;
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   std::string ids;
@@ -43,12 +55,13 @@ Status<std::string> ServerApp::rotateNow(std::string_view why) {
   }
   const int64_t grace =
       policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
-  auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace);
+  auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace,
+                                        kServerLockWait);
   if (!next) {
     log_.error("keyring rotation failed, keeping the current keyring: " + next.error());
     return err(next.error());
   }
-  publishSecrets(std::move(next.value()), "rotated (" + std::string(why) + ")");
+  publishSecrets(std::move(next->secrets), "rotated (" + std::string(why) + ")", next->stampNs);
   return {};
 }
 
@@ -65,19 +78,23 @@ void ServerApp::checkKeyring() {
       keyringMtime_ = *stamp;  // report once per change
       return;
     }
-    return publishSecrets(std::move(loaded.value()), "reloaded (file changed)");
+    // The stamp read before loading: a rewrite racing this load is seen next time.
+    return publishSecrets(std::move(loaded.value()), "reloaded (file changed)", *stamp);
   }
   if (config_.auth.rotation && mtime &&
       policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
     return (void)rotateNow("interval");
   const auto kept = policy::withoutExpired(config_.auth.secrets, now);
   if (kept.size() != config_.auth.secrets.size() && !kept.empty()) {
-    // Grace over: drop the previous secret from the file too.
-    if (auto st = policy::writeSecretsFile(path, kept); !st) {
-      log_.error("keyring prune failed: " + st.error());
+    // Grace over: drop it from the file as it is now, under the lock.
+    auto pruned = policy::pruneSecretsFile(path, now, kServerLockWait);
+    if (!pruned) {
+      log_.error("keyring prune failed: " + pruned.error());
       return;
     }
-    publishSecrets(kept, "pruned (grace ended)");
+    publishSecrets(std::move(pruned->secrets),
+                   pruned->written ? "pruned (grace ended)" : "reloaded (file changed)",
+                   pruned->stampNs);
   }
 }
 

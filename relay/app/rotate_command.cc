@@ -1,6 +1,8 @@
 // `turnwarden rotate --config FILE`: one manual rotation of the keyring file.
-// Works offline and online alike: the file is rewritten atomically, and a
-// running server notices the new file within a second (keyring_watch.cc).
+// Works offline and online alike: the file is rewritten atomically under the
+// keyring lock (policy/keyring_lock.h, so concurrent rotations by other
+// `rotate` runs or the server all survive), and a running server notices the
+// new file within a second (keyring_watch.cc).
 #include <cstdio>
 
 #include "policy/rotation.h"
@@ -30,7 +32,7 @@ int rotateCommand(const CliArgs& args) {
   }
   // Ids only: secret values are never printed.
   std::printf("rotated %s: new secret %s mints; previous secrets verify until %lld\n",
-              cfg->auth.secretsFile.c_str(), next->front().id.c_str(),
+              cfg->auth.secretsFile.c_str(), next->secrets.front().id.c_str(),
               static_cast<long long>(now + grace));
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "policy/realms.h"
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
@@ -103,6 +104,7 @@ Status<std::string> ServerApp::reload() {
   config_.peers = next->peers;
   config_.limits = next->limits;
   config_.realm = next->realm;
+  policy::adoptListenerRealms(config_.listeners, next->listeners);  // peers.realms may use them
   config_.server = next->server;
   config_.transports = next->transports;
   worker_->setStreamLimits(streamLimits(config_.transports));

@@ -39,7 +39,8 @@ class ServerApp {
   void startKeyringWatch();
   void checkKeyring();
   Status<std::string> rotateNow(std::string_view why);
-  void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why);
+  /// `stamp`: policy::fileStampNs of the file these secrets came from.
+  void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why, int64_t stamp);
   static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
   static void onSignal(evutil_socket_t sig, short what, void* arg);
 

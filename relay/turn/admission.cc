@@ -64,6 +64,7 @@ bool TurnServer::isBlockedRequest(const Request& req) const {
 Outcome TurnServer::reserveQuota(const Request& req, Allocation& a) {
   a.tuple = req.tuple;
   a.user = req.auth.user;
+  a.realm = policy_->realmFor(req.tuple);  // selects peers.realms rules for its life
   const uint64_t bps = policy_->quotas.maxBps;
   auto st = shared_->quotas.acquire(a.user, a.tuple.client.ip, bps, policy_->quotas);
   if (!st) return Outcome::error(486, toString(st.error()));

@@ -44,6 +44,7 @@ struct Allocation {
   FiveTuple tuple;
   std::string username;  // the full USERNAME that authenticated
   std::string user;      // the REST user part (for quotas and logs)
+  std::string realm;     // the listener's realm it was made in (peers.realms)
   Key key{};             // long-term key; refreshes must present the same
   SocketAddress relayed;     // where the relay socket is bound
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external address)

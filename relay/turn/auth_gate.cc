@@ -27,7 +27,8 @@ Outcome TurnServer::authenticate(Request& req) {
     return fail(policy::AuthFailure::MalformedUsername, "");
   if (deps_.nonces.verify(*nonce, req.tuple.client.ip, req.now) != policy::NonceStatus::Valid)
     return fail(policy::AuthFailure::StaleNonce, *username);
-  if (*realm != policy_->realm) return fail(policy::AuthFailure::UnknownUser, *username);
+  // Each listener serves one realm (listeners[].realm): REALM must be it.
+  if (*realm != policy_->realmFor(req.tuple)) return fail(policy::AuthFailure::UnknownUser, *username);
   if (const auto* su = policy::findStaticUser(policy_->users, *username)) {
     if (!stun::verifyMessageIntegrity(m, su->key) && !stun::verifyMessageIntegritySha256(m, su->key))
       return fail(policy::AuthFailure::BadIntegrity, *username);
@@ -50,7 +51,8 @@ Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   if (!fresh) return fail(fresh.error());
   std::array<std::array<uint8_t, 16>, 8> keys;
   const size_t n = std::min(
-      keys.size(), policy_->keyring.candidateKeys(username, policy_->realm, nowUnix, keys));
+      keys.size(),
+      policy_->keyring.candidateKeys(username, policy_->realmFor(req.tuple), nowUnix, keys));
   const bool sha256 = req.msg.hasMessageIntegritySha256();
   for (size_t i = 0; i < n; ++i) {
     // Try every secret in the keyring (rotation); each compare is constant-time.

@@ -43,7 +43,7 @@ void TurnServer::sendError(Request& req, const Outcome& outcome) {
   const bool challenge = outcome.code == 401 || outcome.code == 438;
   if (challenge) {
     // RFC 8489 §9.2.4: a fresh nonce bound to this client's address.
-    b.addString(stun::attr::Realm, policy_->realm);
+    b.addString(stun::attr::Realm, policy_->realmFor(req.tuple));  // this listener's realm
     b.addString(stun::attr::Nonce, deps_.nonces.issue(req.tuple.client.ip, req.now));
   }
   // Once the gate has passed, error responses are integrity-protected too.

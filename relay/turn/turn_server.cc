@@ -129,7 +129,7 @@ std::optional<std::string> TurnServer::peerDenied(const Allocation& a,
   // An allocation relaying to itself is a loop (threats.md).
   if (a.isOwnAddress(peer)) return std::string("loop:own-relayed-address");
   if (deps_.relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
-  auto decision = policy_->peers.check(peer);
+  auto decision = policy_->checkPeer(a.realm, peer);
   if (decision.allowed) return std::nullopt;
   return decision.rule;
 }

@@ -15,11 +15,13 @@
 #include "policy/credentials.h"
 #include "relay/io/udp_socket.h"
 #include "tests/e2e/counting_peer.h"
+#include "tests/e2e/live_helpers.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
 using namespace tw;
 using tw::testing::CountingPeer;
+using tw::testing::reloadWith;
 using tw::testing::ServerProcess;
 using tw::testing::StunClient;
 
@@ -39,32 +41,7 @@ std::string baseConfig(uint16_t port, const std::string& extra,
 
 StunClient authed(const SocketAddress& server, const std::string& user,
                   const char* local = "127.0.0.1:0") {
-  StunClient c(server, {}, *SocketAddress::parse(local));
-  const std::string name = std::to_string(std::time(nullptr) + 3600) + ":" + user;
-  c.setCredentials(name, policy::restPassword(kSecret, name));
-  return c;
-}
-
-size_t occurrences(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
-
-/// Writes the config, sends SIGHUP and waits until the server logged one
-/// more `marker` line ("reload ok" or "keeping policy generation").
-bool reloadWith(ServerProcess& s, const std::string& yaml, const std::string& marker) {
-  const size_t before = occurrences(s.log(), marker);
-  {
-    std::ofstream(s.dir() + "/turnwarden.yaml.tmp") << yaml;
-  }
-  std::rename((s.dir() + "/turnwarden.yaml.tmp").c_str(), (s.dir() + "/turnwarden.yaml").c_str());
-  ::kill(s.pid(), SIGHUP);
-  for (int i = 0; i < 400; ++i) {
-    if (occurrences(s.log(), marker) > before) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return testing::restClient(server, kSecret, user, local);
 }
 
 std::vector<uint8_t> bytes(size_t n) { return std::vector<uint8_t>(n, 0x42); }

@@ -59,7 +59,8 @@ TEST_CASE("rotateSecretsFile rewrites the keyring atomically with mode 0600") {
   REQUIRE(back->size() == 2);
   CHECK(back.value()[1].value == made.value()[0].value);
   CHECK(back.value()[1].notAfter == 9600);
-  CHECK(back.value()[0].value == rotated.value()[0].value);
+  CHECK(back.value()[0].value == rotated->secrets[0].value);
+  CHECK(rotated->written);
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);

@@ -1,0 +1,67 @@
+#pragma once
+// Multi-tenant realms (docs/policy.md, "Realms"): each listener serves one
+// realm (listeners[].realm, default the top-level realm), and a realm may
+// carry its own peer rules (peers.realms.REALM), checked before the global
+// ones. Immutable once built, shared by every worker through the snapshot.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/peer_rules.h"
+#include "relay/base/address.h"
+
+namespace tw::policy {
+
+struct Config;
+struct ListenerConfig;
+struct PeerRangeConfig;
+
+/// The realm of one listener socket, matched against FiveTuple::server.
+struct ListenerRealm {
+  SocketAddress address;
+  Transport transport = Transport::Udp;
+  std::string realm;
+};
+
+/// Peer rules of one realm.
+struct RealmPeerLayer {
+  std::string realm;
+  PeerLayer layer;
+};
+
+class RealmMap {
+ public:
+  RealmMap() = default;
+  RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listeners,
+           std::vector<RealmPeerLayer> layers);
+
+  /// The realm of the listener `tuple` arrived on (its server address and
+  /// transport); the default realm when no listener matches. A linear scan
+  /// over a handful of listeners with no allocation: called once per
+  /// authenticated request, never on the ChannelData path.
+  const std::string& realmFor(const FiveTuple& tuple) const;
+  /// The peer rules of `realm`, or nullptr when it has none.
+  const PeerLayer* layerFor(std::string_view realm) const;
+  const std::string& defaultRealm() const { return default_; }
+
+ private:
+  std::string default_;
+  std::vector<ListenerRealm> listeners_;
+  std::vector<RealmPeerLayer> layers_;
+};
+
+/// Configured peer ranges with the names logs and revocations report:
+/// "PREFIX[i] TEXT", e.g. "config:allowed[0] 10.1.0.0/16".
+std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in,
+                                        std::string_view prefix);
+
+/// A reload keeps the running listeners (changes need a restart) but takes
+/// the realm: of each one the new file still lists (same transport, address
+/// and port), so a realm can be renamed or split off with SIGHUP.
+void adoptListenerRealms(std::vector<ListenerConfig>& running, const std::vector<ListenerConfig>& next);
+
+/// The realm map of a validated config. Rule names read
+/// "config:realms[REALM].allowed[i] TEXT" (denied likewise) in logs.
+RealmMap buildRealmMap(const Config& config);
+
+}  // namespace tw::policy

@@ -1,0 +1,55 @@
+#pragma once
+// Helpers shared by the live-binary policy tests: a client holding a REST
+// credential, and a SIGHUP reload that waits for the server's verdict.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "policy/credentials.h"
+#include "tests/support/server_process.h"
+#include "tests/support/stun_client.h"
+
+namespace tw::testing {
+
+/// A client on `local` with a REST credential for `user`, minted from
+/// `secret` and valid for an hour.
+inline StunClient restClient(const SocketAddress& server, const std::string& secret,
+                             const std::string& user, const char* local = "127.0.0.1:0") {
+  StunClient c(server, {}, *SocketAddress::parse(local));
+  const std::string name = std::to_string(std::time(nullptr) + 3600) + ":" + user;
+  c.setCredentials(name, policy::restPassword(secret, name));
+  return c;
+}
+
+/// The same for a server on 127.0.0.1:`port`.
+inline StunClient restClient(uint16_t port, const std::string& secret, const std::string& user) {
+  return restClient(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, secret, user);
+}
+
+inline size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+/// Writes the config, sends SIGHUP and waits (bounded, ~4 s) until the
+/// server logged one more `marker` line ("reload ok" or "keeping policy
+/// generation").
+inline bool reloadWith(ServerProcess& s, const std::string& yaml, const std::string& marker) {
+  const size_t before = occurrences(s.log(), marker);
+  std::ofstream(s.dir() + "/turnwarden.yaml.tmp") << yaml;
+  std::rename((s.dir() + "/turnwarden.yaml.tmp").c_str(), (s.dir() + "/turnwarden.yaml").c_str());
+  ::kill(s.pid(), SIGHUP);
+  for (int i = 0; i < 400; ++i) {
+    if (occurrences(s.log(), marker) > before) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace tw::testing
