@@ -296,3 +296,31 @@ TEST_CASE("live: amplification of Binding and 401 answers, side by side with cot
   CHECK(factor(live.turn, shapes[4], 401) <= 2.6);
   CHECK(live.server->stop() == 0);
 }
+
+TEST_CASE("live: relay ports are drawn at random, differently by each server process") {
+  auto ports = [](const Live& live) {
+    std::vector<uint16_t> out;
+    std::vector<StunClient> clients;
+    clients.reserve(5);
+    for (int i = 0; i < 5; ++i) {
+      clients.push_back(authed(live.turn, restUser("p" + std::to_string(i))));
+      auto r = clients.back().allocate();
+      REQUIRE(r);
+      REQUIRE(r->code == 0);
+      out.push_back(r->msg().xorRelayedAddress()->port);
+    }
+    return out;
+  };
+  Live a, b;
+  const auto pa = ports(a);
+  const auto pb = ports(b);
+  INFO("first server " << pa[0] << " " << pa[1] << " " << pa[2] << " " << pa[3] << " " << pa[4]);
+  INFO("second server " << pb[0] << " " << pb[1] << " " << pb[2] << " " << pb[3] << " " << pb[4]);
+  CHECK(pa != pb);
+  // Not handed out in order: a sequential allocator gives p, p+1, p+2, ...
+  bool ascendingByOne = true;
+  for (size_t i = 1; i < pa.size(); ++i) ascendingByOne = ascendingByOne && pa[i] == pa[i - 1] + 1;
+  CHECK_FALSE(ascendingByOne);
+  CHECK(a.server->stop() == 0);
+  CHECK(b.server->stop() == 0);
+}

@@ -60,3 +60,40 @@ TEST_CASE("dtls abuse: 10,000 spoofed ClientHellos from distinct ports keep no s
   CHECK(dtls.stats().sessions == 0);
   CHECK(dtls.sessionCount() == 0);
 }
+
+namespace {
+
+/// The cookie of a HelloVerifyRequest datagram: 13-byte record header,
+/// 12-byte handshake header, server_version (2), then the length-prefixed cookie.
+std::vector<uint8_t> cookieOf(const std::vector<uint8_t>& hvr) {
+  REQUIRE(hvr.size() > 28);
+  REQUIRE(hvr[0] == 22);   // handshake record
+  REQUIRE(hvr[13] == 3);   // HelloVerifyRequest
+  const size_t len = hvr[27];
+  REQUIRE(hvr.size() >= 28 + len);
+  return {hvr.begin() + 28, hvr.begin() + 28 + static_cast<long>(len)};
+}
+
+}  // namespace
+
+TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one client") {
+  Harness h;
+  TempCert cert;
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  const auto hello = clientHello();
+  testing::UdpPeer client;
+  auto cookieFrom = [&](const io::DtlsListener& l) {
+    client.sendTo(l.local(), hello);
+    auto hvr = client.receive(h, 2000);
+    REQUIRE(hvr);
+    return cookieOf(*hvr);
+  };
+  const auto& listeners = h.worker->dtlsListeners();
+  const auto first = cookieFrom(*listeners[0]);
+  const auto again = cookieFrom(*listeners[0]);
+  const auto other = cookieFrom(*listeners[1]);
+  CHECK(first.size() == 20);
+  CHECK(first == again);  // a MAC of the client address: no per-client state needed
+  CHECK(first != other);  // a different random key: not derivable from the address alone
+}
