@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "relay/io/udp_socket.h"
@@ -96,4 +97,51 @@ TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one 
   CHECK(first.size() == 20);
   CHECK(first == again);  // a MAC of the client address: no per-client state needed
   CHECK(first != other);  // a different random key: not derivable from the address alone
+}
+
+TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagrams of at most 1200 bytes") {
+  Harness h;
+  TempCert cert;
+  // A certificate of a few kilobytes (a long SAN list), as real chains are.
+  std::string san = "subjectAltName=DNS:localhost";
+  for (int i = 0; i < 120; ++i) san += ",DNS:host-" + std::to_string(i) + ".turnwarden.example";
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                          "-subj /CN=localhost -addext '" + san + "' -keyout " + cert.key() +
+                          " -out " + cert.cert() + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
+
+  // A real OpenSSL DTLS client over a UDP socket of its own.
+  SSL_CTX* ctx = SSL_CTX_new(DTLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  BIO* rb = BIO_new(BIO_s_mem());
+  BIO* wb = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(rb, -1);
+  SSL_set_bio(ssl, rb, wb);
+  SSL_set_connect_state(ssl);
+  testing::UdpPeer sock;
+  std::vector<size_t> sizes;
+  bool done = false;
+  for (int i = 0; i < 400 && !done; ++i) {
+    done = SSL_do_handshake(ssl) == 1;
+    std::vector<uint8_t> out(BIO_ctrl_pending(wb));
+    if (!out.empty() && BIO_read(wb, out.data(), static_cast<int>(out.size())) > 0) sock.sendTo(dtls.local(), out);
+    if (done) break;
+    if (auto d = sock.receive(h, 20)) {
+      sizes.push_back(d->size());
+      BIO_write(rb, d->data(), static_cast<int>(d->size()));
+    }
+  }
+  CHECK(done);
+  size_t total = 0;
+  for (size_t n : sizes) {
+    CHECK(n <= 1200);
+    total += n;
+  }
+  CHECK(total > 3000);  // the certificate really needed several datagrams
+  for (int i = 0; i < 20 && dtls.sessionCount() == 0; ++i) h.pump();
+  CHECK(dtls.sessionCount() == 1);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
 }
