@@ -456,3 +456,18 @@ TEST_CASE("threats: oversized datagrams from a client or a peer are dropped and 
   CHECK(c.receive(500));
   CHECK(c.request(Method::Binding)->code == 0);
 }
+
+TEST_CASE("threats: a zero-length USERNAME never authenticates") {
+  // A static user with an empty password must not make "" a valid name.
+  const auto emptyPasswordKey = stun::longTermKey("alice", kRealm, "");
+  Harness h("  users:\n    - {name: alice, key: " + hexEncode(emptyPasswordKey) + "}\n");
+  StunClient c = h.client();
+  const std::string nonce = challengeNonce(c);
+  for (const auto& key : {stun::longTermKey("", kRealm, ""), emptyPasswordKey}) {
+    auto r = c.transact(signedRequest(c, Method::Allocate, Auth{"", key, nonce},
+                                      [](stun::MessageBuilder& b) { b.addRequestedTransport(17); }));
+    REQUIRE(r);
+    CHECK(r->code == 401);
+  }
+  CHECK(h.server().allocations().size() == 0);
+}
