@@ -51,13 +51,6 @@ std::string config(uint16_t port, const std::string& tokenFile, const std::strin
          "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n" + extra;
 }
 
-std::optional<SocketAddress> logged(const std::string& log, const std::string& what) {
-  std::smatch m;
-  const std::regex re(what + ": serving http://([0-9.]+:[0-9]+)/");
-  if (!std::regex_search(log, m, re)) return std::nullopt;
-  return SocketAddress::parse(m[1].str());
-}
-
 /// A live server with its TURN, metrics and admin addresses.
 struct Live {
   TempDir dir;
@@ -71,8 +64,8 @@ struct Live {
     server = std::make_unique<ServerProcess>(config(port, tokenFile, extra));
     REQUIRE(server->ready());
     turn = SocketAddress{IpAddress::v4(127, 0, 0, 1), port};
-    auto m = logged(server->log(), "metrics");
-    auto a = logged(server->log(), "admin");
+    auto m = testing::servedAddress(server->log(), "metrics");
+    auto a = testing::servedAddress(server->log(), "admin");
     REQUIRE(m);
     REQUIRE(a);
     metrics = *m;

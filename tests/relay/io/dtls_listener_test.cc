@@ -18,19 +18,35 @@ using tw::testing::TempCert;
 
 namespace {
 
-/// The first flight of a real OpenSSL DTLS 1.2 client: a ClientHello.
-std::vector<uint8_t> clientHello() {
+/// A real OpenSSL DTLS client on memory BIOs: datagrams go in with input(),
+/// what it writes comes out of output().
+struct MemoryDtlsClient {
   SSL_CTX* ctx = SSL_CTX_new(DTLS_client_method());
   SSL* ssl = SSL_new(ctx);
   BIO* rb = BIO_new(BIO_s_mem());
   BIO* wb = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl, rb, wb);
-  SSL_connect(ssl);
-  std::vector<uint8_t> out(BIO_ctrl_pending(wb));
-  BIO_read(wb, out.data(), static_cast<int>(out.size()));
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  return out;
+  MemoryDtlsClient() {
+    BIO_set_mem_eof_return(rb, -1);
+    SSL_set_bio(ssl, rb, wb);
+    SSL_set_connect_state(ssl);
+  }
+  ~MemoryDtlsClient() {
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  void input(const std::vector<uint8_t>& d) { BIO_write(rb, d.data(), static_cast<int>(d.size())); }
+  std::vector<uint8_t> output() {
+    std::vector<uint8_t> out(BIO_ctrl_pending(wb));
+    if (!out.empty()) BIO_read(wb, out.data(), static_cast<int>(out.size()));
+    return out;
+  }
+};
+
+/// The first flight of a real OpenSSL DTLS 1.2 client: a ClientHello.
+std::vector<uint8_t> clientHello() {
+  MemoryDtlsClient c;
+  SSL_do_handshake(c.ssl);
+  return c.output();
 }
 
 }  // namespace
@@ -113,24 +129,17 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
   const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
 
   // A real OpenSSL DTLS client over a UDP socket of its own.
-  SSL_CTX* ctx = SSL_CTX_new(DTLS_client_method());
-  SSL* ssl = SSL_new(ctx);
-  BIO* rb = BIO_new(BIO_s_mem());
-  BIO* wb = BIO_new(BIO_s_mem());
-  BIO_set_mem_eof_return(rb, -1);
-  SSL_set_bio(ssl, rb, wb);
-  SSL_set_connect_state(ssl);
+  MemoryDtlsClient client;
   testing::UdpPeer sock;
   std::vector<size_t> sizes;
   bool done = false;
   for (int i = 0; i < 400 && !done; ++i) {
-    done = SSL_do_handshake(ssl) == 1;
-    std::vector<uint8_t> out(BIO_ctrl_pending(wb));
-    if (!out.empty() && BIO_read(wb, out.data(), static_cast<int>(out.size())) > 0) sock.sendTo(dtls.local(), out);
+    done = SSL_do_handshake(client.ssl) == 1;
+    if (auto out = client.output(); !out.empty()) sock.sendTo(dtls.local(), out);
     if (done) break;
     if (auto d = sock.receive(h, 20)) {
       sizes.push_back(d->size());
-      BIO_write(rb, d->data(), static_cast<int>(d->size()));
+      client.input(*d);
     }
   }
   CHECK(done);
@@ -142,6 +151,4 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
   CHECK(total > 3000);  // the certificate really needed several datagrams
   for (int i = 0; i < 20 && dtls.sessionCount() == 0; ++i) h.pump();
   CHECK(dtls.sessionCount() == 1);
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
 }
