@@ -45,6 +45,11 @@ bool ServerApp::ensureSecrets() {
 std::vector<SocketAddress> ServerApp::selfAddresses() const {
   std::vector<SocketAddress> self;
   for (const auto& l : config_.listeners) self.push_back(SocketAddress{l.address, l.port});
+  // The HTTP listeners too (threats.md: restund CVE-2021-21382), at their bound
+  // address once started (a configured port 0 picks one when they bind).
+  if (config_.metrics.enabled)
+    self.push_back(obs_ && obs_->service().address() ? *obs_->service().address() : config_.metrics.listen);
+  if (config_.admin.listen) self.push_back(admin_ ? admin_->address() : *config_.admin.listen);
   return self;
 }
 
@@ -59,8 +64,8 @@ bool ServerApp::start() {
             : ip;
     relays_.add(ip, shown, config_.relay.portMin, config_.relay.portMax);
   }
-  policy_ = std::make_unique<policy::PolicyHolder>(
-      policy::buildSnapshot(config_, generation_, selfAddresses()));
+  const std::vector<SocketAddress> self = selfAddresses();
+  policy_ = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config_, generation_, self));
   events_ = std::make_unique<turn::LogEvents>(log_, clock_);
   shared_ = std::make_unique<turn::SharedLimits>(rng_);
   obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
@@ -76,7 +81,10 @@ bool ServerApp::start() {
   obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  return startAdmin();
+  if (!startAdmin()) return false;
+  // Metrics and admin listeners configured with port 0 are known only now.
+  if (selfAddresses() != self) policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  return true;
 }
 
 void ServerApp::announce() {

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -16,6 +17,12 @@ namespace {
 constexpr size_t kCookieBytes = 20;
 constexpr int64_t kCookieSlotMs = 60000;  // a cookie is good for 1-2 minutes
 constexpr int kReadsPerWake = 64;
+// Largest datagram we send (handshake flights are cut into records that fit):
+// what WebRTC stacks use, safely inside the IPv6 minimum MTU of 1280. Memory
+// BIOs cannot query the path MTU, and without this a flight with a certificate
+// chain left as one multi-kilobyte datagram, IP-fragmented on real paths.
+constexpr long kMtu = 1200;
+constexpr size_t kRecordHeader = 13;  // type, version, epoch, sequence, length
 
 struct SslDeleter {
   void operator()(SSL* s) const { SSL_free(s); }
@@ -32,7 +39,24 @@ SslPtr newMemorySsl(SSL_CTX* ctx) {
   BIO_set_mem_eof_return(rb, -1);
   BIO_set_mem_eof_return(wb, -1);
   SSL_set_bio(ssl.get(), rb, wb);
+  SSL_set_options(ssl.get(), SSL_OP_NO_QUERY_MTU);  // kept across DTLSv1_listen's SSL_clear
+  SSL_set_mtu(ssl.get(), kMtu);
   return ssl;
+}
+
+/// Bytes of the DTLS record starting at `at` (header included), or the rest
+/// of `out` when the header is cut short.
+size_t recordSize(std::span<const uint8_t> out, size_t at) {
+  const size_t rest = out.size() - at;
+  if (rest < kRecordHeader) return rest;
+  const size_t body = (static_cast<size_t>(out[at + 11]) << 8) | out[at + 12];
+  return std::min(rest, kRecordHeader + body);
+}
+
+void sendDatagram(int fd, const SocketAddress& to, std::span<const uint8_t> bytes) {
+  sockaddr_storage ss;
+  const socklen_t len = to.toSockaddr(ss);
+  ::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 }  // namespace
@@ -201,17 +225,25 @@ void DtlsListener::drive(Session& s) {
 }
 
 void DtlsListener::flush(Session& s) {
+  // The memory BIO holds every record written since the last flush, back to
+  // back: pack whole records into datagrams of at most kMtu bytes (a single
+  // larger application-data record goes alone).
   BIO* wb = SSL_get_wbio(s.ssl.get());
-  std::vector<uint8_t> out;
-  while (BIO_ctrl_pending(wb) > 0) {
-    out.resize(BIO_ctrl_pending(wb));
-    const int n = BIO_read(wb, out.data(), static_cast<int>(out.size()));
-    if (n <= 0) break;
-    sockaddr_storage ss;
-    const socklen_t len = s.tuple.client.toSockaddr(ss);
-    ::sendto(fd_.get(), out.data(), static_cast<size_t>(n), MSG_DONTWAIT,
-             reinterpret_cast<sockaddr*>(&ss), len);
+  std::vector<uint8_t> out(BIO_ctrl_pending(wb));
+  if (out.empty()) return;
+  const int n = BIO_read(wb, out.data(), static_cast<int>(out.size()));
+  if (n <= 0) return;
+  out.resize(static_cast<size_t>(n));
+  size_t start = 0;
+  for (size_t at = 0; at < out.size();) {
+    const size_t rec = recordSize(out, at);
+    if (at > start && at + rec - start > static_cast<size_t>(kMtu)) {
+      sendDatagram(fd_.get(), s.tuple.client, std::span(out).subspan(start, at - start));
+      start = at;
+    }
+    at += rec;
   }
+  sendDatagram(fd_.get(), s.tuple.client, std::span(out).subspan(start));
 }
 
 bool DtlsListener::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {

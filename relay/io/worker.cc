@@ -176,7 +176,7 @@ void Worker::readListener(Listener& l) {
       auto src = batch_.source(i);
       if (!src) continue;
       if (batch_.truncated(i)) {
-        deps_.events.onDrop(turn::DropReason::Oversize, *src);
+        server_->onOversizeDatagram(*src);
         continue;
       }
       server_->onClientDatagram(FiveTuple{*src, l.local, Transport::Udp}, batch_.payload(i));
@@ -192,7 +192,11 @@ void Worker::readRelay(RelaySlot& slot) {
     const size_t n = batch_.receive(fd);
     for (size_t i = 0; i < n; ++i) {
       auto src = batch_.source(i);
-      if (!src || batch_.truncated(i)) continue;
+      if (!src) continue;
+      if (batch_.truncated(i)) {
+        server_->onOversizeDatagram(*src);
+        continue;
+      }
       // The allocation may be deleted while handling this batch; the server
       // looks it up by id each time, so a stale id is simply ignored.
       server_->onPeerDatagram(id, *src, batch_.payload(i));

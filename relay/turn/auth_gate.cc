@@ -18,6 +18,11 @@ Outcome TurnServer::authenticate(Request& req) {
   auto realm = m.realm();
   auto nonce = m.nonce();
   if (!rawUser || !realm || !nonce) return Outcome::error(400, "missing_attributes");
+  // RFC 8489 §9.2.4 bid-down protection: PASSWORD-ALGORITHMS must match the list
+  // sent with this NONCE. Challenges here offer none (MD5 only), so a request
+  // naming algorithms was told of them by someone else: 400.
+  if (m.find(stun::attr::PasswordAlgorithm) || m.find(stun::attr::PasswordAlgorithms))
+    return Outcome::error(400, "password_algorithms_mismatch");
   auto username = m.username();
   auto fail = [&](policy::AuthFailure f, std::string_view name) {
     deps_.events.onAuthFailed(policy::toString(f), req.tuple, name);

@@ -41,6 +41,11 @@ void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_
   onStunMessage(tuple, decoded.value());
 }
 
+void TurnServer::onOversizeDatagram(const SocketAddress& source) {
+  counters_.drop(DropReason::Oversize);
+  deps_.events.onDrop(DropReason::Oversize, source);
+}
+
 void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   auto drop = [&](DropReason r) {
     counters_.drop(r);

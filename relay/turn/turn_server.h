@@ -63,6 +63,9 @@ class TurnServer {
   void onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
                       std::span<const uint8_t> bytes);
+  /// A datagram too large for the receive slot (from a client or a peer) was
+  /// cut short by the kernel: dropped unread, but counted and reported.
+  void onOversizeDatagram(const SocketAddress& source);
   /// A stream (TCP/TLS) client connection ended: its allocation ends with it
   /// (RFC 8656 §3.7).
   void onConnectionClosed(const FiveTuple& tuple);

@@ -44,13 +44,6 @@ std::string config(uint16_t port, const std::string& tokenFile) {
          "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n";
 }
 
-std::optional<SocketAddress> logged(const std::string& log, const std::string& what) {
-  std::smatch m;
-  const std::regex re(what + ": serving http://([0-9.]+:[0-9]+)/");
-  if (!std::regex_search(log, m, re)) return std::nullopt;
-  return SocketAddress::parse(m[1].str());
-}
-
 std::string field(const std::string& json, const std::string& key) {
   std::smatch m;
   const std::regex re("\"" + key + "\":\"([^\"]*)\"");
@@ -75,8 +68,8 @@ struct LiveServer {
   explicit LiveServer(const std::string& extraYaml = "")
       : server(config(port, token.path) + extraYaml) {
     REQUIRE(server.ready());
-    auto a = logged(server.log(), "admin");
-    auto m = logged(server.log(), "metrics");
+    auto a = testing::servedAddress(server.log(), "admin");
+    auto m = testing::servedAddress(server.log(), "metrics");
     REQUIRE(a);
     REQUIRE(m);
     admin = *a;

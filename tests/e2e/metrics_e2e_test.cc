@@ -38,10 +38,7 @@ std::string config(uint16_t port, const std::string& moreListeners = "") {
 
 /// The metrics address the server logged ("metrics: serving http://A/metrics").
 std::optional<SocketAddress> metricsAddress(const std::string& log) {
-  std::smatch m;
-  static const std::regex re("serving http://([0-9.]+:[0-9]+)/metrics");
-  if (!std::regex_search(log, m, re)) return std::nullopt;
-  return SocketAddress::parse(m[1].str());
+  return testing::servedAddress(log, "metrics");
 }
 
 /// series (name{labels} exactly as rendered) -> value.

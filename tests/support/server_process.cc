@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +30,13 @@ uint16_t freeUdpPort() {
     if (io::openUdpSocket(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, false)) return port;
   }
   return 0;
+}
+
+std::optional<SocketAddress> servedAddress(const std::string& log, const std::string& what) {
+  std::smatch m;
+  const std::regex re(what + ": serving http://([0-9.]+:[0-9]+)/");
+  if (!std::regex_search(log, m, re)) return std::nullopt;
+  return SocketAddress::parse(m[1].str());
 }
 
 ServerProcess::ServerProcess(const std::string& configYaml) {

@@ -4,6 +4,7 @@
 // destruction sends SIGTERM and records how it exited.
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ std::string udpListenerYaml(std::string_view realm, uint16_t port);
 
 /// A UDP port on 127.0.0.1 that nothing is bound to right now.
 uint16_t freeUdpPort();
+
+/// The address an HTTP listener logged at start-up ("<what>: serving
+/// http://A/..."; what = "metrics" or "admin"), for listeners on port 0.
+std::optional<SocketAddress> servedAddress(const std::string& log, const std::string& what);
 
 class ServerProcess {
  public:

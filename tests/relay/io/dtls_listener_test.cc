@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "relay/io/udp_socket.h"
@@ -17,19 +18,35 @@ using tw::testing::TempCert;
 
 namespace {
 
-/// The first flight of a real OpenSSL DTLS 1.2 client: a ClientHello.
-std::vector<uint8_t> clientHello() {
+/// A real OpenSSL DTLS client on memory BIOs: datagrams go in with input(),
+/// what it writes comes out of output().
+struct MemoryDtlsClient {
   SSL_CTX* ctx = SSL_CTX_new(DTLS_client_method());
   SSL* ssl = SSL_new(ctx);
   BIO* rb = BIO_new(BIO_s_mem());
   BIO* wb = BIO_new(BIO_s_mem());
-  SSL_set_bio(ssl, rb, wb);
-  SSL_connect(ssl);
-  std::vector<uint8_t> out(BIO_ctrl_pending(wb));
-  BIO_read(wb, out.data(), static_cast<int>(out.size()));
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  return out;
+  MemoryDtlsClient() {
+    BIO_set_mem_eof_return(rb, -1);
+    SSL_set_bio(ssl, rb, wb);
+    SSL_set_connect_state(ssl);
+  }
+  ~MemoryDtlsClient() {
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  void input(const std::vector<uint8_t>& d) { BIO_write(rb, d.data(), static_cast<int>(d.size())); }
+  std::vector<uint8_t> output() {
+    std::vector<uint8_t> out(BIO_ctrl_pending(wb));
+    if (!out.empty()) BIO_read(wb, out.data(), static_cast<int>(out.size()));
+    return out;
+  }
+};
+
+/// The first flight of a real OpenSSL DTLS 1.2 client: a ClientHello.
+std::vector<uint8_t> clientHello() {
+  MemoryDtlsClient c;
+  SSL_do_handshake(c.ssl);
+  return c.output();
 }
 
 }  // namespace
@@ -59,4 +76,79 @@ TEST_CASE("dtls abuse: 10,000 spoofed ClientHellos from distinct ports keep no s
   CHECK(dtls.stats().cookiesSent >= 9000);
   CHECK(dtls.stats().sessions == 0);
   CHECK(dtls.sessionCount() == 0);
+}
+
+namespace {
+
+/// The cookie of a HelloVerifyRequest datagram: 13-byte record header,
+/// 12-byte handshake header, server_version (2), then the length-prefixed cookie.
+std::vector<uint8_t> cookieOf(const std::vector<uint8_t>& hvr) {
+  REQUIRE(hvr.size() > 28);
+  REQUIRE(hvr[0] == 22);   // handshake record
+  REQUIRE(hvr[13] == 3);   // HelloVerifyRequest
+  const size_t len = hvr[27];
+  REQUIRE(hvr.size() >= 28 + len);
+  return {hvr.begin() + 28, hvr.begin() + 28 + static_cast<long>(len)};
+}
+
+}  // namespace
+
+TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one client") {
+  Harness h;
+  TempCert cert;
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  const auto hello = clientHello();
+  testing::UdpPeer client;
+  auto cookieFrom = [&](const io::DtlsListener& l) {
+    client.sendTo(l.local(), hello);
+    auto hvr = client.receive(h, 2000);
+    REQUIRE(hvr);
+    return cookieOf(*hvr);
+  };
+  const auto& listeners = h.worker->dtlsListeners();
+  const auto first = cookieFrom(*listeners[0]);
+  const auto again = cookieFrom(*listeners[0]);
+  const auto other = cookieFrom(*listeners[1]);
+  CHECK(first.size() == 20);
+  CHECK(first == again);  // a MAC of the client address: no per-client state needed
+  CHECK(first != other);  // a different random key: not derivable from the address alone
+}
+
+TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagrams of at most 1200 bytes") {
+  Harness h;
+  TempCert cert;
+  // A certificate of a few kilobytes (a long SAN list), as real chains are.
+  std::string san = "subjectAltName=DNS:localhost";
+  for (int i = 0; i < 120; ++i) san += ",DNS:host-" + std::to_string(i) + ".turnwarden.example";
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                          "-subj /CN=localhost -addext '" + san + "' -keyout " + cert.key() +
+                          " -out " + cert.cert() + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
+
+  // A real OpenSSL DTLS client over a UDP socket of its own.
+  MemoryDtlsClient client;
+  testing::UdpPeer sock;
+  std::vector<size_t> sizes;
+  bool done = false;
+  for (int i = 0; i < 400 && !done; ++i) {
+    done = SSL_do_handshake(client.ssl) == 1;
+    if (auto out = client.output(); !out.empty()) sock.sendTo(dtls.local(), out);
+    if (done) break;
+    if (auto d = sock.receive(h, 20)) {
+      sizes.push_back(d->size());
+      client.input(*d);
+    }
+  }
+  CHECK(done);
+  size_t total = 0;
+  for (size_t n : sizes) {
+    CHECK(n <= 1200);
+    total += n;
+  }
+  CHECK(total > 3000);  // the certificate really needed several datagrams
+  for (int i = 0; i < 20 && dtls.sessionCount() == 0; ++i) h.pump();
+  CHECK(dtls.sessionCount() == 1);
 }
