@@ -84,7 +84,7 @@ Worker::~Worker() {
 }
 
 Status<std::string> Worker::addUdpListener(const SocketAddress& local) {
-  auto fd = openUdpSocket(local, /*reusePort=*/true);
+  auto fd = openUdpSocket(local, /*reusePort=*/true, kListenerBufferBytes);
   if (!fd) return err("cannot bind udp " + local.toString() + ": " + std::strerror(fd.error()));
   auto l = std::make_unique<Listener>();
   l->owner = this;
