@@ -156,10 +156,15 @@ void readPortRange(Reader& r, const Item& item, RelayConfig& out) {
   if (auto range = r.portRange(item)) std::tie(out.portMin, out.portMax) = *range;
 }
 
-constexpr std::array<Field<RelayConfig>, 3> kRelayFields{{
+void readTcpRelay(Reader& r, const Item& item, RelayConfig& out) {
+  if (auto on = r.boolean(item)) out.tcp = *on;
+}
+
+constexpr std::array<Field<RelayConfig>, 4> kRelayFields{{
     {"addresses", readRelayAddresses},
     {"external_address", readExternalAddress},
     {"port_range", readPortRange},
+    {"tcp", readTcpRelay},
 }};
 
 void readRelay(Reader& r, const Item& item, Config& cfg) {

@@ -61,6 +61,10 @@ struct RelayConfig {
   std::optional<IpAddress> externalAddress;
   uint16_t portMin = 49152;  ///< Inclusive relay port range.
   uint16_t portMax = 65535;
+  /// relay.tcp: TCP relay (RFC 6062) for clients on tcp/tls listeners. Off
+  /// by default: browsers never use it, and it turns the relay into a TCP
+  /// proxy to any allowed host (SMTP, HTTP...). Reloadable.
+  bool tcp = false;
 };
 
 struct AuthConfig {

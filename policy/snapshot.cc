@@ -77,6 +77,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.bans,
       sortedBlocked(config.auth.blockedUsers),
       buildRealmMap(config),
+      config.relay.tcp,
   });
 }
 

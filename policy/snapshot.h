@@ -49,6 +49,9 @@ struct PolicySnapshot {
   std::vector<std::string> blockedUsers;
   /// Listener realms and peers.realms rules (realms.h).
   RealmMap realms;
+  /// relay.tcp: Allocate with REQUESTED-TRANSPORT TCP (RFC 6062) is served;
+  /// otherwise it gets 442.
+  bool tcpRelay = false;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).

@@ -35,6 +35,7 @@ struct Draft {
   std::vector<Line> secrets, users;
   int transportLine = 0;  // the last no-udp/no-tcp/no-tls/no-dtls
   bool noTcp = false, noUdp = false, noTls = false, noDtls = false, allowLoopback = false;
+  bool noTcpRelay = false;
 };
 
 class Importer {
@@ -157,6 +158,7 @@ void Importer::take(const Line& l) {
                    "this exposes local services through the relay");
     return void(d.allowLoopback = true);
   }
+  if (k == "no-tcp-relay") return void(d.noTcpRelay = true);  // relay.tcp is off by default
   // Already turnwarden's behaviour: the built-in deny list covers them.
   if (k == "use-auth-secret" || k == "no-loopback-peers" || k == "no-multicast-peers") return;
   warn(l.number, "option '" + k + "' has no turnwarden equivalent; ignored");
@@ -233,6 +235,10 @@ void Importer::emitRelay(std::ostringstream& y) {
     lo = 49152, hi = 65535;
   }
   y << "  port_range: " << lo << "-" << hi << "\n";
+  if (!d.noTcpRelay && !(d.noTcp && d.noTls)) {
+    warn(0, "coturn relays TCP (RFC 6062) unless no-tcp-relay is set; turnwarden leaves it off "
+            "(relay.tcp: false, browsers never use it); set relay.tcp: true if your clients do");
+  }
 }
 
 std::vector<User> Importer::collectUsers() {

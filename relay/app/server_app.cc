@@ -111,6 +111,7 @@ Status<std::string> ServerApp::reload() {
   config_.auth = next->auth;
   config_.peers = next->peers;
   config_.limits = next->limits;
+  config_.relay.tcp = next->relay.tcp;  // the rest of relay: needs a restart
   config_.realm = next->realm;
   policy::adoptListenerRealms(config_.listeners, next->listeners);  // peers.realms may use them
   config_.server = next->server;

@@ -27,6 +27,7 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
   if (*transport != kProtoUdp && *transport != kProtoTcp)
     return Outcome::error(442, "unsupported_transport");
   if (*transport == kProtoTcp) {
+    if (!policy_->tcpRelay) return Outcome::error(442, "tcp_relay_disabled");  // relay.tcp: false
     if (Outcome o = checkTcpAllocate(req); o.kind != Outcome::Kind::Success) return o;
   }
   // RFC 8656 §7.2: EVEN-PORT and RESERVATION-TOKEN together are a 400, as

@@ -26,11 +26,12 @@ namespace {
 
 constexpr const char* kSecret = "tcprelaytcprelaytcprelaytcprelay";
 
-std::string config(uint16_t port, const std::string& extra) {
+std::string config(uint16_t port, const std::string& extra, bool tcpRelay = true) {
   const std::string p = std::to_string(port);
   return testing::udpListenerYaml("tcp-relay.test", port) +
          "  - {transport: tcp, address: 127.0.0.1, port: " + p + "}\n"
-         "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 47000-47999\n"
+         "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 47000-47999\n" +
+         (tcpRelay ? "  tcp: true\n" : "") +
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + extra;
 }
 
@@ -135,4 +136,15 @@ TEST_CASE("e2e tcp relay: with loopback allowed, Connect, ConnectionBind and an 
   CHECK(metricsShow(*metrics, "turnwarden_requests_total{method=\"Connect\",result_code=\"200\"} 1"));
   CHECK(metricsShow(*metrics, "turnwarden_requests_total{method=\"ConnectionBind\",result_code=\"200\"} 1"));
   CHECK(server.alive());
+}
+
+TEST_CASE("e2e tcp relay: off unless relay.tcp is true (browsers never use it)") {
+  const uint16_t port = testing::freeUdpPort();
+  ServerProcess server(config(port, "", /*tcpRelay=*/false));
+  REQUIRE(server.ready());
+  StunClient c = control(port);
+  auto r = c.allocateTcp();
+  REQUIRE(r);
+  CHECK(r->code == 442);
+  CHECK(c.allocate()->code == 0);  // UDP relaying over the same TCP connection still works
 }

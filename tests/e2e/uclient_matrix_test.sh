@@ -41,6 +41,8 @@ add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")
     key: $E2E_TMP/key.pem"
 # Dual-stack relaying: an IPv4 and an IPv6 relay address.
 sed -i 's/^    - 127.0.0.1$/    - 127.0.0.1\n    - "::1"/' "$E2E_CONFIG"
+# TCP relay (RFC 6062, uclient -T) is off by default.
+sed -i 's/^  port_range: \(.*\)$/  port_range: \1\n  tcp: true/' "$E2E_CONFIG"
 timeout 10 "$TW_BIN" check-config "$E2E_CONFIG" >/dev/null 2>&1 || {
   cat -n "$E2E_CONFIG"
   fail "check-config rejected the tcp/tls config"

@@ -140,3 +140,14 @@ TEST_CASE("TCP relay keys: quotas and the early-data buffer parse, default and a
   CHECK(bad.find("q.yaml:5:24:") != std::string::npos);
   CHECK(bad.find("q.yaml:7:27:") != std::string::npos);
 }
+
+TEST_CASE("relay.tcp: off by default, a boolean, and in the snapshot", "[config]") {
+  auto d = parseConfig(config(""), "q.yaml");
+  REQUIRE(d.ok());
+  CHECK_FALSE(d->relay.tcp);
+  CHECK_FALSE(buildSnapshot(d.value(), 1, {})->tcpRelay);
+  auto on = parseConfig(config("relay:\n  addresses: [127.0.0.1]\n  tcp: true\n"), "q.yaml");
+  if (!on) FAIL(formatErrors(on.error()));
+  CHECK(buildSnapshot(on.value(), 1, {})->tcpRelay);
+  CHECK(errorsOf(config("relay:\n  tcp: sometimes\n")).find("q.yaml:5:8:") != std::string::npos);
+}

@@ -174,3 +174,15 @@ TEST_CASE("Debian's shipped /etc/turnserver.conf imports, as installed and uncom
   for (const auto& w : out.warnings) numbered += std::regex_match(w, withLine);
   CHECK(numbered > 20);
 }
+
+TEST_CASE("coturn's TCP relay: no-tcp-relay is taken as is, its absence is a warning") {
+  Tmp tmp;
+  app::CoturnImport quiet, noisy;
+  const policy::Config off = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nno-tcp-relay\n", tmp, quiet);
+  CHECK_FALSE(off.relay.tcp);
+  CHECK_FALSE(hasWarning(quiet, "RFC 6062"));
+  CHECK_FALSE(hasWarning(quiet, "no-tcp-relay"));  // a known option, no "no equivalent" warning
+  const policy::Config dflt = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\n", tmp, noisy);
+  CHECK_FALSE(dflt.relay.tcp);  // turnwarden's safe default stays
+  CHECK(hasWarning(noisy, "turnserver.conf: warning: coturn relays TCP (RFC 6062)"));
+}

@@ -14,7 +14,7 @@ namespace tw::testing {
 std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string& extra) {
   return "realm: test.realm\n"
          "listeners:\n  - {transport: udp, address: 127.0.0.1, port: 3478}\n"
-         "relay:\n  addresses: [127.0.0.1]\n  port_range: " +
+         "relay:\n  addresses: [127.0.0.1]\n  tcp: true\n  port_range: " +
          std::to_string(portMin) + "-" + std::to_string(portMax) +
          "\n"
          "auth:\n  secrets:\n    - {id: k1, value: \"" +

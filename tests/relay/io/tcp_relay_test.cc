@@ -352,3 +352,16 @@ TEST_CASE("tcp relay: a reload that denies the peer closes its connection") {
   CHECK(j->data.closed());
   CHECK(h.server().tcpConnections().size() == 0);
 }
+
+TEST_CASE("tcp relay: relay.tcp false answers 442, and a reload switches it live") {
+  TcpRelayHarness h;
+  auto off = h.config;
+  off.relay.tcp = false;
+  h.holder->store(policy::buildSnapshot(off, 7, {h.address}));  // as SIGHUP does
+  StunClient c = h.control();
+  auto r = c.allocateTcp();
+  REQUIRE(r);
+  CHECK(r->code == 442);
+  h.holder->store(policy::buildSnapshot(h.config, 8, {h.address}));
+  CHECK(c.allocateTcp()->code == 0);
+}
