@@ -95,6 +95,17 @@ TEST_CASE("relay scanning: many distinct peers from one allocation, denied or pe
   CHECK(f.count("relay_scan") == 1);
 }
 
+/// A detector firing relay_scan at `threshold`, and allocation `id` of
+/// `user` in `table` (client 192.0.2.id) with its tracker seeded by `id`.
+turn::Allocation& scanSetup(Fixture& f, turn::AllocationTable& table, uint32_t threshold,
+                            uint64_t id, const std::string& user) {
+  f.config.scanDistinctPeers = threshold;
+  f.rebuild();
+  auto& a = table.insert(allocation(id, "192.0.2." + std::to_string(id) + ":5000", user));
+  a.sendTargets.reseed(id);
+  return a;
+}
+
 TEST_CASE("relay scanning: Connects to N distinct ports of one host fire one relay_scan") {
   Fixture f;
   f.config.scanDistinctPeers = 5;
@@ -120,11 +131,8 @@ TEST_CASE("relay scanning: Connects to N distinct ports of one host fire one rel
 
 TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the sample") {
   Fixture f;
-  f.config.scanDistinctPeers = 8;
-  f.rebuild();
   turn::AllocationTable table;
-  auto& a = table.insert(allocation(12, "192.0.2.11:5000", "udpscanner"));
-  a.sendTargets.reseed(0x5eed);
+  auto& a = scanSetup(f, table, 8, 12, "udpscanner");
   a.permissions.push_back({*IpAddress::parse("198.51.100.2"), f.clock.now() + seconds(300)});
   auto port = [](int p) { return SocketAddress{*IpAddress::parse("198.51.100.2"), uint16_t(p)}; };
   for (int i = 0; i < 3; ++i) a.sendTargets.note(port(7000 + i));
@@ -152,11 +160,8 @@ TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the s
 
 TEST_CASE("relay scanning: Sends below the threshold in each window never fire; 0 disables") {
   Fixture f;
-  f.config.scanDistinctPeers = 10;
-  f.rebuild();
   turn::AllocationTable table;
-  auto& a = table.insert(allocation(13, "192.0.2.12:5000", "slow"));
-  a.sendTargets.reseed(1);
+  auto& a = scanSetup(f, table, 10, 13, "slow");
   f.d->sample(table);  // the tracker's window starts
   uint16_t port = 1;
   for (int w = 0; w < 5; ++w) {
@@ -176,11 +181,8 @@ TEST_CASE("relay scanning: Sends below the threshold in each window never fire; 
 
 TEST_CASE("relay scanning: peers and Send destinations together fire once per window") {
   Fixture f;
-  f.config.scanDistinctPeers = 4;
-  f.rebuild();
   turn::AllocationTable table;
-  auto& a = table.insert(allocation(14, "192.0.2.13:5000", "both"));
-  a.sendTargets.reseed(3);
+  auto& a = scanSetup(f, table, 4, 14, "both");
   for (int i = 0; i < 4; ++i)
     a.permissions.push_back({*IpAddress::parse("198.51.100." + std::to_string(10 + i)), f.clock.now()});
   uint16_t p = 1;
