@@ -158,7 +158,7 @@ TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the s
   CHECK(f.count("relay_scan") == 2);  // a new window fires again
 }
 
-TEST_CASE("relay scanning: Sends below the threshold in each window never fire; 0 disables") {
+TEST_CASE("relay scanning: Sends below the threshold in each window never fire, 0 disables") {
   Fixture f;
   turn::AllocationTable table;
   auto& a = scanSetup(f, table, 10, 13, "slow");
@@ -188,7 +188,13 @@ TEST_CASE("relay scanning: peers and Send destinations together fire once per wi
   uint16_t p = 1;
   while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.10"), p++});
   f.d->sample(table);
-  CHECK(f.count("relay_scan") == 1);
+  REQUIRE(f.count("relay_scan") == 1);
+  CHECK(f.fired.back().details == "4 distinct peers from one allocation within 60s");
+  CHECK(a.sendTargets.distinct() == 0);  // the Send count was seen too, and spent
+  f.clock.advance(seconds(30));
+  while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.11"), p++});
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 1);  // same window: still one
 }
 
 TEST_CASE("denied-peer burst: repeated 403s for one user") {

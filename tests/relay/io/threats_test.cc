@@ -474,7 +474,7 @@ TEST_CASE("threats: a zero-length USERNAME never authenticates") {
   CHECK(h.server().allocations().size() == 0);
 }
 
-TEST_CASE("threats: Send to many ports of one permitted IP counts each destination; ChannelData does not") {
+TEST_CASE("threats: Send to many ports of one permitted IP counts each destination but ChannelData does not") {
   Harness h(kAllowLoopback);
   StunClient c = h.authedClient();
   REQUIRE(c.allocate()->code == 0);

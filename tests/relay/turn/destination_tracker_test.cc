@@ -30,7 +30,7 @@ std::vector<uint16_t> collidingWithPortOne(uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("destination tracker: repeats count once; ports, IPs and families count apart") {
+TEST_CASE("destination tracker: repeats count once, ports, IPs and families count apart") {
   DestinationTracker t;
   t.reseed(0x1234);
   CHECK(t.distinct() == 0);
@@ -83,7 +83,7 @@ TEST_CASE("destination tracker: the seed decides which ports collide") {
   CHECK(t.distinct() > same.size() / 2);
 }
 
-TEST_CASE("destination tracker: windows roll on time; restart clears at once") {
+TEST_CASE("destination tracker: windows roll on time and restart clears at once") {
   ManualClock clock;
   const Duration window = std::chrono::seconds(60);
   DestinationTracker t;
