@@ -33,16 +33,32 @@ bool WindowCounter<K>::add(const K& key, Instant now, Duration window, uint32_t 
 }
 
 template <class K, class V>
-bool DistinctCounter<K, V>::add(const K& key, const V& value, Instant now, Duration window,
-                                uint32_t threshold, size_t& distinct) {
-  if (threshold == 0) return false;
+typename DistinctCounter<K, V>::Entry* DistinctCounter<K, V>::current(const K& key, Instant now,
+                                                                      Duration window) {
   auto it = entries_.find(key);
   if (it == entries_.end() || now - it->second.start >= window) {
-    if (it == entries_.end() && !makeRoom(entries_, now, window)) return false;
+    if (it == entries_.end() && !makeRoom(entries_, now, window)) return nullptr;
     entries_[key] = Entry{now, {}, false};
     it = entries_.find(key);
   }
-  Entry& e = it->second;
+  return &it->second;
+}
+
+template <class K, class V>
+bool DistinctCounter<K, V>::claim(const K& key, Instant now, Duration window) {
+  Entry* e = current(key, now, window);
+  if (!e || e->fired) return false;
+  e->fired = true;
+  return true;
+}
+
+template <class K, class V>
+bool DistinctCounter<K, V>::add(const K& key, const V& value, Instant now, Duration window,
+                                uint32_t threshold, size_t& distinct) {
+  if (threshold == 0) return false;
+  Entry* found = current(key, now, window);
+  if (!found) return false;
+  Entry& e = *found;
   if (e.values.size() <= threshold) e.values.insert(value);  // no need to keep more
   distinct = e.values.size();
   if (e.fired || distinct < threshold) return false;
@@ -101,12 +117,34 @@ void AnomalyDetector::scanPeer(const SocketAddress& client, const SocketAddress&
            withinWindow(n, "distinct peers from one allocation", config_.window), allocationId});
 }
 
+void AnomalyDetector::onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) {
+  scanPeer(a.tuple.client, peer, a.user, a.id);
+}
+
+void AnomalyDetector::sendScan(turn::Allocation& a, Instant now) {
+  turn::DestinationTracker& t = a.sendTargets;
+  const uint32_t threshold = config_.scanDistinctPeers;
+  if (threshold == 0 || t.distinct() < threshold) {
+    t.roll(now, config_.window);
+    return;
+  }
+  // One relay_scan per allocation and window, whichever count gets there
+  // first; the counts start again so one crossing is reported once.
+  if (scan_.claim(a.tuple.client, now, config_.window))
+    sink_({"relay_scan", a.user, a.tuple.client.ip.toString(), t.last().toString(),
+           withinWindow(t.distinct(), "distinct Send destinations from one allocation",
+                        config_.window),
+           a.id});
+  t.restart(now);
+}
+
 void AnomalyDetector::sample(turn::AllocationTable& table) {
   const Instant now = clock_.now();
   double total = 0;
   table.forEach([&](turn::Allocation& a) {
     for (const auto& p : a.permissions) scanPeer(a.tuple.client, SocketAddress{p.peer, 0}, a.user, a.id);
     for (const auto& c : a.channels) scanPeer(a.tuple.client, c.peer, a.user, a.id);
+    sendScan(a, now);
     bandwidth(a, now, total);
   });
   if (config_.totalBps > 0 && total > double(config_.totalBps) &&

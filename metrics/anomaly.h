@@ -6,6 +6,9 @@
 //   kind                source key           fires when, within `window`
 //   brute_force         client IP            >= brute_force_failures failed auths
 //   relay_scan          allocation (client)  >= scan_distinct_peers distinct peers
+//                                            (permissions, channels, Connects,
+//                                            denied peers), or as many distinct
+//                                            Send (IP, port) destinations
 //   bandwidth_spike     allocation           rate > spike_factor x own EWMA and
 //                                            > spike_min_bps, or > max_bps
 //   total_bandwidth     (server)             all relayed traffic > total_bps
@@ -56,6 +59,10 @@ class DistinctCounter {
  public:
   bool add(const K& key, const V& value, Instant now, Duration window, uint32_t threshold,
            size_t& distinct);
+  /// Marks `key` as fired in its current window without adding a value (a
+  /// count measured elsewhere reached the threshold); true unless it had
+  /// already fired, so the key still fires once per window.
+  bool claim(const K& key, Instant now, Duration window);
 
  private:
   struct Entry {
@@ -63,6 +70,8 @@ class DistinctCounter {
     std::set<V> values;
     bool fired = false;
   };
+  /// The key's entry in the window that contains `now`; null when full.
+  Entry* current(const K& key, Instant now, Duration window);
   std::map<K, Entry> entries_;
 };
 
@@ -81,8 +90,10 @@ class AnomalyDetector final : public turn::RelayEvents {
   void onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) override;
   void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                     std::string_view user) override;
+  void onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) override;
 
-  /// Once a second on the loop thread: bandwidth and permission sampling.
+  /// Once a second on the loop thread: bandwidth, permission and Send
+  /// destination sampling.
   void sample(turn::AllocationTable& table);
 
  private:
@@ -96,6 +107,8 @@ class AnomalyDetector final : public turn::RelayEvents {
   void churn(const turn::Allocation& a);
   void scanPeer(const SocketAddress& client, const SocketAddress& peer, std::string_view user,
                 uint64_t allocationId);
+  /// relay_scan from the allocation's Send destination count; rolls its window.
+  void sendScan(turn::Allocation& a, Instant now);
   void bandwidth(const turn::Allocation& a, Instant now, double& totalBps);
   std::string withinWindow(uint64_t n, std::string_view what, Duration window) const;
 

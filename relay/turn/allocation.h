@@ -10,6 +10,7 @@
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/stun/message.h"
+#include "relay/turn/destination_tracker.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/token_bucket.h"
 
@@ -74,6 +75,9 @@ struct Allocation {
   std::vector<uint32_t> tcpConnections;
   /// quotas.connects_per_minute: the Connect fan-out budget.
   TokenBucket connectBudget;
+  /// Distinct Send destinations in the current anomaly window (relay_scan:
+  /// a port scan of one permitted host); the detector's sample() rolls it.
+  DestinationTracker sendTargets;
 
   /// Whether peers of family `f` can be reached (443 otherwise).
   bool servesFamily(Family f) const {

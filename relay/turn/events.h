@@ -29,6 +29,10 @@ class RelayEvents {
   virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                             const FiveTuple&, std::string_view /*user*/) {}
   virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
+  /// A Connect (RFC 6062) from allocation `a` to a well-formed `peer`,
+  /// before the rules and limits decide: the relay_scan detector counts
+  /// distinct peers per allocation.
+  virtual void onConnectAttempt(const Allocation& /*a*/, const SocketAddress& /*peer*/) {}
   /// A reload's peer rules revoked a live permission or channel to `peer`.
   virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                              const FiveTuple&, std::string_view /*user*/) {}

@@ -30,6 +30,9 @@ class FanoutEvents final : public RelayEvents {
   void onDrop(DropReason r, const SocketAddress& source) override {
     for (auto* s : sinks_) s->onDrop(r, source);
   }
+  void onConnectAttempt(const Allocation& a, const SocketAddress& peer) override {
+    for (auto* s : sinks_) s->onConnectAttempt(a, peer);
+  }
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override {
     for (auto* s : sinks_) s->onPeerRevoked(peer, rule, t, user);

@@ -112,6 +112,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
   a->id = nextId_++;
+  a->sendTargets.reseed(deps_.rng.u64());
   a->tcp = req.msg.requestedTransport() == kProtoTcp;
   if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;

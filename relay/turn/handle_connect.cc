@@ -50,6 +50,8 @@ Outcome TurnServer::handleConnect(Request& req) {
   const stun::RawAttribute* attr = req.msg.find(stun::attr::XorPeerAddress);
   auto peer = attr ? req.msg.xorAddress(*attr) : std::nullopt;
   if (!peer) return Outcome::error(400, "missing_peer_address");
+  // Every attempt, allowed or not, feeds the relay_scan detector (threats.md S7).
+  deps_.events.onConnectAttempt(*req.alloc, *peer);
   if (Outcome o = checkConnectAllowed(req, *peer); o.kind != Outcome::Kind::Success) return o;
   Allocation& a = *req.alloc;
   TcpConnection c;

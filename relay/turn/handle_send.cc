@@ -20,6 +20,7 @@ Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg)
     deps_.events.onPeerDenied(*peer, *rule, tuple, a->user);
     return Outcome::dropped(DropReason::PeerDenied);
   }
+  a->sendTargets.note(*peer);  // O(1): the relay_scan detector reads it once a second
   if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), now))
     return Outcome::dropped(DropReason::OverBandwidth);
   if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))

@@ -65,6 +65,13 @@ void LogEvents::onDrop(DropReason r, const SocketAddress& source) {
         [&] { return "drop reason=" + std::string(toString(r)) + " source=" + source.toString(); });
 }
 
+void LogEvents::onConnectAttempt(const Allocation& a, const SocketAddress& peer) {
+  noisy(LogLevel::Debug, [&] {
+    return "connect attempt id=" + std::to_string(a.id) + " peer=" + peer.toString() +
+           " client=" + a.tuple.client.toString();
+  });
+}
+
 void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                               std::string_view user) {
   // Not budgeted: one line per revoked permission/channel, once per reload.

@@ -23,6 +23,7 @@ class LogEvents final : public RelayEvents {
   void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                     std::string_view user) override;
   void onDrop(DropReason r, const SocketAddress& source) override;
+  void onConnectAttempt(const Allocation& a, const SocketAddress& peer) override;
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
   void onBanned(const IpAddress& ip, Duration banFor) override;

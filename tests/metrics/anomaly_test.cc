@@ -95,6 +95,108 @@ TEST_CASE("relay scanning: many distinct peers from one allocation, denied or pe
   CHECK(f.count("relay_scan") == 1);
 }
 
+/// A detector firing relay_scan at `threshold`, and allocation `id` of
+/// `user` in `table` (client 192.0.2.id) with its tracker seeded by `id`.
+turn::Allocation& scanSetup(Fixture& f, turn::AllocationTable& table, uint32_t threshold,
+                            uint64_t id, const std::string& user) {
+  f.config.scanDistinctPeers = threshold;
+  f.rebuild();
+  auto& a = table.insert(allocation(id, "192.0.2." + std::to_string(id) + ":5000", user));
+  a.sendTargets.reseed(id);
+  return a;
+}
+
+TEST_CASE("relay scanning: Connects to N distinct ports of one host fire one relay_scan") {
+  Fixture f;
+  f.config.scanDistinctPeers = 5;
+  f.rebuild();
+  auto a = allocation(11, "192.0.2.10:5000", "tcpscanner");
+  auto peer = [](int port) { return *SocketAddress::parse("198.51.100.1:" + std::to_string(port)); };
+  for (int i = 0; i < 4; ++i) f.d->onConnectAttempt(*a, peer(20 + i));
+  for (int i = 0; i < 4; ++i) f.d->onConnectAttempt(*a, peer(20));  // a retry is not a new peer
+  CHECK(f.count("relay_scan") == 0);
+  f.d->onConnectAttempt(*a, peer(80));
+  REQUIRE(f.count("relay_scan") == 1);
+  CHECK(f.fired.back().allocationId == 11);
+  CHECK(f.fired.back().user == "tcpscanner");
+  CHECK(f.fired.back().clientIp == "192.0.2.10");
+  CHECK(f.fired.back().peer == "198.51.100.1:80");
+  CHECK(f.fired.back().details == "5 distinct peers from one allocation within 60s");
+  for (int i = 0; i < 50; ++i) f.d->onConnectAttempt(*a, peer(1000 + i));
+  CHECK(f.count("relay_scan") == 1);  // once per window
+  f.clock.advance(seconds(60));
+  for (int i = 0; i < 5; ++i) f.d->onConnectAttempt(*a, peer(2000 + i));
+  CHECK(f.count("relay_scan") == 2);  // the next window fires again
+}
+
+TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the sample") {
+  Fixture f;
+  turn::AllocationTable table;
+  auto& a = scanSetup(f, table, 8, 12, "udpscanner");
+  a.permissions.push_back({*IpAddress::parse("198.51.100.2"), f.clock.now() + seconds(300)});
+  auto port = [](int p) { return SocketAddress{*IpAddress::parse("198.51.100.2"), uint16_t(p)}; };
+  for (int i = 0; i < 3; ++i) a.sendTargets.note(port(7000 + i));
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 0);  // one permission, three destinations
+  uint16_t p = 7003;
+  while (a.sendTargets.distinct() < 8) a.sendTargets.note(port(p++));
+  CHECK(p - 7000 <= 10);  // a collision or two at most
+  f.d->sample(table);
+  REQUIRE(f.count("relay_scan") == 1);
+  CHECK(f.fired.back().allocationId == 12);
+  CHECK(f.fired.back().user == "udpscanner");
+  CHECK(f.fired.back().peer == port(p - 1).toString());
+  CHECK(f.fired.back().details == "8 distinct Send destinations from one allocation within 60s");
+  CHECK(a.sendTargets.distinct() == 0);  // reported, counting again
+  for (int i = 0; i < 40; ++i) a.sendTargets.note(port(8000 + i));
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 1);  // still the same window
+  CHECK(a.sendTargets.distinct() == 0);  // that crossing is spent
+  f.clock.advance(seconds(61));
+  for (int i = 0; i < 40; ++i) a.sendTargets.note(port(9000 + i));
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 2);  // a new window fires again
+}
+
+TEST_CASE("relay scanning: Sends below the threshold in each window never fire, 0 disables") {
+  Fixture f;
+  turn::AllocationTable table;
+  auto& a = scanSetup(f, table, 10, 13, "slow");
+  f.d->sample(table);  // the tracker's window starts
+  uint16_t port = 1;
+  for (int w = 0; w < 5; ++w) {
+    for (int i = 0; i < 6; ++i) a.sendTargets.note(SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
+    for (int s = 0; s < 60; ++s) {  // 60 samples a second apart: one window
+      f.clock.advance(seconds(1));
+      f.d->sample(table);
+    }
+  }
+  CHECK(f.count("relay_scan") == 0);  // 30 ports, but 6 per window
+  f.config.scanDistinctPeers = 0;
+  f.d->setConfig(f.config);
+  for (int i = 0; i < 500; ++i) a.sendTargets.note(SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
+  f.d->sample(table);
+  CHECK(f.fired.empty());
+}
+
+TEST_CASE("relay scanning: peers and Send destinations together fire once per window") {
+  Fixture f;
+  turn::AllocationTable table;
+  auto& a = scanSetup(f, table, 4, 14, "both");
+  for (int i = 0; i < 4; ++i)
+    a.permissions.push_back({*IpAddress::parse("198.51.100." + std::to_string(10 + i)), f.clock.now()});
+  uint16_t p = 1;
+  while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.10"), p++});
+  f.d->sample(table);
+  REQUIRE(f.count("relay_scan") == 1);
+  CHECK(f.fired.back().details == "4 distinct peers from one allocation within 60s");
+  CHECK(a.sendTargets.distinct() == 0);  // the Send count was seen too, and spent
+  f.clock.advance(seconds(30));
+  while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.11"), p++});
+  f.d->sample(table);
+  CHECK(f.count("relay_scan") == 1);  // same window: still one
+}
+
 TEST_CASE("denied-peer burst: repeated 403s for one user") {
   Fixture f;
   f.config.deniedPeerBurst = 3;

@@ -3,10 +3,12 @@
 // line of threats.md to its tests).
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "relay/base/crypto.h"
+#include "relay/stun/channel_data.h"
 #include "relay/stun/integrity.h"
 #include "tests/relay/io/harness.h"
 
@@ -470,4 +472,42 @@ TEST_CASE("threats: a zero-length USERNAME never authenticates") {
     CHECK(r->code == 401);
   }
   CHECK(h.server().allocations().size() == 0);
+}
+
+TEST_CASE("threats: Send to many ports of one permitted IP counts each destination but ChannelData does not") {
+  Harness h(kAllowLoopback);
+  StunClient c = h.authedClient();
+  REQUIRE(c.allocate()->code == 0);
+  std::vector<std::unique_ptr<Peer>> ports;
+  for (int i = 0; i < 24; ++i) ports.push_back(std::make_unique<Peer>());
+  REQUIRE(c.createPermission(ports[0]->addr)->code == 0);  // per IP: covers all 24 ports
+  REQUIRE(c.channelBind(0x4001, ports[0]->addr)->code == 0);
+  turn::Allocation* a = nullptr;
+  h.server().allocations().forEach([&](turn::Allocation& x) { a = &x; });
+  REQUIRE(a);
+  const std::vector<uint8_t> data{1, 2, 3, 4};
+
+  std::vector<uint8_t> frame;
+  stun::encodeChannelData(frame, 0x4001, data, false);
+  for (int i = 0; i < 10; ++i) {
+    c.send(frame);
+    REQUIRE(ports[0]->receive(h));
+  }
+  CHECK(a->sendTargets.distinct() == 0);  // ChannelData is per channel: not tracked
+
+  c.sendIndication(*SocketAddress::parse("127.0.0.2:9"), data);  // no permission: dropped
+  h.pump();
+  CHECK(a->sendTargets.distinct() == 0);
+
+  for (int round = 0; round < 3; ++round) {
+    for (auto& p : ports) {
+      c.sendIndication(p->addr, data);
+      REQUIRE(p->receive(h));
+    }
+  }
+  // 24 destinations, each sent to three times. The count is a lower bound:
+  // a hash collision (random per-allocation seed) would count two as one.
+  CHECK(a->sendTargets.distinct() <= 24);
+  CHECK(a->sendTargets.distinct() >= 20);
+  CHECK(a->sendTargets.last().ip == ports[0]->addr.ip);
 }
