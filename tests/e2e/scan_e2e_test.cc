@@ -31,7 +31,7 @@ const std::string kRelayScan = R"(turnwarden_anomalies_total{kind="relay_scan"})
 std::string config(uint16_t port) {
   return testing::udpListenerYaml("scan.test", port) +
          "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) + "}\n"
-         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47299\n"
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47299\n  tcp: true\n"
          "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
