@@ -12,6 +12,7 @@
 #include "relay/io/udp_socket.h"
 #include "tests/e2e/counting_peer.h"
 #include "tests/e2e/live_helpers.h"
+#include "tests/support/http_client.h"
 
 using namespace tw;
 using tw::testing::CountingPeer;
@@ -30,7 +31,7 @@ std::string listener(const char* transport, uint16_t port) {
 
 /// `listeners` is the body of listeners:; peers may reach only `peerPort`.
 std::string config(const std::string& listeners, uint16_t peerPort) {
-  return "realm: listeners.test\nlisteners:\n" + listeners +
+  return "realm: listeners.test\nmetrics:\n  listen: 127.0.0.1:0\nlisteners:\n" + listeners +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 46000-46999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) + "\"}]\n"
          "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
@@ -60,6 +61,17 @@ uint16_t freeTcpPort() {
     if (tcpListening(port)) return port;  // closed again at once
   }
   return 0;
+}
+
+/// Polls /metrics (bounded, ~5 s) until it shows `series` with `value`.
+bool metricReaches(const ServerProcess& s, const std::string& series, const std::string& value) {
+  auto where = testing::servedAddress(s.log(), "metrics");
+  for (int i = 0; where && i < 50; ++i) {
+    auto reply = testing::httpGet(*where, "/metrics");
+    if (reply && reply->body.find("\n" + series + " " + value + "\n") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 /// A UDP client of the server on 127.0.0.1:`port` with an allocation and a
@@ -141,6 +153,7 @@ TEST_CASE("A reload adding a listener on a port in use is refused whole; old lis
   CHECK(log.find("turnwarden.yaml: listeners: cannot listen tcp 127.0.0.1:" + std::to_string(busy) +
                  ": Address already in use") != std::string::npos);
   CHECK(log.find("reload ok") == std::string::npos);
+  CHECK(metricReaches(s, R"(turnwarden_config_reloads_total{result="failure"})", "1"));
   // The UDP listener opened during the attempt was closed again.
   CHECK(io::openUdpSocket(at(extra), false).ok());
   // Old listener and old peer rules: the live allocation still relays.
