@@ -91,7 +91,7 @@ bool relays(StunClient& c, CountingPeer& peer) {
 
 }  // namespace
 
-TEST_CASE("A TCP listener added by SIGHUP serves clients; the UDP listener's allocation relays on") {
+TEST_CASE("A TCP listener added by SIGHUP serves clients, the UDP listener's allocation relays on") {
   const uint16_t udp = testing::freeUdpPort(), tcp = freeTcpPort();
   CountingPeer peer;
   ServerProcess s(config(listener("udp", udp), peer.addr.port));
@@ -116,7 +116,7 @@ TEST_CASE("A TCP listener added by SIGHUP serves clients; the UDP listener's all
   CHECK(s.alive());
 }
 
-TEST_CASE("A UDP listener removed by SIGHUP frees its port; an allocation on a kept listener relays on") {
+TEST_CASE("A UDP listener removed by SIGHUP frees its port, an allocation on a kept listener relays on") {
   const uint16_t kept = testing::freeUdpPort(), gone = testing::freeUdpPort();
   REQUIRE(kept != gone);
   CountingPeer peer;
@@ -135,7 +135,7 @@ TEST_CASE("A UDP listener removed by SIGHUP frees its port; an allocation on a k
   CHECK(s.alive());
 }
 
-TEST_CASE("A reload adding a listener on a port in use is refused whole; old listeners and policy stay") {
+TEST_CASE("A reload adding a listener on a port in use is refused whole, old listeners and policy stay") {
   const uint16_t udp = testing::freeUdpPort(), extra = testing::freeUdpPort(), busy = freeTcpPort();
   REQUIRE(udp != extra);
   io::UniqueFd holder = tcpListening(busy);
