@@ -89,6 +89,8 @@ struct MetricsFolder::Families {
         portsInUse(gauge(r, "relay_ports_in_use", "Relay ports leased.")),
         portsCapacity(gauge(r, "relay_ports_capacity", "Relay ports configured.")),
         tcp(gauge(r, "tcp_connections_active", "Open client connections (DTLS: sessions) by listener kind.")),
+        tcpRelay(gauge(r, "tcp_relay_connections_active",
+                       "TCP relay (RFC 6062) peer connections, pending or joined to a client.")),
         anomalies(counter(r, "anomalies_total", "Anomalies detected by kind.")),
         eventsDropped(counter(r, "security_events_dropped_total",
                               "Security events dropped because the queue was full.")) {}
@@ -117,6 +119,7 @@ struct MetricsFolder::Families {
   Family<Gauge>& portsInUse;
   Family<Gauge>& portsCapacity;
   Family<Gauge>& tcp;
+  Family<Gauge>& tcpRelay;
   Family<Counter>& anomalies;
   Family<Counter>& eventsDropped;
 };
@@ -143,6 +146,7 @@ MetricsFolder::MetricsFolder(std::string_view version)
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
   for (auto l : {"tcp", "tls", "dtls"}) f_->tcp.Add({{"listener", l}});
+  f_->tcpRelay.Add({});
   for (auto k : kAnomalyKinds) f_->anomalies.Add({{"kind", std::string(k)}});
   for (auto r : {"success", "unauthorized", "forbidden", "quota", "capacity", "error"})
     f_->allocTotal.Add({{"transport", "udp"}, {"result", r}});
@@ -263,6 +267,8 @@ void MetricsFolder::recordRateLimited(std::string_view kind) {
 void MetricsFolder::setTcpConnections(std::string_view listener, uint64_t n) {
   f_->tcp.Add({{"listener", std::string(listener)}}).Set(double(n));
 }
+
+void MetricsFolder::setTcpRelayConnections(uint64_t n) { f_->tcpRelay.Add({}).Set(double(n)); }
 
 std::string MetricsFolder::render() const {
   std::ostringstream out;

@@ -43,6 +43,8 @@ class MetricsFolder {
   void recordAnomaly(std::string_view kind);
   void recordRateLimited(std::string_view kind);
   void setTcpConnections(std::string_view listener, uint64_t n);
+  /// TCP relay peer connections of all workers (pending and joined).
+  void setTcpRelayConnections(uint64_t n);
   /// A security event was dropped because the event queue was full.
   void recordEventDropped();
 

@@ -34,6 +34,7 @@ void Observability::setConnections(io::Worker& worker) {
   size_t dtls = 0;
   for (const auto& l : worker.dtlsListeners()) dtls += l->sessionCount();
   folder_.setTcpConnections("dtls", dtls);
+  folder_.setTcpRelayConnections(worker.tcpRelay().connectionCount());
 }
 
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {

@@ -14,12 +14,16 @@ void setInt(int fd, int level, int opt, int value) {
 }
 }  // namespace
 
-Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort) {
+Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort, int bufferBytes) {
   const int af = local.ip.isV4() ? AF_INET : AF_INET6;
   UniqueFd fd(::socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return err(errno);
   if (af == AF_INET6) setInt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
   if (reusePort) setInt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1);
+  if (bufferBytes > 0) {
+    setInt(fd.get(), SOL_SOCKET, SO_RCVBUF, bufferBytes);
+    setInt(fd.get(), SOL_SOCKET, SO_SNDBUF, bufferBytes);
+  }
   sockaddr_storage ss;
   const socklen_t len = local.toSockaddr(ss);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return err(errno);

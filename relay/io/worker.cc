@@ -85,7 +85,7 @@ Worker::~Worker() {
 }
 
 Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& local) {
-  auto fd = openUdpSocket(local, /*reusePort=*/true);
+  auto fd = openUdpSocket(local, /*reusePort=*/true, kListenerBufferBytes);
   if (!fd) return err("cannot bind udp " + local.toString() + ": " + std::strerror(fd.error()));
   auto l = std::make_unique<Listener>();
   l->owner = this;

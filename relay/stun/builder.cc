@@ -97,11 +97,16 @@ MessageBuilder& MessageBuilder::addBytes(uint16_t type, std::span<const uint8_t>
 MessageBuilder& MessageBuilder::addEmpty(uint16_t type) { return addBytes(type, {}); }
 
 MessageBuilder& MessageBuilder::addErrorCode(int code, std::string_view reason) {
+  return errorCode(code, reason.empty() ? reasonPhrase(code) : reason);
+}
+
+MessageBuilder& MessageBuilder::addBareErrorCode(int code) { return errorCode(code, {}); }
+
+MessageBuilder& MessageBuilder::errorCode(int code, std::string_view reason) {
   if (code < 300 || code > 699) {
     ok_ = false;
     return *this;
   }
-  if (reason.empty()) reason = reasonPhrase(code);
   if (uint8_t* v = beginAttribute(attr::ErrorCode, 4 + reason.size())) {
     v[2] = static_cast<uint8_t>(code / 100);
     v[3] = static_cast<uint8_t>(code % 100);

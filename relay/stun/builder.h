@@ -42,6 +42,10 @@ class MessageBuilder {
   MessageBuilder& addEmpty(uint16_t type);
   /// Empty reason -> reasonPhrase(code). code must be 300..699.
   MessageBuilder& addErrorCode(int code, std::string_view reason = {});
+  /// ERROR-CODE with an empty reason phrase (RFC 8489 §14.8 makes the phrase
+  /// diagnostic only): 12 bytes fewer in answers to unauthenticated sources,
+  /// which keeps the amplification of a 401 low.
+  MessageBuilder& addBareErrorCode(int code);
   MessageBuilder& addUnknownAttributes(std::span<const uint16_t> types);
   /// REQUESTED-TRANSPORT: protocol + 3 RFFU bytes.
   MessageBuilder& addRequestedTransport(uint8_t protocol);
@@ -64,6 +68,7 @@ class MessageBuilder {
 
  private:
   enum class Stage { Body, AfterMi, AfterMiSha256, Sealed };
+  MessageBuilder& errorCode(int code, std::string_view reason);
 
   /// Appends a header and zeroed, padded room for `length` value bytes;
   /// returns where the value goes, or nullptr (and ok_ = false) if refused.

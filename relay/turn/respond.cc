@@ -38,9 +38,10 @@ void TurnServer::respond(Request& req, const Outcome& outcome) {
 void TurnServer::sendError(Request& req, const Outcome& outcome) {
   stun::MessageBuilder b(out_, req.msg.method(), MessageClass::ErrorResponse,
                          req.msg.transactionId());
-  b.addErrorCode(outcome.code);
-  if (outcome.code == 420) b.addUnknownAttributes(req.msg.unknownComprehensionRequired());
   const bool challenge = outcome.code == 401 || outcome.code == 438;
+  // Challenges go to sources nobody has authenticated: no reason phrase.
+  challenge ? b.addBareErrorCode(outcome.code) : b.addErrorCode(outcome.code);
+  if (outcome.code == 420) b.addUnknownAttributes(req.msg.unknownComprehensionRequired());
   if (challenge) {
     // RFC 8489 §9.2.4: a fresh nonce bound to this client's address.
     b.addString(stun::attr::Realm, policy_->realmFor(req.tuple));  // this listener's realm

@@ -6,9 +6,12 @@
 // allowed, the whole chain works and bytes flow as they are.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <string>
 
 #include "policy/credentials.h"
+#include "tests/support/http_client.h"
 #include "tests/support/raw_tcp.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
@@ -36,6 +39,16 @@ StunClient control(uint16_t port) {
   const std::string name = std::to_string(std::time(nullptr) + 3600) + ":pentest";
   c.setCredentials(name, policy::restPassword(kSecret, name));
   return c;
+}
+
+/// Polls /metrics (folded about once a second) until it contains `line`.
+bool metricsShow(const SocketAddress& metrics, const std::string& line) {
+  for (int i = 0; i < 50; ++i) {
+    auto r = testing::httpGet(metrics, "/metrics");
+    if (r && r->body.find(line) != std::string::npos) return true;
+    usleep(100000);
+  }
+  return false;
 }
 
 SocketAddress at(const std::string& ip, uint16_t port) {
@@ -79,8 +92,11 @@ TEST_CASE("e2e tcp relay: Connect to loopback under default rules is 403 and no 
 
 TEST_CASE("e2e tcp relay: with loopback allowed, Connect, ConnectionBind and an HTTP exchange") {
   const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port, "peers:\n  allowed: [127.0.0.1/32]\n"));
+  ServerProcess server(config(port, "peers:\n  allowed: [127.0.0.1/32]\n"
+                                   "metrics:\n  listen: 127.0.0.1:0\n"));
   REQUIRE(server.ready());
+  const auto metrics = testing::servedAddress(server.log(), "metrics");
+  REQUIRE(metrics);
   PeerListener web("127.0.0.1:0");
   StunClient c = control(port);
   auto alloc = c.allocateTcp();
@@ -108,11 +124,15 @@ TEST_CASE("e2e tcp relay: with loopback allowed, Connect, ConnectionBind and an 
   REQUIRE(data.send(get) == get.size());
   REQUIRE(atWeb->fill(get.size()));
   CHECK(atWeb->take(get.size()) == get);
+  CHECK(metricsShow(*metrics, "turnwarden_tcp_relay_connections_active 1"));
   const std::string reply = "HTTP/1.0 200 OK\r\n\r\nhello";
   REQUIRE(atWeb->send(reply) == reply.size());
   atWeb->fd.reset();  // the server closes after its reply, as HTTP/1.0 does
   REQUIRE(data.fill(reply.size()));
   CHECK(data.take(reply.size()) == reply);
   CHECK(data.closed());
+  CHECK(metricsShow(*metrics, "turnwarden_tcp_relay_connections_active 0"));
+  CHECK(metricsShow(*metrics, "turnwarden_requests_total{method=\"Connect\",result_code=\"200\"} 1"));
+  CHECK(metricsShow(*metrics, "turnwarden_requests_total{method=\"ConnectionBind\",result_code=\"200\"} 1"));
   CHECK(server.alive());
 }

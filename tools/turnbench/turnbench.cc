@@ -20,6 +20,7 @@
 #include "policy/credentials.h"
 #include "relay/stun/channel_data.h"
 #include "tests/support/stun_client.h"
+#include "tools/turnbench/tcp_relay.h"
 
 using namespace tw;
 using Clock = std::chrono::steady_clock;
@@ -33,6 +34,7 @@ struct Options {
   double seconds = 5;
   size_t size = 200;
   int window = 32;
+  int tcpStreams = 0;  ///< > 0: also benchmark TCP relay (RFC 6062) with this many streams
 };
 
 struct Leg {
@@ -56,6 +58,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (k == "--seconds") o.seconds = std::stod(v);
     else if (k == "--size") o.size = std::stoul(v);
     else if (k == "--window") o.window = std::stoi(v);
+    else if (k == "--tcp-streams") o.tcpStreams = std::stoi(v);
     else return false;
   }
   return !o.secret.empty() && o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
@@ -153,7 +156,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: turnbench --server 127.0.0.1:PORT --secret S [--pairs 8] [--seconds 5] "
-                 "[--size 200] [--window 32]\n");
+                 "[--size 200] [--window 32] [--tcp-streams 0]\n");
     return 64;
   }
   amplification(o);
@@ -168,5 +171,13 @@ int main(int argc, char** argv) {
   std::printf("relayed_packets_per_second %.0f\n", received / o.seconds);
   std::printf("relayed_megabits_per_second %.1f\n", received * o.size * 8 / o.seconds / 1e6);
   std::printf("loss_percent %.3f\n", sent ? 100.0 * double(sent - received) / double(sent) : 0.0);
+  if (o.tcpStreams > 0) {
+    const double mbps = bench::runTcpRelay({o.server, o.secret, o.tcpStreams, o.seconds});
+    if (mbps < 0) {
+      std::fprintf(stderr, "turnbench: TCP relay set-up failed\n");
+      return 1;
+    }
+    std::printf("tcp_relay_megabits_per_second %.1f\n", mbps);
+  }
   return 0;
 }

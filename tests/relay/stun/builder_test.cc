@@ -137,6 +137,16 @@ TEST_CASE("builder round trips ERROR-CODE for every code") {
   CHECK(decoded(out).errorCode()->reason == "custom");
 }
 
+TEST_CASE("builder writes a bare ERROR-CODE: class and number, no reason phrase") {
+  std::vector<uint8_t> out;
+  MessageBuilder(out, Method::Allocate, MessageClass::ErrorResponse, makeTxid(4)).addBareErrorCode(401);
+  CHECK(out.size() == 20 + 8);  // header + attribute header + 4 value bytes
+  auto e = decoded(out).errorCode();
+  REQUIRE(e);
+  CHECK(e->code == 401);
+  CHECK(e->reason.empty());
+}
+
 TEST_CASE("builder refuses ERROR-CODE outside 300..699") {
   for (int c : {0, 200, 299, 700, 1000, -400}) {
     std::vector<uint8_t> out;
