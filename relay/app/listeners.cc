@@ -1,5 +1,7 @@
 #include "relay/app/listeners.h"
 
+#include <algorithm>
+
 #include "relay/io/tls_context.h"
 
 namespace tw::app {
@@ -15,7 +17,8 @@ io::StreamLimits streamLimits(const policy::TransportsConfig& t) {
   return s;
 }
 
-Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l, Logger& log) {
+Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l,
+                                                Logger& log) {
   const SocketAddress at{l.address, l.port};
   switch (l.transport) {
     case Transport::Udp: return worker.addUdpListener(at);
@@ -29,8 +32,59 @@ Status<std::string> openListener(io::Worker& worker, const policy::ListenerConfi
     default:
       log.warn("listener " + at.toString() + " transport " + std::string(toString(l.transport)) +
                " is not supported yet; skipped");
-      return {};
+      return at;
   }
+}
+
+namespace {
+
+bool sameListener(const policy::ListenerConfig& a, const policy::ListenerConfig& b) {
+  return a.transport == b.transport && a.address == b.address && a.port == b.port;
+}
+
+void closeListener(io::Worker& worker, const BoundListener& l) {
+  switch (l.config.transport) {
+    case Transport::Udp: worker.removeUdpListener(l.bound); break;
+    case Transport::Tcp:
+    case Transport::Tls: worker.streams().closeListener(l.bound); break;
+    case Transport::Dtls: worker.removeDtlsListener(l.bound); break;
+  }
+}
+
+}  // namespace
+
+Result<ListenerChanges, std::string> ListenerSet::apply(
+    io::Worker& worker, const std::vector<policy::ListenerConfig>& next, Logger& log) {
+  ListenerChanges changes;
+  for (const auto& l : next) {
+    if (std::any_of(bound_.begin(), bound_.end(), [&](const auto& b) { return sameListener(b.config, l); }))
+      continue;
+    auto at = openListener(worker, l, log);
+    if (!at) {
+      for (const auto& opened : changes.opened) closeListener(worker, opened);
+      return err(at.error());
+    }
+    changes.opened.push_back(BoundListener{l, at.value()});
+  }
+  std::vector<BoundListener> kept;
+  for (auto& b : bound_) {
+    auto same = std::find_if(next.begin(), next.end(), [&](const auto& n) { return sameListener(n, b.config); });
+    if (same == next.end()) {
+      closeListener(worker, b);
+      changes.closed.push_back(std::move(b));
+    } else {
+      kept.push_back(BoundListener{*same, b.bound});  // new realm/cert paths, same socket
+    }
+  }
+  kept.insert(kept.end(), changes.opened.begin(), changes.opened.end());
+  bound_ = std::move(kept);
+  return changes;
+}
+
+std::string describeListeners(const std::vector<BoundListener>& listeners) {
+  std::string out;
+  for (const auto& l : listeners) out += " " + std::string(toString(l.config.transport)) + " " + l.bound.toString();
+  return out;
 }
 
 namespace {

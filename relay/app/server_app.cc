@@ -4,7 +4,6 @@
 
 #include <csignal>
 
-#include "policy/realms.h"
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
@@ -44,7 +43,10 @@ bool ServerApp::ensureSecrets() {
 
 std::vector<SocketAddress> ServerApp::selfAddresses() const {
   std::vector<SocketAddress> self;
-  for (const auto& l : config_.listeners) self.push_back(SocketAddress{l.address, l.port});
+  // Bound addresses once open (a port 0 listener's real port), configured ones before.
+  for (const auto& l : listeners_.bound()) self.push_back(l.bound);
+  if (listeners_.bound().empty())
+    for (const auto& l : config_.listeners) self.push_back(SocketAddress{l.address, l.port});
   // The HTTP listeners too (threats.md: restund CVE-2021-21382), at their bound
   // address once started (a configured port 0 picks one when they bind).
   if (config_.metrics.enabled)
@@ -72,11 +74,9 @@ bool ServerApp::start() {
   worker_ = std::make_unique<io::Worker>(io::WorkerDeps{
       clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_, shared_.get()});
   worker_->setStreamLimits(streamLimits(config_.transports));
-  for (const auto& l : config_.listeners) {
-    if (auto st = openListener(*worker_, l, log_); !st) {
-      log_.error(st.error());
-      return false;
-    }
+  if (auto opened = listeners_.apply(*worker_, config_.listeners, log_); !opened) {
+    log_.error(opened.error());
+    return false;
   }
   obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
@@ -101,23 +101,19 @@ Status<std::string> ServerApp::reload() {
     return err(std::string("running on the built-in config; nothing to reload"));
   }
   auto next = policy::loadConfig(configPath_);
-  if (!next) {
-    for (const auto& e : next.error()) log_.error("reload refused: " + e.format());
-    log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
-    obs_->recordReload(false, clock_.unixSeconds(), policy::formatErrors(next.error()));
-    return err(policy::formatErrors(next.error()));
-  }
+  if (!next) return refuseReload(next.error());
+  if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
   if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
   config_.auth = next->auth;
   config_.peers = next->peers;
   config_.limits = next->limits;
   config_.relay.tcp = next->relay.tcp;  // the rest of relay: needs a restart
   config_.realm = next->realm;
-  policy::adoptListenerRealms(config_.listeners, next->listeners);  // peers.realms may use them
+  config_.listeners = next->listeners;  // their realms too: peers.realms may use them
   config_.server = next->server;
   config_.transports = next->transports;
   worker_->setStreamLimits(streamLimits(config_.transports));
-  reloadTlsCertificates(*worker_, next->listeners, log_);
+  reloadTlsCertificates(*worker_, config_.listeners, log_);
   config_.quotas = next->quotas;
   config_.rateLimits = next->rateLimits;
   config_.bans = next->bans;
@@ -126,9 +122,37 @@ Status<std::string> ServerApp::reload() {
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  log_.info("reload ok: policy generation " + std::to_string(generation_) +
-            " (listener and relay address changes need a restart)");
+  const bool relayChanged = next->relay.addresses != config_.relay.addresses ||
+                            next->relay.externalAddress != config_.relay.externalAddress ||
+                            next->relay.portMin != config_.relay.portMin ||
+                            next->relay.portMax != config_.relay.portMax;
+  if (relayChanged)
+    log_.warn("reload: relay changes (addresses, external_address, ports) need a restart; "
+              "still relaying as before");
+  log_.info("reload ok: policy generation " + std::to_string(generation_));
   if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);
+  return {};
+}
+
+Status<std::string> ServerApp::refuseReload(const std::vector<policy::ConfigError>& errors) {
+  for (const auto& e : errors) log_.error("reload refused: " + e.format());
+  log_.error("reload refused: keeping policy generation " + std::to_string(generation_));
+  obs_->recordReload(false, clock_.unixSeconds(), policy::formatErrors(errors));
+  return err(policy::formatErrors(errors));
+}
+
+Status<std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy::Config& next) {
+  auto changes = listeners_.apply(*worker_, next.listeners, log_);
+  if (!changes) {
+    return err(std::vector<policy::ConfigError>{
+        {configPath_, 0, 0, "listeners: " + changes.error() + " (no listener changed)"}});
+  }
+  if (!changes->opened.empty()) log_.info("reload: opened listeners:" + describeListeners(changes->opened));
+  if (!changes->closed.empty())
+    log_.info("reload: closed listeners:" + describeListeners(changes->closed) +
+              " (their udp/dtls allocations ended; tcp/tls connections run on until they close)");
+  if (!changes->opened.empty() || !changes->closed.empty())
+    log_.info("reload: listening on:" + describeListeners(*worker_));
   return {};
 }
 

@@ -14,6 +14,7 @@
 #include "relay/io/handles.h"
 #include "relay/io/worker.h"
 #include "relay/app/admin_service.h"
+#include "relay/app/listeners.h"
 #include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
@@ -33,6 +34,10 @@ class ServerApp {
   void announce();
   /// Re-reads the config; the error lists why it was refused.
   Status<std::string> reload();
+  /// Logs and counts a refused reload; the old policy and listeners stay.
+  Status<std::string> refuseReload(const std::vector<policy::ConfigError>& errors);
+  /// Opens/closes listeners for a reload; the error is a FILE-level one.
+  Status<std::vector<policy::ConfigError>> applyListeners(const policy::Config& next);
   bool startAdmin();
   std::vector<SocketAddress> selfAddresses() const;
   // Keyring rotation and watching (keyring_watch.cc).
@@ -58,6 +63,7 @@ class ServerApp {
   std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<io::Worker> worker_;
+  ListenerSet listeners_;  // what worker_ listens on, by configured listener
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote

@@ -286,4 +286,10 @@ void DtlsListener::sweep(const HasAllocation& hasAllocation) {
   for (const auto& [addr, counter] : doomed) close(addr, counter);
 }
 
+void DtlsListener::closeSessions() {
+  std::vector<SocketAddress> clients;
+  for (const auto& [addr, s] : sessions_) clients.push_back(addr);
+  for (const auto& c : clients) close(c, &DtlsStats::closedRemoved);
+}
+
 }  // namespace tw::io

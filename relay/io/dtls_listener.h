@@ -36,6 +36,7 @@ struct DtlsStats {
   uint64_t closedHandshakeTimeout = 0;
   uint64_t closedIdle = 0;
   uint64_t closedByPeer = 0;    ///< close_notify, fatal alert or error.
+  uint64_t closedRemoved = 0;   ///< The listener was removed by a reload.
 };
 
 class DtlsListener {
@@ -58,6 +59,9 @@ class DtlsListener {
   bool send(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   /// Handshake/idle timeouts and DTLS retransmissions (1-second tick).
   void sweep(const HasAllocation& hasAllocation);
+  /// Ends every session (close_notify, then onClosed): the listener is being
+  /// removed, and its socket is the sessions' only path.
+  void closeSessions();
   size_t sessionCount() const { return sessions_.size(); }
   const DtlsStats& stats() const { return stats_; }
 

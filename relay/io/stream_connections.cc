@@ -61,7 +61,7 @@ StreamConnections::~StreamConnections() {
   listeners_.clear();
 }
 
-Status<std::string> StreamConnections::listen(const SocketAddress& local, SslCtxPtr tls) {
+Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress& local, SslCtxPtr tls) {
   auto l = std::make_unique<Listener>();
   l->owner = this;
   l->transport = tls ? Transport::Tls : Transport::Tcp;
@@ -80,8 +80,15 @@ Status<std::string> StreamConnections::listen(const SocketAddress& local, SslCtx
   }
   l->local = localAddress(evconnlistener_get_fd(l->ev.get())).value_or(local);
   evconnlistener_set_error_cb(l->ev.get(), &StreamConnections::onAcceptError);
+  const SocketAddress bound = l->local;
   listeners_.push_back(std::move(l));
-  return {};
+  return bound;
+}
+
+bool StreamConnections::closeListener(const SocketAddress& local) {
+  // Connections hold no pointer to their listener: only accept() uses it.
+  const auto n = std::erase_if(listeners_, [&](const auto& l) { return l->local == local; });
+  return n > 0;
 }
 
 size_t StreamConnections::connectionCount(Transport t) const {

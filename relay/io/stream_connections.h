@@ -79,8 +79,12 @@ class StreamConnections {
   const StreamLimits& limits() const { return limits_; }
 
   /// Listens on `local` (port 0 picks one). `tls` non-null makes it a TLS
-  /// listener; the error text names the address and errno.
-  Status<std::string> listen(const SocketAddress& local, SslCtxPtr tls = nullptr);
+  /// listener. Returns the bound address; the error text names the address and errno.
+  Result<SocketAddress, std::string> listen(const SocketAddress& local, SslCtxPtr tls = nullptr);
+  /// Stops accepting on the listener bound to `local` and closes its socket
+  /// (reload). Connections it accepted run on until they close, so no live
+  /// call drops. false when there is no such listener.
+  bool closeListener(const SocketAddress& local);
   /// Replaces the TLS context of the listener bound to `local` (SIGHUP):
   /// new connections use it, live ones keep theirs.
   bool replaceTlsContext(const SocketAddress& local, SslCtxPtr tls);

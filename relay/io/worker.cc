@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -83,7 +84,7 @@ Worker::~Worker() {
   server_->closeAll();
 }
 
-Status<std::string> Worker::addUdpListener(const SocketAddress& local) {
+Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& local) {
   auto fd = openUdpSocket(local, /*reusePort=*/true, kListenerBufferBytes);
   if (!fd) return err("cannot bind udp " + local.toString() + ": " + std::strerror(fd.error()));
   auto l = std::make_unique<Listener>();
@@ -93,12 +94,40 @@ Status<std::string> Worker::addUdpListener(const SocketAddress& local) {
   l->ev.reset(event_new(base_.get(), l->fd.get(), EV_READ | EV_PERSIST,
                         &Worker::onListenerReadable, l.get()));
   event_add(l->ev.get(), nullptr);
+  const SocketAddress bound = l->local;
   listeners_.push_back(std::move(l));
-  return {};
+  return bound;
 }
 
-Status<std::string> Worker::addDtlsListener(const SocketAddress& local, const std::string& cert,
-                                            const std::string& key) {
+void Worker::endAllocationsOn(const SocketAddress& local, Transport transport) {
+  std::vector<uint64_t> ids;
+  server_->allocations().forEach([&](turn::Allocation& a) {
+    if (a.tuple.server == local && a.tuple.transport == transport) ids.push_back(a.id);
+  });
+  for (uint64_t id : ids) server_->endAllocation(id, "listener_removed");
+}
+
+bool Worker::removeUdpListener(const SocketAddress& local) {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [&](const auto& l) { return l->local == local; });
+  if (it == listeners_.end()) return false;
+  endAllocationsOn(local, Transport::Udp);
+  listeners_.erase(it);  // frees the event, then closes the socket
+  return true;
+}
+
+bool Worker::removeDtlsListener(const SocketAddress& local) {
+  auto it = std::find_if(dtls_.begin(), dtls_.end(), [&](const auto& d) { return d->local() == local; });
+  if (it == dtls_.end()) return false;
+  endAllocationsOn(local, Transport::Dtls);
+  (*it)->closeSessions();
+  dtls_.erase(it);
+  return true;
+}
+
+Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& local,
+                                                           const std::string& cert,
+                                                           const std::string& key) {
   auto d = std::make_unique<DtlsListener>(
       base_.get(), deps_.clock, deps_.rng, deps_.log,
       [this](const FiveTuple& t, std::span<const uint8_t> frame) {
@@ -106,9 +135,10 @@ Status<std::string> Worker::addDtlsListener(const SocketAddress& local, const st
         server_->onClientDatagram(t, frame);
       },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
-  if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return st;
+  if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return err(st.error());
+  const SocketAddress bound = d->local();
   dtls_.push_back(std::move(d));
-  return {};
+  return bound;
 }
 
 std::vector<SocketAddress> Worker::listenerAddresses() const {

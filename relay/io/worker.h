@@ -39,8 +39,13 @@ class Worker final : public turn::IoPort {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  /// Binds a UDP listener; the error text names the address and errno.
-  Status<std::string> addUdpListener(const SocketAddress& local);
+  /// Binds a UDP listener; returns the bound address (port 0 resolved); the
+  /// error text names the address and errno.
+  Result<SocketAddress, std::string> addUdpListener(const SocketAddress& local);
+  /// Closes the UDP listener bound to `local` (reload). Its socket was the only
+  /// path to its clients, so their allocations end ("listener_removed") rather
+  /// than linger unreachable until they expire. false when there is none.
+  bool removeUdpListener(const SocketAddress& local);
   /// Bound listener addresses (ports resolved).
   std::vector<SocketAddress> listenerAddresses() const;
   /// Runs the loop until stop() (or loopbreak from a signal handler).
@@ -56,8 +61,12 @@ class Worker final : public turn::IoPort {
   /// connection deletes its allocation (RFC 8656 §3.7).
   StreamConnections& streams() { return *streams_; }
   /// A DTLS 1.2 listener (stateless cookies first); limits from streams().
-  Status<std::string> addDtlsListener(const SocketAddress& local, const std::string& cert,
-                                      const std::string& key);
+  Result<SocketAddress, std::string> addDtlsListener(const SocketAddress& local,
+                                                     const std::string& cert,
+                                                     const std::string& key);
+  /// Closes the DTLS listener bound to `local` (reload): its allocations end
+  /// ("listener_removed"), then its sessions (close_notify). false when none.
+  bool removeDtlsListener(const SocketAddress& local);
   const std::vector<std::unique_ptr<DtlsListener>>& dtlsListeners() const { return dtls_; }
   /// TCP relay (RFC 6062) sockets: relayed listeners, peer connections, pipes.
   TcpRelay& tcpRelay() { return *tcp_; }
@@ -99,6 +108,7 @@ class Worker final : public turn::IoPort {
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
   void refreshPolicy();
+  void endAllocationsOn(const SocketAddress& local, Transport transport);
   TcpRelayCallbacks tcpRelayCallbacks();
 
   WorkerDeps deps_;

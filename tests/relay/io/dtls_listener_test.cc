@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <vector>
 
@@ -151,4 +152,37 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
   CHECK(total > 3000);  // the certificate really needed several datagrams
   for (int i = 0; i < 20 && dtls.sessionCount() == 0; ++i) h.pump();
   CHECK(dtls.sessionCount() == 1);
+}
+
+TEST_CASE("dtls listener removed: its sessions end with close_notify and its port is freed") {
+  Harness h;
+  TempCert cert;
+  auto added = h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key());
+  REQUIRE(added.ok());
+  const SocketAddress at = added.value();
+  REQUIRE(h.worker->dtlsListeners().front()->local() == at);
+  MemoryDtlsClient client;
+  testing::UdpPeer sock;
+  bool done = false;
+  for (int i = 0; i < 400 && !done; ++i) {
+    done = SSL_do_handshake(client.ssl) == 1;
+    if (auto out = client.output(); !out.empty()) sock.sendTo(at, out);
+    if (auto d = !done ? sock.receive(h, 20) : std::nullopt) client.input(*d);
+  }
+  REQUIRE(done);
+  for (int i = 0; i < 20 && h.worker->dtlsListeners().front()->sessionCount() == 0; ++i) h.pump();
+  REQUIRE(h.worker->dtlsListeners().front()->sessionCount() == 1);
+
+  CHECK(h.worker->removeDtlsListener(at));
+  CHECK(h.worker->dtlsListeners().empty());
+  CHECK_FALSE(h.worker->removeDtlsListener(at));
+  // The client is told: a close_notify alert ends its session cleanly.
+  auto alert = sock.receive(h, 2000);
+  REQUIRE(alert);
+  client.input(*alert);
+  std::array<uint8_t, 64> buf;
+  const int n = SSL_read(client.ssl, buf.data(), static_cast<int>(buf.size()));
+  CHECK(n <= 0);
+  CHECK(SSL_get_error(client.ssl, n) == SSL_ERROR_ZERO_RETURN);
+  CHECK(io::openUdpSocket(at, /*reusePort=*/false).ok());  // the socket is closed
 }

@@ -17,6 +17,8 @@
 namespace tw::testing {
 
 constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
+/// Extra YAML letting allocations relay to loopback peers (the test peers).
+inline const std::string kAllowLoopback = "peers:\n  allowed: [127.0.0.1/32]\n";
 
 /// Config text with the given extra YAML appended (e.g. a peers: section).
 std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string& extra);

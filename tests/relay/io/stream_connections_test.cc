@@ -13,12 +13,11 @@
 
 using namespace tw;
 using tw::testing::Harness;
+using tw::testing::kAllowLoopback;
 using tw::testing::StunClient;
 using tw::testing::UdpPeer;
 
 namespace {
-
-const std::string kAllowLoopback = "peers:\n  allowed: [127.0.0.1/32]\n";
 
 struct TcpHarness : Harness {
   explicit TcpHarness(const std::string& extra = kAllowLoopback) : Harness(extra) {

@@ -20,13 +20,12 @@
 
 using namespace tw;
 using tw::testing::Harness;
+using tw::testing::kAllowLoopback;
 using tw::testing::PeerListener;
 using tw::testing::RawTcp;
 using tw::testing::StunClient;
 
 namespace {
-
-const std::string kAllowLoopback = "peers:\n  allowed: [127.0.0.1/32]\n";
 
 struct TcpRelayHarness : Harness {
   explicit TcpRelayHarness(const std::string& extra = kAllowLoopback) : Harness(extra) {

@@ -14,6 +14,7 @@
 using namespace tw;
 using tw::stun::Method;
 using tw::testing::Harness;
+using tw::testing::kAllowLoopback;
 using tw::testing::StunClient;
 
 namespace {
@@ -24,8 +25,6 @@ using Peer = testing::UdpPeer;
 std::vector<uint8_t> bytesOf(std::string_view s) { return {s.begin(), s.end()}; }
 
 SocketAddress relayedOf(const testing::Reply& r) { return *r.msg().xorRelayedAddress(); }
-
-const std::string kAllowLoopback = "peers:\n  allowed: [127.0.0.1/32]\n";
 
 }  // namespace
 
