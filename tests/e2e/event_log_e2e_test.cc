@@ -48,7 +48,7 @@ void failAuth(uint16_t port, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("live event log: hostile usernames stay inert; SIGUSR1 reopens the file") {
+TEST_CASE("live event log: hostile usernames stay inert, SIGUSR1 reopens the file") {
   char tmpl[] = "/tmp/tw-evlog-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const std::string file = dir + "/events.jsonl";

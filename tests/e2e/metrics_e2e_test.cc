@@ -105,7 +105,7 @@ struct Live {
 
 }  // namespace
 
-TEST_CASE("live /metrics: counters move by exactly what the test caused; promtool is silent") {
+TEST_CASE("live /metrics: counters move by exactly what the test caused, promtool is silent") {
   const uint16_t port = testing::freeUdpPort();
   ServerProcess server(config(port));
   REQUIRE(server.ready());

@@ -39,7 +39,7 @@ StunClient authed(uint16_t port, const std::string& user) {
 
 }  // namespace
 
-TEST_CASE("Lowering per_user on reload keeps live allocations; new ones wait until under it") {
+TEST_CASE("Lowering per_user on reload keeps live allocations, new ones wait until under it") {
   const uint16_t port = testing::freeUdpPort();
   CountingPeer peer;
   ServerProcess s(config(port, peer.addr.port, 3));

@@ -131,7 +131,7 @@ TEST_CASE("Rotation under traffic: old credentials work through grace, then fail
   CHECK(keyring(s).size() == 1);
 }
 
-TEST_CASE("turnwarden rotate rewrites the keyring; a running server picks it up") {
+TEST_CASE("turnwarden rotate rewrites the keyring, a running server picks it up") {
   const uint16_t port = testing::freeUdpPort();
   CountingPeer peer;
   ServerProcess s(config(port, peer.addr.port, "", "1h"));

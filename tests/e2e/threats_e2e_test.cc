@@ -202,7 +202,7 @@ TEST_CASE("live: the server's own listener, metrics and admin addresses are deni
   CHECK(live.server->stop() == 0);
 }
 
-TEST_CASE("live: hostile usernames stay inert in the log, the admin API and /metrics; no secret is logged") {
+TEST_CASE("live: hostile usernames stay inert in the log, the admin API and /metrics, no secret is logged") {
   Live live;
   const std::string hostile = std::string("ev\"il'\r\nFAKE forged line %n%s%x%p \x1b[31mred\x1b[0m ") +
                               '\0' + "nul\x07";
@@ -244,7 +244,7 @@ TEST_CASE("live: hostile usernames stay inert in the log, the admin API and /met
   CHECK(log.find(password) == std::string::npos);
 }
 
-TEST_CASE("live: an oversized datagram is dropped and counted; the server keeps answering") {
+TEST_CASE("live: an oversized datagram is dropped and counted, the server keeps answering") {
   Live live;
   StunClient c(live.turn);
   const double before = live.dropped("oversize");

@@ -57,7 +57,7 @@ TEST_CASE("brute force: the N-th failure from one IP in a window fires once") {
   CHECK(f.count("brute_force") == 2);  // a new window
 }
 
-TEST_CASE("brute force: failures spread over windows never fire; 0 disables") {
+TEST_CASE("brute force: failures spread over windows never fire, 0 disables") {
   Fixture f;
   f.config.bruteForceFailures = 5;
   f.rebuild();

@@ -315,7 +315,7 @@ TEST_CASE("defaultDeny=false allows private ranges but never unspecified") {
   CHECK(verdict(rules, "::ffff:0.0.0.0") == "unspecified");
 }
 
-TEST_CASE("configured denies apply with or without defaultDeny; allowed wins over them") {
+TEST_CASE("configured denies apply with or without defaultDeny, allowed wins over them") {
   const PeerRules rules({named("10.1.0.0/16", "config:allowed[0] 10.1.0.0/16")},
                         {named("10.0.0.0/8", "config:denied[0] 10.0.0.0/8"),
                          named("8.8.4.0/24", "config:denied[1] 8.8.4.0/24")},

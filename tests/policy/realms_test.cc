@@ -52,7 +52,7 @@ std::string verdict(const PolicySnapshot& s, std::string_view realm, const char*
 
 }  // namespace
 
-TEST_CASE("each listener serves its realm; unmatched tuples get the top-level realm", "[realms]") {
+TEST_CASE("each listener serves its realm, unmatched tuples get the top-level realm", "[realms]") {
   const Config c = parsed(twoRealms(""));
   REQUIRE(c.listeners.size() == 2);
   CHECK(c.listeners[0].realm == "a.example");

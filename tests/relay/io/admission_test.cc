@@ -197,7 +197,7 @@ TEST_CASE("A lifted ban serves the IP again") {
   CHECK(attacker.allocate()->code == 0);
 }
 
-TEST_CASE("auth.blocked_users: 403 on Allocate; a reload adding a user ends its allocations") {
+TEST_CASE("auth.blocked_users: 403 on Allocate, a reload adding a user ends its allocations") {
   Harness h;
   policy::Config cfg = h.config;
   cfg.auth.blockedUsers = {"mallory"};

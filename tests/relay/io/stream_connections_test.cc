@@ -130,7 +130,7 @@ TEST_CASE("tcp: idle connections without an allocation are closed, allocated one
   CHECK(busy.refresh(600)->code == 0);
 }
 
-TEST_CASE("tcp: connections beyond the per-IP cap are refused; other IPs still served") {
+TEST_CASE("tcp: connections beyond the per-IP cap are refused, other IPs still served") {
   TcpHarness h;
   io::StreamLimits limits = h.worker->streams().limits();
   limits.maxConnectionsPerIp = 3;
@@ -149,7 +149,7 @@ TEST_CASE("tcp: connections beyond the per-IP cap are refused; other IPs still s
   CHECK(ok.allocate()->code == 0);
 }
 
-TEST_CASE("tcp abuse: 1,000 half-open connections from one IP stay within the cap; others served") {
+TEST_CASE("tcp abuse: 1,000 half-open connections from one IP stay within the cap, others served") {
   // Each client socket is a descriptor in this process: make room for them.
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);

@@ -230,7 +230,7 @@ TEST_CASE("threats: LIFETIME and XOR-PEER-ADDRESS appended after MESSAGE-INTEGRI
   CHECK(c.receive(500));
 }
 
-TEST_CASE("threats: MESSAGE-INTEGRITY-SHA256 of 16-32 bytes in steps of 4 verifies; other MAC lengths are dropped") {
+TEST_CASE("threats: MESSAGE-INTEGRITY-SHA256 of 16-32 bytes in steps of 4 verifies, other MAC lengths are dropped") {
   Harness h;
   StunClient c = h.client();
   const auto [name, pass] = h.credential("alice");

@@ -109,7 +109,7 @@ TEST_CASE("tls: TLS 1.3 handshake, ALPN stun.turn selected, Binding answered") {
   CHECK(m->xorMappedAddress()->ip == *IpAddress::parse("127.0.0.1"));
 }
 
-TEST_CASE("tls: TLS 1.2 is accepted with an AEAD suite; ALPN stun.nat-discovery too") {
+TEST_CASE("tls: TLS 1.2 is accepted with an AEAD suite, ALPN stun.nat-discovery too") {
   TlsHarness h;
   TlsClient c(h, TLS1_2_VERSION, "stun.nat-discovery");
   REQUIRE(c.handshake());
@@ -148,7 +148,7 @@ TEST_CASE("tls: a handshake that never finishes is closed at the deadline and co
   CHECK(h.worker->streams().connectionCount() == 0);
 }
 
-TEST_CASE("tls: a replaced certificate serves new connections; a live one keeps working") {
+TEST_CASE("tls: a replaced certificate serves new connections, a live one keeps working") {
   TlsHarness h;
   TlsClient before(h, TLS1_3_VERSION, "stun.turn");
   REQUIRE(before.handshake());

@@ -63,7 +63,7 @@ TEST_CASE("Allocate is challenged, then succeeds with relayed address and lifeti
   CHECK(h.server().allocations().size() == 1);
 }
 
-TEST_CASE("Allocate retransmission gets the same answer; a new transaction gets 437") {
+TEST_CASE("Allocate retransmission gets the same answer, a new transaction gets 437") {
   Harness h;
   StunClient c = h.authedClient();
   REQUIRE(c.allocate()->code == 0);  // learns the nonce
@@ -276,7 +276,7 @@ TEST_CASE("EVEN-PORT R=1 reserves the next port for a RESERVATION-TOKEN") {
   CHECK(reused->code == 508);
 }
 
-TEST_CASE("Unredeemed reservations return to the pool after 30 s; R=0 cycles leak nothing") {
+TEST_CASE("Unredeemed reservations return to the pool after 30 s, R=0 cycles leak nothing") {
   Harness h;
   for (bool reserve : {true, false}) {
     for (int i = 0; i < 5; ++i) {
@@ -375,7 +375,7 @@ TEST_CASE("Unknown comprehension-required attribute gets 420 with UNKNOWN-ATTRIB
   CHECK(((val[0] << 8) | val[1]) == 0x0031);
 }
 
-TEST_CASE("Malformed datagrams are dropped silently and counted; the server keeps answering") {
+TEST_CASE("Malformed datagrams are dropped silently and counted, the server keeps answering") {
   Harness h;
   StunClient c = h.client();
   const std::vector<std::vector<uint8_t>> junk = {

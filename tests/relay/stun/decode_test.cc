@@ -225,7 +225,7 @@ TEST_CASE("attributes after MESSAGE-INTEGRITY are invisible") {
   CHECK(verifyMessageIntegrity(*r, key));
 }
 
-TEST_CASE("MI-SHA256 after MI is kept; everything but FINGERPRINT after MI-SHA256 is not") {
+TEST_CASE("MI-SHA256 after MI is kept, everything but FINGERPRINT after MI-SHA256 is not") {
   const std::vector<uint8_t> key = {9, 9, 9};
   std::vector<uint8_t> m;
   MessageBuilder(m, Method::Refresh, MessageClass::Request, makeTxid(4))

@@ -17,7 +17,7 @@ policy::BansConfig cfg(uint32_t threshold) {
 }
 }  // namespace
 
-TEST_CASE("More than threshold failures within the window bans; the ban expires") {
+TEST_CASE("More than threshold failures within the window bans, the ban expires") {
   BanTable bans(42);
   const auto c = cfg(3);
   for (int i = 0; i < 3; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.2"), at(100 + i), c));
