@@ -23,6 +23,14 @@ struct RateCfgDeleter {
 };
 
 constexpr int kBacklog = 16;
+/// libevent reads and writes at most 16 KiB per call by default; a joined
+/// pipe moves bulk data, so fewer, larger calls per wake-up.
+constexpr size_t kPipeIoBytes = 256 * 1024;
+
+void widen(bufferevent* bev) {
+  bufferevent_set_max_single_read(bev, kPipeIoBytes);
+  bufferevent_set_max_single_write(bev, kPipeIoBytes);
+}
 
 void setFlag(int fd, int level, int opt) {
   const int one = 1;
@@ -183,6 +191,8 @@ bool TcpRelay::join(uint32_t id, HandedOver client, uint64_t maxBps) {
   bufferevent_setcb(p.client.get(), &TcpRelay::onClientRead, &TcpRelay::onClientWrite,
                     &TcpRelay::onClientEvent, &p);
   bufferevent_enable(p.peer.get(), EV_READ);  // if early data had filled the buffer
+  widen(p.peer.get());
+  widen(p.client.get());
   if (maxBps) {
     const size_t rate = static_cast<size_t>(std::min<uint64_t>(maxBps, EV_RATE_LIMIT_MAX));
     p.rate.reset(ev_token_bucket_cfg_new(rate, rate, rate, rate, nullptr));

@@ -55,7 +55,10 @@ void pump(std::vector<Stream>& streams, std::vector<uint8_t>& chunk, std::vector
   }
   ::poll(fds.data(), fds.size(), 5);
   for (auto& s : streams) {
-    ::send(s.data.fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    // Fill the socket until the kernel pushes back (bounded per round), so
+    // the generator is not what limits the relay.
+    for (int i = 0; i < 16; ++i)
+      if (::send(s.data.fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL) <= 0) break;
     for (;;) {
       const ssize_t n = ::recv(s.sink.fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
       if (n <= 0) break;
