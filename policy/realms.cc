@@ -31,14 +31,6 @@ const PeerLayer* RealmMap::layerFor(std::string_view realm) const {
   return nullptr;
 }
 
-void adoptListenerRealms(std::vector<ListenerConfig>& running, const std::vector<ListenerConfig>& next) {
-  for (ListenerConfig& r : running) {
-    r.realm.clear();  // a listener the new file leaves out falls back to the top-level realm
-    for (const ListenerConfig& n : next)
-      if (n.transport == r.transport && n.address == r.address && n.port == r.port) r.realm = n.realm;
-  }
-}
-
 RealmMap buildRealmMap(const Config& config) {
   std::vector<ListenerRealm> listeners;
   for (const ListenerConfig& l : config.listeners)

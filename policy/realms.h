@@ -55,11 +55,6 @@ class RealmMap {
 std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in,
                                         std::string_view prefix);
 
-/// A reload keeps the running listeners (changes need a restart) but takes
-/// the realm: of each one the new file still lists (same transport, address
-/// and port), so a realm can be renamed or split off with SIGHUP.
-void adoptListenerRealms(std::vector<ListenerConfig>& running, const std::vector<ListenerConfig>& next);
-
 /// The realm map of a validated config. Rule names read
 /// "config:realms[REALM].allowed[i] TEXT" (denied likewise) in logs.
 RealmMap buildRealmMap(const Config& config);

@@ -142,19 +142,3 @@ TEST_CASE("realm rules: hard denies, then the realm's denied, its allowed, then 
         "allowed:config:realms[a.example].allowed[2] ::ffff:127.0.0.1");
   CHECK(verdict(*snap, "a.example", "[::ffff:127.0.0.2]:9000") == "builtin:ipv4-mapped");
 }
-
-TEST_CASE("a reload adopts the realms of the listeners it still lists", "[realms]") {
-  Config running = parsed(twoRealms(""));
-  Config next = parsed(
-      "realm: b.example\n"
-      "listeners:\n"
-      "  - {transport: udp, address: 127.0.0.1, port: 3478}\n"
-      "  - {transport: udp, address: 127.0.0.1, port: 3479, realm: c.example}\n"
-      "auth:\n  secrets: [{id: k1, value: \"0123456789abcdef0123456789abcdef\"}]\n");
-  adoptListenerRealms(running.listeners, next.listeners);
-  CHECK(running.listeners[0].realm.empty());
-  CHECK(running.listeners[1].realm == "c.example");
-  next.listeners.clear();  // a listener the new file drops falls back to the top-level realm
-  adoptListenerRealms(running.listeners, next.listeners);
-  CHECK(running.listeners[1].realm.empty());
-}
