@@ -31,8 +31,7 @@ bool TurnServer::admit(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   } else {
     return true;
   }
-  counters_.drop(reason);
-  deps_.events.onDrop(reason, tuple.client);
+  drop(reason, tuple.client);
   return false;
 }
 

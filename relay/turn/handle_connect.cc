@@ -97,8 +97,7 @@ std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
   if (!a) return std::nullopt;
   const Instant now = deps_.clock.now();
   auto refuse = [&](DropReason r) -> std::optional<uint32_t> {
-    counters_.drop(r);
-    deps_.events.onDrop(r, peer);
+    drop(r, peer);
     return std::nullopt;
   };
   // RFC 6062 §5.3: no permission, no connection; the rules are checked too.

@@ -25,8 +25,7 @@ void TurnServer::respond(Request& req, const Outcome& outcome) {
       sendError(req, outcome);
       break;
     case Outcome::Kind::Drop:
-      counters_.drop(outcome.drop);
-      deps_.events.onDrop(outcome.drop, req.tuple.client);
+      drop(outcome.drop, req.tuple.client);
       break;
     case Outcome::Kind::AlreadySent:
     case Outcome::Kind::Deferred:

@@ -34,23 +34,18 @@ void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_
   if (!decoded) {
     // Malformed datagrams get no answer: answering would make the relay a
     // reflector for forged sources.
-    counters_.drop(DropReason::Malformed);
-    deps_.events.onDrop(DropReason::Malformed, tuple.client);
+    drop(DropReason::Malformed, tuple.client);
     return;
   }
   onStunMessage(tuple, decoded.value());
 }
 
 void TurnServer::onOversizeDatagram(const SocketAddress& source) {
-  counters_.drop(DropReason::Oversize);
-  deps_.events.onDrop(DropReason::Oversize, source);
+  drop(DropReason::Oversize, source);
 }
 
 void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
-  auto drop = [&](DropReason r) {
-    counters_.drop(r);
-    deps_.events.onDrop(r, tuple.client);
-  };
+  auto drop = [&](DropReason r) { this->drop(r, tuple.client); };
   auto cd = stun::decodeChannelData(bytes);
   if (!cd) return drop(DropReason::Malformed);
   Allocation* a = table_.find(tuple);
@@ -82,8 +77,7 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
     }
     default:
       // A server never expects responses from clients.
-      counters_.drop(DropReason::UnexpectedClass);
-      deps_.events.onDrop(DropReason::UnexpectedClass, tuple.client);
+      drop(DropReason::UnexpectedClass, tuple.client);
   }
 }
 
@@ -91,8 +85,7 @@ void TurnServer::onIndication(const FiveTuple& tuple, const stun::Message& msg) 
   Outcome o = msg.method() == Method::Send ? handleSend(tuple, msg)
                                            : Outcome::dropped(DropReason::UnexpectedClass);
   if (o.kind == Outcome::Kind::Drop) {
-    counters_.drop(o.drop);
-    deps_.events.onDrop(o.drop, tuple.client);
+    drop(o.drop, tuple.client);
   }
 }
 
@@ -187,8 +180,7 @@ void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer
   const Instant now = deps_.clock.now();
   // RFC 8656 §11.3: no permission for the peer's IP -> silently discard.
   if (!a->hasPermission(peer.ip, now)) {
-    counters_.drop(DropReason::NoPermission);
-    deps_.events.onDrop(DropReason::NoPermission, peer);
+    drop(DropReason::NoPermission, peer);
     return;
   }
   relayToClient(*a, peer, bytes);
@@ -198,8 +190,7 @@ void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
                                std::span<const uint8_t> bytes) {
   const Instant now = deps_.clock.now();
   if (!withinBandwidth(a, Direction::PeerToClient, bytes.size(), now)) {
-    counters_.drop(DropReason::OverBandwidth);
-    deps_.events.onDrop(DropReason::OverBandwidth, peer);
+    drop(DropReason::OverBandwidth, peer);
     return;
   }
   if (const ChannelBinding* ch = a.activeChannelFor(peer, now)) {

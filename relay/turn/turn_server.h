@@ -151,6 +151,11 @@ class TurnServer {
   void sendError(Request& req, const Outcome& outcome);
   void finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated);
   void deleteAllocation(uint64_t id, std::string_view why);
+  /// A silent drop: counted per worker and reported with its source.
+  void drop(DropReason r, const SocketAddress& source) {
+    counters_.drop(r);
+    deps_.events.onDrop(r, source);
+  }
   void relayToClient(Allocation& a, const SocketAddress& peer, std::span<const uint8_t> bytes);
 
   // Admission (admission.cc): bans, rate limits, blocked users, quotas,
