@@ -3,6 +3,7 @@
 // frees a handle by hand.
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <unistd.h>
 
 #include <memory>
@@ -48,5 +49,9 @@ struct BufferEventDeleter {
 using EventBasePtr = std::unique_ptr<event_base, EventBaseDeleter>;
 using EventPtr = std::unique_ptr<event, EventDeleter>;
 using BufferEventPtr = std::unique_ptr<bufferevent, BufferEventDeleter>;
+struct ListenerDeleter {
+  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
+};
+using ListenerPtr = std::unique_ptr<evconnlistener, ListenerDeleter>;
 
 }  // namespace tw::io

@@ -18,9 +18,6 @@
 namespace tw::io {
 namespace {
 
-struct ListenerDeleter {
-  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
-};
 
 constexpr int kBacklog = 1024;
 constexpr size_t kReadChunk = 4096;
@@ -32,7 +29,7 @@ struct StreamConnections::Listener {
   SocketAddress local;
   Transport transport;
   SslCtxPtr tls;
-  std::unique_ptr<evconnlistener, ListenerDeleter> ev;
+  ListenerPtr ev;
   bool paused = false;  ///< After an accept error, until the next sweep.
 };
 
@@ -66,14 +63,7 @@ Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress
   l->owner = this;
   l->transport = tls ? Transport::Tls : Transport::Tcp;
   l->tls = std::move(tls);
-  sockaddr_storage ss;
-  const socklen_t len = local.toSockaddr(ss);
-  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                   LEV_OPT_REUSEABLE_PORT;
-  if (!local.ip.isV4()) flags |= LEV_OPT_BIND_IPV6ONLY;  // v4 has its own listener
-  l->ev.reset(evconnlistener_new_bind(base_, &StreamConnections::onAccept, l.get(), flags,
-                                      kBacklog, reinterpret_cast<sockaddr*>(&ss),
-                                      static_cast<int>(len)));
+  l->ev = listenTcp(base_, local, &StreamConnections::onAccept, l.get(), kBacklog);
   if (!l->ev) {
     return err("cannot listen " + std::string(toString(l->transport)) + " " + local.toString() +
                ": " + std::strerror(errno));

@@ -15,9 +15,6 @@
 namespace tw::io {
 namespace {
 
-struct ListenerDeleter {
-  void operator()(evconnlistener* l) const { evconnlistener_free(l); }
-};
 struct RateCfgDeleter {
   void operator()(ev_token_bucket_cfg* c) const { ev_token_bucket_cfg_free(c); }
 };
@@ -43,7 +40,7 @@ struct TcpRelay::Listener {
   TcpRelay* owner;
   uint64_t allocationId;
   SocketAddress local;
-  std::unique_ptr<evconnlistener, ListenerDeleter> ev;
+  ListenerPtr ev;
 };
 
 struct TcpRelay::Pipe {
@@ -81,13 +78,8 @@ Result<uint32_t, int> TcpRelay::listen(const SocketAddress& local, uint64_t allo
   l->owner = this;
   l->allocationId = allocationId;
   l->local = local;
-  sockaddr_storage ss;
-  const socklen_t len = local.toSockaddr(ss);
-  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                   LEV_OPT_REUSEABLE_PORT;
-  if (!local.ip.isV4()) flags |= LEV_OPT_BIND_IPV6ONLY;
-  l->ev.reset(evconnlistener_new_bind(base_, &TcpRelay::onAccept, l.get(), flags, kBacklog,
-                                      reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len)));
+  // SO_REUSEPORT: outbound connects bind the same relayed address.
+  l->ev = listenTcp(base_, local, &TcpRelay::onAccept, l.get(), kBacklog);
   if (!l->ev) return err(errno ? errno : EADDRINUSE);
   uint32_t index;
   if (!freeListeners_.empty()) {

@@ -30,6 +30,17 @@ Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort, 
   return fd;
 }
 
+ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb,
+                      void* arg, int backlog) {
+  sockaddr_storage ss;
+  const socklen_t len = local.toSockaddr(ss);
+  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+                   LEV_OPT_REUSEABLE_PORT;
+  if (!local.ip.isV4()) flags |= LEV_OPT_BIND_IPV6ONLY;  // v4 has its own socket
+  return ListenerPtr(evconnlistener_new_bind(base, cb, arg, flags, backlog,
+                                             reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len)));
+}
+
 std::optional<SocketAddress> localAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;

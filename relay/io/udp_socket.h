@@ -16,6 +16,12 @@ Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort, 
 /// while the loop is busy waits here instead of being dropped by the kernel.
 constexpr int kListenerBufferBytes = 4 << 20;
 
+/// A listening TCP socket on `local` (close-on-exec, SO_REUSEADDR and
+/// SO_REUSEPORT; IPv6 sockets are v6-only) whose connections go to `cb`.
+/// Null on failure, with errno set. Client listeners and TCP relay share it.
+ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb,
+                      void* arg, int backlog);
+
 /// The address a socket is actually bound to (resolves port 0).
 std::optional<SocketAddress> localAddress(int fd);
 
