@@ -1,5 +1,5 @@
 // ServerApp's part of the admin API: the hooks only the app can fulfil
-// (reload, drain, minting with the live keyring), run on the loop thread.
+// (reload, drain, minting with the live keyring), run on the control loop.
 #include "policy/credentials.h"
 #include "relay/app/server_app.h"
 #include "relay/app/setup.h"
@@ -11,7 +11,7 @@ bool ServerApp::startAdmin() {
   AppHooks hooks{
       [this] { return reload(); },
       [this] {
-        worker_->server().setDraining(true);
+        workers_->forEach([](io::Worker& w) { w.server().setDraining(true); });
         obs_->service().setDraining(true);
         obs_->eventLog().push({"drain", "info", "", "", "", "", "new allocations refused (508)"});
         log_.info("draining: Allocate now gets 508; live allocations run until they expire");
@@ -26,7 +26,7 @@ bool ServerApp::startAdmin() {
     if (auto st = rotateNow("admin API"); !st) return err(st.error());
     return config_.auth.secrets.front().id;  // an id, never a value
   };
-  auto admin = AdminService::start(config_.admin, *worker_, clock_, std::move(hooks),
+  auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
                                    config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {
     log_.error(admin.error());

@@ -12,13 +12,18 @@
 #include "policy/snapshot.h"
 #include "relay/base/log.h"
 #include "relay/io/datagram_batch.h"
+#include "relay/io/connection_move.h"
 #include "relay/io/dtls_listener.h"
+#include "relay/io/event_loop.h"
 #include "relay/io/handles.h"
 #include "relay/io/stream_connections.h"
 #include "relay/io/tcp_relay.h"
 #include "relay/turn/turn_server.h"
 
 namespace tw::io {
+
+/// The worker-side limits of stream connections from `transports:`.
+StreamLimits streamLimits(const policy::TransportsConfig& t);
 
 struct WorkerDeps {
   Clock& clock;
@@ -30,6 +35,11 @@ struct WorkerDeps {
   Logger& log;
   /// Quotas and bans shared by all workers (nullptr: the worker keeps its own).
   turn::SharedLimits* shared = nullptr;
+  /// This worker's number and how many there are (allocation and
+  /// CONNECTION-ID ownership, turn::WorkerId).
+  turn::WorkerId id{};
+  /// The worker with index i (cross-worker ConnectionBind); empty with one.
+  std::function<class Worker*(uint32_t)> peer;
 };
 
 class Worker final : public turn::IoPort {
@@ -48,14 +58,21 @@ class Worker final : public turn::IoPort {
   bool removeUdpListener(const SocketAddress& local);
   /// Bound listener addresses (ports resolved).
   std::vector<SocketAddress> listenerAddresses() const;
-  /// Runs the loop until stop() (or loopbreak from a signal handler).
+  /// Runs the loop until stop(); the policy snapshot is picked up at the top
+  /// of every loop iteration.
   void run();
   /// Thread-safe: stops the loop.
   void stop();
+  /// One loop iteration that does not wait (tests drive the worker on their
+  /// own thread): the policy check, then whatever events are ready.
+  void pollOnce();
   /// Thread-safe: runs `fn` on this worker's loop thread (admin API, reload
   /// and metrics threads use this instead of touching worker state).
-  void post(std::function<void()> fn);
-  event_base* base() { return base_.get(); }
+  void post(std::function<void()> fn) { loop_.post(std::move(fn)); }
+  /// Runs `fn` on the loop thread and waits (EventLoop::call).
+  bool call(const std::function<void()>& fn) { return loop_.call(fn); }
+  event_base* base() { return loop_.base(); }
+  const turn::WorkerId& id() const { return deps_.id; }
   turn::TurnServer& server() { return *server_; }
   /// TCP/TLS listeners and connections; frames go to server(), and a closed
   /// connection deletes its allocation (RFC 8656 §3.7).
@@ -85,6 +102,7 @@ class Worker final : public turn::IoPort {
   bool connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) override;
   bool bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) override;
   void closeTcpPeer(uint32_t id) override;
+  bool moveTcpBind(const FiveTuple& client, uint32_t id, uint32_t owner) override;
 
  private:
   struct Listener {
@@ -104,19 +122,17 @@ class Worker final : public turn::IoPort {
   static void onListenerReadable(evutil_socket_t fd, short what, void* arg);
   static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t fd, short what, void* arg);
-  static void onPosted(evutil_socket_t fd, short what, void* arg);
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
   void refreshPolicy();
   void endAllocationsOn(const SocketAddress& local, Transport transport);
   TcpRelayCallbacks tcpRelayCallbacks();
+  /// On the owner: joins a client connection moved here by moveTcpBind.
+  void adoptTcpBind(uint32_t id, MovedConnection moved);
 
   WorkerDeps deps_;
-  EventBasePtr base_;
+  EventLoop loop_;
   EventPtr tick_;
-  EventPtr posted_;
-  std::mutex postedMu_;
-  std::vector<std::function<void()>> postedTasks_;
   DatagramBatch batch_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<RelaySlot>> relays_;

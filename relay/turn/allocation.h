@@ -57,7 +57,6 @@ struct Allocation {
   RelayHandle relay2 = kNoRelay;
   Instant created;
   Instant expires;
-  uint64_t policyGeneration = 0;
   std::vector<Permission> permissions;
   std::vector<ChannelBinding> channels;
   /// Allocate retransmissions get the same answer (RFC 8656 §7.2).

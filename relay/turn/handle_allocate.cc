@@ -111,7 +111,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
   RelayEndpoint* ep = nullptr;
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
-  a->id = nextId_++;
+  a->id = deps_.worker.allocationId(nextId_++);
   a->sendTargets.reseed(deps_.rng.u64());
   a->tcp = req.msg.requestedTransport() == kProtoTcp;
   if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
@@ -130,7 +130,6 @@ Outcome TurnServer::handleAllocate(Request& req) {
   a->created = req.now;
   const Duration life = grantedLifetime(req.msg);
   a->expires = req.now + life;
-  a->policyGeneration = policy_->generation;
   a->allocateTxn = req.msg.transactionId();
 
   auto& b = startSuccess(req);

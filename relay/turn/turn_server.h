@@ -28,6 +28,7 @@
 #include "relay/turn/relay_addresses.h"
 #include "relay/turn/shared_limits.h"
 #include "relay/turn/tcp_connections.h"
+#include "relay/turn/worker_id.h"
 
 namespace tw::turn {
 
@@ -40,6 +41,8 @@ struct ServerDeps {
   const policy::NonceService& nonces;
   /// Quotas and bans shared by every worker; nullptr: this server keeps its own.
   SharedLimits* shared = nullptr;
+  /// Which worker this is (allocation ids, CONNECTION-ID ownership).
+  WorkerId worker{};
 };
 
 /// Who passed the auth gate.
@@ -56,7 +59,8 @@ class TurnServer {
   TurnServer(const TurnServer&) = delete;
   TurnServer& operator=(const TurnServer&) = delete;
 
-  /// Swaps in a new policy snapshot (called by the worker between batches).
+  /// Swaps in a new policy snapshot and applies it to live allocations
+  /// (called by the worker at the top of a loop iteration, once per snapshot).
   void setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy);
   const policy::PolicySnapshot& policy() const { return *policy_; }
 
@@ -81,6 +85,10 @@ class TurnServer {
   /// A peer connection (and its client data connection) ended.
   void onTcpPeerClosed(uint32_t id);
   void onTcpRelayed(uint32_t id, Direction d, size_t bytes);
+  /// A ConnectionBind for `id` taken on another worker moved its client
+  /// connection here: the maxBps to join it with, or nullopt when the peer
+  /// connection is gone (the client connection is then closed).
+  std::optional<uint64_t> onTcpBindMoved(uint32_t id);
   const TcpConnectionTable& tcpConnections() const { return tcp_; }
   /// Deletes every allocation (shutdown).
   void closeAll();

@@ -10,7 +10,10 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "policy/credentials.h"
+#include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -48,6 +51,17 @@ inline bool reloadWith(ServerProcess& s, const std::string& yaml, const std::str
   for (int i = 0; i < 400; ++i) {
     if (occurrences(s.log(), marker) > before) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// Polls /metrics (folded about once a second) until it contains `line`
+/// (bounded, ~5 s).
+inline bool metricsShow(const SocketAddress& metrics, const std::string& line) {
+  for (int i = 0; i < 50; ++i) {
+    auto r = httpGet(metrics, "/metrics");
+    if (r && r->body.find(line) != std::string::npos) return true;
+    usleep(100000);
   }
   return false;
 }
