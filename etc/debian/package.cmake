@@ -41,8 +41,7 @@ set(tw_gz_cmds COMMAND ${TW_GZIP} -9n -c ${TW_DEB_OUT}/changelog > ${tw_gz})
 if(TW_HELP2MAN)
   list(APPEND tw_gz ${TW_DEB_OUT}/turnwarden.8.gz)
   list(APPEND tw_gz_cmds
-    COMMAND ${CMAKE_COMMAND} -E env SOURCE_DATE_EPOCH=1764547200
-            ${TW_HELP2MAN} --no-info --section=8 --source=turnwarden
+    COMMAND ${TW_HELP2MAN} --no-info --section=8 --source=turnwarden
             "--name=hardened TURN/STUN relay server" --include=${TW_DEB}/turnwarden.h2m
             --output=${TW_DEB_OUT}/turnwarden.8 $<TARGET_FILE:turnwarden>
     COMMAND ${TW_GZIP} -9n -c ${TW_DEB_OUT}/turnwarden.8 > ${TW_DEB_OUT}/turnwarden.8.gz)
