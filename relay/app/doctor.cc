@@ -296,7 +296,18 @@ void checkKeyring(const policy::Config& c, const HostFacts& h, Findings& out) {
          "chmod 600 " + file + ", then rotate it (`turnwarden rotate`): it may have leaked");
     return;
   }
-  ok(out, "keyring", file + " has mode " + octal(h.keyring.mode));
+  // The server writes the keyring into a directory it owns; a keyring owned by
+  // someone else (`turnwarden rotate` run as root) is one it cannot read.
+  if (h.keyringDir.exists && h.keyring.uid != h.keyringDir.uid) {
+    warn(out, "keyring",
+         file + " is owned by uid " + num(h.keyring.uid) + ", its directory by uid " +
+             num(h.keyringDir.uid) + ": the server, running as the directory's owner, cannot "
+             "read a keyring it does not own",
+         "chown --reference=" + file.substr(0, file.rfind('/') + 1) + " " + file +
+             "; run `turnwarden rotate` as the server's user (sudo -u turnwarden ...)");
+  } else {
+    ok(out, "keyring", file + " has mode " + octal(h.keyring.mode));
+  }
   checkKeyringAge(c, h, out);
 }
 

@@ -45,6 +45,7 @@ struct FileFacts {
   bool exists = false;
   uint32_t mode = 0;       ///< permission bits (st_mode & 07777)
   int64_t mtimeUnix = 0;
+  uint32_t uid = 0;        ///< owner
 };
 
 /// Everything the checks read from the host, gathered once.
@@ -57,6 +58,7 @@ struct HostFacts {
   std::vector<IpAddress> interfaceAddresses;
   std::map<std::string, CertFacts> certs;  ///< by certificate path
   FileFacts keyring;      ///< auth.secrets_file (unused with inline secrets)
+  FileFacts keyringDir;   ///< its directory (the server's StateDirectory when packaged)
   FileFacts adminToken;   ///< admin.token_file
 };
 

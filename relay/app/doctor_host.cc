@@ -60,7 +60,7 @@ std::vector<IpAddress> interfaceAddresses() {
 FileFacts statFile(const std::string& path) {
   struct stat st {};
   if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
-  return {true, uint32_t(st.st_mode & 07777), int64_t(st.st_mtime)};
+  return {true, uint32_t(st.st_mode & 07777), int64_t(st.st_mtime), uint32_t(st.st_uid)};
 }
 
 void addAltNames(X509* x, CertFacts& out) {
@@ -116,6 +116,8 @@ HostFacts gatherHostFacts(const policy::Config& config) {
   for (const auto& l : config.listeners)
     if (!l.cert.empty() && !h.certs.count(l.cert)) h.certs[l.cert] = readCertificate(l.cert);
   h.keyring = statFile(config.auth.secretsFile);
+  const auto slash = config.auth.secretsFile.rfind('/');
+  if (slash != std::string::npos) h.keyringDir = statFile(config.auth.secretsFile.substr(0, slash + 1));
   h.adminToken = statFile(config.admin.tokenFile);
   return h;
 }

@@ -212,7 +212,7 @@ TEST_CASE("doctor: certificate wildcard names cover exactly one label") {
   CHECK_FALSE(certNameMatches("turn.example.com", "turn.example.org"));
 }
 
-TEST_CASE("doctor: a readable keyring is a FAIL, an overdue rotation a WARN") {
+TEST_CASE("doctor: a readable keyring is a FAIL, a foreign owner or an overdue rotation a WARN") {
   Setup s;
   s.config.auth.secretsFile = "/var/lib/turnwarden/secrets.yaml";
   s.host.keyring = {true, 0644, kNow - kDay};
@@ -222,6 +222,14 @@ TEST_CASE("doctor: a readable keyring is a FAIL, an overdue rotation a WARN") {
   CHECK_THAT(f.fix, Catch::Contains("chmod 600"));
 
   s.host.keyring.mode = 0600;
+  s.host.keyringDir = {true, 0700, kNow, 105};  // e.g. turnwarden's StateDirectory
+  f = bad(s.run(), "keyring");                   // the keyring is root's (uid 0)
+  CHECK(f.severity == Severity::Warn);
+  CHECK_THAT(f.message, Catch::Contains("owned by uid 0, its directory by uid 105"));
+  CHECK_THAT(f.fix, Catch::Contains("sudo -u turnwarden"));
+  s.host.keyring.uid = 105;
+  for (const auto& g : of(s.run(), "keyring")) CHECK(g.severity == Severity::Ok);
+
   s.config.auth.rotation = policy::RotationConfig{std::chrono::hours(24 * 7),
                                                   std::chrono::hours(25)};
   for (const auto& g : of(s.run(), "keyring-age")) CHECK(g.severity == Severity::Ok);
