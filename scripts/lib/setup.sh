@@ -21,6 +21,10 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # server and promtool for tests/e2e/prometheus_test.sh and tests/etc (never started by
 # the package here), and curl queries its HTTP API. chromium is the WebRTC client of
 # tests/e2e/chromium (driven by playwright-core from npm, hence nodejs and npm).
+# The Debian package (scripts/package, scripts/package-test): help2man makes the man
+# page from --help, dpkg-dev's dpkg-shlibdeps gives CPack the dependencies, lintian
+# checks the .deb, debootstrap makes the clean Debian 12 chroot, and systemd provides
+# `systemd-analyze verify` for the unit (nothing is started: no init runs here).
 # clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
 # scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
 TW_PACKAGES=(
@@ -28,6 +32,7 @@ TW_PACKAGES=(
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
+  help2man dpkg-dev lintian debootstrap systemd
   clang libclang-rt-14-dev llvm
 )
 
