@@ -13,7 +13,8 @@
 //  - no permission to a denied peer: every permission's address passes the
 //    peer rules or is this server's relay address (relay-to-relay), and no
 //    datagram ever goes to a peer the rules deny at the moment it is sent;
-//  - quota counts equal live allocations: total and per user.
+//  - quota counts equal live allocations: total, per (USERNAME, client IP)
+//    and per client IP.
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -261,12 +262,14 @@ void step(World& w, FuzzInput& in) {
 
 void checkInvariants(World& w) {
   size_t allocations = 0;
-  std::map<std::string, size_t> perUser;
+  std::map<std::pair<std::string, IpAddress>, size_t> perUser;  // USERNAME and client IP
+  std::map<IpAddress, size_t> perIp;
   const auto& pool = *w.relays.endpoints().front().pool;
   const Instant now = w.clock.now();
   w.server->allocations().forEach([&](turn::Allocation& a) {
     ++allocations;
-    ++perUser[a.user];
+    ++perUser[{a.username, a.tuple.client.ip}];
+    ++perIp[a.tuple.client.ip];
     FUZZ_CHECK(a.relay != turn::kNoRelay && w.io->isOpen(a.relay));
     FUZZ_CHECK(pool.isLive(a.relayed.port));
     for (const auto& p : a.permissions) {
@@ -279,7 +282,10 @@ void checkInvariants(World& w) {
   FUZZ_CHECK(pool.inUse() >= allocations);
   auto& quotas = w.server->shared().quotas;
   FUZZ_CHECK(quotas.total() == allocations);
-  for (const char* u : kUsers) FUZZ_CHECK(quotas.forUser(u) == perUser[u]);
+  for (const auto& [key, n] : perUser) FUZZ_CHECK(quotas.forUser(key.first, key.second) == n);
+  for (const auto& [ip, n] : perIp) FUZZ_CHECK(quotas.forIp(ip) == n);
+  for (const auto& t : w.tuples)  // a client without allocations holds no quota
+    if (!perIp.count(t.client.ip)) FUZZ_CHECK(quotas.forIp(t.client.ip) == 0);
 }
 
 }  // namespace
