@@ -92,7 +92,13 @@ constexpr std::array<Field<RateConfig>, 2> kRateFields{{
 }};
 
 
-constexpr std::array<Field<RateLimitsConfig>, 2> kRateLimitFields{{
+constexpr std::array<Field<RateLimitsConfig>, 4> kRateLimitFields{{
+    {"requests_per_source",
+     [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerSource); }},
+    {"unauthenticated_per_source",
+     [](Reader& r, const Item& i, RateLimitsConfig& o) {
+       readBucket(r, i, o.unauthenticatedPerSource);
+     }},
     {"requests_per_ip",
      [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerIp); }},
     {"unauthenticated_per_ip",
