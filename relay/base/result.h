@@ -10,7 +10,7 @@
 
 namespace tw {
 
-namespace detail {
+namespace result_detail {
 /// Reading the side a Result does not hold is a programming error. It must
 /// never turn into a null dereference (undefined behaviour that an attacker
 /// may steer), so every build stops here with a message instead. Kept out of
@@ -19,7 +19,7 @@ namespace detail {
   std::fprintf(stderr, "turnwarden: fatal: %s\n", what);
   std::abort();
 }
-}  // namespace detail
+}  // namespace result_detail
 
 /// Wraps an error value so that Result's constructor can tell it from T.
 template <class E>
@@ -33,7 +33,7 @@ Err<std::decay_t<E>> err(E&& e) {
 }
 
 /// Either a value or an error. Accessing the wrong side is a programming
-/// error: it aborts with a message (detail::resultMisuse), never throws and
+/// error: it aborts with a message (result_detail::resultMisuse), never throws and
 /// never dereferences null.
 template <class T, class E>
 class [[nodiscard]] Result {
@@ -60,13 +60,13 @@ class [[nodiscard]] Result {
   T* valuePtr() { return const_cast<T*>(std::as_const(*this).valuePtr()); }
   const T* valuePtr() const {
     const T* p = std::get_if<0>(&v_);
-    if (!p) [[unlikely]] detail::resultMisuse("Result::value() called on a Result holding an error");
+    if (!p) [[unlikely]] result_detail::resultMisuse("Result::value() called on a Result holding an error");
     return p;
   }
   E* errorPtr() { return const_cast<E*>(std::as_const(*this).errorPtr()); }
   const E* errorPtr() const {
     const E* p = std::get_if<1>(&v_);
-    if (!p) [[unlikely]] detail::resultMisuse("Result::error() called on a Result holding a value");
+    if (!p) [[unlikely]] result_detail::resultMisuse("Result::error() called on a Result holding a value");
     return p;
   }
 
@@ -85,7 +85,7 @@ class [[nodiscard]] Result<void, E> {
   explicit operator bool() const { return ok(); }
   const E& error() const {
     const E* p = std::get_if<1>(&e_);
-    if (!p) [[unlikely]] detail::resultMisuse("Status::error() called on a success");
+    if (!p) [[unlikely]] result_detail::resultMisuse("Status::error() called on a success");
     return *p;
   }
 
