@@ -91,15 +91,6 @@ constexpr std::array<Field<RateConfig>, 2> kRateFields{{
     {"burst", readBurst},
 }};
 
-void readBucket(Reader& r, const Item& item, RateConfig& out) {
-  RateConfig draft{0, 0};
-  const size_t before = r.errorCount();
-  readFields(r, item, kRateFields, draft);
-  if (r.errorCount() != before || !item.node.IsMap()) return;
-  // No burst given: one second's worth (at least 1).
-  if (draft.burst == 0) draft.burst = std::max<uint32_t>(draft.rate, 1);
-  out = draft;
-}
 
 constexpr std::array<Field<RateLimitsConfig>, 4> kRateLimitFields{{
     {"requests_per_source",
@@ -140,6 +131,16 @@ constexpr std::array<Field<BansConfig>, 1> kBansFields{{
 }};
 
 }  // namespace
+
+void readBucket(Reader& r, const Item& item, RateConfig& out) {
+  RateConfig draft{0, 0};
+  const size_t before = r.errorCount();
+  readFields(r, item, kRateFields, draft);
+  if (r.errorCount() != before || !item.node.IsMap()) return;
+  // No burst given: one second's worth (at least 1).
+  if (draft.burst == 0) draft.burst = std::max<uint32_t>(draft.rate, 1);
+  out = draft;
+}
 
 void readQuotas(Reader& r, const Item& item, Config& cfg) {
   QuotaDraft draft{cfg.quotas, {}, {}};
