@@ -261,12 +261,13 @@ void step(World& w, FuzzInput& in) {
 
 void checkInvariants(World& w) {
   size_t allocations = 0;
-  std::map<std::string, size_t> perUser;
+  // quotas.per_user counts one credential (the whole USERNAME) from one client IP.
+  std::map<std::pair<std::string, IpAddress>, size_t> perUser;
   const auto& pool = *w.relays.endpoints().front().pool;
   const Instant now = w.clock.now();
   w.server->allocations().forEach([&](turn::Allocation& a) {
     ++allocations;
-    ++perUser[a.user];
+    ++perUser[{a.username, a.tuple.client.ip}];
     FUZZ_CHECK(a.relay != turn::kNoRelay && w.io->isOpen(a.relay));
     FUZZ_CHECK(pool.isLive(a.relayed.port));
     for (const auto& p : a.permissions) {
@@ -279,7 +280,7 @@ void checkInvariants(World& w) {
   FUZZ_CHECK(pool.inUse() >= allocations);
   auto& quotas = w.server->shared().quotas;
   FUZZ_CHECK(quotas.total() == allocations);
-  for (const char* u : kUsers) FUZZ_CHECK(quotas.forUser(u) == perUser[u]);
+  for (const auto& [key, n] : perUser) FUZZ_CHECK(quotas.forUser(key.first, key.second) == n);
 }
 
 }  // namespace
