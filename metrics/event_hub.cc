@@ -100,7 +100,7 @@ void EventHub::replay(HubEvent& e) {
       case K::PeerDenied: s->onPeerDenied(e.peer, e.text, e.tuple, e.user); break;
       case K::ConnectAttempt: s->onConnectAttempt(a, e.peer); break;
       case K::PeerRevoked: s->onPeerRevoked(e.peer, e.text, e.tuple, e.user); break;
-      case K::Banned: s->onBanned(e.tuple.client.ip, e.banFor); break;
+      case K::Banned: s->onBanned(e.tuple.client, e.banFor); break;
       case K::Sample: break;
     }
   }
@@ -160,9 +160,9 @@ void HubForwarder::onPeerRevoked(const SocketAddress& peer, std::string_view rul
   hub_.push(std::move(e));
 }
 
-void HubForwarder::onBanned(const IpAddress& ip, Duration banFor) {
+void HubForwarder::onBanned(const SocketAddress& source, Duration banFor) {
   HubEvent e = event(HubEvent::Kind::Banned);
-  e.tuple.client.ip = ip;
+  e.tuple.client = source;
   e.banFor = banFor;
   hub_.push(std::move(e));
 }

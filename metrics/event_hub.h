@@ -100,7 +100,7 @@ class HubForwarder final : public turn::RelayEvents {
   void onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) override;
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
-  void onBanned(const IpAddress& ip, Duration banFor) override;
+  void onBanned(const SocketAddress& source, Duration banFor) override;
 
  private:
   HubEvent event(HubEvent::Kind k) const {

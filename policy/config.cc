@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "policy/config_credentials.h"
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
@@ -479,7 +480,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 17> kRootFields{{
+constexpr std::array<Field<Config>, 18> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -497,6 +498,7 @@ constexpr std::array<Field<Config>, 17> kRootFields{{
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
     {"workers", readWorkers},
+    {"credentials", readCredentials},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

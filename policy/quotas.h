@@ -10,11 +10,16 @@
 
 namespace tw::policy {
 
-/// quotas: allocations per REST user / per client IP / in total, and
-/// bandwidth. 0 in any count or rate means "unlimited".
+/// quotas: allocations per credential and client IP / per client IP / in
+/// total, and bandwidth. 0 in any count or rate means "unlimited".
+/// Why these defaults (carrier-grade NAT, shared user names): docs/policy.md.
 struct QuotasConfig {
-  size_t perUser = 10;
-  size_t perIp = 20;
+  /// Live allocations of one USERNAME (the whole REST `expiry:user`) from one
+  /// client IP.
+  size_t perUser = 50;
+  /// Live allocations from one client IP, whatever the credential. Off: one
+  /// carrier NAT address carries thousands of users.
+  size_t perIp = 0;
   size_t total = 20000;
   /// Per allocation and per direction, bytes per second (token bucket with a
   /// burst of one second's worth). 0 = unlimited.
@@ -39,17 +44,26 @@ struct RateConfig {
   uint32_t burst = 0;
 };
 
+/// Each limit exists per source address (IP and port: one client socket,
+/// one user behind a NAT) and, much wider, per source IP (everyone behind
+/// one NAT address together). docs/policy.md gives the sizing.
 struct RateLimitsConfig {
-  /// Every STUN request from one source IP (before decode and auth).
-  RateConfig requestsPerIp{50, 100};
-  /// Requests from one source IP that earn a 401 or 438 (no or bad
+  /// Every STUN request from one source address (before decode and auth).
+  RateConfig requestsPerSource{50, 100};
+  /// Every STUN request from one source IP.
+  RateConfig requestsPerIp{1000, 2000};
+  /// Requests from one source address that earn a 401 or 438 (no or bad
   /// credentials): tighter, since these are what reflection and brute force
   /// look like.
-  RateConfig unauthenticatedPerIp{5, 20};
+  RateConfig unauthenticatedPerSource{5, 20};
+  /// The same from one source IP: every user behind a NAT earns one
+  /// challenge per call set-up.
+  RateConfig unauthenticatedPerIp{200, 400};
 };
 
 /// bans.failed_auth: more than `threshold` authentication failures from one
-/// IP within `window` bans it for `banFor`. threshold 0 disables bans.
+/// source address (IP and port) within `window` bans that address for
+/// `banFor`. threshold 0 disables bans.
 struct BansConfig {
   uint32_t threshold = 20;
   tw::Duration window = std::chrono::seconds(60);

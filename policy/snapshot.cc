@@ -80,6 +80,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.relay.tcp,
       config.anomalies,
       config.transports,
+      std::make_shared<const CredentialsConfig>(config.credentials),
   });
 }
 

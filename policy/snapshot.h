@@ -20,6 +20,7 @@
 namespace tw::policy {
 
 struct Config;
+struct CredentialsConfig;
 
 struct LimitsPolicy {
   Duration defaultLifetime{std::chrono::minutes(10)};
@@ -58,6 +59,9 @@ struct PolicySnapshot {
   AnomaliesConfig anomalies;
   /// transports: stream limits, applied by each worker when it takes the snapshot.
   TransportsConfig transports;
+  /// credentials: (issuer, audiences, JWKS keys, ttl...) as this reload
+  /// loaded them; read by the credentials endpoint's thread.
+  std::shared_ptr<const CredentialsConfig> credentials;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).

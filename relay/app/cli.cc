@@ -38,7 +38,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
   const char* known[] = {"run",     "check-config",   "credential", "help",
-                         "version", "default-config", "rotate", "import-coturn"};
+                         "version", "default-config", "rotate", "import-coturn",
+                         "doctor"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
@@ -49,6 +50,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     r.error = "import-coturn needs a coturn config FILE";
   if (r.error.empty() && r.command == "rotate" && r.config.empty())
     r.error = "rotate needs --config FILE";
+  if (r.error.empty() && r.command == "doctor" && r.config.empty())
+    r.error = "doctor needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -72,12 +75,17 @@ Usage:
                                         stdout; untranslatable options are warned about on stderr
                                         with their line numbers; static-auth-secret values go to
                                         KEYRING (default ./turnwarden-secrets.yaml, mode 0600)
+  turnwarden doctor --config FILE       check this host against FILE, read-only: open-file
+                                        limit, ephemeral ports, addresses, certificates,
+                                        keyring, metrics/admin exposure, UDP buffers; prints
+                                        OK/WARN/FAIL with the fix, exit 1 on any FAIL
   turnwarden default-config             print the built-in default config
   turnwarden --help | --version
 
 Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
-(an invalid file is refused and the running policy stays in place); SIGUSR2
-rotates the REST secret now.
+(an invalid file is refused and the running policy stays in place); SIGUSR1
+reopens the event log file (events.file, for logrotate); SIGUSR2 rotates the
+REST secret now.
 )";
 }
 

@@ -23,5 +23,6 @@ int checkConfigCommand(const CliArgs& args);
 int credentialCommand(const CliArgs& args);
 int rotateCommand(const CliArgs& args);
 int importCoturnCommand(const CliArgs& args);
+int doctorCommand(const CliArgs& args);  // doctor_host.cc
 
 }  // namespace tw::app

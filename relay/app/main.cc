@@ -22,5 +22,6 @@ int main(int argc, char** argv) {
   if (args.command == "credential") return credentialCommand(args);
   if (args.command == "rotate") return rotateCommand(args);
   if (args.command == "import-coturn") return importCoturnCommand(args);
+  if (args.command == "doctor") return doctorCommand(args);
   return runServer(args);
 }

@@ -22,6 +22,7 @@ ServerApp::~ServerApp() {
   // A failed start-up returns before run() stops these: no collector or admin
   // thread may post to a worker once it is gone.
   admin_.reset();
+  credentials_.reset();
   if (obs_) obs_->stop();
   if (workers_) workers_->stop();
 }
@@ -54,6 +55,8 @@ std::vector<SocketAddress> ServerApp::selfAddresses() const {
   if (config_.metrics.enabled)
     self.push_back(obs_ && obs_->service().address() ? *obs_->service().address() : config_.metrics.listen);
   if (config_.admin.listen) self.push_back(admin_ ? admin_->address() : *config_.admin.listen);
+  if (config_.credentials.listen)
+    self.push_back(credentials_ ? credentials_->address() : *config_.credentials.listen);
   return self;
 }
 
@@ -86,7 +89,7 @@ bool ServerApp::start() {
   obs_->start(*workers_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  if (!startAdmin()) return false;
+  if (!startAdmin() || !startCredentials()) return false;
   // Metrics and admin listeners configured with port 0 are known only now.
   if (selfAddresses() != self) publish();
   log_.info("workers: " + std::to_string(count) +
@@ -120,6 +123,7 @@ Status<std::string> ServerApp::reload() {
   if (!next) return refuseReload(next.error());
   if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
   policy::ReloadPlan plan = policy::planReload(config_, std::move(next.value()));
+  reloadCredentials(plan.config);
   config_ = std::move(plan.config);
   publish();
   workers_->forEach([this](io::Worker& w) { reloadTlsCertificates(w, config_.listeners, log_); });
@@ -179,6 +183,7 @@ int ServerApp::run() {
   obs_->setReady(true);
   control_->run();
   admin_.reset();
+  credentials_.reset();
   obs_->stop();  // no more posts to the workers
   workers_->stop();
   signals_.clear();

@@ -12,6 +12,7 @@
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
 #include "relay/app/admin_service.h"
+#include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
 #include "relay/app/worker_pool.h"
@@ -46,6 +47,9 @@ class ServerApp {
   /// detectors, and the TLS listeners.
   void publish();
   bool startAdmin();
+  // The JWT -> TURN credentials endpoint (credentials_service.cc).
+  bool startCredentials();
+  void reloadCredentials(const policy::Config& next);
   std::vector<SocketAddress> selfAddresses() const;
   // Keyring rotation and watching (keyring_watch.cc).
   void startKeyringWatch();
@@ -72,6 +76,7 @@ class ServerApp {
   std::unique_ptr<io::EventLoop> control_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<CredentialsService> credentials_;  // reads policy_, obs_
   ListenerSet listeners_;  // what every worker listens on, by configured listener
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;

@@ -103,8 +103,7 @@ Outcome TurnServer::handleAllocate(Request& req) {
     if (req.alloc->allocateTxn != req.msg.transactionId())
       return Outcome::error(437, "allocation_mismatch");
     if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
-    deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
-    return Outcome::alreadySent();
+    return Outcome::success(req.alloc->allocateAnswer);
   }
   // Draining (rolling restart): live allocations stay, new ones go elsewhere.
   if (draining_) return Outcome::error(508, "draining");
@@ -131,20 +130,21 @@ Outcome TurnServer::handleAllocate(Request& req) {
   const Duration life = grantedLifetime(req.msg);
   a->expires = req.now + life;
   a->allocateTxn = req.msg.transactionId();
-
-  auto& b = startSuccess(req);
-  b.addXorAddress(stun::attr::XorRelayedAddress, a->advertised);
-  addAdditionalRelayed(b, *a, additionalError);
-  b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
-  if (token) b.addU64(stun::attr::ReservationToken, *token);
-  b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
-  b.addMessageIntegrity(req.auth.key);
-  if (req.msg.hasFingerprint()) b.addFingerprint();
-  a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
+  a->allocateAnswer = allocateAttrs(req, *a, life, token, additionalError);
   Allocation& stored = table_.insert(std::move(a));
   deps_.events.onAllocationCreated(stored);
-  deps_.io.sendToClient(req.tuple, stored.allocateResponse);
-  return Outcome::alreadySent();
+  return Outcome::success(stored.allocateAnswer);
+}
+
+ResponseAttrs TurnServer::allocateAttrs(const Request& req, const Allocation& a, Duration life,
+                                        std::optional<uint64_t> token, int additionalError) const {
+  ResponseAttrs attrs;
+  attrs.relayed = a.advertised;
+  addAdditionalRelayed(attrs, a, additionalError);
+  attrs.lifetime = static_cast<uint32_t>(life.count() / 1000);
+  attrs.reservationToken = token;
+  attrs.mapped = req.tuple.client;
+  return attrs;
 }
 
 }  // namespace tw::turn

@@ -83,7 +83,7 @@ Outcome TurnServer::handleConnectionBind(Request& req) {
   auto owner = tcp_.directory().takeForBind(*id, req.auth.user);
   if (!owner) return Outcome::error(400, "unknown_connection_id");
   if (*owner != deps_.worker.index) {
-    finishAndSend(req, startSuccess(req), true);
+    encode(replyTo(req), Outcome::success());  // sent before the connection moves
     deps_.io.moveTcpBind(req.tuple, *id, *owner);  // the owner joins it, or closes it
     return Outcome::alreadySent();
   }
@@ -91,7 +91,9 @@ Outcome TurnServer::handleConnectionBind(Request& req) {
   Allocation* a = c ? table_.findById(c->allocationId) : nullptr;
   if (!a || c->state != TcpState::Pending) return Outcome::error(400, "unknown_connection_id");
   c->state = TcpState::Bound;
-  finishAndSend(req, startSuccess(req), true);
+  // The answer must leave on this connection before it becomes a raw pipe:
+  // encoded now, reported by respond() when the handler returns.
+  encode(replyTo(req), Outcome::success());
   if (!deps_.io.bindTcpPeer(req.tuple, c->id, policy_->quotas.maxBps)) {
     deps_.io.closeTcpPeer(c->id);
     forgetTcpConnection(c->id);
@@ -138,19 +140,11 @@ std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
 void TurnServer::answerConnect(const TcpConnection& c, int code, std::string_view reason) {
   Allocation* a = table_.findById(c.allocationId);
   if (!a) return;
-  const auto cls = code ? MessageClass::ErrorResponse : MessageClass::SuccessResponse;
-  stun::MessageBuilder b(out_, Method::Connect, cls, c.connectTxn);
-  if (code) {
-    ++counters_.errorResponses;
-    b.addErrorCode(code);
-  } else {
-    b.addU32(stun::attr::ConnectionId, c.id);
-  }
-  if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
-  b.addMessageIntegrity(a->key);
-  if (c.connectFingerprint) b.addFingerprint();
-  deps_.io.sendToClient(a->tuple, b.bytes());
-  deps_.events.onRequest(Method::Connect, code, reason, a->tuple);
+  const ReplyTo to{Method::Connect, c.connectTxn, a->tuple, deps_.clock.now(), &a->key,
+                   c.connectFingerprint, {}};
+  ResponseAttrs attrs;
+  attrs.connectionId = c.id;
+  respond(to, code ? Outcome::error(code, reason) : Outcome::success(std::move(attrs)));
 }
 
 void TurnServer::onTcpPeerConnected(uint32_t id, bool ok) {

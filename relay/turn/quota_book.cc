@@ -28,8 +28,16 @@ void decrement(Map& m, const Key& k) {
 }
 }  // namespace
 
-Status<QuotaRefusal> QuotaBook::acquire(const std::string& user, const IpAddress& ip,
+std::string QuotaBook::userKey(const std::string& username, const IpAddress& ip) {
+  std::string key = username;
+  key.push_back('\0');
+  key += ip.toString();
+  return key;
+}
+
+Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip,
                                         uint64_t bps, const policy::QuotasConfig& q) {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   if (q.total != 0 && total_ >= q.total) return tw::err(QuotaRefusal::Total);
   if (q.perUser != 0 && countOf(perUser_, user) >= q.perUser) return tw::err(QuotaRefusal::PerUser);
@@ -42,7 +50,8 @@ Status<QuotaRefusal> QuotaBook::acquire(const std::string& user, const IpAddress
   return {};
 }
 
-void QuotaBook::release(const std::string& user, const IpAddress& ip, uint64_t bps) {
+void QuotaBook::release(const std::string& username, const IpAddress& ip, uint64_t bps) {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   decrement(perUser_, user);
   decrement(perIp_, ip);
@@ -55,7 +64,8 @@ size_t QuotaBook::total() const {
   return total_;
 }
 
-size_t QuotaBook::forUser(const std::string& user) const {
+size_t QuotaBook::forUser(const std::string& username, const IpAddress& ip) const {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   return countOf(perUser_, user);
 }

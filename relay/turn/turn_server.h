@@ -75,6 +75,11 @@ class TurnServer {
   void onConnectionClosed(const FiveTuple& tuple);
   /// Expires allocations, permissions, channels and port reservations.
   void tick();
+  /// The edge batches UDP sends and learns only at its flush that the kernel
+  /// refused `n` of them (full socket buffer): counted as send_failed drops.
+  void countSendFailures(size_t n) {
+    for (size_t i = 0; i < n; ++i) counters_.drop(DropReason::SendFailed);
+  }
 
   // TCP relay (RFC 6062) events from the edge (handle_connect.cc).
   /// A peer connected to a TCP allocation's relayed address: its
@@ -109,6 +114,17 @@ class TurnServer {
     Instant now;
     AuthContext auth;
     Allocation* alloc = nullptr;
+  };
+  /// Where a response goes and how it is signed: taken from the request, or
+  /// from a deferred Connect's record when connect() completes.
+  struct ReplyTo {
+    stun::Method method;
+    stun::TransactionId txn;
+    const FiveTuple& tuple;
+    Instant now;
+    const Key* key = nullptr;  ///< MESSAGE-INTEGRITY key once authenticated
+    bool fingerprint = false;  ///< mirrors the request (RFC 8489 §7.3)
+    std::span<const uint16_t> unknown;  ///< UNKNOWN-ATTRIBUTES of a 420
   };
 
   void onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes);
@@ -146,18 +162,25 @@ class TurnServer {
   // Dual allocation helpers (handle_dual_allocate.cc).
   Outcome checkAdditionalFamily(const stun::Message& m) const;
   int openAdditionalRelay(Request& req, Allocation& a);
-  void addAdditionalRelayed(stun::MessageBuilder& b, const Allocation& a, int error) const;
+  void addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) const;
   Outcome openReserved(Request& req, uint64_t token, RelayEndpoint*& endpoint, Allocation& a);
+  ResponseAttrs allocateAttrs(const Request& req, const Allocation& a, Duration life,
+                              std::optional<uint64_t> token, int additionalError) const;
   Duration grantedLifetime(const stun::Message& msg) const;
 
   /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.
   std::optional<std::string> peerDenied(const Allocation& a, const SocketAddress& peer) const;
   Outcome collectPeers(const Request& req, std::vector<SocketAddress>& peers) const;
 
-  stun::MessageBuilder& startSuccess(const Request& req);
-  void respond(Request& req, const Outcome& outcome);
-  void sendError(Request& req, const Outcome& outcome);
-  void finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated);
+  // The single exit of the pipeline (respond.cc): events, counters, bytes.
+  static ReplyTo replyTo(const Request& req);
+  void respond(const Request& req, const Outcome& outcome);
+  void respond(const ReplyTo& to, const Outcome& outcome);
+  /// Bytes only (no events): success attributes or the error, then
+  /// SOFTWARE, MESSAGE-INTEGRITY and FINGERPRINT.
+  void encode(const ReplyTo& to, const Outcome& outcome);
+  void encodeError(stun::MessageBuilder& b, const ReplyTo& to, const Outcome& outcome);
+  static void encodeAttrs(stun::MessageBuilder& b, const ResponseAttrs& attrs);
   void deleteAllocation(uint64_t id, std::string_view why);
   /// A silent drop: counted per worker and reported with its source.
   void drop(DropReason r, const SocketAddress& source) {
@@ -184,7 +207,6 @@ class TurnServer {
   uint64_t nextId_ = 1;
   bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
-  std::optional<stun::MessageBuilder> builder_;
   std::unique_ptr<SharedLimits> ownShared_;
   SharedLimits* shared_;
   RateLimiter rates_;
