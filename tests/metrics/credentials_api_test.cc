@@ -111,7 +111,7 @@ TEST_CASE("credentials api: a valid token gets iceServers with a credential from
   }
 }
 
-TEST_CASE("credentials api: ttl is min(credentials.ttl, exp - now, auth.max_ttl); sub is sanitised") {
+TEST_CASE("credentials api: ttl is min(credentials.ttl, exp - now, auth.max_ttl), sub is sanitised") {
   Fixture f("", JwtAlg::EdDSA);
   auto ttl = [&](const std::string& payload) { return nlohmann::json::parse(f.bearer(payload).body)["ttl"]; };
   CHECK(ttl(f.claims("a", kNow + 90)) == 90);

@@ -116,7 +116,7 @@ TEST_CASE("credentials config: origins", "[config]") {
   CHECK_FALSE(isOrigin("null"));
 }
 
-TEST_CASE("credentials config: loadConfig reads the JWKS file; problems point at jwks_file or into it", "[config]") {
+TEST_CASE("credentials config: loadConfig reads the JWKS file, problems point at jwks_file or into it", "[config]") {
   Dir d;
   const auto key = testing::TestKey::generate(JwtAlg::EdDSA);
   d.write("app-jwks.json", testing::jwksOf({key.jwk("k1")}));
