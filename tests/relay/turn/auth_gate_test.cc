@@ -84,7 +84,7 @@ TEST_CASE("auth_gate: 420 for unknown comprehension-required attributes, after a
   CHECK(r->msg().hasMessageIntegrity());
 }
 
-TEST_CASE("auth_gate: failures ban the source address; its NAT neighbours are served") {
+TEST_CASE("auth_gate: failures ban the source address, its NAT neighbours are served") {
   Pipeline p("bans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n");
   auto guesser = PipelineClient::authed(p, "alice", "203.0.113.5:1");
   REQUIRE(guesser.refresh(600)->code == 437);
