@@ -92,10 +92,17 @@ class Importer {
 };
 
 void Importer::takeAddressOption(const Line& l) {
+  // A repeated address would become a second, conflicting listener (or relay
+  // address) that check-config refuses: kept once (found by the coturn_import fuzzer).
+  auto addOnce = [&](std::vector<std::string>& list, const std::string& a) {
+    if (std::find(list.begin(), list.end(), a) != list.end())
+      return warn(l.number, l.key + "=" + l.value + ": repeated; ignored");
+    list.push_back(a);
+  };
   if (l.key == "listening-ip") {
-    if (auto a = address(l, l.value, false)) d.listenIps.push_back(*a);
+    if (auto a = address(l, l.value, false)) addOnce(d.listenIps, *a);
   } else if (l.key == "relay-ip") {
-    if (auto a = address(l, l.value, true)) d.relayIps.push_back(*a);
+    if (auto a = address(l, l.value, true)) addOnce(d.relayIps, *a);
   } else if (l.key == "external-ip") {
     // "public" or "public/private": turnwarden advertises the public one.
     const std::string pub = l.value.substr(0, l.value.find('/'));

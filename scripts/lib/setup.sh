@@ -101,12 +101,22 @@ tw_build() {
 # (ccache as the compiler launcher when it is installed) and builds the targets (all
 # by default). Used by tw_build and by the sanitizer stages of scripts/test.
 tw_build_dir() {
-  local dir="$1" cache="$1/CMakeCache.txt" generator
+  local dir="$1"
   shift
   local -a cmake_args=() targets=()
   while (( $# )) && [[ "$1" != -- ]]; do cmake_args+=("$1"); shift; done
   (( $# )) && shift
   targets=("$@")
+  tw_configure_dir "$dir" "${cmake_args[@]}"
+  echo "setup: building $dir ${targets[*]}" >&2
+  ninja -C "$dir" "${targets[@]}" || { echo "setup: build failed" >&2; exit 1; }
+}
+
+# tw_configure_dir DIR [cmake arguments...]: the configure half of tw_build_dir.
+tw_configure_dir() {
+  local dir="$1" cache="$1/CMakeCache.txt" generator
+  shift
+  local -a cmake_args=("$@")
   if [[ -f "$cache" ]]; then
     generator="$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")"
     if [[ -n "$generator" && "$generator" != Ninja ]]; then
@@ -126,10 +136,8 @@ tw_build_dir() {
     echo "setup: cmake configure failed" >&2
     exit 1
   fi
-  echo "setup: building $dir ${targets[*]}" >&2
-  ninja -C "$dir" "${targets[@]}" || { echo "setup: build failed" >&2; exit 1; }
 }
 
 tw_install_missing_packages
-# scripts/fuzz builds only its own tree (build-fuzz); everything else builds build/ here.
+# scripts/fuzz builds only the fuzz targets of build-asan; everything else builds build/ here.
 [[ "${TW_SETUP_NO_BUILD:-}" == 1 ]] || tw_build

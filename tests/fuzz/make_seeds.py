@@ -238,7 +238,54 @@ def pipeline():
           + bytes([0x06]) + struct.pack('!H', 3999) + bytes([0x06]) + struct.pack('!H', 3999))
     write('pipeline', 'retransmit', alloc(0) + alloc(0) + req(0, 0x80, 0x00, 0) + bytes([0x07]) + alloc(0))
 
+def jwt():
+    """Inputs for tests/fuzz/jwt_fuzz.cc: byte 0 even = a JWKS document follows; odd =
+    a token: now and skew (int64, big-endian), how (0 raw text, 1 header and payload
+    signed by the harness's Ed25519 key, 2 header, payload, signature bytes, 3 forged),
+    then 16-bit-length chunks. The JWKS keys are generated here with `openssl genpkey`."""
+    import base64, json
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+    chunk = lambda data: struct.pack('!H', len(data)) + data
+    def der(alg, args):
+        key = subprocess.run(['openssl', 'genpkey', '-algorithm', alg] + args, capture_output=True, check=True).stdout
+        return subprocess.run(['openssl', 'pkey', '-pubout', '-outform', 'DER'], input=key,
+                              capture_output=True, check=True).stdout
+    def rsa_jwk(bits, kid, **extra):
+        pub = der('RSA', ['-pkeyopt', 'rsa_keygen_bits:%d' % bits])
+        text = subprocess.run(['openssl', 'rsa', '-pubin', '-inform', 'DER', '-noout', '-modulus'], input=pub,
+                              capture_output=True, check=True).stdout.decode()
+        n = bytes.fromhex(text.strip().split('=')[1])
+        return dict(kty='RSA', kid=kid, n=b64(n), e=b64(b'\x01\x00\x01'), **extra)
+    ec = der('EC', ['-pkeyopt', 'ec_paramgen_curve:P-256'])[-64:]
+    ed = der('ED25519', [])[-32:]
+    keys = [rsa_jwk(2048, 'rs', use='sig', alg='RS256'),
+            dict(kty='EC', crv='P-256', kid='ec', x=b64(ec[:32]), y=b64(ec[32:])),
+            dict(kty='OKP', crv='Ed25519', kid='ed', x=b64(ed)),
+            dict(kty='RSA', kid='enc', use='enc', n='AQAB', e='AQAB'),          # skipped: not a signature key
+            dict(kty='EC', crv='P-384', kid='p384', alg='ES384', x='AA', y='AA')]  # skipped: an algorithm never accepted
+    write('jwt', 'jwks-all', b'\0' + json.dumps({'keys': keys}).encode())
+    write('jwt', 'jwks-bad-point', b'\0' + json.dumps({'keys': [dict(kty='EC', crv='P-256', x=b64(b'\1' * 32), y=b64(b'\2' * 32))]}).encode())
+    write('jwt', 'jwks-small-rsa', b'\0' + json.dumps({'keys': [rsa_jwk(1024, 'small')]}).encode())
+    write('jwt', 'jwks-duplicate-kid', b'\0' + json.dumps({'keys': [keys[2], keys[2]]}).encode())
+    write('jwt', 'jwks-syntax', b'\0{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "\xff\xfe"')
+    now = 1767225600
+    head = lambda now, skew, how: bytes([1]) + struct.pack('!qqB', now, skew, how)
+    ed_head = b'{"alg":"EdDSA","kid":"ed","typ":"JWT"}'
+    claims = lambda **c: json.dumps(dict(dict(iss='https://issuer.example', aud='turn', sub='alice', exp=now + 600), **c)).encode()
+    signed = lambda header, payload, **kw: head(kw.get('now', now), kw.get('skew', 30), kw.get('how', 1)) + chunk(header) + chunk(payload)
+    write('jwt', 'token-valid', signed(ed_head, claims(nbf=now - 5)))
+    write('jwt', 'token-aud-array-hashed-sub', signed(b'{"alg":"EdDSA"}', claims(aud=['x', 'app'], sub='user:with:colons', exp=now + 0.5)))
+    write('jwt', 'token-expired', signed(ed_head, claims(exp=now - 31)))
+    write('jwt', 'token-not-yet', signed(ed_head, claims(nbf=now + 31)))
+    write('jwt', 'token-claims-wrong', signed(ed_head, claims(iss='evil', aud=7, sub='', exp='soon')))
+    write('jwt', 'token-forged', signed(ed_head, claims(), how=3) + b'\x05\x03')
+    write('jwt', 'token-alg-none', head(now, 30, 0) + (b64(b'{"alg":"none"}') + '.' + b64(claims()) + '.').encode())
+    write('jwt', 'token-hs256', signed(b'{"alg":"HS256","kid":"ed"}', claims(), how=2) + chunk(b'\0' * 32))
+    write('jwt', 'token-es256-garbage', signed(b'{"alg":"ES256","kid":"ec"}', claims(), how=2) + chunk(b'\x7f' * 64))
+    write('jwt', 'token-rs256-garbage', signed(b'{"alg":"RS256","kid":"rs","crit":["x"]}', claims(), how=2) + chunk(b'\1' * 256))
+    write('jwt', 'token-extremes', signed(ed_head, claims(exp=2**70, nbf=-2**70), now=-2**63, skew=2**63 - 1))
+
 if __name__ == '__main__':
-    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline):
+    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt):
         f()
     print('seeds written under', CORPUS)

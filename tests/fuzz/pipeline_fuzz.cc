@@ -2,9 +2,9 @@
 // without sockets, driven by a sequence of steps from several 5-tuples:
 // raw datagrams, well-formed requests signed with valid (or wrong)
 // credentials and the nonce the server last gave that client, ChannelData,
-// peer datagrams, and clock steps with tick(). The IoPort is a fake
-// (tests/fuzz/fake_io_port.h) that records relay sockets and checks every
-// datagram the server sends to a peer.
+// peer datagrams, and clock steps with tick(). The IoPort is the shared
+// fake (tests/support/fake_io_port.h): it records relay sockets, and the
+// harness checks every datagram the server sends to a peer as it is sent.
 //
 // Invariants, checked after every step:
 //  - no allocation without a port: each allocation's relay handle is open in
@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "policy/config.h"
@@ -35,8 +36,8 @@
 #include "relay/stun/channel_data.h"
 #include "relay/stun/integrity.h"
 #include "relay/turn/turn_server.h"
-#include "tests/fuzz/fake_io_port.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/support/fake_io_port.h"
 
 namespace {
 
@@ -79,10 +80,11 @@ struct World {
   policy::Config config;
   std::shared_ptr<const policy::PolicySnapshot> snapshot;
   std::unique_ptr<policy::NonceService> nonces;
-  std::unique_ptr<tw::fuzz::FakeIoPort> io;
+  std::unique_ptr<tw::testing::FakeIoPort> io;
   std::unique_ptr<turn::TurnServer> server;
   std::vector<FiveTuple> tuples;
   std::vector<SocketAddress> peers = fixedPeers();
+  std::vector<SocketAddress> relayAddresses;  // every address a relay socket can bind
   std::unordered_map<FiveTuple, std::string> nonceOf;  // latest NONCE each client was given
   std::vector<stun::TransactionId> txids;     // for retransmissions
   std::optional<uint64_t> lastToken;          // latest RESERVATION-TOKEN handed out
@@ -100,10 +102,16 @@ struct World {
     nonces = std::make_unique<policy::NonceService>(key, config.auth.nonceLifetime);
     relays.add(config.relay.addresses[0], config.relay.addresses[0], config.relay.portMin,
                config.relay.portMax);
-    io = std::make_unique<tw::fuzz::FakeIoPort>();
+    for (unsigned p = config.relay.portMin; p <= config.relay.portMax; ++p)
+      relayAddresses.push_back(SocketAddress{config.relay.addresses[0], uint16_t(p)});
+    io = std::make_unique<tw::testing::FakeIoPort>();
     server = std::make_unique<turn::TurnServer>(
         turn::ServerDeps{clock, rng, *io, events, relays, *nonces}, snapshot);
-    io->peerAllowed = [this](turn::RelayHandle h, const SocketAddress& peer) { return allowedPeer(h, peer); };
+    // Never a send from a closed relay socket, never to a peer denied now.
+    io->onSendToPeer = [this](turn::RelayHandle h, const SocketAddress& peer) {
+      FUZZ_CHECK(io->relays.count(h) == 1);
+      FUZZ_CHECK(allowedPeer(h, peer));
+    };
     const SocketAddress listen{IpAddress::v4(127, 0, 0, 1), kListenPort};
     const SocketAddress listen6{*IpAddress::parse("::1"), kListenPort};
     for (const char* c : {"127.0.0.1:5000", "127.0.0.1:5001", "127.0.0.2:5000"})
@@ -133,7 +141,8 @@ struct World {
 /// TW_FUZZ_TRACE=1 prints each answer (to see what a corpus input reaches).
 void learnFromAnswers(World& w) {
   static const bool trace = std::getenv("TW_FUZZ_TRACE") != nullptr;
-  for (auto& [tuple, bytes] : w.io->takeClientDatagrams()) {
+  w.io->toPeer.clear();  // checked as they were sent (onSendToPeer)
+  for (auto& [tuple, bytes] : std::exchange(w.io->toClient, {})) {
     auto m = stun::decode(bytes);
     if (!m) continue;
     if (trace) {
@@ -244,7 +253,13 @@ void peerDatagram(World& w, FuzzInput& in) {
 void step(World& w, FuzzInput& in) {
   const uint8_t op = in.u8();
   const FiveTuple& tuple = w.tuples[(op >> 4) % w.tuples.size()];
-  w.io->failNextOpen = (op & 0x08) && (in.u8() < 16);  // the kernel refuses a relay port
+  // During this step the kernel refuses the relay ports the fuzzer picks
+  // (another process holds them): one, so the server tries another, or all.
+  if ((op & 0x08) && in.u8() < 16) {
+    const uint16_t mask = in.u16();
+    for (size_t i = 0; i < w.relayAddresses.size(); ++i)
+      if (mask >> (i % 16) & 1) w.io->failBind[w.relayAddresses[i]] = 98;  // EADDRINUSE
+  }
   switch (op & 7) {
     case 0: w.server->onClientDatagram(tuple, in.chunk(600)); break;
     case 1: case 2: sendRequest(w, in, tuple); break;
@@ -257,6 +272,7 @@ void step(World& w, FuzzInput& in) {
       break;
     default: w.server->onConnectionClosed(tuple); break;
   }
+  w.io->failBind.clear();
   learnFromAnswers(w);
 }
 
@@ -270,7 +286,7 @@ void checkInvariants(World& w) {
     ++allocations;
     ++perUser[{a.username, a.tuple.client.ip}];
     ++perIp[a.tuple.client.ip];
-    FUZZ_CHECK(a.relay != turn::kNoRelay && w.io->isOpen(a.relay));
+    FUZZ_CHECK(a.relay != turn::kNoRelay && w.io->relays.count(a.relay) == 1);
     FUZZ_CHECK(pool.isLive(a.relayed.port));
     for (const auto& p : a.permissions) {
       if (p.expires <= now) continue;
@@ -278,7 +294,8 @@ void checkInvariants(World& w) {
       FUZZ_CHECK(w.snapshot->peers.check(peer).allowed || p.peer == a.relayed.ip);
     }
   });
-  FUZZ_CHECK(w.io->openCount() == allocations);
+  FUZZ_CHECK(w.io->relays.size() == allocations);
+  FUZZ_CHECK(w.io->strayCloses == 0);  // no double close, no stranger's handle
   FUZZ_CHECK(pool.inUse() >= allocations);
   auto& quotas = w.server->shared().quotas;
   FUZZ_CHECK(quotas.total() == allocations);

@@ -5,6 +5,7 @@
 // address, and the TCP relay calls are recorded so the test can answer them
 // through TurnServer::onTcpPeer*.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -46,10 +47,11 @@ class FakeIoPort final : public turn::IoPort {
     return open(local, allocationId, true);
   }
   void closeRelay(turn::RelayHandle h) override {
-    if (h != turn::kNoRelay) relays.erase(h);
+    if (h != turn::kNoRelay && relays.erase(h) == 0) ++strayCloses;
   }
   bool sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
                   std::span<const uint8_t> bytes) override {
+    if (onSendToPeer) onSendToPeer(h, peer);
     if (!relays.count(h) || refuseSends) return false;
     toPeer.push_back({h, peer, {bytes.begin(), bytes.end()}});
     return true;
@@ -87,6 +89,11 @@ class FakeIoPort final : public turn::IoPort {
   bool refuseSends = false;
   bool refuseConnects = false;
   bool refuseBinds = false;
+  /// Sees every send to a peer as it happens, before the fake decides (the
+  /// pipeline fuzzer checks the peer rules at that moment).
+  std::function<void(turn::RelayHandle, const SocketAddress&)> onSendToPeer;
+  /// closeRelay calls for a handle that is not open: a double close.
+  size_t strayCloses = 0;
 
   std::map<turn::RelayHandle, Relay> relays;  // open relay sockets
   std::vector<ToClient> toClient;

@@ -285,8 +285,9 @@ TEST_CASE("threats: PASSWORD-ALGORITHMS bid-down (RFC 8489 section 9.2) gets 400
       {{stun::attr::PasswordAlgorithm}, "PASSWORD-ALGORITHM SHA-256 alone"},
       {{stun::attr::PasswordAlgorithms}, "PASSWORD-ALGORITHMS alone"},
       {{stun::attr::PasswordAlgorithms, stun::attr::PasswordAlgorithm}, "a list the server never sent"}};
-  for (const auto& [types, what] : claims) {
+  for (const auto& [attrs, what] : claims) {
     INFO(what);
+    const std::vector<uint16_t>& types = attrs;  // clang 14 lambdas cannot capture a structured binding
     auto r = c.transact(signedRequest(c, Method::Allocate, a, [&](stun::MessageBuilder& b) {
       b.addRequestedTransport(17);
       for (uint16_t t : types) b.addBytes(t, t == stun::attr::PasswordAlgorithm ? sha256 : both);
