@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <thread>
@@ -174,6 +175,14 @@ TEST_CASE("Quotas answer 486 on the live binary") {
 }
 
 TEST_CASE("A flood of unauthenticated Allocates from 10,000 source ports leaves memory flat") {
+  // Under AddressSanitizer (the asan stage of scripts/test) the fake stacks of
+  // detect_stack_use_after_return (mapped per thread as frames are first used) grew
+  // RSS by 13 MB in this test, and freed memory waits in a quarantine. This server
+  // runs without both, so RSS measures what it keeps; every other ASan check, leaks
+  // included, stays on.
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    setenv("ASAN_OPTIONS",
+           (std::string(asan) + ":detect_stack_use_after_return=0:quarantine_size_mb=0").c_str(), 1);
   Ports p;
   ServerProcess s(baseConfig(p.listen, ""));
   REQUIRE(s.ready());
