@@ -334,7 +334,7 @@ TEST_CASE("handleAllocate: 508 when the pool is exhausted or no port binds, the 
   CHECK(pool.inUse() == 0);
 }
 
-TEST_CASE("handleAllocate: EVEN-PORT R=1 reserves port+1 under a token; 508 for a bad or failed token") {
+TEST_CASE("handleAllocate: EVEN-PORT R=1 reserves port+1 under a token, 508 for a bad or failed token") {
   HandlerBench h;
   const turn::Outcome even = allocateOutcome(h, transport(17, [](B& b) { b.addEvenPort(true); }), h.tuple());
   REQUIRE(answer(even) == "success");

@@ -113,7 +113,7 @@ TEST_CASE("handleCreatePermission: 443 for another family, 403 with the rule for
   CHECK(a.permissions.empty());  // all or nothing
 }
 
-TEST_CASE("handleCreatePermission: 508 over permissions_per_allocation; refreshing is not new") {
+TEST_CASE("handleCreatePermission: 508 over permissions_per_allocation, refreshing is not new") {
   HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
                  "  permissions_per_allocation: 2\n");
   turn::Allocation& a = h.allocate();

@@ -71,7 +71,7 @@ HandlerBench::AddAttrs lifetime(uint32_t s) {
 }
 }  // namespace
 
-TEST_CASE("handleRefresh: LIFETIME min(asked, max); the default without one") {
+TEST_CASE("handleRefresh: LIFETIME min(asked, max), the default without one") {
   HandlerBench h;
   turn::Allocation& a = h.allocate();
   Ended ended;
