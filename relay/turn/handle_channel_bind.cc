@@ -3,7 +3,7 @@
 namespace tw::turn {
 
 // RFC 8656 §11.2.
-Outcome handleChannelBind(const RequestContext& req, const PeerRules& rules) {
+Outcome handleChannelBind(const RequestContext& req, const PeerGate& rules) {
   // RFC 6062: peers of a TCP allocation are reached with Connect.
   if (req.alloc->tcp) return Outcome::error(400, "channel_bind_on_tcp_allocation");
   const auto& lim = req.policy.limits;

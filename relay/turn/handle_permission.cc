@@ -13,7 +13,7 @@ std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
   return decision.rule;
 }
 
-std::optional<std::string> PeerRules::deny(const RequestContext& req, const Allocation& a,
+std::optional<std::string> PeerGate::deny(const RequestContext& req, const Allocation& a,
                                            const SocketAddress& peer) const {
   auto rule = peerDenied(req.policy, relays, a, peer);
   if (rule) events.onPeerDenied(peer, *rule, req.tuple, a.user);
@@ -23,7 +23,7 @@ std::optional<std::string> PeerRules::deny(const RequestContext& req, const Allo
 // Reads and vets the XOR-PEER-ADDRESS list shared by CreatePermission and
 // ChannelBind: present, well-formed, capped, same family as the relay, and
 // allowed by the peer rules.
-Outcome collectPeers(const RequestContext& req, const PeerRules& rules,
+Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
                      std::vector<SocketAddress>& peers) {
   const size_t cap = req.policy.limits.permissionsPerRequest;
   peers.resize(cap);
@@ -42,7 +42,7 @@ Outcome collectPeers(const RequestContext& req, const PeerRules& rules,
 }
 
 // RFC 8656 §10: all peers are installed, or none.
-Outcome handleCreatePermission(const RequestContext& req, const PeerRules& rules) {
+Outcome handleCreatePermission(const RequestContext& req, const PeerGate& rules) {
   std::vector<SocketAddress> peers;
   if (Outcome o = collectPeers(req, rules, peers); o.kind != Outcome::Kind::Success) return o;
   Allocation& a = *req.alloc;

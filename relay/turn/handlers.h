@@ -59,7 +59,7 @@ std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
 bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now, uint64_t maxBps);
 
 /// The peer rules as handlers apply them: a denial is reported as an event.
-struct PeerRules {
+struct PeerGate {
   const RelayAddresses& relays;
   RelayEvents& events;
   /// The rule that denies `peer` for the request's allocation (reported
@@ -90,13 +90,13 @@ struct AllocateDeps {
 using EndAllocation = std::function<void(uint64_t id, std::string_view why)>;
 
 struct SendDeps {
-  PeerRules peers;
+  PeerGate peers;
   IoPort& io;
   WorkerCounters& counters;
 };
 
 struct ConnectDeps {
-  PeerRules peers;
+  PeerGate peers;
   TcpConnectionTable& tcp;
   IoPort& io;
   Random& rng;
@@ -112,8 +112,8 @@ struct ConnectionBindDeps {
 Outcome handleBinding(const RequestContext& req);
 Outcome handleAllocate(const RequestContext& req, AllocateDeps& d);
 Outcome handleRefresh(const RequestContext& req, const EndAllocation& end);
-Outcome handleCreatePermission(const RequestContext& req, const PeerRules& peers);
-Outcome handleChannelBind(const RequestContext& req, const PeerRules& peers);
+Outcome handleCreatePermission(const RequestContext& req, const PeerGate& peers);
+Outcome handleChannelBind(const RequestContext& req, const PeerGate& peers);
 /// A Send indication: never answered, so every failure is a drop.
 Outcome handleSend(const RequestContext& ind, SendDeps& d);
 /// Deferred on success: answered when connect() completes.
@@ -124,7 +124,7 @@ Outcome handleConnectionBind(const RequestContext& req, ConnectionBindDeps& d);
 
 /// Reads and vets the XOR-PEER-ADDRESS list of CreatePermission and
 /// ChannelBind (handle_permission.cc).
-Outcome collectPeers(const RequestContext& req, const PeerRules& rules,
+Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
                      std::vector<SocketAddress>& peers);
 
 }  // namespace tw::turn

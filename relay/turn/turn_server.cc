@@ -87,7 +87,7 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
 void TurnServer::onIndication(const FiveTuple& tuple, const stun::Message& msg) {
   if (msg.method() != Method::Send) return drop(DropReason::UnexpectedClass, tuple.client);
   const RequestContext ind{tuple, msg, deps_.clock.now(), {}, table_.find(tuple), *policy_};
-  SendDeps d{peerRules(), deps_.io, counters_};
+  SendDeps d{peerGate(), deps_.io, counters_};
   Outcome o = handleSend(ind, d);
   if (o.kind == Outcome::Kind::Drop) drop(o.drop, tuple.client);
 }
@@ -134,10 +134,10 @@ Outcome TurnServer::dispatchOnAllocation(Request& req) {
       return handleRefresh(req, [this](uint64_t id, std::string_view why) {
         deleteAllocation(id, why);
       });
-    case Method::CreatePermission: return handleCreatePermission(req, peerRules());
-    case Method::ChannelBind: return handleChannelBind(req, peerRules());
+    case Method::CreatePermission: return handleCreatePermission(req, peerGate());
+    case Method::ChannelBind: return handleChannelBind(req, peerGate());
     case Method::Connect: {
-      ConnectDeps d{peerRules(), tcp_, deps_.io, deps_.rng, counters_};
+      ConnectDeps d{peerGate(), tcp_, deps_.io, deps_.rng, counters_};
       return handleConnect(req, d);
     }
     default: return Outcome::error(400, "unsupported_method");

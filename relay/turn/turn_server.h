@@ -77,7 +77,7 @@ class TurnServer {
     for (size_t i = 0; i < n; ++i) counters_.drop(DropReason::SendFailed);
   }
 
-  // TCP relay (RFC 6062) events from the edge (handle_connect.cc).
+  // TCP relay (RFC 6062) events from the edge (turn_server_tcp.cc).
   /// A peer connected to a TCP allocation's relayed address: its
   /// CONNECTION-ID, or nullopt to refuse it (no permission, denied, over cap).
   std::optional<uint32_t> onTcpPeerAccepted(uint64_t allocationId, const SocketAddress& peer);
@@ -126,7 +126,7 @@ class TurnServer {
   /// Hands the request to its handler (handlers.h) with the deps it needs.
   Outcome dispatch(Request& req);
   Outcome dispatchOnAllocation(Request& req);
-  PeerRules peerRules() { return PeerRules{deps_.relays, deps_.events}; }
+  PeerGate peerGate() { return PeerGate{deps_.relays, deps_.events}; }
 
   // TCP relay (turn_server_tcp.cc).
   /// After a ConnectionBind's answer: join or move its data connection.

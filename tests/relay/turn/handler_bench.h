@@ -82,7 +82,7 @@ class HandlerBench {
     return request(m, add, tuple());
   }
 
-  turn::PeerRules peers() { return {relays, events}; }
+  turn::PeerGate peers() { return {relays, events}; }
   turn::AllocateDeps allocateDeps(bool draining = false) {
     return {table, relays, quotas, io, rng, events, ids, draining};
   }
