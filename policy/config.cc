@@ -10,6 +10,7 @@
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
+#include "policy/config_fleet.h"
 #include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
@@ -460,7 +461,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   if (auto s = realmText(r, item)) cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 16> kRootFields{{
+constexpr std::array<Field<Config>, 17> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -477,6 +478,7 @@ constexpr std::array<Field<Config>, 16> kRootFields{{
     {"events", readEvents},
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
+    {"fleet", readFleet},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

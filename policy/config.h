@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "policy/credentials.h"
+#include "policy/fleet_config.h"
 #include "policy/ip_range.h"
 #include "policy/quotas.h"
 #include "policy/rotation.h"
@@ -206,6 +207,7 @@ struct Config {
   EventsConfig events;
   AdminConfig admin;
   AnomaliesConfig anomalies;
+  std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone
 };
 
 /// The realm `listener` serves: its own realm:, else the top-level realm.

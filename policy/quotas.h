@@ -5,7 +5,10 @@
 // counts, buckets, bans) lives in relay/turn and survives reloads.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 
+#include "relay/base/address.h"
 #include "relay/base/clock.h"
 
 namespace tw::policy {
@@ -54,6 +57,14 @@ struct BansConfig {
   uint32_t threshold = 20;
   tw::Duration window = std::chrono::seconds(60);
   tw::Duration banFor = std::chrono::minutes(10);
+};
+
+/// Live allocations per REST user and per client IP: one node's share, or
+/// the sum over the other nodes of a fleet (docs/fleet.md).
+struct QuotaCounts {
+  std::unordered_map<std::string, size_t> users;
+  std::unordered_map<IpAddress, size_t> ips;
+  bool operator==(const QuotaCounts&) const = default;
 };
 
 }  // namespace tw::policy

@@ -81,7 +81,7 @@ bool ServerApp::start() {
   obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  if (!startAdmin()) return false;
+  if (!startFleet() || !startAdmin()) return false;
   // Metrics and admin listeners configured with port 0 are known only now.
   if (selfAddresses() != self) policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   return true;
@@ -103,7 +103,10 @@ Status<std::string> ServerApp::reload() {
   auto next = policy::loadConfig(configPath_);
   if (!next) return refuseReload(next.error());
   if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
-  if (next->auth.secrets.empty()) next->auth.secrets = config_.auth.secrets;
+  // In a fleet the keyring comes from Redis, never from the local copy.
+  if (next->auth.secrets.empty() || fleet_) next->auth.secrets = config_.auth.secrets;
+  if (fleet_) fleet_->setRotation(next->auth.rotation, policy::rotationGraceSeconds(
+                                                           next->auth.rotation, next->auth.maxTtlSeconds));
   config_.auth = next->auth;
   config_.peers = next->peers;
   config_.limits = next->limits;
@@ -179,6 +182,7 @@ int ServerApp::run() {
   obs_->setReady(true);
   worker_->run();
   admin_.reset();
+  fleet_.reset();  // its Redis connections live on the worker's loop
   obs_->stop();  // no more posts to the worker
   signals_.clear();
   keyringTimer_.reset();

@@ -14,6 +14,7 @@
 #include "relay/io/handles.h"
 #include "relay/io/worker.h"
 #include "relay/app/admin_service.h"
+#include "relay/app/fleet_node.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
@@ -48,6 +49,11 @@ class ServerApp {
   void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why, int64_t stamp);
   static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
   static void onSignal(evutil_socket_t sig, short what, void* arg);
+  void drainNow();
+  // Fleet mode (fleet_setup.cc, docs/fleet.md).
+  bool startFleet();
+  FleetHost fleetHost();
+  metrics::ActionResult fleetAdmin(const metrics::FleetRequest& req);
 
   Logger log_;
   SystemClock clock_;
@@ -67,6 +73,8 @@ class ServerApp {
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
+  std::unique_ptr<metrics::FleetMetrics> fleetMetrics_;
+  std::unique_ptr<FleetNode> fleet_;  // on worker_'s loop: declared after it, destroyed first
 };
 
 }  // namespace tw::app

@@ -21,11 +21,15 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # server and promtool for tests/e2e/prometheus_test.sh and tests/etc (never started by
 # the package here), and curl queries its HTTP API. chromium is the WebRTC client of
 # tests/e2e/chromium (driven by playwright-core from npm, hence nodejs and npm).
+# libhiredis-dev is fleet mode's Redis client (docs/fleet.md); redis-server is the real
+# Redis the fleet tests start on loopback; python3-yaml parses etc/kubernetes in
+# tests/etc/kubernetes_test.sh where no cluster is reachable for kubectl.
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
+  redis-server libhiredis-dev python3-yaml
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.

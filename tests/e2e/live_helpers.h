@@ -2,9 +2,12 @@
 // Helpers shared by the live-binary policy tests: a client holding a REST
 // credential, and a SIGHUP reload that waits for the server's verdict.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -30,6 +33,20 @@ inline StunClient restClient(const SocketAddress& server, const std::string& sec
 inline StunClient restClient(uint16_t port, const std::string& secret, const std::string& user) {
   return restClient(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, secret, user);
 }
+
+/// A bearer token file (mode 0600, as admin.token_file needs) in its own
+/// temp directory, removed with it.
+struct TokenFile {
+  std::string dir, path;
+  explicit TokenFile(const std::string& token) {
+    char tmpl[] = "/tmp/tw-token-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/admin.token";
+    std::ofstream(path) << token << "\n";
+    ::chmod(path.c_str(), 0600);
+  }
+  ~TokenFile() { std::filesystem::remove_all(dir); }
+};
 
 inline size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;

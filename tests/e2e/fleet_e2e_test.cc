@@ -1,0 +1,364 @@
+// Fleet mode on the live binary (docs/fleet.md): a real redis-server on a
+// free loopback port and three turnwarden nodes, driven through their TURN
+// ports, admin APIs, metrics and CLI. Each failure case of the issue has its
+// test: Redis down at start, Redis lost and back (relaying and auth go on,
+// nodes resync and converge), a node SIGKILLed (its quota share lapses), the
+// rotation lease holder killed while rotating (no secret lost, never zero).
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include "policy/fleet_state.h"
+#include "tests/e2e/counting_peer.h"
+#include "tests/e2e/live_helpers.h"
+#include "tests/support/http_client.h"
+#include "tests/support/redis_process.h"
+
+using namespace tw;
+using namespace std::chrono_literals;
+using tw::testing::RedisProcess;
+using tw::testing::ServerProcess;
+using tw::testing::StunClient;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kToken = "fleet-e2e-token-0123456789abcdef";
+constexpr const char* kSecret = "fleetfleetfleetfleetfleetfleet00";
+const std::string kAuth = std::string("Authorization: Bearer ") + kToken + "\r\n";
+
+using testing::TokenFile;
+
+struct Options {
+  std::string heartbeat = "500ms";
+  std::string auth = std::string("  secrets: [{id: k1, value: \"") + kSecret + "\"}]\n";
+  std::string extra;
+};
+
+std::string nodeConfig(const std::string& id, uint16_t port, int index, const std::string& redis,
+                       const std::string& token, const Options& o) {
+  const int low = 40000 + index * 400 + int(port % 8) * 3000 % 12000;
+  return testing::udpListenerYaml("fleet.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: " +
+         std::to_string(low) + "-" + std::to_string(low + 199) + "\nauth:\n" + o.auth +
+         "metrics:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n  token_file: " + token +
+         "\nbans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n"
+         "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n" + o.extra +
+         "fleet:\n  redis: {address: '" + redis + "'}\n  node_id: " + id + "\n  heartbeat: " + o.heartbeat + "\n";
+}
+
+bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds within) {
+  const auto end = Steady::now() + within;
+  while (Steady::now() < end) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return ok();
+}
+
+std::string field(const std::string& json, const std::string& key) {
+  std::smatch m;
+  const std::regex re("\"" + key + "\":\"([^\"]*)\"");
+  return std::regex_search(json, m, re) ? m[1].str() : "";
+}
+
+struct Node {
+  std::string id;
+  uint16_t port;
+  ServerProcess server;
+  SocketAddress turn, admin, metrics;
+  Node(std::string nodeId, uint16_t p, const std::string& yaml)
+      : id(std::move(nodeId)), port(p), server(yaml) {
+    REQUIRE(server.ready());
+    turn = SocketAddress{IpAddress::v4(127, 0, 0, 1), port};
+    admin = testing::servedAddress(server.log(), "admin").value();
+    metrics = testing::servedAddress(server.log(), "metrics").value();
+  }
+  testing::HttpReply call(const std::string& method, const std::string& path) const {
+    auto r = testing::httpRequest(admin, method, path, kAuth);
+    REQUIRE(r);
+    return *r;
+  }
+  std::string metric(const std::string& name) const {
+    auto r = testing::httpGet(metrics, "/metrics");
+    if (!r) return "";
+    std::smatch m;
+    const std::regex re("\n" + name + " ([0-9.e+-]+)");
+    return std::regex_search(r->body, m, re) ? m[1].str() : "";
+  }
+  bool synced() const { return metric("turnwarden_fleet_synced") == "1"; }
+  /// A REST client for `user` with a credential this node's admin API minted.
+  StunClient minted(const SocketAddress& to, const std::string& user, const char* local = "127.0.0.1:0") const {
+    auto r = call("GET", "/api/v1/credentials?user=" + user);
+    REQUIRE(r.status == 200);
+    StunClient c(to, {}, *SocketAddress::parse(local));
+    c.setCredentials(field(r.body, "username"), field(r.body, "password"));
+    return c;
+  }
+  bool bans(const std::string& ip) const { return call("GET", "/admin/bans").body.find(ip) != std::string::npos; }
+};
+
+struct Fleet {
+  RedisProcess redis;
+  TokenFile token{kToken};
+  Options options;
+  std::vector<std::unique_ptr<Node>> nodes;
+  explicit Fleet(int n, Options o = {}, bool waitSynced = true) : options(std::move(o)) {
+    for (int i = 0; i < n; ++i) add(std::string(1, char('a' + i)));
+    if (waitSynced)
+      for (auto& node : nodes) REQUIRE(eventually([&] { return node->synced(); }, 10s));
+  }
+  Node& add(const std::string& id) {
+    const uint16_t port = testing::freeUdpPort();
+    nodes.push_back(std::make_unique<Node>(
+        id, port, nodeConfig(id, port, int(nodes.size()), redis.address(), token.path, options)));
+    return *nodes.back();
+  }
+  Node& operator[](size_t i) { return *nodes[i]; }
+};
+
+/// Five bad passwords from `source` to `node`: over threshold 3.
+void bruteForce(const Node& node, const char* source) {
+  StunClient attacker = testing::restClient(node.turn, kSecret, "mallory", source);
+  attacker.setCredentials(std::to_string(std::time(nullptr) + 3600) + ":mallory", "guess");
+  for (int i = 0; i < 5; ++i) (void)attacker.allocate();
+}
+
+bool answers(const Node& node, const char* source) {
+  StunClient probe(node.turn, {}, *SocketAddress::parse(source));
+  return probe.request(stun::Method::Binding).has_value();
+}
+
+}  // namespace
+
+TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is refused, the CLI acts on Redis") {
+  Fleet f(3);
+  auto rotated = f[0].call("POST", "/admin/rotate");
+  REQUIRE(rotated.status == 200);
+  const std::string id = field(rotated.body, "minting_id");
+  CHECK(id != "k1");
+  CHECK_THAT(rotated.body, Catch::Contains("\"scope\":\"fleet\""));
+  for (size_t i = 1; i < 3; ++i) {
+    INFO("node " << f[i].id);
+    REQUIRE(eventually([&] { return f[i].metric("turnwarden_fleet_keyring_version") == "2"; }, 3s));
+    CHECK(f[0].minted(f[i].turn, "alice").allocate()->code == 0);  // minted with `id` on A
+    CHECK(testing::restClient(f[i].turn, kSecret, "old").allocate()->code == 0);  // k1 in its grace
+  }
+  // An entry that fails the keyring file's validation is refused everywhere.
+  REQUIRE(f.redis.command({"HSET", "turnwarden:fleet.test:keyring", "yaml", "secrets: [{id: x, value: short}]",
+                           "version", "99"}));
+  REQUIRE(f.redis.command({"PUBLISH", "turnwarden:fleet.test:events", "keyring evil 99"}));
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(eventually([&] { return f[i].server.log().find("refused the keyring in Redis") != std::string::npos; }, 3s));
+  CHECK(f[0].minted(f[2].turn, "bob").allocate()->code == 0);
+  CHECK(f[2].metric("turnwarden_fleet_keyring_version") == "2");
+  // The CLI: rotate and credential act on the fleet keyring (repair it first).
+  REQUIRE(f.redis.command({"DEL", "turnwarden:fleet.test:keyring"}));
+  const std::string cfg = f[1].server.dir() + "/turnwarden.yaml";
+  REQUIRE(std::system((std::string(TW_BINARY) + " rotate --config " + cfg + " > " + f.token.dir + "/rot.out").c_str()) == 0);
+  std::ifstream rot(f.token.dir + "/rot.out");
+  const std::string rotOut((std::istreambuf_iterator<char>(rot)), {});
+  // A node re-seeds the emptied keyring within a heartbeat; the CLI rotates what is there.
+  CHECK_THAT(rotOut, Catch::StartsWith("rotated the fleet keyring of realm fleet.test (version "));
+  REQUIRE(std::system((std::string(TW_BINARY) + " credential --config " + cfg + " --user carol > " + f.token.dir +
+                       "/cred.out").c_str()) == 0);
+  std::ifstream cred(f.token.dir + "/cred.out");
+  const std::string credOut((std::istreambuf_iterator<char>(cred)), {});
+  for (size_t i = 0; i < 3; ++i) {
+    StunClient c(f[i].turn, {});
+    c.setCredentials(field(credOut, "username"), field(credOut, "password"));
+    CHECK(eventually([&] { return c.allocate()->code == 0; }, 3s));
+  }
+  REQUIRE(std::system((std::string(TW_BINARY) + " fleet status --config " + cfg + " > " + f.token.dir +
+                       "/status.out").c_str()) == 0);
+  std::ifstream st(f.token.dir + "/status.out");
+  const std::string status((std::istreambuf_iterator<char>(st)), {});
+  CHECK_THAT(status, Catch::Contains("3 live node(s)"));
+  CHECK_THAT(status, Catch::Contains("rotation lease: "));
+}
+
+TEST_CASE("fleet: brute force on A gets the source banned on B within one second") {
+  Fleet f(3);
+  bruteForce(f[0], "127.0.0.5:0");
+  const auto t0 = Steady::now();  // the last guess has been sent
+  REQUIRE(eventually([&] { return f[1].bans("127.0.0.5"); }, 3s));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - t0);
+  WARN("ban reached B " << took.count() << " ms after the last failed attempt on A");
+  CHECK(f[0].bans("127.0.0.5"));
+  CHECK(took < 1s);
+  CHECK(eventually([&] { return f[2].bans("127.0.0.5"); }, 1s));
+  CHECK_FALSE(answers(f[1], "127.0.0.5:0"));
+  CHECK(answers(f[1], "127.0.0.1:0"));
+  // Lifted fleet-wide from C.
+  CHECK(f[2].call("DELETE", "/admin/bans/127.0.0.5?scope=fleet").status == 202);
+  for (size_t i = 0; i < 3; ++i) CHECK(eventually([&] { return !f[i].bans("127.0.0.5"); }, 2s));
+  CHECK(answers(f[1], "127.0.0.5:0"));
+}
+
+TEST_CASE("fleet: per_user 2 across the fleet, a killed node's share lapses within two heartbeats") {
+  Options o;
+  o.heartbeat = "1s";
+  o.extra = "quotas: {per_user: 2}\n";
+  Fleet f(2, o);
+  StunClient a1 = testing::restClient(f[0].turn, kSecret, "alice");
+  StunClient a2 = testing::restClient(f[0].turn, kSecret, "alice");
+  REQUIRE(a1.allocate()->code == 0);
+  REQUIRE(a2.allocate()->code == 0);
+  REQUIRE(eventually([&] { return f[1].call("GET", "/admin/nodes").body.find("\"allocations\":2") != std::string::npos; }, 3s));
+  CHECK(testing::restClient(f[1].turn, kSecret, "alice").allocate()->code == 486);
+  CHECK(testing::restClient(f[1].turn, kSecret, "bob").allocate()->code == 0);  // other users unaffected
+  ::kill(f[0].server.pid(), SIGKILL);
+  const auto t0 = Steady::now();
+  StunClient b = testing::restClient(f[1].turn, kSecret, "alice");
+  REQUIRE(eventually([&] { return b.allocate()->code == 0; }, 5s));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - t0);
+  WARN("A's quota share lapsed after " << took.count() << " ms (heartbeat 1000 ms)");
+  CHECK(took <= 2s + 500ms);  // two heartbeats, plus slack for a loaded test machine
+}
+
+TEST_CASE("fleet: admin 'end user's sessions' on C ends them on A and B") {
+  Fleet f(3);
+  StunClient onA = testing::restClient(f[0].turn, kSecret, "alice");
+  StunClient onB = testing::restClient(f[1].turn, kSecret, "alice");
+  StunClient bob = testing::restClient(f[1].turn, kSecret, "bob");
+  REQUIRE(onA.allocate()->code == 0);
+  REQUIRE(onB.allocate()->code == 0);
+  REQUIRE(bob.allocate()->code == 0);
+  auto r = f[2].call("DELETE", "/admin/sessions?user=alice&scope=fleet");
+  CHECK(r.status == 202);
+  CHECK_THAT(r.body, Catch::Contains("\"nodes_listening\":3"));
+  for (size_t i = 0; i < 2; ++i)
+    CHECK(eventually([&] { return f[i].call("GET", "/admin/sessions").body.find("\"alice\"") == std::string::npos; }, 2s));
+  CHECK(onA.refresh(600)->code == 437);
+  CHECK(onB.refresh(600)->code == 437);
+  CHECK(bob.refresh(600)->code == 0);
+  CHECK(f[0].call("GET", "/admin/nodes").status == 200);
+  for (const char* id : {"\"a\"", "\"b\"", "\"c\""})
+    CHECK(eventually([&] { return f[0].call("GET", "/admin/nodes").body.find(id) != std::string::npos; }, 3s));
+  CHECK(f[0].call("POST", "/admin/drain?scope=everywhere").status == 400);
+}
+
+TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis back: nodes resync and converge") {
+  Options o;
+  o.extra = "peers:\n  allowed: [{range: 127.0.0.1/32}]\n";
+  Fleet f(2, o);
+  REQUIRE(f[0].call("POST", "/admin/rotate").status == 200);
+  REQUIRE(eventually([&] { return f[1].metric("turnwarden_fleet_keyring_version") == "2"; }, 3s));
+  testing::CountingPeer peer;
+  StunClient c = f[0].minted(f[0].turn, "alice");
+  REQUIRE(c.allocate()->code == 0);
+  REQUIRE(c.createPermission(peer.addr)->code == 0);
+  std::vector<uint8_t> data(40, 7);
+  c.sendIndication(peer.addr, data);
+  CHECK(peer.count() == 1);
+
+  f.redis.kill();
+  for (size_t i = 0; i < 2; ++i) {
+    REQUIRE(eventually([&] { return f[i].server.log().find("fleet: lost Redis") != std::string::npos; }, 5s));
+    CHECK(f[i].metric("turnwarden_fleet_keyring_stale") == "1");
+    CHECK(f[i].metric("turnwarden_fleet_redis_up") == "0");
+  }
+  c.sendIndication(peer.addr, data);
+  CHECK(peer.count() == 1);  // relaying goes on
+  CHECK(c.refresh(600)->code == 0);
+  CHECK(f[0].minted(f[1].turn, "dave").allocate()->code == 0);  // auth with the last keyring
+  bruteForce(f[0], "127.0.0.6:0");
+  REQUIRE(eventually([&] { return f[0].bans("127.0.0.6"); }, 2s));
+  CHECK_FALSE(f[1].bans("127.0.0.6"));  // local until Redis returns
+
+  REQUIRE(f.redis.start());  // empty: no persistence
+  for (size_t i = 0; i < 2; ++i) REQUIRE(eventually([&] { return f[i].synced(); }, 12s));
+  CHECK(eventually([&] { return f[1].bans("127.0.0.6"); }, 3s));  // converged
+  auto version = f.redis.command({"HGET", "turnwarden:fleet.test:keyring", "version"});
+  REQUIRE(version);
+  REQUIRE(version->size() == 1);
+  auto yaml = f.redis.command({"HGET", "turnwarden:fleet.test:keyring", "yaml"});
+  REQUIRE(yaml);
+  const std::string minting = field(f[0].call("POST", "/admin/rotate").body, "minting_id");
+  CHECK(eventually([&] { return f[1].call("GET", "/admin/nodes").body.find("\"b\"") != std::string::npos &&
+                                f[1].call("GET", "/admin/nodes").body.find("\"a\"") != std::string::npos; }, 3s));
+  CHECK(eventually([&] { return f[0].minted(f[1].turn, "erin").allocate()->code == 0; }, 3s));
+  CHECK(f[0].metric("turnwarden_fleet_reconnects_total") != "0");
+  c.sendIndication(peer.addr, data);
+  CHECK(peer.count() == 1);
+}
+
+TEST_CASE("fleet: Redis down at start: the node runs on its local keyring, not ready for the fleet, then syncs") {
+  Options o;
+  RedisProcess redis;
+  redis.kill();  // its port stays reserved for the restart below
+  TokenFile token{kToken};
+  const uint16_t port = testing::freeUdpPort();
+  Node a("a", port, nodeConfig("a", port, 0, redis.address(), token.path, o));
+  CHECK(a.server.log().find("not ready for the fleet") != std::string::npos);
+  CHECK(a.metric("turnwarden_fleet_synced") == "0");
+  CHECK(testing::restClient(a.turn, kSecret, "alice").allocate()->code == 0);
+  REQUIRE(redis.start());
+  REQUIRE(eventually([&] { return a.synced(); }, 12s));
+  CHECK(a.server.log().find("fleet: ready") != std::string::npos);
+  auto v = redis.command({"HGET", "turnwarden:fleet.test:keyring", "version"});
+  REQUIRE(v);
+  CHECK(*v == std::vector<std::string>{"1"});  // seeded from the local keyring
+}
+
+TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret and never leaves zero") {
+  Options o;
+  o.auth = "  secrets_file: keyring.yaml\n  max_ttl: 60s\n  rotation: {interval: 1s, grace: 60s}\n";
+  Fleet f(3, o);
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0}, lost{0}, versions{0};
+  std::thread watcher([&] {
+    std::optional<policy::FleetKeyring> last;
+    while (!stop) {
+      auto flat = f.redis.command({"HGETALL", "turnwarden:fleet.test:keyring"});
+      auto k = flat ? policy::parseFleetKeyring(*flat, std::time(nullptr))
+                    : decltype(policy::parseFleetKeyring({}, 0))(std::optional<policy::FleetKeyring>{});
+      if (!k || !*k) ++bad;  // never missing, invalid or without a usable secret
+      else if (!last || (*k)->version != last->version) {
+        if (last)
+          for (const auto& s : last->secrets) {
+            bool kept = false;
+            for (const auto& n : (*k)->secrets) kept = kept || n.id == s.id;
+            if (!kept && policy::isUsable(s, std::time(nullptr))) ++lost;
+          }
+        last = **k;
+        ++versions;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  REQUIRE(eventually([&] { return versions >= 3; }, 10s));
+  const std::string early = f[0].call("GET", "/api/v1/credentials?user=early").body;
+  auto holder = f.redis.command({"GET", "turnwarden:fleet.test:rotation-lease"});
+  REQUIRE(holder);
+  REQUIRE(holder->size() == 1);
+  const size_t victim = size_t(holder->front()[0] - 'a');
+  REQUIRE(victim < 3);
+  ::kill(f[victim].server.pid(), SIGKILL);
+  const int atKill = versions;
+  const size_t survivor = (victim + 1) % 3;
+  REQUIRE(eventually([&] {
+    auto h = f.redis.command({"GET", "turnwarden:fleet.test:rotation-lease"});
+    return h && h->size() == 1 && h->front() != f[victim].id;
+  }, 5s));
+  REQUIRE(eventually([&] { return versions >= atKill + 2; }, 8s));  // rotations go on
+  stop = true;
+  watcher.join();
+  CHECK(bad == 0);
+  CHECK(lost == 0);
+  CHECK(f[survivor].minted(f[survivor].turn, "late").allocate()->code == 0);
+  StunClient before(f[survivor].turn, {});
+  before.setCredentials(field(early, "username"), field(early, "password"));
+  CHECK(before.allocate()->code == 0);  // minted before the kill, verified after
+  // The local 0600 copy follows the fleet keyring.
+  struct stat st {};
+  REQUIRE(::stat((f[survivor].server.dir() + "/keyring.yaml").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
