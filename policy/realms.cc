@@ -21,7 +21,7 @@ RealmMap::RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listener
 
 const std::string& RealmMap::realmFor(const FiveTuple& tuple) const {
   for (const ListenerRealm& l : listeners_)
-    if (l.transport == tuple.transport && l.address == tuple.server) return l.realm;
+    if (l.transport == tuple.transport && covers(l.address, tuple.server)) return l.realm;
   return default_;
 }
 

@@ -39,7 +39,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
   const char* known[] = {"run",     "check-config",   "credential", "help",
-                         "version", "default-config", "rotate", "import-coturn", "fleet"};
+                         "version", "default-config", "rotate", "import-coturn",
+                         "doctor", "fleet"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
@@ -52,6 +53,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     r.error = "rotate needs --config FILE";
   if (r.error.empty() && r.command == "fleet" && (r.sub != "status" || r.config.empty()))
     r.error = "usage: turnwarden fleet status --config FILE";
+  if (r.error.empty() && r.command == "doctor" && r.config.empty())
+    r.error = "doctor needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -79,12 +82,17 @@ Usage:
                                         rotation lease holder (fleet mode, docs/fleet.md);
                                         with fleet: set, rotate and credential act on the
                                         fleet keyring in Redis
+  turnwarden doctor --config FILE       check this host against FILE, read-only: open-file
+                                        limit, ephemeral ports, addresses, certificates,
+                                        keyring, metrics/admin exposure, UDP buffers; prints
+                                        OK/WARN/FAIL with the fix, exit 1 on any FAIL
   turnwarden default-config             print the built-in default config
   turnwarden --help | --version
 
 Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
-(an invalid file is refused and the running policy stays in place); SIGUSR2
-rotates the REST secret now.
+(an invalid file is refused and the running policy stays in place); SIGUSR1
+reopens the event log file (events.file, for logrotate); SIGUSR2 rotates the
+REST secret now.
 )";
 }
 

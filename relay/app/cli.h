@@ -25,5 +25,6 @@ int credentialCommand(const CliArgs& args);
 int rotateCommand(const CliArgs& args);
 int importCoturnCommand(const CliArgs& args);
 int fleetCommand(const CliArgs& args);
+int doctorCommand(const CliArgs& args);  // doctor_host.cc
 
 }  // namespace tw::app

@@ -115,6 +115,12 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
   return SocketAddress{*ip, *p};
 }
 
+bool covers(const SocketAddress& bound, const SocketAddress& local) {
+  if (bound == local) return true;
+  return bound.port == local.port && bound.ip.family() == local.ip.family() &&
+         bound.ip.isUnspecified();
+}
+
 std::optional<SocketAddress> SocketAddress::fromSockaddr(const sockaddr* sa) {
   if (sa->sa_family == AF_INET) {
     sockaddr_in in;

@@ -78,6 +78,12 @@ struct FiveTuple {
   friend bool operator==(const FiveTuple&, const FiveTuple&) = default;
 };
 
+/// True when a socket bound to `bound` receives datagrams sent to `local`:
+/// the same address, or `bound` is the wildcard (0.0.0.0 / ::) of `local`'s
+/// family on the same port. A wildcard listener's 5-tuples carry the real
+/// local address the client sent to (IP_PKTINFO), not the wildcard.
+bool covers(const SocketAddress& bound, const SocketAddress& local);
+
 size_t hashValue(const IpAddress& a);
 size_t hashValue(const SocketAddress& a);
 size_t hashValue(const FiveTuple& t);

@@ -18,6 +18,8 @@ size_t DatagramBatch::receive(int fd) {
     hdrs_[i].msg_hdr.msg_name = &addrs_[i];
     hdrs_[i].msg_hdr.msg_namelen = sizeof addrs_[i];
     hdrs_[i].msg_hdr.msg_flags = 0;
+    hdrs_[i].msg_hdr.msg_control = control_[i].bytes.data();
+    hdrs_[i].msg_hdr.msg_controllen = control_[i].bytes.size();
   }
   const int n = ::recvmmsg(fd, hdrs_.data(), kBatch, MSG_DONTWAIT, nullptr);
   return n > 0 ? static_cast<size_t>(n) : 0;
@@ -34,6 +36,10 @@ std::optional<SocketAddress> DatagramBatch::source(size_t i) const {
 
 bool DatagramBatch::truncated(size_t i) const {
   return (hdrs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+std::optional<IpAddress> DatagramBatch::destination(size_t i) const {
+  return packetDestination(hdrs_[i].msg_hdr);
 }
 
 }  // namespace tw::io

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "relay/base/address.h"
+#include "relay/io/udp_socket.h"
 
 namespace tw::io {
 
@@ -24,12 +25,19 @@ class DatagramBatch {
   std::optional<SocketAddress> source(size_t i) const;
   /// True when datagram i did not fit in its slot.
   bool truncated(size_t i) const;
+  /// The local address datagram i was sent to, when the socket reports it
+  /// (enableDestinationInfo: wildcard listeners).
+  std::optional<IpAddress> destination(size_t i) const;
 
  private:
   std::array<std::array<uint8_t, kSlot>, kBatch> data_;
   std::array<sockaddr_storage, kBatch> addrs_;
   std::array<iovec, kBatch> iov_;
   std::array<mmsghdr, kBatch> hdrs_;
+  struct alignas(cmsghdr) Control {
+    std::array<uint8_t, kControlBytes> bytes;
+  };
+  std::array<Control, kBatch> control_;
 };
 
 }  // namespace tw::io

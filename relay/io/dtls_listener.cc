@@ -53,10 +53,10 @@ size_t recordSize(std::span<const uint8_t> out, size_t at) {
   return std::min(rest, kRecordHeader + body);
 }
 
-void sendDatagram(int fd, const SocketAddress& to, std::span<const uint8_t> bytes) {
-  sockaddr_storage ss;
-  const socklen_t len = to.toSockaddr(ss);
-  ::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len);
+/// Sends from the address the session's client sent to (a wildcard
+/// listener's socket would otherwise pick the host's primary address).
+void sendDatagram(int fd, const FiveTuple& tuple, bool wildcard, std::span<const uint8_t> bytes) {
+  sendDatagramFrom(fd, tuple.client, wildcard ? std::optional(tuple.server.ip) : std::nullopt, bytes);
 }
 
 }  // namespace
@@ -87,6 +87,7 @@ Status<std::string> DtlsListener::listen(const SocketAddress& local, const std::
   if (!fd) return err("cannot bind dtls " + local.toString() + ": " + std::strerror(fd.error()));
   fd_ = std::move(fd.value());
   local_ = localAddress(fd_.get()).value_or(local);
+  if (local_.ip.isUnspecified()) enableDestinationInfo(fd_.get(), local_.ip.family());
   ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, &DtlsListener::onReadable, this));
   event_add(ev_.get(), nullptr);
   return {};
@@ -139,34 +140,50 @@ int DtlsListener::verifyCookie(SSL* ssl, const unsigned char* cookie, unsigned i
 void DtlsListener::onReadable(evutil_socket_t fd, short, void* arg) {
   auto* self = static_cast<DtlsListener*>(arg);
   std::vector<uint8_t> buf(65536);
+  const bool wildcard = self->local_.ip.isUnspecified();
   for (int i = 0; i < kReadsPerWake; ++i) {
     sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT,
-                                 reinterpret_cast<sockaddr*>(&ss), &len);
+    iovec iov{buf.data(), buf.size()};
+    alignas(cmsghdr) std::array<uint8_t, kControlBytes> control;
+    msghdr msg{};
+    msg.msg_name = &ss;
+    msg.msg_namelen = sizeof ss;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
     if (n < 0) return;
     auto src = SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&ss));
-    if (src) self->onDatagram(*src, std::span(buf.data(), static_cast<size_t>(n)));
+    SocketAddress dst = self->local_;
+    if (wildcard) {
+      auto ip = packetDestination(msg);
+      if (!ip) continue;  // never answer from the wildcard
+      dst.ip = *ip;
+    }
+    if (src) self->onDatagram(*src, dst, std::span(buf.data(), static_cast<size_t>(n)));
   }
 }
 
-void DtlsListener::onDatagram(const SocketAddress& src, std::span<const uint8_t> bytes) {
+void DtlsListener::onDatagram(const SocketAddress& src, const SocketAddress& dst,
+                              std::span<const uint8_t> bytes) {
   auto it = sessions_.find(src);
-  if (it == sessions_.end()) return admit(src, bytes);
+  if (it == sessions_.end()) return admit(src, dst, bytes);
   Session& s = *it->second;
   s.lastActive = clock_.now();
   BIO_write(SSL_get_rbio(s.ssl.get()), bytes.data(), static_cast<int>(bytes.size()));
   drive(s);
 }
 
-void DtlsListener::admit(const SocketAddress& src, std::span<const uint8_t> bytes) {
+void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
+                         std::span<const uint8_t> bytes) {
   // Stateless: this SSL lives only for this datagram unless the cookie checks out.
   SslPtr ssl = newMemorySsl(ctx_.get());
   if (!ssl) return;
   BIO_write(SSL_get_rbio(ssl.get()), bytes.data(), static_cast<int>(bytes.size()));
   SSL_set_options(ssl.get(), SSL_OP_COOKIE_EXCHANGE);
   auto session = std::make_unique<Session>();
-  session->tuple = FiveTuple{src, local_, Transport::Dtls};
+  session->tuple = FiveTuple{src, dst, Transport::Dtls};
   // The cookie callbacks find the client address here (also during the
   // handshake that follows, which checks the cookie again).
   SSL_set_app_data(ssl.get(), &session->tuple.client);
@@ -234,16 +251,17 @@ void DtlsListener::flush(Session& s) {
   const int n = BIO_read(wb, out.data(), static_cast<int>(out.size()));
   if (n <= 0) return;
   out.resize(static_cast<size_t>(n));
+  const bool wildcard = local_.ip.isUnspecified();
   size_t start = 0;
   for (size_t at = 0; at < out.size();) {
     const size_t rec = recordSize(out, at);
     if (at > start && at + rec - start > static_cast<size_t>(kMtu)) {
-      sendDatagram(fd_.get(), s.tuple.client, std::span(out).subspan(start, at - start));
+      sendDatagram(fd_.get(), s.tuple, wildcard, std::span(out).subspan(start, at - start));
       start = at;
     }
     at += rec;
   }
-  sendDatagram(fd_.get(), s.tuple.client, std::span(out).subspan(start));
+  sendDatagram(fd_.get(), s.tuple, wildcard, std::span(out).subspan(start));
 }
 
 bool DtlsListener::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {

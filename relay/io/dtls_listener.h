@@ -71,8 +71,10 @@ class DtlsListener {
   static int generateCookie(SSL* ssl, unsigned char* cookie, unsigned int* len);
   static int verifyCookie(SSL* ssl, const unsigned char* cookie, unsigned int len);
   void cookieFor(const SocketAddress& client, uint64_t slot, std::array<uint8_t, 32>& out) const;
-  void onDatagram(const SocketAddress& src, std::span<const uint8_t> bytes);
-  void admit(const SocketAddress& src, std::span<const uint8_t> bytes);
+  /// `dst`: the local address the datagram was sent to (local_ unless the
+  /// listener is bound to the wildcard, then from IP_PKTINFO).
+  void onDatagram(const SocketAddress& src, const SocketAddress& dst, std::span<const uint8_t> bytes);
+  void admit(const SocketAddress& src, const SocketAddress& dst, std::span<const uint8_t> bytes);
   void drive(Session& s);
   void flush(Session& s);
   void close(const SocketAddress& client, uint64_t DtlsStats::*counter);

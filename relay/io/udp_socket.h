@@ -1,4 +1,11 @@
 #pragma once
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+
 #include "relay/base/address.h"
 #include "relay/base/result.h"
 #include "relay/io/handles.h"
@@ -24,5 +31,33 @@ ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlisten
 
 /// The address a socket is actually bound to (resolves port 0).
 std::optional<SocketAddress> localAddress(int fd);
+
+
+/// Asks the kernel to report each datagram's destination address
+/// (IP_PKTINFO / IPV6_RECVPKTINFO). A listener bound to the wildcard needs it
+/// to answer from the address the client sent to: on a host with several
+/// addresses the default source is the primary one, which the client's NAT
+/// or firewall drops.
+void enableDestinationInfo(int fd, Family family);
+
+/// Control-message room for one packet-info message (either family) plus one
+/// UDP_SEGMENT (GSO) message.
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t));
+
+/// The destination address of a received datagram, from its IP_PKTINFO /
+/// IPV6_PKTINFO control message (nullopt without one).
+std::optional<IpAddress> packetDestination(const msghdr& msg);
+
+/// Builds the control messages of one outgoing datagram into `room`
+/// (kControlBytes, cmsghdr-aligned) and points msg at them: the source
+/// address `from` (packet info) and, when `segment` > 0, UDP GSO with that
+/// segment size.
+void setSendControl(msghdr& msg, std::span<uint8_t> room, const std::optional<IpAddress>& from,
+                    uint16_t segment);
+
+/// sendmsg() of one datagram to `to`, from `from` when set. false when the
+/// kernel refused it.
+bool sendDatagramFrom(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
+                      std::span<const uint8_t> bytes);
 
 }  // namespace tw::io

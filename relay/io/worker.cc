@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "relay/io/udp_socket.h"
 
@@ -14,6 +16,15 @@ namespace {
 /// TCP relay listeners share the RelayHandle space with UDP relay sockets.
 constexpr turn::RelayHandle kTcpHandle = 0x40000000;
 bool isTcpHandle(turn::RelayHandle h) { return h >= 0 && (h & kTcpHandle) != 0; }
+
+template <class T>
+T* findCovering(const std::unordered_map<SocketAddress, T*>& index, const SocketAddress& server) {
+  if (auto it = index.find(server); it != index.end()) return it->second;
+  const SocketAddress any{server.ip.isV4() ? IpAddress::v4(0) : IpAddress::v6(std::array<uint8_t, 16>{}),
+                          server.port};
+  auto it = index.find(any);
+  return it == index.end() ? nullptr : it->second;
+}
 }  // namespace
 
 Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
@@ -27,6 +38,12 @@ Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
   posted_.reset(event_new(base_.get(), -1, 0, &Worker::onPosted, this));
+  flush_.reset(event_new(base_.get(), -1, 0, &Worker::onFlush, this));
+  if (const char* mode = std::getenv("TW_SEND_BATCH")) {
+    const std::string_view m(mode);
+    sendMode_ = m == "off" ? SendMode::Off : m == "mmsg" ? SendMode::Mmsg : SendMode::Gso;
+  }
+  sends_ = std::make_unique<SendBatch>(sendMode_ == SendMode::Gso);
   streams_ = std::make_unique<StreamConnections>(
       base_.get(), deps_.clock, deps_.log,
       [this](const FiveTuple& t, std::span<const uint8_t> frame) {
@@ -79,6 +96,7 @@ bool Worker::bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) 
 void Worker::closeTcpPeer(uint32_t id) { tcp_->close(id); }
 
 Worker::~Worker() {
+  flushSends();
   // Allocations close their relay sockets through this IoPort: do it while
   // the sockets still exist.
   server_->closeAll();
@@ -90,11 +108,14 @@ Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& l
   auto l = std::make_unique<Listener>();
   l->owner = this;
   l->local = localAddress(fd->get()).value_or(local);
+  l->wildcard = l->local.ip.isUnspecified();
+  if (l->wildcard) enableDestinationInfo(fd->get(), l->local.ip.family());
   l->fd = std::move(fd.value());
   l->ev.reset(event_new(base_.get(), l->fd.get(), EV_READ | EV_PERSIST,
                         &Worker::onListenerReadable, l.get()));
   event_add(l->ev.get(), nullptr);
   const SocketAddress bound = l->local;
+  udpIndex_[bound] = l.get();
   listeners_.push_back(std::move(l));
   return bound;
 }
@@ -102,7 +123,7 @@ Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& l
 void Worker::endAllocationsOn(const SocketAddress& local, Transport transport) {
   std::vector<uint64_t> ids;
   server_->allocations().forEach([&](turn::Allocation& a) {
-    if (a.tuple.server == local && a.tuple.transport == transport) ids.push_back(a.id);
+    if (covers(local, a.tuple.server) && a.tuple.transport == transport) ids.push_back(a.id);
   });
   for (uint64_t id : ids) server_->endAllocation(id, "listener_removed");
 }
@@ -112,6 +133,8 @@ bool Worker::removeUdpListener(const SocketAddress& local) {
                          [&](const auto& l) { return l->local == local; });
   if (it == listeners_.end()) return false;
   endAllocationsOn(local, Transport::Udp);
+  flushSends();
+  udpIndex_.erase(local);
   listeners_.erase(it);  // frees the event, then closes the socket
   return true;
 }
@@ -121,6 +144,7 @@ bool Worker::removeDtlsListener(const SocketAddress& local) {
   if (it == dtls_.end()) return false;
   endAllocationsOn(local, Transport::Dtls);
   (*it)->closeSessions();
+  dtlsIndex_.erase(local);
   dtls_.erase(it);
   return true;
 }
@@ -137,6 +161,7 @@ Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& 
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
   if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return err(st.error());
   const SocketAddress bound = d->local();
+  dtlsIndex_[bound] = d.get();
   dtls_.push_back(std::move(d));
   return bound;
 }
@@ -168,6 +193,33 @@ void Worker::onPosted(evutil_socket_t, short, void* arg) {
     tasks.swap(w->postedTasks_);
   }
   for (auto& t : tasks) t();
+}
+
+void Worker::onFlush(evutil_socket_t, short, void* arg) {
+  static_cast<Worker*>(arg)->flushSends();
+}
+
+void Worker::flushSends() {
+  if (const size_t refused = sends_->flush()) server_->countSendFailures(refused);
+}
+
+bool Worker::queueSend(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
+                       std::span<const uint8_t> bytes) {
+  if (sendMode_ == SendMode::Off) return sendDatagramFrom(fd, to, from, bytes);
+  // Activated during this loop pass, the flush event runs after the
+  // callbacks already queued in it: every socket that was readable is read
+  // before anything is sent.
+  if (sends_->empty()) event_active(flush_.get(), EV_READ, 0);
+  if (const size_t refused = sends_->push(fd, to, from, bytes)) server_->countSendFailures(refused);
+  return true;
+}
+
+Worker::Listener* Worker::udpListenerFor(const SocketAddress& server) const {
+  return findCovering(udpIndex_, server);
+}
+
+DtlsListener* Worker::dtlsListenerFor(const SocketAddress& server) const {
+  return findCovering(dtlsIndex_, server);
 }
 
 void Worker::onListenerReadable(evutil_socket_t, short, void* arg) {
@@ -209,7 +261,15 @@ void Worker::readListener(Listener& l) {
         server_->onOversizeDatagram(*src);
         continue;
       }
-      server_->onClientDatagram(FiveTuple{*src, l.local, Transport::Udp}, batch_.payload(i));
+      FiveTuple tuple{*src, l.local, Transport::Udp};
+      if (l.wildcard) {
+        // The 5-tuple names the address the client sent to: answers,
+        // XOR-MAPPED-ADDRESS and the allocation's tuple all use it.
+        auto dst = batch_.destination(i);
+        if (!dst) continue;  // cannot happen with IP_PKTINFO on; never answer from the wildcard
+        tuple.server.ip = *dst;
+      }
+      server_->onClientDatagram(tuple, batch_.payload(i));
     }
     if (n < DatagramBatch::kBatch) break;
   }
@@ -262,6 +322,7 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
 void Worker::closeRelay(turn::RelayHandle h) {
   if (isTcpHandle(h)) return tcp_->closeListener(static_cast<uint32_t>(h & ~kTcpHandle));
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
+  flushSends();  // what is queued on this socket leaves before it closes
   relays_[h].reset();  // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }
@@ -269,28 +330,20 @@ void Worker::closeRelay(turn::RelayHandle h) {
 bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
                         std::span<const uint8_t> bytes) {
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return false;
-  sockaddr_storage ss;
-  const socklen_t len = peer.toSockaddr(ss);
-  return ::sendto(relays_[h]->fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT,
-                  reinterpret_cast<sockaddr*>(&ss), len) >= 0;
+  return queueSend(relays_[h]->fd.get(), peer, std::nullopt, bytes);
 }
 
 bool Worker::sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   if (tuple.transport == Transport::Tcp || tuple.transport == Transport::Tls)
     return streams_->send(tuple, bytes);
   if (tuple.transport == Transport::Dtls) {
-    for (auto& d : dtls_)
-      if (d->local() == tuple.server) return d->send(tuple, bytes);
-    return false;
+    DtlsListener* d = dtlsListenerFor(tuple.server);
+    return d && d->send(tuple, bytes);
   }
-  for (const auto& l : listeners_) {
-    if (l->local != tuple.server) continue;
-    sockaddr_storage ss;
-    const socklen_t len = tuple.client.toSockaddr(ss);
-    return ::sendto(l->fd.get(), bytes.data(), bytes.size(), MSG_DONTWAIT,
-                    reinterpret_cast<sockaddr*>(&ss), len) >= 0;
-  }
-  return false;
+  const Listener* l = udpListenerFor(tuple.server);
+  if (!l) return false;
+  return queueSend(l->fd.get(), tuple.client,
+                   l->wildcard ? std::optional<IpAddress>(tuple.server.ip) : std::nullopt, bytes);
 }
 
 }  // namespace tw::io

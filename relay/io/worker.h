@@ -6,7 +6,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "policy/snapshot.h"
@@ -14,6 +16,7 @@
 #include "relay/io/datagram_batch.h"
 #include "relay/io/dtls_listener.h"
 #include "relay/io/handles.h"
+#include "relay/io/send_batch.h"
 #include "relay/io/stream_connections.h"
 #include "relay/io/tcp_relay.h"
 #include "relay/turn/turn_server.h"
@@ -90,9 +93,16 @@ class Worker final : public turn::IoPort {
   struct Listener {
     Worker* owner;
     SocketAddress local;
+    /// Bound to 0.0.0.0 / ::: each datagram's destination comes from
+    /// IP_PKTINFO, and answers leave from it.
+    bool wildcard = false;
     UniqueFd fd;
     EventPtr ev;
   };
+  /// How UDP datagrams leave (TW_SEND_BATCH, for measuring the levers in
+  /// docs/benchmarks.md): gso (default), mmsg (sendmmsg, no GSO), off (one
+  /// sendto per datagram, as before batching).
+  enum class SendMode { Off, Mmsg, Gso };
   struct RelaySlot {
     Worker* owner;
     turn::RelayHandle handle;
@@ -105,6 +115,18 @@ class Worker final : public turn::IoPort {
   static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t fd, short what, void* arg);
   static void onPosted(evutil_socket_t fd, short what, void* arg);
+  static void onFlush(evutil_socket_t fd, short what, void* arg);
+  /// Sends one datagram, or queues it for the flush that runs once every
+  /// callback of this loop pass has run (all sockets read, then one
+  /// sendmmsg per socket). false: refused at once (not batching).
+  bool queueSend(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
+                 std::span<const uint8_t> bytes);
+  /// Sends what is queued; refused datagrams are counted as send_failed.
+  void flushSends();
+  /// The UDP listener whose socket answers for local address `server` (a
+  /// hash lookup, exact address first, then the family's wildcard).
+  Listener* udpListenerFor(const SocketAddress& server) const;
+  DtlsListener* dtlsListenerFor(const SocketAddress& server) const;
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
   void refreshPolicy();
@@ -118,6 +140,11 @@ class Worker final : public turn::IoPort {
   std::mutex postedMu_;
   std::vector<std::function<void()>> postedTasks_;
   DatagramBatch batch_;
+  SendMode sendMode_ = SendMode::Gso;
+  std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once
+  EventPtr flush_;
+  std::unordered_map<SocketAddress, Listener*> udpIndex_;
+  std::unordered_map<SocketAddress, DtlsListener*> dtlsIndex_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<RelaySlot>> relays_;
   std::vector<turn::RelayHandle> freeHandles_;

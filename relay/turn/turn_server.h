@@ -71,6 +71,11 @@ class TurnServer {
   void onConnectionClosed(const FiveTuple& tuple);
   /// Expires allocations, permissions, channels and port reservations.
   void tick();
+  /// The edge batches UDP sends and learns only at its flush that the kernel
+  /// refused `n` of them (full socket buffer): counted as send_failed drops.
+  void countSendFailures(size_t n) {
+    for (size_t i = 0; i < n; ++i) counters_.drop(DropReason::SendFailed);
+  }
 
   // TCP relay (RFC 6062) events from the edge (handle_connect.cc).
   /// A peer connected to a TCP allocation's relayed address: its

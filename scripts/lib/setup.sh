@@ -24,12 +24,17 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # libhiredis-dev is fleet mode's Redis client (docs/fleet.md); redis-server is the real
 # Redis the fleet tests start on loopback; python3-yaml parses etc/kubernetes in
 # tests/etc/kubernetes_test.sh where no cluster is reachable for kubectl.
+# The Debian package (scripts/package, scripts/package-test): help2man makes the man
+# page from --help, dpkg-dev's dpkg-shlibdeps gives CPack the dependencies, lintian
+# checks the .deb, debootstrap makes the clean Debian 12 chroot, and systemd provides
+# `systemd-analyze verify` for the unit (nothing is started: no init runs here).
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
+  help2man dpkg-dev lintian debootstrap systemd
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.
