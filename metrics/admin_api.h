@@ -60,7 +60,9 @@ class AdminActions {
   virtual ActionResult liftBan(const IpAddress&) { return notAvailable("bans"); }
   virtual ActionResult rotate() { return notAvailable("secret rotation"); }
   /// Fleet mode only; called on the HTTP thread.
-  virtual ActionResult fleet(const FleetRequest&) { return notAvailable("fleet mode"); }
+  virtual ActionResult fleet(const FleetRequest&) {
+    return {501, "{\"error\":\"fleet mode is off: the config has no fleet: section\"}\n"};
+  }
 
  protected:
   static ActionResult notAvailable(std::string_view what);

@@ -48,7 +48,7 @@ class LoopAdminActions final : public metrics::AdminActions {
   metrics::ActionResult liftBan(const IpAddress& ip) override;
   metrics::ActionResult rotate() override;
   metrics::ActionResult fleet(const metrics::FleetRequest& req) override {
-    return hooks_.fleet ? hooks_.fleet(req) : notAvailable("fleet mode");
+    return hooks_.fleet ? hooks_.fleet(req) : AdminActions::fleet(req);
   }
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
