@@ -1,5 +1,6 @@
 #include "metrics/event_log.h"
 
+#include <cstdio>
 #include <ctime>
 #include <utility>
 
@@ -12,10 +13,12 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
-  return buf;
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  // Sized for any int, so -Wformat-truncation has nothing to say; the value is 0..999.
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%03dZ", int((ms % 1000 + 1000) % 1000));
+  return std::string(date) + frac;
 }
 
 std::string formatEvent(const SecurityEvent& e) {

@@ -28,6 +28,7 @@ MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.contentType.c_str());
   MHD_add_response_header(resp, "Cache-Control", "no-store");
+  for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
   const MHD_Result ok = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
   MHD_destroy_response(resp);
   return ok;
@@ -40,6 +41,8 @@ Pending* begin(MHD_Connection* conn, const char* url, const char* method) {
   MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collectArg, &p->req);
   if (const char* auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"))
     p->req.authorization = auth;
+  if (const char* origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))
+    p->req.origin = origin;
   const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (info && info->client_addr)
     if (auto sa = SocketAddress::fromSockaddr(info->client_addr)) p->req.peer = sa->ip;
@@ -87,16 +90,37 @@ HttpResponse jsonError(int status, std::string_view message) {
 Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const SocketAddress& listen,
                                                                    HttpHandler handler,
                                                                    size_t maxBody) {
-  std::unique_ptr<HttpServer> s(new HttpServer(std::move(handler), maxBody));
+  HttpOptions options;
+  options.maxBody = maxBody;
+  return start(listen, std::move(handler), options);
+}
+
+Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const SocketAddress& listen,
+                                                                   HttpHandler handler,
+                                                                   const HttpOptions& o) {
+  const bool tls = !o.certPem.empty() && !o.keyPem.empty();
+  if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+    return err("cannot serve HTTPS on " + listen.toString() + ": libmicrohttpd was built without TLS");
+  std::unique_ptr<HttpServer> s(new HttpServer(std::move(handler), o.maxBody));
   sockaddr_storage ss{};
   listen.toSockaddr(ss);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
   if (listen.ip.family() == Family::V6) flags |= MHD_USE_IPv6;
-  s->daemon_ = MHD_start_daemon(
-      flags, listen.port, nullptr, nullptr, &onAccess, s.get(), MHD_OPTION_SOCK_ADDR,
-      reinterpret_cast<sockaddr*>(&ss), MHD_OPTION_NOTIFY_COMPLETED, &onCompleted, nullptr,
-      MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-  if (!s->daemon_) return err("cannot listen on " + listen.toString() + " (HTTP)");
+  if (tls) flags |= MHD_USE_TLS;
+  std::vector<MHD_OptionItem> opts{
+      {MHD_OPTION_SOCK_ADDR, 0, &ss},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&onCompleted), nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, intptr_t(o.connectionLimit), nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, intptr_t(o.timeoutSeconds), nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, intptr_t(o.connectionMemory), nullptr}};
+  if (tls) {
+    opts.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(o.keyPem.c_str())});
+    opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(o.certPem.c_str())});
+  }
+  opts.push_back({MHD_OPTION_END, 0, nullptr});
+  s->daemon_ = MHD_start_daemon(flags, listen.port, nullptr, nullptr, &onAccess, s.get(), MHD_OPTION_ARRAY,
+                                opts.data(), MHD_OPTION_END);
+  if (!s->daemon_) return err("cannot listen on " + listen.toString() + (tls ? " (HTTPS)" : " (HTTP)"));
   auto bound = boundAddress(s->daemon_);
   s->bound_ = bound ? *bound : listen;
   return s;

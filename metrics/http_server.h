@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "relay/base/address.h"
 #include "relay/base/result.h"
@@ -19,6 +21,7 @@ struct HttpRequest {
   std::string path;
   std::map<std::string, std::string> query;
   std::string authorization;  ///< The Authorization header, or empty.
+  std::string origin;         ///< The Origin header (CORS), or empty.
   std::string body;
   bool bodyTooLarge = false;  ///< The body exceeded the limit and was cut.
   std::optional<IpAddress> peer;
@@ -28,6 +31,21 @@ struct HttpResponse {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
+  /// Extra response headers (CORS, WWW-Authenticate, ...).
+  std::vector<std::pair<std::string, std::string>> headers{};
+};
+
+/// How a listener is run. The defaults suit the loopback metrics and admin
+/// listeners; a public one raises the connection limit.
+struct HttpOptions {
+  size_t maxBody = 64 * 1024;
+  unsigned connectionLimit = 64;
+  unsigned timeoutSeconds = 10;
+  /// Bytes MHD may use per connection; request headers beyond it get 431.
+  size_t connectionMemory = 32 * 1024;
+  /// PEM text (not paths): both set = HTTPS through libmicrohttpd's TLS.
+  std::string certPem;
+  std::string keyPem;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -38,6 +56,9 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>, std::string> start(const SocketAddress& listen,
                                                                 HttpHandler handler,
                                                                 size_t maxBody = 64 * 1024);
+  static Result<std::unique_ptr<HttpServer>, std::string> start(const SocketAddress& listen,
+                                                                HttpHandler handler,
+                                                                const HttpOptions& options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

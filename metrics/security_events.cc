@@ -48,10 +48,11 @@ void SecurityEvents::onPeerDenied(const SocketAddress& peer, std::string_view ru
                           peer.toString(), std::string(rule), suppressedNote(*n)});
 }
 
-void SecurityEvents::onBanned(const IpAddress& ip, Duration banFor) {
+void SecurityEvents::onBanned(const SocketAddress& source, Duration banFor) {
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(banFor).count();
-  log_.push(SecurityEvent{"ban", "critical", "", ip.toString(), "", "bans.failed_auth",
-                          "banned for " + std::to_string(secs) + "s after repeated failed authentications"});
+  log_.push(SecurityEvent{"ban", "critical", "", source.ip.toString(), "", "bans.failed_auth",
+                          "source port " + std::to_string(source.port) + " banned for " +
+                              std::to_string(secs) + "s after repeated failed authentications"});
 }
 
 void SecurityEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule,

@@ -44,7 +44,7 @@ class SecurityEvents final : public turn::RelayEvents {
   void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                     std::string_view user) override;
   /// Bans and revocations are rare and always written (no sampling).
-  void onBanned(const IpAddress& ip, Duration banFor) override;
+  void onBanned(const SocketAddress& source, Duration banFor) override;
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
 

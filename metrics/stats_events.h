@@ -19,7 +19,7 @@ class StatsEvents final : public turn::RelayEvents {
   void onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                     std::string_view user) override;
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override;
-  void onBanned(const IpAddress&, Duration) override { ++stats_.bans; }
+  void onBanned(const SocketAddress&, Duration) override { ++stats_.bans; }
 
   const WorkerStats& stats() const { return stats_; }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "policy/config_credentials.h"
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
@@ -461,7 +462,7 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   if (auto s = realmText(r, item)) cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 17> kRootFields{{
+constexpr std::array<Field<Config>, 18> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -479,6 +480,7 @@ constexpr std::array<Field<Config>, 17> kRootFields{{
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
     {"fleet", readFleet},
+    {"credentials", readCredentials},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {

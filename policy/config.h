@@ -10,6 +10,7 @@
 // Secret values never appear in any error message.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "policy/credentials.h"
 #include "policy/fleet_config.h"
 #include "policy/ip_range.h"
+#include "policy/jwt_keys.h"
 #include "policy/quotas.h"
 #include "policy/rotation.h"
 #include "relay/base/address.h"
@@ -189,6 +191,25 @@ struct AnomaliesConfig {
   tw::Duration sharingWindow = std::chrono::minutes(10);
 };
 
+/// credentials: the public endpoint that trades an application's JWT for
+/// TURN credentials (docs/credentials.md); off unless `listen` is set.
+struct CredentialsConfig {
+  std::optional<SocketAddress> listen;
+  std::string jwksFile;  ///< Absolute path of the JWKS the app exports.
+  /// The keys of jwksFile, loaded by loadConfig() (null after parseConfig()).
+  std::shared_ptr<const Jwks> jwks;
+  std::string issuer;
+  std::vector<std::string> audiences;
+  int64_t ttlSeconds = 600;
+  /// Exact origins ("https://app.example.org") that get CORS headers.
+  std::vector<std::string> allowedOrigins;
+  std::string cert;  ///< PEM files: HTTPS when both are set.
+  std::string key;
+  bool insecureHttp = false;  ///< plain HTTP on a non-loopback address
+  RateConfig perIp{20, 200};  ///< requests_per_ip: generous, for CGNAT
+  RateConfig perUser{1, 10};  ///< requests_per_user: per verified sub
+};
+
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
@@ -208,6 +229,7 @@ struct Config {
   AdminConfig admin;
   AnomaliesConfig anomalies;
   std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone
+  CredentialsConfig credentials;
 };
 
 /// The realm `listener` serves: its own realm:, else the top-level realm.

@@ -4,15 +4,6 @@ namespace tw::policy::config_detail {
 
 namespace {
 
-/// "127.0.0.1:9641" or "[::1]:9641"; port 0 lets the kernel pick (tests).
-void readListen(Reader& r, const Item& item, SocketAddress& out) {
-  auto s = r.text(item);
-  if (!s) return;
-  auto addr = SocketAddress::parse(*s);
-  if (!addr) return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
-  out = *addr;
-}
-
 constexpr std::array<Field<MetricsConfig>, 2> kMetricsFields{{
     {"enabled",
      [](Reader& r, const Item& i, MetricsConfig& m) {
@@ -90,6 +81,14 @@ constexpr std::array<Field<AnomaliesConfig>, 12> kAnomaliesFields{{
 }};
 
 }  // namespace
+
+void readListen(Reader& r, const Item& item, SocketAddress& out) {
+  auto s = r.text(item);
+  if (!s) return;
+  auto addr = SocketAddress::parse(*s);
+  if (!addr) return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
+  out = *addr;
+}
 
 void readAnomalies(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kAnomaliesFields, cfg.anomalies);

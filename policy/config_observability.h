@@ -5,6 +5,8 @@
 
 namespace tw::policy::config_detail {
 
+/// An HTTP listener: "127.0.0.1:9641" or "[::1]:9641"; port 0 lets the kernel pick (tests).
+void readListen(Reader& r, const Item& item, SocketAddress& out);
 /// metrics: {enabled: bool, listen: ADDRESS:PORT}
 void readMetrics(Reader& r, const Item& item, Config& cfg);
 /// events: {file: PATH, queue: N, sample_window: DURATION}

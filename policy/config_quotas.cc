@@ -91,17 +91,14 @@ constexpr std::array<Field<RateConfig>, 2> kRateFields{{
     {"burst", readBurst},
 }};
 
-void readBucket(Reader& r, const Item& item, RateConfig& out) {
-  RateConfig draft{0, 0};
-  const size_t before = r.errorCount();
-  readFields(r, item, kRateFields, draft);
-  if (r.errorCount() != before || !item.node.IsMap()) return;
-  // No burst given: one second's worth (at least 1).
-  if (draft.burst == 0) draft.burst = std::max<uint32_t>(draft.rate, 1);
-  out = draft;
-}
 
-constexpr std::array<Field<RateLimitsConfig>, 2> kRateLimitFields{{
+constexpr std::array<Field<RateLimitsConfig>, 4> kRateLimitFields{{
+    {"requests_per_source",
+     [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerSource); }},
+    {"unauthenticated_per_source",
+     [](Reader& r, const Item& i, RateLimitsConfig& o) {
+       readBucket(r, i, o.unauthenticatedPerSource);
+     }},
     {"requests_per_ip",
      [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerIp); }},
     {"unauthenticated_per_ip",
@@ -134,6 +131,16 @@ constexpr std::array<Field<BansConfig>, 1> kBansFields{{
 }};
 
 }  // namespace
+
+void readBucket(Reader& r, const Item& item, RateConfig& out) {
+  RateConfig draft{0, 0};
+  const size_t before = r.errorCount();
+  readFields(r, item, kRateFields, draft);
+  if (r.errorCount() != before || !item.node.IsMap()) return;
+  // No burst given: one second's worth (at least 1).
+  if (draft.burst == 0) draft.burst = std::max<uint32_t>(draft.rate, 1);
+  out = draft;
+}
 
 void readQuotas(Reader& r, const Item& item, Config& cfg) {
   QuotaDraft draft{cfg.quotas, {}, {}};

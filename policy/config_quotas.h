@@ -9,6 +9,8 @@ namespace tw::policy::config_detail {
 void readQuotas(Reader& r, const Item& item, Config& cfg);
 void readRateLimits(Reader& r, const Item& item, Config& cfg);
 void readBans(Reader& r, const Item& item, Config& cfg);
+/// {rate: N, burst: M} (per second; burst defaults to one second's worth).
+void readBucket(Reader& r, const Item& item, RateConfig& out);
 void readBlockedUsers(Reader& r, const Item& seq, AuthConfig& out);
 void readRotation(Reader& r, const Item& item, AuthConfig& out);
 /// grace >= max_ttl, and rotation needs auth.secrets_file (auth map `item`).

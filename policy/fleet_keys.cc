@@ -19,6 +19,11 @@ std::string escapeGlob(std::string_view text) {
 
 std::string FleetKeys::banPattern() const { return escapeGlob(prefix_) + "ban:*"; }
 
+std::string FleetKeys::banPattern(const IpAddress& ip) const {
+  const std::string host = ip.isV4() ? ip.toString() : "[" + ip.toString() + "]";
+  return escapeGlob(prefix_ + "ban:" + host + ":") + "*";
+}
+
 namespace {
 
 constexpr std::array<std::pair<FleetOp, std::string_view>, 6> kOps{{
@@ -57,10 +62,10 @@ bool parseArgs(FleetMessage& m, std::string_view rest) {
       return v && *v >= 1;
     }
     case FleetOp::Ban: {
-      m.ip = IpAddress::parse(word(rest));
+      m.source = SocketAddress::parse(word(rest));
       auto ttl = number(rest);
       m.ttlMs = ttl.value_or(0);
-      return m.ip && ttl && *ttl >= 1 && *ttl <= kMaxBanMs;
+      return m.source && ttl && *ttl >= 1 && *ttl <= kMaxBanMs;
     }
     case FleetOp::Unban:
       m.ip = IpAddress::parse(rest);
@@ -86,7 +91,7 @@ std::string formatFleetMessage(const FleetMessage& m) {
   std::string out = std::string(toString(m.op)) + " " + m.origin;
   switch (m.op) {
     case FleetOp::Keyring: return out + " " + std::to_string(m.version);
-    case FleetOp::Ban: return out + " " + (m.ip ? m.ip->toString() : "") + " " + std::to_string(m.ttlMs);
+    case FleetOp::Ban: return out + " " + (m.source ? m.source->toString() : "") + " " + std::to_string(m.ttlMs);
     case FleetOp::Unban: return out + " " + (m.ip ? m.ip->toString() : "");
     case FleetOp::EndUser: return out + " " + m.user;
     case FleetOp::Reload:

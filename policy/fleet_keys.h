@@ -25,10 +25,14 @@ class FleetKeys {
   std::string lease() const { return prefix_ + "rotation-lease"; }
   /// The pub/sub channel of every node of the realm.
   std::string channel() const { return prefix_ + "events"; }
-  /// One banned source address (a string with a TTL).
-  std::string ban(const IpAddress& ip) const { return prefix_ + "ban:" + ip.toString(); }
+  /// One banned source address, IP and port (a string with a TTL): bans are
+  /// per source address so one guesser behind a carrier-grade NAT does not
+  /// lock out the users sharing its IP (docs/policy.md).
+  std::string ban(const SocketAddress& source) const { return prefix_ + "ban:" + source.toString(); }
   /// SCAN MATCH pattern of every ban key (glob characters of the realm escaped).
   std::string banPattern() const;
+  /// SCAN MATCH pattern of the ban keys of `ip`, any port.
+  std::string banPattern(const IpAddress& ip) const;
   /// Length of the ban key prefix, to cut the address out of a ban key.
   size_t banPrefixSize() const { return prefix_.size() + 4; }
   /// Hash of one node: registry fields and its allocation counts, with a TTL.
@@ -51,13 +55,14 @@ std::string_view toString(FleetOp op);
 struct FleetMessage {
   FleetOp op = FleetOp::Reload;
   std::string origin;            ///< node id of the sender
-  std::optional<IpAddress> ip;   ///< Ban, Unban
+  std::optional<SocketAddress> source;  ///< Ban: the banned IP and port
+  std::optional<IpAddress> ip;   ///< Unban: every port of this IP
   int64_t ttlMs = 0;             ///< Ban: how long it lasts from now
   int64_t version = 0;           ///< Keyring: the version now in Redis
   std::string user;              ///< EndUser (may hold spaces; never empty)
 };
 
-/// "OP ORIGIN [ARGS]": "keyring N1 7", "ban N1 192.0.2.1 600000",
+/// "OP ORIGIN [ARGS]": "keyring N1 7", "ban N1 192.0.2.1:5000 600000",
 /// "unban N1 192.0.2.1", "end_user N1 alice smith", "reload N1", "drain N1".
 std::string formatFleetMessage(const FleetMessage& m);
 

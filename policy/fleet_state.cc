@@ -84,7 +84,13 @@ std::vector<std::string> encodeNodeRecord(const NodeInfo& n, const QuotaCounts& 
                                "ready", n.ready ? "1" : "0",
                                "draining", n.draining ? "1" : "0",
                                "lease", n.leaseHolder ? "1" : "0"};
-  for (const auto& [user, c] : counts.users) out.insert(out.end(), {"u:" + user, std::to_string(c)});
+  for (const auto& [key, c] : counts.users) {
+    // perUserKey is "USERNAME\0IP"; the field is "u:IP USERNAME" (an IP's
+    // text has no space, a user name may).
+    const size_t nul = key.rfind('\0');
+    if (nul == std::string::npos) continue;
+    out.insert(out.end(), {"u:" + key.substr(nul + 1) + " " + key.substr(0, nul), std::to_string(c)});
+  }
   for (const auto& [ip, c] : counts.ips) out.insert(out.end(), {"i:" + ip.toString(), std::to_string(c)});
   return out;
 }
@@ -95,8 +101,14 @@ namespace {
 bool readCount(NodeRecord& r, const std::string& name, const std::string& value) {
   auto c = integer(value);
   if (!c || *c == 0 || r.counts.users.size() + r.counts.ips.size() >= kMaxCountFields) return false;
-  if (name.rfind("u:", 0) == 0 && name.size() > 2 && name.size() <= 2 + kMaxUsernameBytes) {
-    r.counts.users[name.substr(2)] = size_t(*c);
+  if (name.rfind("u:", 0) == 0) {
+    // "u:IP USERNAME": per_user counts one credential from one client IP.
+    const size_t sp = name.find(' ', 2);
+    if (sp == std::string::npos) return false;
+    auto ip = IpAddress::parse(std::string_view(name).substr(2, sp - 2));
+    const std::string user = name.substr(sp + 1);
+    if (!ip || user.empty() || user.size() > kMaxUsernameBytes) return false;
+    r.counts.users[perUserKey(user, *ip)] = size_t(*c);
     return true;
   }
   if (name.rfind("i:", 0) != 0) return false;

@@ -79,7 +79,8 @@ struct NodeRecord {
 };
 
 /// The node hash as HSET's flat field/value list: info fields, then
-/// "u:USER" and "i:IP" count fields.
+/// "u:IP USER" (per_user: one credential from one client IP) and "i:IP"
+/// count fields.
 std::vector<std::string> encodeNodeRecord(const NodeInfo& info, const QuotaCounts& counts);
 NodeRecord parseNodeRecord(std::string id, const std::vector<std::string>& flat);
 

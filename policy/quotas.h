@@ -13,11 +13,16 @@
 
 namespace tw::policy {
 
-/// quotas: allocations per REST user / per client IP / in total, and
-/// bandwidth. 0 in any count or rate means "unlimited".
+/// quotas: allocations per credential and client IP / per client IP / in
+/// total, and bandwidth. 0 in any count or rate means "unlimited".
+/// Why these defaults (carrier-grade NAT, shared user names): docs/policy.md.
 struct QuotasConfig {
-  size_t perUser = 10;
-  size_t perIp = 20;
+  /// Live allocations of one USERNAME (the whole REST `expiry:user`) from one
+  /// client IP.
+  size_t perUser = 50;
+  /// Live allocations from one client IP, whatever the credential. Off: one
+  /// carrier NAT address carries thousands of users.
+  size_t perIp = 0;
   size_t total = 20000;
   /// Per allocation and per direction, bytes per second (token bucket with a
   /// burst of one second's worth). 0 = unlimited.
@@ -42,25 +47,45 @@ struct RateConfig {
   uint32_t burst = 0;
 };
 
+/// Each limit exists per source address (IP and port: one client socket,
+/// one user behind a NAT) and, much wider, per source IP (everyone behind
+/// one NAT address together). docs/policy.md gives the sizing.
 struct RateLimitsConfig {
-  /// Every STUN request from one source IP (before decode and auth).
-  RateConfig requestsPerIp{50, 100};
-  /// Requests from one source IP that earn a 401 or 438 (no or bad
+  /// Every STUN request from one source address (before decode and auth).
+  RateConfig requestsPerSource{50, 100};
+  /// Every STUN request from one source IP.
+  RateConfig requestsPerIp{1000, 2000};
+  /// Requests from one source address that earn a 401 or 438 (no or bad
   /// credentials): tighter, since these are what reflection and brute force
   /// look like.
-  RateConfig unauthenticatedPerIp{5, 20};
+  RateConfig unauthenticatedPerSource{5, 20};
+  /// The same from one source IP: every user behind a NAT earns one
+  /// challenge per call set-up.
+  RateConfig unauthenticatedPerIp{200, 400};
 };
 
 /// bans.failed_auth: more than `threshold` authentication failures from one
-/// IP within `window` bans it for `banFor`. threshold 0 disables bans.
+/// source address (IP and port) within `window` bans that address for
+/// `banFor`. threshold 0 disables bans.
 struct BansConfig {
   uint32_t threshold = 20;
   tw::Duration window = std::chrono::seconds(60);
   tw::Duration banFor = std::chrono::minutes(10);
 };
 
-/// Live allocations per REST user and per client IP: one node's share, or
-/// the sum over the other nodes of a fleet (docs/fleet.md).
+/// per_user's key: the whole USERNAME, a NUL, then the client IP's text
+/// (NUL cannot occur in an IP's text, so two different pairs never share a
+/// key). The QuotaBook and the fleet's node records both use it.
+inline std::string perUserKey(const std::string& username, const IpAddress& ip) {
+  std::string key = username;
+  key.push_back('\0');
+  key += ip.toString();
+  return key;
+}
+
+/// Live allocations per (credential, client IP) (keys: perUserKey) and per
+/// client IP: one node's share, or the sum over the other nodes of a fleet
+/// (docs/fleet.md).
 struct QuotaCounts {
   std::unordered_map<std::string, size_t> users;
   std::unordered_map<IpAddress, size_t> ips;

@@ -78,6 +78,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       sortedBlocked(config.auth.blockedUsers),
       buildRealmMap(config),
       config.relay.tcp,
+      std::make_shared<const CredentialsConfig>(config.credentials),
   });
 }
 

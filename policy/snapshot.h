@@ -19,6 +19,7 @@
 namespace tw::policy {
 
 struct Config;
+struct CredentialsConfig;
 
 struct LimitsPolicy {
   Duration defaultLifetime{std::chrono::minutes(10)};
@@ -52,6 +53,9 @@ struct PolicySnapshot {
   /// relay.tcp: Allocate with REQUESTED-TRANSPORT TCP (RFC 6062) is served;
   /// otherwise it gets 442.
   bool tcpRelay = false;
+  /// credentials: (issuer, audiences, JWKS keys, ttl...) as this reload
+  /// loaded them; read by the credentials endpoint's thread.
+  std::shared_ptr<const CredentialsConfig> credentials;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).

@@ -121,7 +121,7 @@ void FleetNode::apply(const policy::FleetMessage& m) {
       if (!keyring_ || m.version != keyring_->version) loadKeyring();
       return;
     case policy::FleetOp::Ban:
-      if (!mine) deps_.shared.bans.impose(*m.ip, deps_.clock.now(), deps_.clock.now() + std::chrono::milliseconds(m.ttlMs));
+      if (!mine) deps_.shared.bans.impose(*m.source, deps_.clock.now(), deps_.clock.now() + std::chrono::milliseconds(m.ttlMs));
       return;
     case policy::FleetOp::Unban:
       deps_.shared.bans.lift(*m.ip);
@@ -154,7 +154,9 @@ void FleetNode::publish(policy::FleetMessage m, Done done) {
 
 void FleetNode::liftBan(const IpAddress& ip, Done done) {
   deps_.shared.bans.lift(ip);
-  if (!link_->command({"DEL", keys_.ban(ip)}, nullptr)) return done(err(std::string("Redis is unreachable")));
+  // Bans are per IP and port; lifting an IP ends the bans of all its ports.
+  if (!eval(fleet_scripts::kBanLift, {}, {keys_.banPattern(ip)}, nullptr))
+    return done(err(std::string("Redis is unreachable")));
   policy::FleetMessage m;
   m.op = policy::FleetOp::Unban;
   m.ip = ip;
@@ -166,11 +168,12 @@ void FleetNode::publishNewBans() {
   for (const auto& b : deps_.shared.bans.takeNewBans()) {
     const int64_t ttl = millis(b.until - now);
     if (ttl < 1) continue;
-    link_->command({"SET", keys_.ban(b.ip), settings_.nodeId, "PX", std::to_string(ttl)}, nullptr);
+    const SocketAddress source{b.ip, b.port};
+    link_->command({"SET", keys_.ban(source), settings_.nodeId, "PX", std::to_string(ttl)}, nullptr);
     policy::FleetMessage m;
     m.op = policy::FleetOp::Ban;
     m.origin = settings_.nodeId;
-    m.ip = b.ip;
+    m.source = source;
     m.ttlMs = ttl;
     link_->command({"PUBLISH", keys_.channel(), policy::formatFleetMessage(m)}, nullptr);
   }
@@ -182,15 +185,15 @@ void FleetNode::resyncBans() {
     const Instant now = deps_.clock.now();
     size_t imposed = 0, bad = 0;
     for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-      auto ip = flat[i].size() > keys_.banPrefixSize()
-                    ? IpAddress::parse(std::string_view(flat[i]).substr(keys_.banPrefixSize()))
-                    : std::nullopt;
+      auto source = flat[i].size() > keys_.banPrefixSize()
+                        ? SocketAddress::parse(std::string_view(flat[i]).substr(keys_.banPrefixSize()))
+                        : std::nullopt;
       const int64_t ttl = std::atoll(flat[i + 1].c_str());
-      if (!ip || ttl < 1) {
+      if (!source || ttl < 1) {
         ++bad;
         continue;
       }
-      deps_.shared.bans.impose(*ip, now, now + std::chrono::milliseconds(ttl));
+      deps_.shared.bans.impose(*source, now, now + std::chrono::milliseconds(ttl));
       ++imposed;
     }
     if (bad) deps_.metrics.countRefused("ban", bad);

@@ -84,7 +84,8 @@ class FleetNode {
   void rotate(const std::string& why, Done done);
   /// Publishes an admin action to every node (this one included).
   void publish(policy::FleetMessage m, Done done);
-  /// Deletes the ban key and tells every node to lift the ban.
+  /// Deletes the ban keys of `ip` (every port) and tells every node to lift
+  /// its bans.
   void liftBan(const IpAddress& ip, Done done);
 
   /// Any thread: the fleet's nodes as last read, as JSON.

@@ -72,4 +72,19 @@ until cursor == '0' or #out >= 32768
 return out
 )lua";
 
+/// Deletes every key matching ARGV[1] (the ban keys of one IP, any port);
+/// returns how many.
+inline constexpr const char* kBanLift = R"lua(
+local n = 0
+local cursor = '0'
+repeat
+  local r = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = r[1]
+  for _, k in ipairs(r[2]) do
+    n = n + redis.call('DEL', k)
+  end
+until cursor == '0'
+return n
+)lua";
+
 }  // namespace tw::app::fleet_scripts

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <iomanip>
 #include <optional>
 #include <sstream>
 
@@ -164,15 +165,6 @@ void Importer::take(const Line& l) {
   warn(l.number, "option '" + k + "' has no turnwarden equivalent; ignored");
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 bool isFile(const std::optional<std::string>& p) {
   std::error_code ec;
   return p && std::filesystem::is_regular_file(*p, ec);
@@ -198,8 +190,8 @@ void Importer::emitListeners(std::ostringstream& y) {
   y << "listeners:\n";
   for (const auto& ip : ips) {
     for (const auto& [t, p] : kinds) {
-      y << "  - {transport: " << t << ", address: " << quoted(ip) << ", port: " << p;
-      if (t == "tls" || t == "dtls") y << ", cert: " << quoted(*d.cert) << ", key: " << quoted(*d.pkey);
+      y << "  - {transport: " << t << ", address: " << std::quoted(ip) << ", port: " << p;
+      if (t == "tls" || t == "dtls") y << ", cert: " << std::quoted(*d.cert) << ", key: " << std::quoted(*d.pkey);
       y << "}\n";
     }
   }
@@ -218,7 +210,7 @@ void Importer::emitRelay(std::ostringstream& y) {
     warn(0, "no relay-ip or concrete listening-ip: set relay.addresses (default 127.0.0.1)");
   } else {
     y << "  addresses: [";
-    for (size_t i = 0; i < relays.size(); ++i) y << (i ? ", " : "") << quoted(relays[i]);
+    for (size_t i = 0; i < relays.size(); ++i) y << (i ? ", " : "") << std::quoted(relays[i]);
     y << "]\n";
   }
   if (d.external) {
@@ -226,7 +218,7 @@ void Importer::emitRelay(std::ostringstream& y) {
     const bool match = std::any_of(relays.begin(), relays.end(),
                                    [&](const std::string& r) { return IpAddress::parse(r)->family() == fam; });
     const bool defaultMatches = relays.empty() && fam == Family::V4;
-    if (match || defaultMatches) y << "  external_address: " << quoted(*d.external) << "\n";
+    if (match || defaultMatches) y << "  external_address: " << std::quoted(*d.external) << "\n";
     else warn(0, "external-ip " + *d.external + " has no relay address of its family; left out");
   }
   uint16_t lo = d.minPort.value_or(49152), hi = d.maxPort.value_or(65535);
@@ -286,12 +278,12 @@ void Importer::emitAuth(std::ostringstream& y) {
     }
     out_.secrets.push_back(policy::Secret{"coturn-line" + std::to_string(l.number), l.value, {}});
   }
-  y << "auth:\n  secrets_file: " << quoted(secretsPath_) << "\n";
+  y << "auth:\n  secrets_file: " << std::quoted(secretsPath_) << "\n";
   if (d.staleNonce && *d.staleNonce > 0) y << "  nonce_lifetime: " << *d.staleNonce << "s\n";
   const std::vector<User> users = collectUsers();
   if (users.empty()) return;
   y << "  users:\n";
-  for (const auto& u : users) y << "    - {name: " << quoted(u.name) << ", key: " << quoted(u.key) << "}\n";
+  for (const auto& u : users) y << "    - {name: " << std::quoted(u.name) << ", key: " << std::quoted(u.key) << "}\n";
 }
 
 void Importer::emitPeersAndQuotas(std::ostringstream& y) {
@@ -304,7 +296,7 @@ void Importer::emitPeersAndQuotas(std::ostringstream& y) {
     for (const auto& [name, list] : {std::pair{"allowed", &d.allowed}, std::pair{"denied", &d.denied}}) {
       if (list->empty()) continue;
       y << "  " << name << ":\n";
-      for (const auto& r : *list) y << "    - " << quoted(r) << "\n";
+      for (const auto& r : *list) y << "    - " << std::quoted(r) << "\n";
     }
   }
   if (d.bpsCapacity && *d.bpsCapacity != 0 && *d.bpsCapacity < d.maxBps.value_or(2000000)) {
@@ -336,7 +328,7 @@ void Importer::emit() {
     warn(0, "no usable realm= in the coturn config: 'example.org' written, set your own");
     d.realm = "example.org";
   }
-  y << "realm: " << quoted(*d.realm) << "\n";
+  y << "realm: " << std::quoted(*d.realm) << "\n";
   emitListeners(y);
   emitRelay(y);
   emitAuth(y);

@@ -21,6 +21,7 @@ ServerApp::~ServerApp() {
   // A failed start-up returns before run() stops these: no collector or admin
   // thread may post to the worker once it is gone.
   admin_.reset();
+  credentials_.reset();
   if (obs_) obs_->stop();
 }
 
@@ -52,6 +53,8 @@ std::vector<SocketAddress> ServerApp::selfAddresses() const {
   if (config_.metrics.enabled)
     self.push_back(obs_ && obs_->service().address() ? *obs_->service().address() : config_.metrics.listen);
   if (config_.admin.listen) self.push_back(admin_ ? admin_->address() : *config_.admin.listen);
+  if (config_.credentials.listen)
+    self.push_back(credentials_ ? credentials_->address() : *config_.credentials.listen);
   return self;
 }
 
@@ -81,7 +84,7 @@ bool ServerApp::start() {
   obs_->start(*worker_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  if (!startFleet() || !startAdmin()) return false;
+  if (!startFleet() || !startAdmin() || !startCredentials()) return false;
   // Metrics and admin listeners configured with port 0 are known only now.
   if (selfAddresses() != self) policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   return true;
@@ -121,6 +124,7 @@ Status<std::string> ServerApp::reload() {
   config_.rateLimits = next->rateLimits;
   config_.bans = next->bans;
   config_.anomalies = next->anomalies;
+  reloadCredentials(*next);
   obs_->setAnomalies(config_.anomalies);
   policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
@@ -183,6 +187,7 @@ int ServerApp::run() {
   worker_->run();
   admin_.reset();
   fleet_.reset();  // its Redis connections live on the worker's loop
+  credentials_.reset();
   obs_->stop();  // no more posts to the worker
   signals_.clear();
   keyringTimer_.reset();

@@ -15,6 +15,7 @@
 #include "relay/io/worker.h"
 #include "relay/app/admin_service.h"
 #include "relay/app/fleet_node.h"
+#include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
 #include "relay/turn/log_events.h"
@@ -40,6 +41,9 @@ class ServerApp {
   /// Opens/closes listeners for a reload; the error is a FILE-level one.
   Status<std::vector<policy::ConfigError>> applyListeners(const policy::Config& next);
   bool startAdmin();
+  // The JWT -> TURN credentials endpoint (credentials_service.cc).
+  bool startCredentials();
+  void reloadCredentials(const policy::Config& next);
   std::vector<SocketAddress> selfAddresses() const;
   // Keyring rotation and watching (keyring_watch.cc).
   void startKeyringWatch();
@@ -68,6 +72,7 @@ class ServerApp {
   std::unique_ptr<turn::SharedLimits> shared_;
   std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
   std::unique_ptr<AdminService> admin_;
+  std::unique_ptr<CredentialsService> credentials_;  // reads policy_, obs_
   std::unique_ptr<io::Worker> worker_;
   ListenerSet listeners_;  // what worker_ listens on, by configured listener
   std::vector<io::EventPtr> signals_;

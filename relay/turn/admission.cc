@@ -22,10 +22,10 @@ bool looksLikeRequest(std::span<const uint8_t> bytes) {
 bool TurnServer::admit(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   const Instant now = deps_.clock.now();
   DropReason reason;
-  if (shared_->bans.isBanned(tuple.client.ip, now)) {
+  if (shared_->bans.isBanned(tuple.client, now)) {
     reason = DropReason::Banned;
   } else if (looksLikeRequest(bytes) &&
-             !rates_.allowRequest(tuple.client.ip, now, policy_->rateLimits)) {
+             !rates_.allowRequest(tuple.client, now, policy_->rateLimits)) {
     reason = DropReason::RateLimited;
     counters_.limited(RateLimitKind::Requests);
   } else {
@@ -37,14 +37,16 @@ bool TurnServer::admit(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
 
 Outcome TurnServer::afterAuthFailure(const Request& req, Outcome gate) {
   if (gate.kind != Outcome::Kind::Error || (gate.code != 401 && gate.code != 438)) return gate;
-  const IpAddress& ip = req.tuple.client.ip;
+  const SocketAddress& source = req.tuple.client;
   // A first request without credentials ("challenge") and a stale nonce are
-  // the normal handshake; every other 401 is a failed authentication.
+  // the normal handshake; every other 401 is a failed authentication. Bans
+  // are per source address, so a guesser behind a NAT does not lock out
+  // the other users of its IP (docs/policy.md).
   if (gate.code == 401 && gate.reason != "challenge" &&
-      shared_->bans.recordFailure(ip, req.now, policy_->bans))
-    deps_.events.onBanned(ip, policy_->bans.banFor);
+      shared_->bans.recordFailure(source, req.now, policy_->bans))
+    deps_.events.onBanned(source, policy_->bans.banFor);
   // Over the unauthenticated rate: no answer at all (no reflection).
-  if (!rates_.allowUnauthenticated(ip, req.now, policy_->rateLimits)) {
+  if (!rates_.allowUnauthenticated(source, req.now, policy_->rateLimits)) {
     counters_.limited(RateLimitKind::Unauthenticated);
     return Outcome::dropped(DropReason::RateLimited);
   }
@@ -65,14 +67,15 @@ Outcome TurnServer::reserveQuota(const Request& req, Allocation& a) {
   a.user = req.auth.user;
   a.realm = policy_->realmFor(req.tuple);  // selects peers.realms rules for its life
   const uint64_t bps = policy_->quotas.maxBps;
-  auto st = shared_->quotas.acquire(a.user, a.tuple.client.ip, bps, policy_->quotas);
+  a.username = req.auth.username;
+  auto st = shared_->quotas.acquire(a.username, a.tuple.client.ip, bps, policy_->quotas);
   if (!st) return Outcome::error(486, toString(st.error()));
   a.reservedBps = bps;
   return Outcome::success();
 }
 
 void TurnServer::releaseQuota(const Allocation& a) {
-  shared_->quotas.release(a.user, a.tuple.client.ip, a.reservedBps);
+  shared_->quotas.release(a.username, a.tuple.client.ip, a.reservedBps);
 }
 
 bool TurnServer::withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now) {

@@ -11,20 +11,21 @@ void BanTable::unban(Record& r) {
   active_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool BanTable::isBanned(const IpAddress& ip, Instant now) {
+bool BanTable::isBanned(const SocketAddress& source, Instant now) {
   if (active_.load(std::memory_order_relaxed) == 0) return false;
   std::lock_guard lock(mu_);
-  auto* e = table_.find(ip);
+  auto* e = table_.find(source);
   if (!e || !e->value.banned) return false;
   if (now < e->value.bannedUntil) return true;
   unban(e->value);
   return false;
 }
 
-bool BanTable::recordFailure(const IpAddress& ip, Instant now, const policy::BansConfig& cfg) {
+bool BanTable::recordFailure(const SocketAddress& source, Instant now,
+                             const policy::BansConfig& cfg) {
   if (cfg.threshold == 0) return false;
   std::lock_guard lock(mu_);
-  auto& e = table_.touch(ip, now, [](const auto& x) { return x.value.banned; });
+  auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
   Record& r = e.value;
   if (r.banned) {
     // Evicting the victim entry never drops a ban; an entry evicted anyway
@@ -39,13 +40,13 @@ bool BanTable::recordFailure(const IpAddress& ip, Instant now, const policy::Ban
   r.banned = true;
   r.bannedUntil = now + cfg.banFor;
   active_.fetch_add(1, std::memory_order_relaxed);
-  if (newBans_.size() < kMaxNewBans) newBans_.push_back(Ban{ip, r.bannedUntil, r.failures});
+  if (newBans_.size() < kMaxNewBans) newBans_.push_back(Ban{source.ip, source.port, r.bannedUntil, r.failures});
   return true;
 }
 
-void BanTable::impose(const IpAddress& ip, Instant now, Instant until) {
+void BanTable::impose(const SocketAddress& source, Instant now, Instant until) {
   std::lock_guard lock(mu_);
-  auto& e = table_.touch(ip, now, [](const auto& x) { return x.value.banned; });
+  auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
   Record& r = e.value;
   if (until <= now) return;
   if (!r.banned) active_.fetch_add(1, std::memory_order_relaxed);
@@ -63,17 +64,20 @@ std::vector<BanTable::Ban> BanTable::list(Instant now) {
   std::lock_guard lock(mu_);
   table_.forEach([&](auto& e) {
     if (e.value.banned && now < e.value.bannedUntil)
-      out.push_back(Ban{e.ip, e.value.bannedUntil, e.value.failures});
+      out.push_back(Ban{e.key.ip, e.key.port, e.value.bannedUntil, e.value.failures});
   });
   return out;
 }
 
 bool BanTable::lift(const IpAddress& ip) {
   std::lock_guard lock(mu_);
-  auto* e = table_.find(ip);
-  if (!e || !e->value.banned) return false;
-  unban(e->value);
-  return true;
+  bool lifted = false;
+  table_.forEach([&](auto& e) {
+    if (e.key.ip != ip || !e.value.banned) return;
+    unban(e.value);
+    lifted = true;
+  });
+  return lifted;
 }
 
 void BanTable::expire(Instant now) {

@@ -1,13 +1,16 @@
 #pragma once
-// Temporary bans of source IPs after repeated authentication failures
-// (bans.failed_auth: more than `threshold` failures within `window` bans the
-// IP for `ban_for`). Shared by all workers and by the admin API, so every
+// Temporary bans of source addresses (IP and port) after repeated
+// authentication failures (bans.failed_auth: more than `threshold` failures
+// within `window` bans the address for `ban_for`). Keyed by IP *and port*:
+// behind a carrier-grade NAT thousands of users share one IP, each on its
+// own port, and one guesser among them must not lock the others out
+// (docs/policy.md). Shared by all workers and by the admin API, so every
 // method is thread-safe (one mutex). The packet path pays one relaxed atomic
 // load while no ban is active, and takes the mutex only while some are.
 //
-// Memory is fixed: kBanSets * IpTable::kWays = 16384 tracked IPs. Counting a
-// new IP in a full set forgets the least recently seen non-banned IP of
-// that set, so a flood of failures from many spoofed sources cannot evict
+// Memory is fixed: kBanSets * IpTable::kWays = 16384 tracked sources.
+// Counting a new source in a full set forgets the least recently seen
+// non-banned source of that set, so a flood of failures from many spoofed sources cannot evict
 // an active ban (unless a whole set of 4 is banned).
 #include <atomic>
 #include <cstdint>
@@ -25,20 +28,21 @@ class BanTable {
  public:
   explicit BanTable(uint64_t salt, size_t sets = kBanSets) : table_(sets, salt) {}
 
-  /// True while `ip` is banned (the caller drops its packets).
-  bool isBanned(const IpAddress& ip, Instant now);
+  /// True while `source` is banned (the caller drops its packets).
+  bool isBanned(const SocketAddress& source, Instant now);
   /// Counts one failed authentication; returns true when this failure
   /// started a ban.
-  bool recordFailure(const IpAddress& ip, Instant now, const policy::BansConfig& cfg);
+  bool recordFailure(const SocketAddress& source, Instant now, const policy::BansConfig& cfg);
 
   struct Ban {
     IpAddress ip;
+    uint16_t port = 0;
     Instant until;
     uint32_t failures = 0;
   };
   /// Fleet mode: a ban another node started (docs/fleet.md). Not reported
   /// by takeNewBans(), so it is never sent back to the fleet.
-  void impose(const IpAddress& ip, Instant now, Instant until);
+  void impose(const SocketAddress& source, Instant now, Instant until);
   /// Bans recordFailure() started since the last call (at most
   /// kMaxNewBans are kept), for the fleet to publish.
   std::vector<Ban> takeNewBans();
@@ -46,7 +50,7 @@ class BanTable {
 
   /// Active bans (for the admin API and logs).
   std::vector<Ban> list(Instant now);
-  /// Ends a ban early; false when `ip` was not banned.
+  /// Ends every ban of `ip` (any port) early; false when none was active.
   bool lift(const IpAddress& ip);
   /// Forgets expired bans (called from each worker's tick).
   void expire(Instant now);
@@ -61,7 +65,7 @@ class BanTable {
   void unban(Record& r);
 
   std::mutex mu_;
-  IpTable<Record> table_;
+  IpTable<Record, SocketAddress> table_;
   std::atomic<size_t> active_{0};
   std::vector<Ban> newBans_;
 };

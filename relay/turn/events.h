@@ -36,8 +36,8 @@ class RelayEvents {
   /// A reload's peer rules revoked a live permission or channel to `peer`.
   virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                              const FiveTuple&, std::string_view /*user*/) {}
-  /// `ip` crossed bans.failed_auth and is banned for `banFor`.
-  virtual void onBanned(const IpAddress& /*ip*/, Duration /*banFor*/) {}
+  /// `source` (IP and port) crossed bans.failed_auth and is banned for `banFor`.
+  virtual void onBanned(const SocketAddress& /*source*/, Duration /*banFor*/) {}
   /// Wall time one request spent in the pipeline (decode excluded), for the
   /// request_duration_seconds histogram.
   virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}

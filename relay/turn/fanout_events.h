@@ -37,8 +37,8 @@ class FanoutEvents final : public RelayEvents {
                      std::string_view user) override {
     for (auto* s : sinks_) s->onPeerRevoked(peer, rule, t, user);
   }
-  void onBanned(const IpAddress& ip, Duration banFor) override {
-    for (auto* s : sinks_) s->onBanned(ip, banFor);
+  void onBanned(const SocketAddress& source, Duration banFor) override {
+    for (auto* s : sinks_) s->onBanned(source, banFor);
   }
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override {
     for (auto* s : sinks_) s->onRequestDuration(m, d);

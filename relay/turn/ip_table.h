@@ -1,5 +1,6 @@
 #pragma once
-// A fixed-size, set-associative table keyed by IP address, for per-source
+// A fixed-size, set-associative table keyed by IP address (or by source
+// address, IP and port, for per-socket state behind a shared NAT), for per-source
 // state that an attacker can make us create (rate-limit buckets, auth
 // failure counts). Memory is fixed at construction: kWays entries per set,
 // `sets` sets; inserting into a full set evicts the entry that was touched
@@ -19,13 +20,13 @@
 
 namespace tw::turn {
 
-template <class Value>
+template <class Value, class Key = IpAddress>
 class IpTable {
  public:
   static constexpr size_t kWays = 4;
 
   struct Entry {
-    IpAddress ip;
+    Key key;
     Instant touched{};
     bool used = false;
     Value value{};
@@ -37,27 +38,27 @@ class IpTable {
 
   size_t capacity() const { return slots_.size(); }
 
-  Entry* find(const IpAddress& ip) {
-    for (Entry& e : set(ip))
-      if (e.used && e.ip == ip) return &e;
+  Entry* find(const Key& key) {
+    for (Entry& e : set(key))
+      if (e.used && e.key == key) return &e;
     return nullptr;
   }
 
-  /// The entry for `ip`, created (fresh Value) when missing. `keep(entry)`
+  /// The entry for `key`, created (fresh Value) when missing. `keep(entry)`
   /// protects an entry from eviction (e.g. an active ban) while others exist.
-  Entry& touch(const IpAddress& ip, Instant now,
+  Entry& touch(const Key& key, Instant now,
                const std::function<bool(const Entry&)>& keep = {}) {
-    auto s = set(ip);
+    auto s = set(key);
     Entry* victim = nullptr;
     for (Entry& e : s) {
-      if (e.used && e.ip == ip) {
+      if (e.used && e.key == key) {
         e.touched = now;
         return e;
       }
       if (!e.used) victim = victim && !victim->used ? victim : &e;
     }
     if (!victim) victim = oldest(s, keep);
-    *victim = Entry{ip, now, true, Value{}};
+    *victim = Entry{key, now, true, Value{}};
     return *victim;
   }
 
@@ -67,8 +68,8 @@ class IpTable {
   }
 
  private:
-  std::span<Entry> set(const IpAddress& ip) {
-    uint64_t h = std::hash<IpAddress>{}(ip) ^ salt_;
+  std::span<Entry> set(const Key& key) {
+    uint64_t h = std::hash<Key>{}(key) ^ salt_;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;  // murmur3 finaliser: spreads the salted hash
     h ^= h >> 33;

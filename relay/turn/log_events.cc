@@ -79,8 +79,9 @@ void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule, 
             "\" client=" + t.client.toString() + " user=\"" + sanitize(user) + "\"");
 }
 
-void LogEvents::onBanned(const IpAddress& ip, Duration banFor) {
-  log_.warn("banned ip=" + ip.toString() + " for=" +
+void LogEvents::onBanned(const SocketAddress& source, Duration banFor) {
+  log_.warn("banned ip=" + source.ip.toString() + " port=" + std::to_string(source.port) +
+            " for=" +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(banFor).count()) +
             "s reason=failed_auth");
 }

@@ -26,7 +26,7 @@ class LogEvents final : public RelayEvents {
   void onConnectAttempt(const Allocation& a, const SocketAddress& peer) override;
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
-  void onBanned(const IpAddress& ip, Duration banFor) override;
+  void onBanned(const SocketAddress& source, Duration banFor) override;
 
   uint64_t suppressed() const { return suppressedTotal_; }
 

@@ -27,8 +27,13 @@ void decrement(Map& m, const Key& k) {
 }
 }  // namespace
 
-Status<QuotaRefusal> QuotaBook::acquire(const std::string& user, const IpAddress& ip,
+std::string QuotaBook::userKey(const std::string& username, const IpAddress& ip) {
+  return policy::perUserKey(username, ip);
+}
+
+Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip,
                                         uint64_t bps, const policy::QuotasConfig& q) {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   if (q.total != 0 && total_ >= q.total) return tw::err(QuotaRefusal::Total);
   const size_t userCount = countOf(perUser_, user) + countOf(fleet_.users, user);
@@ -44,7 +49,8 @@ Status<QuotaRefusal> QuotaBook::acquire(const std::string& user, const IpAddress
   return {};
 }
 
-void QuotaBook::release(const std::string& user, const IpAddress& ip, uint64_t bps) {
+void QuotaBook::release(const std::string& username, const IpAddress& ip, uint64_t bps) {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   decrement(perUser_, user);
   decrement(perIp_, ip);
@@ -73,7 +79,8 @@ size_t QuotaBook::total() const {
   return total_;
 }
 
-size_t QuotaBook::forUser(const std::string& user) const {
+size_t QuotaBook::forUser(const std::string& username, const IpAddress& ip) const {
+  const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   return countOf(perUser_, user);
 }

@@ -2,18 +2,24 @@
 
 namespace tw::turn {
 
-bool RateLimiter::allowRequest(const IpAddress& ip, Instant now,
-                               const policy::RateLimitsConfig& cfg) {
-  const auto& c = cfg.requestsPerIp;
-  if (c.rate == 0) return true;
-  return table_.touch(ip, now).value.requests.take(1, c.rate, c.burst, now);
+bool RateLimiter::allow(const SocketAddress& source, Instant now, Pick which,
+                        const policy::RateConfig& perSource, const policy::RateConfig& perIp) {
+  if (perSource.rate != 0 &&
+      !(perSource_.touch(source, now).value.*which).take(1, perSource.rate, perSource.burst, now))
+    return false;  // not charged to the IP: one socket cannot starve its NAT neighbours
+  if (perIp.rate == 0) return true;
+  return (perIp_.touch(source.ip, now).value.*which).take(1, perIp.rate, perIp.burst, now);
 }
 
-bool RateLimiter::allowUnauthenticated(const IpAddress& ip, Instant now,
+bool RateLimiter::allowRequest(const SocketAddress& source, Instant now,
+                               const policy::RateLimitsConfig& cfg) {
+  return allow(source, now, &Buckets::requests, cfg.requestsPerSource, cfg.requestsPerIp);
+}
+
+bool RateLimiter::allowUnauthenticated(const SocketAddress& source, Instant now,
                                        const policy::RateLimitsConfig& cfg) {
-  const auto& c = cfg.unauthenticatedPerIp;
-  if (c.rate == 0) return true;
-  return table_.touch(ip, now).value.unauthenticated.take(1, c.rate, c.burst, now);
+  return allow(source, now, &Buckets::unauthenticated, cfg.unauthenticatedPerSource,
+               cfg.unauthenticatedPerIp);
 }
 
 }  // namespace tw::turn

@@ -28,13 +28,17 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # page from --help, dpkg-dev's dpkg-shlibdeps gives CPack the dependencies, lintian
 # checks the .deb, debootstrap makes the clean Debian 12 chroot, and systemd provides
 # `systemd-analyze verify` for the unit (nothing is started: no init runs here).
+# clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
+# scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
+  nlohmann-json3-dev
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
   help2man dpkg-dev lintian debootstrap systemd
+  clang libclang-rt-14-dev llvm
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.
@@ -88,28 +92,48 @@ tw_note_packaged_turnserver() {
   fi
 }
 
-# Configures (every time: the source CMakeLists glob their files) and builds TW_BUILD_DIR.
+# Configures (every time: the source CMakeLists glob their files) and builds TW_BUILD_DIR
+# with the extra CMake arguments of TW_CMAKE_ARGS (scripts/test: --preset release, which
+# makes warnings errors).
 tw_build() {
-  local cache="$TW_BUILD_DIR/CMakeCache.txt" generator
+  local -a extra=()
+  read -r -a extra <<<"${TW_CMAKE_ARGS:-}"
+  tw_build_dir "$TW_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}"
+}
+
+# tw_build_dir DIR [cmake arguments...] [-- ninja targets...]: configures DIR with Ninja
+# (ccache as the compiler launcher when it is installed) and builds the targets (all
+# by default). Used by tw_build and by the sanitizer stages of scripts/test.
+tw_build_dir() {
+  local dir="$1" cache="$1/CMakeCache.txt" generator
+  shift
+  local -a cmake_args=() targets=()
+  while (( $# )) && [[ "$1" != -- ]]; do cmake_args+=("$1"); shift; done
+  (( $# )) && shift
+  targets=("$@")
   if [[ -f "$cache" ]]; then
     generator="$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")"
     if [[ -n "$generator" && "$generator" != Ninja ]]; then
-      echo "setup: $TW_BUILD_DIR was configured with '$generator', not Ninja." >&2
-      echo "setup: remove it (rm -rf '$TW_BUILD_DIR') and re-run." >&2
+      echo "setup: $dir was configured with '$generator', not Ninja." >&2
+      echo "setup: remove it (rm -rf '$dir') and re-run." >&2
       exit 1
     fi
   fi
-  mkdir -p "$TW_BUILD_DIR"
-  local log="$TW_BUILD_DIR/setup-configure.log"
-  echo "setup: configuring $TW_BUILD_DIR (log: $log)" >&2
-  if ! cmake -S "$TW_ROOT" -B "$TW_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log" 2>&1; then
+  if command -v ccache >/dev/null 2>&1; then
+    cmake_args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  mkdir -p "$dir"
+  local log="$dir/setup-configure.log"
+  echo "setup: configuring $dir (log: $log)" >&2
+  if ! cmake -S "$TW_ROOT" -B "$dir" -G Ninja "${cmake_args[@]}" >"$log" 2>&1; then
     cat "$log" >&2
     echo "setup: cmake configure failed" >&2
     exit 1
   fi
-  echo "setup: building $TW_BUILD_DIR" >&2
-  ninja -C "$TW_BUILD_DIR" || { echo "setup: build failed" >&2; exit 1; }
+  echo "setup: building $dir ${targets[*]}" >&2
+  ninja -C "$dir" "${targets[@]}" || { echo "setup: build failed" >&2; exit 1; }
 }
 
 tw_install_missing_packages
-tw_build
+# scripts/fuzz builds only its own tree (build-fuzz); everything else builds build/ here.
+[[ "${TW_SETUP_NO_BUILD:-}" == 1 ]] || tw_build

@@ -21,12 +21,23 @@ namespace tw::testing {
 
 /// A client on `local` with a REST credential for `user`, minted from
 /// `secret` and valid for an hour.
-inline StunClient restClient(const SocketAddress& server, const std::string& secret,
-                             const std::string& user, const char* local = "127.0.0.1:0") {
+/// A client holding exactly the REST credential `name` (`expiry:user`): what
+/// quotas.per_user counts, together with the client IP.
+inline StunClient restClientNamed(const SocketAddress& server, const std::string& secret,
+                                  const std::string& name, const char* local = "127.0.0.1:0") {
   StunClient c(server, {}, *SocketAddress::parse(local));
-  const std::string name = std::to_string(std::time(nullptr) + 3600) + ":" + user;
   c.setCredentials(name, policy::restPassword(secret, name));
   return c;
+}
+
+/// A REST user name valid for an hour: `expiry:user`.
+inline std::string restName(const std::string& user, int64_t ttl = 3600) {
+  return std::to_string(std::time(nullptr) + ttl) + ":" + user;
+}
+
+inline StunClient restClient(const SocketAddress& server, const std::string& secret,
+                             const std::string& user, const char* local = "127.0.0.1:0") {
+  return restClientNamed(server, secret, restName(user), local);
 }
 
 /// The same for a server on 127.0.0.1:`port`.

@@ -117,7 +117,7 @@ TEST_CASE("A bad reload of any error class keeps relaying and the old rules") {
   CHECK(s.alive());
 }
 
-TEST_CASE("Brute force from 127.0.0.2 is banned while 127.0.0.1 is served") {
+TEST_CASE("Brute force from one source on 127.0.0.2 is banned, its neighbours are served") {
   Ports p;
   ServerProcess s(baseConfig(
       p.listen, "bans:\n  failed_auth: {threshold: 5, window: 60s, ban_for: 10m}\n"
@@ -133,8 +133,10 @@ TEST_CASE("Brute force from 127.0.0.2 is banned while 127.0.0.1 is served") {
   }
   CHECK(answered < 10);
   CHECK(s.log().find("banned ip=127.0.0.2") != std::string::npos);
-  StunClient probe(server, {}, *SocketAddress::parse("127.0.0.2:0"));
-  CHECK_FALSE(probe.request(stun::Method::Binding));
+  CHECK_FALSE(attacker.request(stun::Method::Binding));  // that source gets nothing
+  // Bans are per source address: another user behind the same IP is served.
+  StunClient neighbour = authed(server, "carol", "127.0.0.2:0");
+  CHECK(neighbour.allocate()->code == 0);
   StunClient good = authed(server, "bob");
   CHECK(good.allocate()->code == 0);
 }
@@ -159,7 +161,9 @@ TEST_CASE("Quotas answer 486 on the live binary") {
   ServerProcess s(baseConfig(p.listen, "quotas: {per_user: 1, per_ip: 2}\n"));
   REQUIRE(s.ready());
   const SocketAddress server{IpAddress::v4(127, 0, 0, 1), p.listen};
-  StunClient a1 = authed(server, "alice"), a2 = authed(server, "alice");
+  const std::string alice = testing::restName("alice");  // one credential, two clients
+  StunClient a1 = testing::restClientNamed(server, kSecret, alice);
+  StunClient a2 = testing::restClientNamed(server, kSecret, alice);
   StunClient b = authed(server, "bob"), c = authed(server, "carol");
   REQUIRE(a1.allocate()->code == 0);
   CHECK(a2.allocate()->code == 486);  // per_user

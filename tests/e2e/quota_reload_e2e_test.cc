@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "policy/credentials.h"
@@ -33,8 +34,13 @@ std::string config(uint16_t port, uint16_t peerPort, int perUser) {
          "quotas: {per_user: " + std::to_string(perUser) + "}\n";
 }
 
+/// per_user counts one credential from one address: each user name is
+/// minted once per test, so every client of "alice" holds the same one.
 StunClient authed(uint16_t port, const std::string& user) {
-  return testing::restClient(port, kSecret, user);
+  static std::map<std::string, std::string> minted;
+  auto [it, fresh] = minted.try_emplace(user, testing::restName(user));
+  return testing::restClientNamed(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, kSecret,
+                                  it->second);
 }
 
 }  // namespace

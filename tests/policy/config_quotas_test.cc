@@ -33,7 +33,9 @@ TEST_CASE("the issue's example quotas, rate_limits and bans parse into the struc
   permissions_per_allocation: 32
   channels_per_allocation: 32
 rate_limits:
+  requests_per_source: {rate: 40, burst: 80}
   requests_per_ip: {rate: 50, burst: 100}
+  unauthenticated_per_source: {rate: 3, burst: 6}
   unauthenticated_per_ip: {rate: 5, burst: 20}
 bans:
   failed_auth: {threshold: 20, window: 60s, ban_for: 10m}
@@ -48,6 +50,10 @@ bans:
   CHECK(c.quotas.totalBps == 0);
   CHECK(c.limits.permissionsPerAllocation == 32);
   CHECK(c.limits.channelsPerAllocation == 32);
+  CHECK(c.rateLimits.requestsPerSource.rate == 40);
+  CHECK(c.rateLimits.requestsPerSource.burst == 80);
+  CHECK(c.rateLimits.unauthenticatedPerSource.rate == 3);
+  CHECK(c.rateLimits.unauthenticatedPerSource.burst == 6);
   CHECK(c.rateLimits.requestsPerIp.rate == 50);
   CHECK(c.rateLimits.requestsPerIp.burst == 100);
   CHECK(c.rateLimits.unauthenticatedPerIp.rate == 5);
@@ -78,13 +84,19 @@ TEST_CASE("quotas.* per-allocation caps set the same values as the limits.* alia
 TEST_CASE("omitted quota sections keep the documented defaults", "[config]") {
   auto r = parseConfig(config(""), "q.yaml");
   REQUIRE(r.ok());
-  CHECK(r->quotas.perUser == 10);
-  CHECK(r->quotas.perIp == 20);
+  CHECK(r->quotas.perUser == 50);
+  CHECK(r->quotas.perIp == 0);  // carrier-grade NAT (docs/policy.md)
   CHECK(r->quotas.total == 20000);
   CHECK(r->quotas.maxBps == 2000000);
   CHECK(r->quotas.totalBps == 0);
-  CHECK(r->rateLimits.requestsPerIp.rate == 50);
-  CHECK(r->rateLimits.unauthenticatedPerIp.burst == 20);
+  CHECK(r->rateLimits.requestsPerSource.rate == 50);
+  CHECK(r->rateLimits.requestsPerSource.burst == 100);
+  CHECK(r->rateLimits.requestsPerIp.rate == 1000);
+  CHECK(r->rateLimits.requestsPerIp.burst == 2000);
+  CHECK(r->rateLimits.unauthenticatedPerSource.rate == 5);
+  CHECK(r->rateLimits.unauthenticatedPerSource.burst == 20);
+  CHECK(r->rateLimits.unauthenticatedPerIp.rate == 200);
+  CHECK(r->rateLimits.unauthenticatedPerIp.burst == 400);
   CHECK(r->bans.threshold == 20);
   CHECK(r->bans.banFor == 10min);
   CHECK(r->auth.blockedUsers.empty());

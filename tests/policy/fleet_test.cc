@@ -1,5 +1,6 @@
 // Fleet mode's pure parts (policy/fleet_*.h, config fleet:): no Redis here;
 // tests/e2e/fleet_test.sh runs the real thing.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "policy/config.h"
@@ -92,9 +93,12 @@ TEST_CASE("fleet: node ids", "[fleet]") {
 TEST_CASE("fleet: key names carry the realm, the ban pattern escapes glob characters", "[fleet]") {
   FleetKeys k("ex*ample[1]");
   CHECK(k.keyring() == "turnwarden:ex*ample[1]:keyring");
-  CHECK(k.ban(*IpAddress::parse("2001:db8::1")) == "turnwarden:ex*ample[1]:ban:2001:db8::1");
+  CHECK(k.ban(*SocketAddress::parse("[2001:db8::1]:5000")) == "turnwarden:ex*ample[1]:ban:[2001:db8::1]:5000");
   CHECK(k.banPattern() == "turnwarden:ex\\*ample\\[1\\]:ban:*");
-  CHECK(k.ban(*IpAddress::parse("10.0.0.1")).substr(k.banPrefixSize()) == "10.0.0.1");
+  CHECK(k.ban(*SocketAddress::parse("10.0.0.1:40000")).substr(k.banPrefixSize()) == "10.0.0.1:40000");
+  // Lifting an IP matches every port of it, and no longer IP that starts alike.
+  CHECK(k.banPattern(*IpAddress::parse("10.0.0.1")) == "turnwarden:ex\\*ample\\[1\\]:ban:10.0.0.1:*");
+  CHECK(k.banPattern(*IpAddress::parse("::1")) == "turnwarden:ex\\*ample\\[1\\]:ban:\\[::1\\]:*");
   CHECK(k.node("n1") == "turnwarden:ex*ample[1]:node:n1");
 }
 
@@ -102,13 +106,16 @@ TEST_CASE("fleet: messages round-trip and junk is refused", "[fleet]") {
   FleetMessage ban;
   ban.op = FleetOp::Ban;
   ban.origin = "n1";
-  ban.ip = IpAddress::parse("192.0.2.7");
+  ban.source = SocketAddress::parse("192.0.2.7:40001");
   ban.ttlMs = 600000;
-  CHECK(formatFleetMessage(ban) == "ban n1 192.0.2.7 600000");
-  auto back = parseFleetMessage("ban n1 192.0.2.7 600000");
+  CHECK(formatFleetMessage(ban) == "ban n1 192.0.2.7:40001 600000");
+  auto back = parseFleetMessage("ban n1 192.0.2.7:40001 600000");
   REQUIRE(back);
   CHECK(back->op == FleetOp::Ban);
-  CHECK(back->ip == ban.ip);
+  CHECK(back->source == ban.source);
+  auto v6 = parseFleetMessage("ban n1 [2001:db8::7]:9 5");
+  REQUIRE(v6);
+  CHECK(v6->source->port == 9);
   CHECK(back->ttlMs == 600000);
   auto user = parseFleetMessage("end_user n2 alice smith");
   REQUIRE(user);
@@ -120,10 +127,11 @@ TEST_CASE("fleet: messages round-trip and junk is refused", "[fleet]") {
   REQUIRE(parseFleetMessage("reload n1"));
   REQUIRE(parseFleetMessage("drain n1"));
   REQUIRE(parseFleetMessage("unban n1 ::1"));
-  for (const char* bad : {"", "reload", "reload n1 x", "drain n:1", "ban n1 300.0.0.1 5", "ban n1 1.2.3.4",
-                          "ban n1 1.2.3.4 0", "ban n1 1.2.3.4 -5", "ban n1 1.2.3.4 99999999999999",
+  for (const char* bad : {"", "reload", "reload n1 x", "drain n:1", "ban n1 300.0.0.1:1 5", "ban n1 1.2.3.4:5",
+                          "ban n1 1.2.3.4:5 0", "ban n1 1.2.3.4:5 -5", "ban n1 1.2.3.4:5 99999999999999",
+                          "ban n1 1.2.3.4 600000", "ban n1 1.2.3.4:70000 5", "ban n1 ::1:5 5",
                           "keyring n1 0", "keyring n1 7x", "end_user n1", "unban n1", "nuke n1",
-                          "ban n1 1.2.3.4 5 6"})
+                          "ban n1 1.2.3.4:5 5 6"})
     CHECK_FALSE(parseFleetMessage(bad));
   CHECK_FALSE(parseFleetMessage("end_user n1 " + std::string(513, 'u')));
 }
@@ -181,7 +189,8 @@ TEST_CASE("fleet: the lease holder rotates when due, prunes expired secrets, els
 
 TEST_CASE("fleet: node records carry counts, the sum skips self and bad fields", "[fleet]") {
   NodeInfo a{"a", "udp 127.0.0.1:3478", "0.1.0", 3, 1000, 10, 20, true, false, true};
-  QuotaCounts counts{{{"alice", 2}, {"bob", 1}}, {{*IpAddress::parse("10.0.0.1"), 3}}};
+  const IpAddress ip1 = *IpAddress::parse("10.0.0.1"), ip6 = *IpAddress::parse("2001:db8::1");
+  QuotaCounts counts{{{perUserKey("alice", ip1), 2}, {perUserKey("bob smith", ip6), 1}}, {{ip1, 3}}};
   auto flat = encodeNodeRecord(a, counts);
   auto rec = parseNodeRecord("a", flat);
   CHECK(rec.badFields == 0);
@@ -189,13 +198,17 @@ TEST_CASE("fleet: node records carry counts, the sum skips self and bad fields",
   CHECK(rec.info.allocations == 3);
   CHECK(rec.info.leaseHolder);
   CHECK(rec.counts == counts);
-  flat.insert(flat.end(), {"u:carol", "x", "i:notanip", "1", "weird", "1", "u:", "1", "ready", "2"});
+  // Fields are "u:IP USER": readable in redis-cli, a user name may hold spaces.
+  CHECK(std::find(flat.begin(), flat.end(), "u:2001:db8::1 bob smith") != flat.end());
+  flat.insert(flat.end(), {"u:10.0.0.1 carol", "x", "i:notanip", "1", "weird", "1", "u:", "1", "ready", "2",
+                           "u:carol", "1", "u:10.0.0.1 ", "1", "u:nope carol", "1"});
   auto b = parseNodeRecord("b", flat);
-  CHECK(b.badFields == 5);
+  CHECK(b.badFields == 8);
   CHECK(b.counts == counts);
-  const auto sum = sumOtherNodes({rec, b, parseNodeRecord("c", encodeNodeRecord({}, {{{"alice", 1}}, {}}))}, "b");
-  CHECK(sum.users.at("alice") == 3);
-  CHECK(sum.users.at("bob") == 1);
+  const auto sum = sumOtherNodes({rec, b, parseNodeRecord("c", encodeNodeRecord({}, {{{perUserKey("alice", ip1), 1}}, {}}))}, "b");
+  CHECK(sum.users.at(perUserKey("alice", ip1)) == 3);
+  CHECK(sum.users.at(perUserKey("bob smith", ip6)) == 1);
+  CHECK_FALSE(sum.users.count(perUserKey("alice", ip6)));
   CHECK(sum.ips.at(*IpAddress::parse("10.0.0.1")) == 3);
   CHECK_THAT(nodesJson({rec.info}), Catch::Contains("\"id\":\"a\""));
   CHECK_THAT(nodesJson({rec.info}), Catch::Contains("\"lease\":true"));

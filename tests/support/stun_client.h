@@ -69,6 +69,7 @@ class StunClient {
   void sendIndication(const SocketAddress& peer, std::span<const uint8_t> data);
 
   stun::TransactionId newTransactionId();
+  const std::string& username() const { return username_; }
   const std::string& nonce() const { return nonce_; }
   const std::string& realm() const { return realm_; }
 

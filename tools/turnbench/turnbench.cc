@@ -5,21 +5,32 @@
 // packets per second, loss and the amplification of unauthenticated answers,
 // so the same run can be pointed at turnwarden and at coturn.
 //
+// Paced modes (--rate, --search) send at a fixed rate instead (load.h) and
+// measure loss, latency and, with --server-pid, the server's CPU per
+// relayed packet and RSS per idle allocation (procstat.h). --bare drives
+// tools/bareforward instead of a TURN server.
+//
 // Traffic goes only to the --server address, which scripts/bench sets to
-// loopback. The run is bounded by --seconds.
+// loopback. Every run is bounded by --seconds (and the search by its probes).
 #include <poll.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "policy/credentials.h"
 #include "relay/stun/channel_data.h"
 #include "tests/support/stun_client.h"
+#include "tests/support/http_client.h"
+#include "tools/turnbench/load.h"
+#include "tools/turnbench/procstat.h"
 #include "tools/turnbench/tcp_relay.h"
 
 using namespace tw;
@@ -35,6 +46,14 @@ struct Options {
   size_t size = 200;
   int window = 32;
   int tcpStreams = 0;  ///< > 0: also benchmark TCP relay (RFC 6062) with this many streams
+  bool bare = false;   ///< the server is tools/bareforward (no TURN)
+  double rate = 0;     ///< > 0: paced load at this many datagrams/s (all legs)
+  double search = 0;   ///< > 0: find the lossless rate below this ceiling
+  bool latency = false;
+  pid_t serverPid = 0;  ///< > 0: read the server's CPU and RSS from /proc
+  int idle = 0;         ///< extra allocations that stay idle (RSS, scale)
+  int allocations = 0;  ///< > 0: time this many authenticated allocations
+  SocketAddress metrics;  ///< port != 0: time GET /metrics once everything is set up
 };
 
 struct Leg {
@@ -59,15 +78,48 @@ bool parse(int argc, char** argv, Options& o) {
     else if (k == "--size") o.size = std::stoul(v);
     else if (k == "--window") o.window = std::stoi(v);
     else if (k == "--tcp-streams") o.tcpStreams = std::stoi(v);
-    else return false;
+    else if (k == "--bare") o.bare = v == "1";
+    else if (k == "--rate") o.rate = std::stod(v);
+    else if (k == "--search") o.search = std::stod(v);
+    else if (k == "--latency") o.latency = v == "1";
+    else if (k == "--server-pid") o.serverPid = std::stoi(v);
+    else if (k == "--idle") o.idle = std::stoi(v);
+    else if (k == "--allocations") o.allocations = std::stoi(v);
+    else if (k == "--metrics") {
+      auto a = SocketAddress::parse(v);
+      if (!a) return false;
+      o.metrics = *a;
+    } else return false;
   }
+  if (o.bare) return o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
   return !o.secret.empty() && o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
 }
 
+/// A REST user name valid for an hour; `tag` keeps users apart so that
+/// quotas.per_user (default 10) does not cap the run.
+std::string restUser(const std::string& tag) {
+  return std::to_string(std::time(nullptr) + 3600) + ":" + tag;
+}
+
+/// Bare mode: each leg registers its flow index with tools/bareforward.
+bool setUpBare(const Options& o, std::vector<Leg>& legs) {
+  for (int i = 0; i < 2 * o.pairs; ++i) {
+    Leg leg;
+    leg.client = std::make_unique<testing::StunClient>(o.server);
+    const uint8_t reg[] = {'B', 'F', 'R', 'E', 'G', static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    leg.client->send(reg);
+    auto ok = leg.client->receive(2000);
+    if (!ok || ok->size() != 4) return false;
+    legs.push_back(std::move(leg));
+  }
+  return true;
+}
+
 bool setUp(const Options& o, std::vector<Leg>& legs) {
+  if (o.bare) return setUpBare(o, legs);
   for (int i = 0; i < 2 * o.pairs; ++i) {
     // One REST user per leg: quotas.per_user (default 10) must not cap the run.
-    const std::string user = std::to_string(std::time(nullptr) + 3600) + ":bench" + std::to_string(i);
+    const std::string user = restUser("bench" + std::to_string(i));
     Leg leg;
     leg.client = std::make_unique<testing::StunClient>(o.server);
     leg.client->setCredentials(user, policy::restPassword(o.secret, user));
@@ -149,6 +201,99 @@ void run(const Options& o, std::vector<Leg>& legs) {
   }
 }
 
+/// `n` allocations that carry no traffic; prints the server's RSS growth per
+/// allocation when its pid is known.
+std::vector<std::unique_ptr<testing::StunClient>> idleAllocations(const Options& o) {
+  std::vector<std::unique_ptr<testing::StunClient>> held;
+  const auto before = o.serverPid ? bench::rssBytes(o.serverPid) : std::nullopt;
+  for (int i = 0; i < o.idle; ++i) {
+    auto c = std::make_unique<testing::StunClient>(o.server);
+    const std::string user = restUser("idle" + std::to_string(i));
+    c->setCredentials(user, policy::restPassword(o.secret, user));
+    auto r = c->allocate();
+    if (!r || r->code != 0) {
+      std::fprintf(stderr, "turnbench: idle allocation %d failed\n", i);
+      break;
+    }
+    held.push_back(std::move(c));
+  }
+  std::printf("idle_allocations %zu\n", held.size());
+  const auto after = o.serverPid ? bench::rssBytes(o.serverPid) : std::nullopt;
+  if (before && after && !held.empty())
+    std::printf("rss_bytes_per_idle_allocation %.0f\n", (*after - *before) / double(held.size()));
+  return held;
+}
+
+/// Authenticated allocations per second: each a fresh client (401, then the
+/// authenticated Allocate), kAllocThreads clients in flight at once (one
+/// thread each, one after another), so the server, not the round trip,
+/// sets the pace. Released afterwards (Refresh 0).
+constexpr int kAllocThreads = 8;
+
+void timeAllocations(const Options& o) {
+  std::vector<std::vector<std::unique_ptr<testing::StunClient>>> held(kAllocThreads);
+  std::atomic<int> ok{0};
+  const auto start = Clock::now();
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kAllocThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = t; i < o.allocations; i += kAllocThreads) {
+          auto c = std::make_unique<testing::StunClient>(o.server);
+          const std::string user = restUser("rate" + std::to_string(i));
+          c->setCredentials(user, policy::restPassword(o.secret, user));
+          auto r = c->allocate();
+          if (r && r->code == 0) ++ok;
+          held[t].push_back(std::move(c));
+        }
+      });
+    }
+  }
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("allocations_ok %d of %d\n", ok.load(), o.allocations);
+  std::printf("allocations_per_second %.0f\n", ok / s);
+  for (auto& list : held)
+    for (auto& c : list) c->refresh(0);  // free the server's ports for the next figure
+}
+
+void timeMetrics(const Options& o) {
+  const auto start = Clock::now();
+  auto r = testing::httpGet(o.metrics, "/metrics");
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  std::printf("metrics_ms %.1f (%s)\n", ms, r ? "answered" : "no answer");
+}
+
+/// Paced load (or the lossless search); CPU per packet from /proc when the
+/// server's pid is known.
+void runPaced(const Options& o, const std::vector<Leg>& legs) {
+  std::vector<int> fds;
+  for (const auto& l : legs) fds.push_back(l.client->fd());
+  bench::LoadOptions lo{o.rate, o.seconds, o.size, o.latency};
+  if (o.search > 0) {
+    std::printf("lossless_pps %.0f\n", bench::findLossless(o.server, fds, lo, o.search, 0.1));
+    return;
+  }
+  // Markers for a profiler scripts/bench attaches to the server meanwhile.
+  std::printf("traffic_start\n");
+  std::fflush(stdout);
+  auto cpuNow = [&] { return o.serverPid ? bench::cpuSeconds(o.serverPid).value_or(bench::CpuTimes{}) : bench::CpuTimes{}; };
+  const bench::CpuTimes cpu0 = cpuNow();
+  const auto r = bench::runLoad(o.server, fds, lo);
+  const bench::CpuTimes cpu1 = cpuNow();
+  std::printf("traffic_end\n");
+  std::printf("received_packets %llu\n", static_cast<unsigned long long>(r.received));
+  std::printf("offered_pps %.0f\n", r.sent / o.seconds);
+  std::printf("relayed_packets_per_second %.0f\n", r.receivedInWindow / o.seconds);
+  std::printf("loss_percent %.3f\n", r.lossPercent());
+  if (o.latency) std::printf("rtt_p50_us %.0f\nrtt_p99_us %.0f\n", r.latency(0.5), r.latency(0.99));
+  if (o.serverPid && r.received > 0) {
+    const double n = double(r.received);
+    std::printf("server_cpu_us_per_packet %.2f\n", (cpu1.total() - cpu0.total()) * 1e6 / n);
+    std::printf("server_user_us_per_packet %.2f\n", (cpu1.user - cpu0.user) * 1e6 / n);
+    std::printf("server_system_us_per_packet %.2f\n", (cpu1.system - cpu0.system) * 1e6 / n);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,14 +301,31 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: turnbench --server 127.0.0.1:PORT --secret S [--pairs 8] [--seconds 5] "
-                 "[--size 200] [--window 32] [--tcp-streams 0]\n");
+                 "[--size 200] [--window 32] [--tcp-streams 0] [--bare 1] [--rate PPS | --search MAXPPS]\n"
+                 "       [--latency 1] [--server-pid PID] [--idle N] [--allocations N] [--metrics ADDR]\n");
     return 64;
   }
-  amplification(o);
+  if (o.allocations > 0) {
+    timeAllocations(o);
+    return 0;
+  }
+  const bool paced = o.rate > 0 || o.search > 0;
+  if (!paced && !o.bare) amplification(o);
   std::vector<Leg> legs;
   if (!setUp(o, legs)) {
     std::fprintf(stderr, "turnbench: allocation or channel bind failed\n");
     return 1;
+  }
+  auto idle = idleAllocations(o);
+  if (o.metrics.port != 0) timeMetrics(o);
+  if (paced) {
+    runPaced(o, legs);
+    // Free the server's relay ports for the next figure of the same run.
+    if (!o.bare) {
+      for (auto& l : legs) l.client->refresh(0);
+      for (auto& c : idle) c->refresh(0);
+    }
+    return 0;
   }
   run(o, legs);
   uint64_t sent = 0, received = 0;

@@ -14,26 +14,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$@"
 
-PLAYWRIGHT_VERSION=1.58.2
 MESSAGES=20
-CHROMIUM_DIR="$E2E_DIR/chromium"
-CACHE_DIR="$(dirname "$E2E_LOG_DIR")/chromium-cache"
-
-for tool in node npm /usr/bin/chromium; do
-  command -v "$tool" >/dev/null || fail "$tool missing: scripts/test installs chromium, nodejs and npm"
-done
-
-if [[ ! -f "$CACHE_DIR/node_modules/playwright-core/package.json" ]] ||
-   ! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CACHE_DIR/node_modules/playwright-core/package.json"; then
-  mkdir -p "$CACHE_DIR"
-  log "installing playwright-core@$PLAYWRIGHT_VERSION into $CACHE_DIR"
-  timeout 300 npm install --no-audit --no-fund --prefix "$CACHE_DIR" \
-    "playwright-core@$PLAYWRIGHT_VERSION" >"$E2E_TMP/npm.log" 2>&1 || {
-    cat "$E2E_TMP/npm.log"
-    fail "npm install playwright-core failed"
-  }
-fi
-PW_DIR="$CACHE_DIR/node_modules/playwright-core"
+# shellcheck source=playwright.sh
+source "$(dirname "${BASH_SOURCE[0]}")/playwright.sh"
 
 make_cert "$E2E_TMP"
 

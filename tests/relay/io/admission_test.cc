@@ -60,7 +60,8 @@ StunClient clientFrom(Harness& h, const char* local, const std::string& user) {
 }
 
 const std::string kNoRateLimits =
-    "rate_limits:\n  requests_per_ip: {rate: 0}\n  unauthenticated_per_ip: {rate: 0}\n";
+    "rate_limits:\n  requests_per_ip: {rate: 0}\n  unauthenticated_per_ip: {rate: 0}\n"
+    "  requests_per_source: {rate: 0}\n  unauthenticated_per_source: {rate: 0}\n";
 
 }  // namespace
 
@@ -76,7 +77,7 @@ TEST_CASE("quotas.per_user: 486 over the quota, recovers when an allocation goes
   CHECK(b1.allocate()->code == 0);  // another user is not affected
   REQUIRE(a1.refresh(0)->code == 0);  // delete one
   CHECK(a3.allocate()->code == 0);
-  CHECK(h.server().shared().quotas.forUser("alice") == 2);
+  CHECK(h.server().shared().quotas.forUser(a1.username(), a1.local().ip) == 2);
 }
 
 TEST_CASE("quotas.per_ip and quotas.total: 486, and recovery on expiry") {
@@ -160,7 +161,7 @@ TEST_CASE("rate_limits.unauthenticated_per_ip: challenges beyond the burst get n
   CHECK(c.allocate()->code == 0);
 }
 
-TEST_CASE("bans.failed_auth: brute force from 127.0.0.2 is banned, 127.0.0.1 still served") {
+TEST_CASE("bans.failed_auth: brute force from one source is banned, its neighbours served") {
   Harness h("bans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n" + kNoRateLimits);
   StunClient attacker(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
   attacker.setCredentials(h.credential("alice").first, "wrong password");
@@ -171,18 +172,21 @@ TEST_CASE("bans.failed_auth: brute force from 127.0.0.2 is banned, 127.0.0.1 sti
   REQUIRE(bans.size() == 1);
   CHECK(bans[0].ip.toString() == "127.0.0.2");
   CHECK(drops(h, DropReason::Banned) > 0);
-  // Everything from the banned IP is dropped, even a Binding.
-  StunClient attacker2(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
+  CHECK(bans[0].port == attacker.local().port);
+  // Everything from the banned source is dropped, even a Binding.
   std::vector<uint8_t> req;
-  stun::MessageBuilder(req, Method::Binding, stun::MessageClass::Request, attacker2.newTransactionId());
-  CHECK_FALSE(attacker2.transact(req, 300));
+  stun::MessageBuilder(req, Method::Binding, stun::MessageClass::Request, attacker.newTransactionId());
+  CHECK_FALSE(attacker.transact(req, 300));
+  // Another source on the same IP (a NAT neighbour) is served.
+  StunClient neighbour = clientFrom(h, "127.0.0.2:0", "carol");
+  CHECK(neighbour.allocate()->code == 0);
   // The legitimate client on 127.0.0.1 is served.
   StunClient good = h.authedClient("bob");
   CHECK(good.allocate()->code == 0);
   // The ban expires on its own.
   h.advance(std::chrono::minutes(10));
   CHECK(h.server().shared().bans.list(h.clock.now()).empty());
-  CHECK(attacker2.transact(req, 1000));
+  CHECK(attacker.transact(req, 1000));
 }
 
 TEST_CASE("A lifted ban serves the IP again") {
@@ -190,7 +194,7 @@ TEST_CASE("A lifted ban serves the IP again") {
   StunClient attacker(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.3:0"));
   attacker.setCredentials(h.credential("alice").first, "nope");
   for (int i = 0; i < 3; ++i) attacker.allocate();
-  REQUIRE(h.server().shared().bans.isBanned(*IpAddress::parse("127.0.0.3"), h.clock.now()));
+  REQUIRE(h.server().shared().bans.isBanned(attacker.local(), h.clock.now()));
   CHECK(h.server().shared().bans.lift(*IpAddress::parse("127.0.0.3")));
   auto [name, pass] = h.credential("alice");
   attacker.setCredentials(name, pass);
@@ -212,7 +216,7 @@ TEST_CASE("auth.blocked_users: 403 on Allocate, a reload adding a user ends its 
   cfg.auth.blockedUsers = {"mallory", "alice"};
   reload(h, cfg);
   CHECK(h.server().allocations().size() == 0);
-  CHECK(h.server().shared().quotas.forUser("alice") == 0);
+  CHECK(h.server().shared().quotas.forUser(a.username(), a.local().ip) == 0);
   CHECK(a.refresh(600)->code == 403);  // Refresh is refused too
   CHECK(a.allocate()->code == 403);
 }

@@ -93,7 +93,7 @@ void checkInvariants(const Message& m, std::span<const uint8_t> bytes) {
   }
   if (const RawAttribute* fp = m.find(attr::Fingerprint)) {
     REQUIRE(fp->offset + 4u == bytes.size());
-    REQUIRE(detail::readU32(bytes.data() + fp->offset) ==
+    REQUIRE(stun::detail::readU32(bytes.data() + fp->offset) ==
             fingerprintOf(bytes.first(fp->offset - kAttributeHeaderSize)));
   }
   if (const RawAttribute* mi = m.find(attr::MessageIntegrity)) REQUIRE(mi->length == 20);

@@ -79,9 +79,9 @@ TEST_CASE("RFC 5769 2.1 sample request") {
   CHECK(m.software() == v::kSampleRequestSoftware);
   CHECK(m.username() == v::kSampleRequestUsername);
   REQUIRE(m.valueOf(attr::Priority));
-  CHECK(detail::readU32(m.valueOf(attr::Priority)->data()) == v::kSampleRequestPriority);
+  CHECK(stun::detail::readU32(m.valueOf(attr::Priority)->data()) == v::kSampleRequestPriority);
   REQUIRE(m.valueOf(attr::IceControlled));
-  CHECK(detail::readU64(m.valueOf(attr::IceControlled)->data()) == v::kSampleRequestTieBreaker);
+  CHECK(stun::detail::readU64(m.valueOf(attr::IceControlled)->data()) == v::kSampleRequestTieBreaker);
   REQUIRE(m.attributes().size() == 6);
   CHECK(m.unknownComprehensionRequired().empty());
   CHECK(m.hasMessageIntegrity());

@@ -18,13 +18,13 @@ TEST_CASE("QuotaBook refuses per user, per IP and in total, and recovers on rele
   q.total = 4;
   q.maxBps = 0;
   REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
-  REQUIRE(book.acquire("alice", ip("10.0.0.2"), 0, q).ok());
-  auto third = book.acquire("alice", ip("10.0.0.3"), 0, q);
+  REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
+  auto third = book.acquire("alice", ip("10.0.0.1"), 0, q);
   REQUIRE_FALSE(third.ok());
   CHECK(third.error() == QuotaRefusal::PerUser);
   CHECK(toString(third.error()) == "user_quota");
 
-  REQUIRE(book.acquire("bob", ip("10.0.0.1"), 0, q).ok());
+  REQUIRE(book.acquire("bob", ip("10.0.0.2"), 0, q).ok());
   REQUIRE(book.acquire("carol", ip("10.0.0.1"), 0, q).ok());
   CHECK(book.total() == 4);
   auto overTotal = book.acquire("dave", ip("10.0.0.9"), 0, q);
@@ -33,7 +33,7 @@ TEST_CASE("QuotaBook refuses per user, per IP and in total, and recovers on rele
 
   book.release("carol", ip("10.0.0.1"), 0);
   CHECK(book.forIp(ip("10.0.0.1")) == 2);
-  book.release("bob", ip("10.0.0.1"), 0);
+  book.release("alice", ip("10.0.0.1"), 0);
   REQUIRE(book.acquire("dave", ip("10.0.0.1"), 0, q).ok());
   REQUIRE(book.acquire("erin", ip("10.0.0.1"), 0, q).ok());
   auto overIp = book.acquire("frank", ip("10.0.0.1"), 0, q);
@@ -54,7 +54,7 @@ TEST_CASE("QuotaBook per-IP limit") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() == QuotaRefusal::PerIp);
   CHECK(book.acquire("c", ip("::2"), 0, q).ok());
-  CHECK(book.forUser("a") == 1);
+  CHECK(book.forUser("a", ip("::1")) == 1);
 }
 
 TEST_CASE("QuotaBook total_bps is the sum of reserved max_bps") {
@@ -78,7 +78,9 @@ TEST_CASE("QuotaBook forgets users and IPs with no live allocation") {
   policy::QuotasConfig q;
   for (int i = 0; i < 1000; ++i) {
     const std::string user = "u" + std::to_string(i);
-    // per_ip is 20 by default: acquiring and releasing never accumulates.
+    // per_user is 50 by default: acquiring and releasing never accumulates.
+    REQUIRE(book.acquire("1700000000:webrtc", ip("10.0.0.1"), 0, q).ok());
+    book.release("1700000000:webrtc", ip("10.0.0.1"), 0);
     REQUIRE(book.acquire(user, ip("10.0.0.1"), 0, q).ok());
     book.release(user, ip("10.0.0.1"), 0);
   }
@@ -94,7 +96,8 @@ TEST_CASE("QuotaBook adds the other fleet nodes' counts to per_user and per_ip, 
   q.total = 1;
   q.maxBps = 0;
   const uint64_t before = book.changes();
-  book.setFleetCounts({{{"alice", 2}}, {{ip("10.0.0.1"), 3}}});
+  // The fleet's per_user counts use the same key: one credential from one IP.
+  book.setFleetCounts({{{policy::perUserKey("alice", ip("10.0.0.9")), 2}}, {{ip("10.0.0.1"), 3}}});
   auto user = book.acquire("alice", ip("10.0.0.9"), 0, q);
   REQUIRE_FALSE(user.ok());
   CHECK(user.error() == QuotaRefusal::PerUser);
@@ -105,10 +108,34 @@ TEST_CASE("QuotaBook adds the other fleet nodes' counts to per_user and per_ip, 
   REQUIRE(book.acquire("bob", ip("10.0.0.2"), 0, q).ok());  // total counts this node only
   CHECK(book.changes() == before + 1);
   const auto mine = book.localCounts();
-  CHECK(mine.users == std::unordered_map<std::string, size_t>{{"bob", 1}});
+  CHECK(mine.users == std::unordered_map<std::string, size_t>{{policy::perUserKey("bob", ip("10.0.0.2")), 1}});
   CHECK(mine.ips.at(ip("10.0.0.2")) == 1);
   book.setFleetCounts({});  // the other node lapsed
   book.release("bob", ip("10.0.0.2"), 0);
   CHECK(book.changes() == before + 2);
   REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
+  book.release("alice", ip("10.0.0.1"), 0);
+  // alice's allocations elsewhere in the fleet were from 10.0.0.9: from
+  // another address the same credential is someone else.
+  book.setFleetCounts({{{policy::perUserKey("alice", ip("10.0.0.9")), 2}}, {}});
+  CHECK(book.acquire("alice", ip("10.0.0.8"), 0, q).ok());
+}
+
+TEST_CASE("QuotaBook per_user counts one credential from one address (shared NAT, shared names)") {
+  QuotaBook book;
+  const policy::QuotasConfig q;  // defaults: per_user 50, per_ip off
+  CHECK(q.perIp == 0);
+  // 300 users behind one NAT address, each with its own credential.
+  for (int i = 0; i < 300; ++i)
+    REQUIRE(book.acquire(std::to_string(1700000000 + i) + ":webrtc", ip("203.0.113.9"), 0, q).ok());
+  CHECK(book.forIp(ip("203.0.113.9")) == 300);
+  // One credential from one address is one client: bounded.
+  for (size_t i = 0; i < q.perUser; ++i)
+    REQUIRE(book.acquire("1800000000:webrtc", ip("10.0.0.1"), 0, q).ok());
+  auto r = book.acquire("1800000000:webrtc", ip("10.0.0.1"), 0, q);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == QuotaRefusal::PerUser);
+  // The same credential handed to someone at another address is someone else.
+  CHECK(book.acquire("1800000000:webrtc", ip("10.0.0.2"), 0, q).ok());
+  CHECK(book.forUser("1800000000:webrtc", ip("10.0.0.1")) == q.perUser);
 }

@@ -8,12 +8,16 @@ using tw::turn::TokenBucket;
 
 namespace {
 Instant at(int64_t ms) { return Instant{std::chrono::milliseconds(ms)}; }
+/// Per-IP limits only (per source off).
 policy::RateLimitsConfig limits(uint32_t rate, uint32_t burst) {
   policy::RateLimitsConfig c;
+  c.requestsPerSource = {0, 0};
+  c.unauthenticatedPerSource = {0, 0};
   c.requestsPerIp = {rate, burst};
   c.unauthenticatedPerIp = {rate, burst};
   return c;
 }
+SocketAddress src(const char* ip, uint16_t port = 40000) { return {*IpAddress::parse(ip), port}; }
 }  // namespace
 
 TEST_CASE("TokenBucket: starts full, refills at rate, never above burst") {
@@ -32,8 +36,8 @@ TEST_CASE("TokenBucket: starts full, refills at rate, never above burst") {
 TEST_CASE("RateLimiter: burst then rate per IP, IPs independent") {
   RateLimiter r(1);
   const auto c = limits(2, 3);
-  const auto a = *IpAddress::parse("10.0.0.1");
-  const auto b = *IpAddress::parse("10.0.0.2");
+  const auto a = src("10.0.0.1");
+  const auto b = src("10.0.0.2");
   int passed = 0;
   for (int i = 0; i < 10; ++i) passed += r.allowRequest(a, at(0), c);
   CHECK(passed == 3);
@@ -46,15 +50,41 @@ TEST_CASE("RateLimiter: burst then rate per IP, IPs independent") {
 
 TEST_CASE("RateLimiter memory is fixed whatever the number of sources") {
   RateLimiter r(5, /*sets=*/16);
-  CHECK(r.capacity() == 64);
-  const auto c = limits(1, 1);
+  CHECK(r.capacity() == 128);
+  auto c = limits(1, 1);
+  c.requestsPerSource = {1, 1};
   for (uint32_t i = 0; i < 100000; ++i)
-    r.allowRequest(IpAddress::v4(10, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
-                                 static_cast<uint8_t>(i)),
+    r.allowRequest({IpAddress::v4(10, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                                  static_cast<uint8_t>(i)),
+                    static_cast<uint16_t>(i)},
                    at(0), c);
-  CHECK(r.capacity() == 64);
+  CHECK(r.capacity() == 128);
   // A recently seen source is still tracked (and limited) after the flood.
-  const auto v = *IpAddress::parse("192.0.2.1");
+  const auto v = src("192.0.2.1");
   CHECK(r.allowRequest(v, at(1), c));
   CHECK_FALSE(r.allowRequest(v, at(1), c));
+}
+
+TEST_CASE("RateLimiter: one abusive socket behind a NAT does not drain its neighbours' IP bucket") {
+  RateLimiter r(3);
+  policy::RateLimitsConfig c;
+  c.requestsPerSource = {5, 10};
+  c.requestsPerIp = {100, 200};
+  c.unauthenticatedPerSource = {1, 2};
+  c.unauthenticatedPerIp = {10, 20};
+  int abuser = 0;
+  for (int i = 0; i < 10000; ++i) abuser += r.allowRequest(src("10.0.0.9", 666), at(0), c);
+  CHECK(abuser == 10);  // the source burst, then nothing
+  // 190 of the IP's 200 are left for everyone else behind that address.
+  int others = 0;
+  for (uint16_t p = 1000; p < 1190; ++p) others += r.allowRequest(src("10.0.0.9", p), at(0), c);
+  CHECK(others == 190);
+  CHECK_FALSE(r.allowRequest(src("10.0.0.9", 2000), at(0), c));  // the IP level still binds
+  // Unauthenticated: the same two levels.
+  int guesses = 0;
+  for (int i = 0; i < 1000; ++i) guesses += r.allowUnauthenticated(src("10.0.0.9", 666), at(0), c);
+  CHECK(guesses == 2);
+  int challenges = 0;
+  for (uint16_t p = 1000; p < 1018; ++p) challenges += r.allowUnauthenticated(src("10.0.0.9", p), at(0), c);
+  CHECK(challenges == 18);
 }

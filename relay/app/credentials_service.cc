@@ -1,0 +1,63 @@
+#include "relay/app/credentials_service.h"
+
+#include "policy/config_reader.h"
+#include "relay/app/server_app.h"
+#include "relay/app/setup.h"
+
+namespace tw::app {
+
+Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::start(
+    const policy::CredentialsConfig& config, const policy::PolicyHolder& policy, const Clock& clock,
+    metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt) {
+  metrics::HttpOptions options;
+  options.maxBody = 1024;  // the body is empty; a little slack for clients that send "{}"
+  options.connectionLimit = kConnectionLimit;
+  options.connectionMemory = 16 * 1024;  // headers beyond it get 431: the token is bounded anyway
+  if (!config.cert.empty()) {
+    auto cert = policy::config_detail::readRegularFile(config.cert, /*privateOnly=*/false);
+    if (!cert) return err("credentials: cannot read " + config.cert + ": " + cert.error());
+    auto key = policy::config_detail::readRegularFile(config.key, /*privateOnly=*/false);
+    if (!key) return err("credentials: cannot read " + config.key + ": " + key.error());
+    options.certPem = std::move(cert.value());
+    options.keyPem = std::move(key.value());
+  }
+  auto s = std::make_unique<CredentialsService>();
+  s->https_ = !options.certPem.empty();
+  s->api_ = std::make_unique<metrics::CredentialsApi>(policy, clock, events, registry, salt);
+  auto* api = s->api_.get();
+  auto http = metrics::HttpServer::start(
+      *config.listen, [api](const metrics::HttpRequest& r) { return api->handle(r); }, options);
+  if (!http) return err("credentials: " + http.error());
+  s->http_ = std::move(http.value());
+  return s;
+}
+
+std::string CredentialsService::url() const {
+  return std::string(https_ ? "https://" : "http://") + address().toString() +
+         std::string(metrics::CredentialsApi::kPath);
+}
+
+bool ServerApp::startCredentials() {
+  if (!config_.credentials.listen) return true;
+  auto s = CredentialsService::start(config_.credentials, *policy_, clock_, &obs_->eventLog(),
+                                     &obs_->folder().registry(), rng_.u64());
+  if (!s) {
+    log_.error(s.error());
+    return false;
+  }
+  credentials_ = std::move(s.value());
+  credentials_->setIceUris(clientUris(config_));
+  log_.info("credentials: serving " + credentials_->url() + " (POST; issuer " + config_.credentials.issuer +
+            ", " + std::to_string(config_.credentials.jwks ? config_.credentials.jwks->size() : 0) + " JWKS keys)");
+  return true;
+}
+
+void ServerApp::reloadCredentials(const policy::Config& next) {
+  const auto& now = config_.credentials;
+  if (next.credentials.listen != now.listen || next.credentials.cert != now.cert || next.credentials.key != now.key)
+    log_.warn("reload: credentials listen/cert/key changes need a restart; serving as before");
+  config_.credentials = next.credentials;  // keys, issuer, audiences, ttl, origins, rates: now
+  if (credentials_) credentials_->setIceUris(clientUris(next));
+}
+
+}  // namespace tw::app

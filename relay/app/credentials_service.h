@@ -1,0 +1,40 @@
+#pragma once
+// The credentials endpoint of the running server: metrics::CredentialsApi
+// served on credentials.listen (HTTPS with credentials.cert/key, plain HTTP
+// otherwise). The API reads the policy snapshot (keyring, JWKS, limits) at
+// each request, so neither a rotation nor a reload needs to tell it anything
+// but the ICE URLs. The listener, cert and key need a restart to change.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metrics/credentials_api.h"
+#include "metrics/event_log.h"
+#include "metrics/http_server.h"
+#include "policy/config.h"
+#include "policy/snapshot.h"
+#include "relay/base/clock.h"
+
+namespace tw::app {
+
+class CredentialsService {
+ public:
+  /// Connections the public listener takes at once; idle ones time out in 10 s.
+  static constexpr unsigned kConnectionLimit = 1024;
+
+  /// Reads the PEM files and binds credentials.listen; the error says which failed.
+  static Result<std::unique_ptr<CredentialsService>, std::string> start(
+      const policy::CredentialsConfig& config, const policy::PolicyHolder& policy, const Clock& clock,
+      metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt);
+  void setIceUris(std::vector<std::string> uris) { api_->setIceUris(std::move(uris)); }
+  SocketAddress address() const { return http_->address(); }
+  /// "https://ADDR/v1/credentials" or "http://...".
+  std::string url() const;
+
+ private:
+  std::unique_ptr<metrics::CredentialsApi> api_;
+  std::unique_ptr<metrics::HttpServer> http_;  // last: stops first
+  bool https_ = false;
+};
+
+}  // namespace tw::app
