@@ -4,6 +4,27 @@
 
 namespace tw::metrics {
 
+std::string_view toString(AnomalyKind k) {
+  switch (k) {
+    case AnomalyKind::BruteForce: return "brute_force";
+    case AnomalyKind::RelayScan: return "relay_scan";
+    case AnomalyKind::BandwidthSpike: return "bandwidth_spike";
+    case AnomalyKind::TotalBandwidth: return "total_bandwidth";
+    case AnomalyKind::AllocationChurn: return "allocation_churn";
+    case AnomalyKind::DeniedPeerBurst: return "denied_peer_burst";
+    case AnomalyKind::CredentialSharing: return "credential_sharing";
+    case AnomalyKind::kCount: break;
+  }
+  return "unknown";
+}
+
+void AnomalyDetector::fire(Anomaly a) {
+  // anomalies.scan_revoke: a relay scan from a known allocation ends it.
+  if (a.kind == AnomalyKind::RelayScan && config_.scanRevoke && a.allocationId != 0)
+    a.action = AnomalyAction::EndAllocation;
+  sink_(a);
+}
+
 namespace {
 
 /// Drops entries whose window has ended once the map is full.
@@ -74,7 +95,7 @@ std::string AnomalyDetector::withinWindow(uint64_t n, std::string_view what, Dur
 void AnomalyDetector::onAuthFailed(std::string_view, const FiveTuple& t, std::string_view user) {
   uint32_t n = 0;
   if (authFailures_.add(t.client.ip, clock_.now(), config_.window, config_.bruteForceFailures, n))
-    sink_({"brute_force", std::string(user), t.client.ip.toString(), "",
+    fire({AnomalyKind::BruteForce, std::string(user), t.client.ip.toString(), "",
            withinWindow(n, "failed authentications", config_.window)});
 }
 
@@ -84,7 +105,7 @@ void AnomalyDetector::onAllocationCreated(const turn::Allocation& a) {
   // Threshold is "more than sharing_ips": the (N+1)-th distinct IP fires.
   if (sharing_.add(a.user, a.tuple.client.ip, clock_.now(), config_.sharingWindow,
                    config_.sharingIps == 0 ? 0 : config_.sharingIps + 1, n))
-    sink_({"credential_sharing", a.user, a.tuple.client.ip.toString(), "",
+    fire({AnomalyKind::CredentialSharing, a.user, a.tuple.client.ip.toString(), "",
            withinWindow(n, "distinct client IPs for one user", config_.sharingWindow)});
 }
 
@@ -96,7 +117,7 @@ void AnomalyDetector::onAllocationDeleted(const turn::Allocation& a, std::string
 void AnomalyDetector::churn(const turn::Allocation& a) {
   uint32_t n = 0;
   if (churn_.add(a.tuple.client.ip, clock_.now(), config_.window, config_.churnAllocations, n))
-    sink_({"allocation_churn", a.user, a.tuple.client.ip.toString(), "",
+    fire({AnomalyKind::AllocationChurn, a.user, a.tuple.client.ip.toString(), "",
            withinWindow(n, "allocations created or deleted", config_.window)});
 }
 
@@ -104,7 +125,7 @@ void AnomalyDetector::onPeerDenied(const SocketAddress& peer, std::string_view r
                                    const FiveTuple& t, std::string_view user) {
   uint32_t n = 0;
   if (denied_.add(std::string(user), clock_.now(), config_.window, config_.deniedPeerBurst, n))
-    sink_({"denied_peer_burst", std::string(user), t.client.ip.toString(), peer.toString(),
+    fire({AnomalyKind::DeniedPeerBurst, std::string(user), t.client.ip.toString(), peer.toString(),
            withinWindow(n, "denied peers (last rule " + std::string(rule) + ")", config_.window)});
   scanPeer(t.client, peer, user, 0);
 }
@@ -113,7 +134,7 @@ void AnomalyDetector::scanPeer(const SocketAddress& client, const SocketAddress&
                                std::string_view user, uint64_t allocationId) {
   size_t n = 0;
   if (scan_.add(client, peer, clock_.now(), config_.window, config_.scanDistinctPeers, n))
-    sink_({"relay_scan", std::string(user), client.ip.toString(), peer.toString(),
+    fire({AnomalyKind::RelayScan, std::string(user), client.ip.toString(), peer.toString(),
            withinWindow(n, "distinct peers from one allocation", config_.window), allocationId});
 }
 
@@ -121,42 +142,65 @@ void AnomalyDetector::onConnectAttempt(const turn::Allocation& a, const SocketAd
   scanPeer(a.tuple.client, peer, a.user, a.id);
 }
 
-void AnomalyDetector::sendScan(turn::Allocation& a, Instant now) {
-  turn::DestinationTracker& t = a.sendTargets;
-  const uint32_t threshold = config_.scanDistinctPeers;
-  if (threshold == 0 || t.distinct() < threshold) {
-    t.roll(now, config_.window);
-    return;
-  }
-  // One relay_scan per allocation and window, whichever count gets there
-  // first; the counts start again so one crossing is reported once.
-  if (scan_.claim(a.tuple.client, now, config_.window))
-    sink_({"relay_scan", a.user, a.tuple.client.ip.toString(), t.last().toString(),
-           withinWindow(t.distinct(), "distinct Send destinations from one allocation",
+std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table,
+                                                const policy::AnomaliesConfig& config, Instant now) {
+  std::vector<AllocationSample> out;
+  out.reserve(table.size());
+  table.forEach([&](turn::Allocation& a) {
+    AllocationSample s{a.id, a.user, a.tuple.client, a.bytesToPeer + a.bytesToClient, {}, 0, {}};
+    s.peers.reserve(a.permissions.size() + a.channels.size());
+    for (const auto& p : a.permissions) s.peers.push_back(SocketAddress{p.peer, 0});
+    for (const auto& c : a.channels) s.peers.push_back(c.peer);
+    turn::DestinationTracker& t = a.sendTargets;
+    const uint32_t threshold = config.scanDistinctPeers;
+    if (threshold == 0 || t.distinct() < threshold) {
+      t.roll(now, config.window);
+    } else {
+      // Reported once: the count starts again so one crossing is seen once.
+      s.sendDistinct = t.distinct();
+      s.sendLast = t.last();
+      t.restart(now);
+    }
+    out.push_back(std::move(s));
+  });
+  return out;
+}
+
+void AnomalyDetector::sendScan(const AllocationSample& a, Instant now) {
+  if (a.sendDistinct == 0) return;
+  // One relay_scan per allocation and window, whichever count gets there first.
+  if (scan_.claim(a.client, now, config_.window))
+    fire({AnomalyKind::RelayScan, a.user, a.client.ip.toString(), a.sendLast.toString(),
+           withinWindow(a.sendDistinct, "distinct Send destinations from one allocation",
                         config_.window),
            a.id});
-  t.restart(now);
 }
 
 void AnomalyDetector::sample(turn::AllocationTable& table) {
+  sample(0, sampleAllocations(table, config_, clock_.now()));
+}
+
+void AnomalyDetector::sample(uint32_t worker, const std::vector<AllocationSample>& allocations) {
   const Instant now = clock_.now();
-  double total = 0;
-  table.forEach([&](turn::Allocation& a) {
-    for (const auto& p : a.permissions) scanPeer(a.tuple.client, SocketAddress{p.peer, 0}, a.user, a.id);
-    for (const auto& c : a.channels) scanPeer(a.tuple.client, c.peer, a.user, a.id);
+  double mine = 0;
+  for (const AllocationSample& a : allocations) {
+    for (const auto& p : a.peers) scanPeer(a.client, p, a.user, a.id);
     sendScan(a, now);
-    bandwidth(a, now, total);
-  });
+    bandwidth(a, now, mine);
+  }
+  workerBps_[worker] = mine;
+  double total = 0;
+  for (const auto& [w, bps] : workerBps_) total += bps;
   if (config_.totalBps > 0 && total > double(config_.totalBps) &&
       (totalFiredAt_ == Instant{} || now - totalFiredAt_ >= config_.window)) {
     totalFiredAt_ = now;
-    sink_({"total_bandwidth", "", "", "", "relayed " + bps(total) + " > total_bps " + bps(double(config_.totalBps))});
+    fire({AnomalyKind::TotalBandwidth, "", "", "", "relayed " + bps(total) + " > total_bps " + bps(double(config_.totalBps))});
   }
 }
 
-void AnomalyDetector::bandwidth(const turn::Allocation& a, Instant now, double& totalBps) {
+void AnomalyDetector::bandwidth(const AllocationSample& a, Instant now, double& totalBps) {
   Rate& r = rates_[a.id];
-  const uint64_t bytes = a.bytesToPeer + a.bytesToClient;
+  const uint64_t bytes = a.bytes;
   const double secs = std::chrono::duration<double>(now - r.at).count();
   if (r.at == Instant{} || secs <= 0) {
     r = Rate{bytes, now, 0, false, {}};
@@ -170,7 +214,7 @@ void AnomalyDetector::bandwidth(const turn::Allocation& a, Instant now, double& 
   const bool quiet = r.firedAt != Instant{} && now - r.firedAt < config_.window;
   if ((spike || over) && !quiet) {
     r.firedAt = now;
-    sink_({"bandwidth_spike", a.user, a.tuple.client.ip.toString(), "",
+    fire({AnomalyKind::BandwidthSpike, a.user, a.client.ip.toString(), "",
            bps(rate) + (over ? " > max_bps " + bps(double(config_.maxBps))
                              : " vs its average " + bps(r.ewmaBps)),
            a.id});

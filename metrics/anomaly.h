@@ -23,7 +23,9 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "metrics/anomaly_kind.h"
 #include "policy/config.h"
 #include "relay/turn/allocation_table.h"
 #include "relay/turn/events.h"
@@ -31,12 +33,13 @@
 namespace tw::metrics {
 
 struct Anomaly {
-  std::string kind;
+  AnomalyKind kind = AnomalyKind::BruteForce;
   std::string user;
   std::string clientIp;
   std::string peer;
   std::string details;
   uint64_t allocationId = 0;  ///< set for per-allocation kinds
+  AnomalyAction action = AnomalyAction::Report;
 };
 
 /// Counts events per key in fixed windows; true once when `threshold` is reached.
@@ -77,6 +80,26 @@ class DistinctCounter {
 
 inline constexpr size_t kMaxKeys = 10000;
 
+/// What the detectors need of one allocation, copied on its worker's loop
+/// thread once a second so the detectors can run elsewhere.
+struct AllocationSample {
+  uint64_t id = 0;
+  std::string user;
+  SocketAddress client;
+  uint64_t bytes = 0;  ///< relayed both ways since it was created
+  /// Permission peers (port 0) and channel peers.
+  std::vector<SocketAddress> peers;
+  /// Distinct Send destinations when they reached scan_distinct_peers in
+  /// the window (then the count starts again), else 0.
+  uint32_t sendDistinct = 0;
+  SocketAddress sendLast;
+};
+
+/// Samples one worker's allocations (on its loop thread); rolls each
+/// allocation's Send-destination window with `config`.
+std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table,
+                                                const policy::AnomaliesConfig& config, Instant now);
+
 class AnomalyDetector final : public turn::RelayEvents {
  public:
   using Sink = std::function<void(const Anomaly&)>;
@@ -92,8 +115,11 @@ class AnomalyDetector final : public turn::RelayEvents {
                     std::string_view user) override;
   void onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) override;
 
-  /// Once a second on the loop thread: bandwidth, permission and Send
-  /// destination sampling.
+  /// Once a second per worker: bandwidth, permission and Send destination
+  /// checks on that worker's allocations; total_bandwidth sums the latest
+  /// sample of every worker.
+  void sample(uint32_t worker, const std::vector<AllocationSample>& allocations);
+  /// sample() of one table, sampled here (single-threaded callers, tests).
   void sample(turn::AllocationTable& table);
 
  private:
@@ -104,12 +130,14 @@ class AnomalyDetector final : public turn::RelayEvents {
     bool primed = false;
     Instant firedAt{};
   };
+  /// Decides the action, then hands the anomaly to the sink.
+  void fire(Anomaly a);
   void churn(const turn::Allocation& a);
   void scanPeer(const SocketAddress& client, const SocketAddress& peer, std::string_view user,
                 uint64_t allocationId);
-  /// relay_scan from the allocation's Send destination count; rolls its window.
-  void sendScan(turn::Allocation& a, Instant now);
-  void bandwidth(const turn::Allocation& a, Instant now, double& totalBps);
+  /// relay_scan from an allocation's Send destination count.
+  void sendScan(const AllocationSample& a, Instant now);
+  void bandwidth(const AllocationSample& a, Instant now, double& totalBps);
   std::string withinWindow(uint64_t n, std::string_view what, Duration window) const;
 
   policy::AnomaliesConfig config_;
@@ -121,6 +149,7 @@ class AnomalyDetector final : public turn::RelayEvents {
   DistinctCounter<SocketAddress, SocketAddress> scan_;
   DistinctCounter<std::string, IpAddress> sharing_;
   std::unordered_map<uint64_t, Rate> rates_;
+  std::unordered_map<uint32_t, double> workerBps_;  // latest relayed bit/s per worker
   Instant totalFiredAt_{};
 };
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "policy/credentials.h"
+#include "relay/turn/quota_book.h"
 
 namespace tw::metrics {
 
@@ -55,10 +56,6 @@ prometheus::Labels relayedLabels(size_t d, size_t t) {
           {"transport", std::string(toString(Transport(t)))}};
 }
 
-/// The anomaly detectors' kinds (metrics/anomaly.h), present from the start.
-constexpr std::array<std::string_view, 7> kAnomalyKinds{
-    "brute_force",      "relay_scan",        "bandwidth_spike",   "total_bandwidth",
-    "allocation_churn", "denied_peer_burst", "credential_sharing"};
 
 }  // namespace
 
@@ -145,14 +142,16 @@ MetricsFolder::MetricsFolder(std::string_view version)
                   &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
-  for (auto l : {"tcp", "tls", "dtls"}) f_->tcp.Add({{"listener", l}});
+  for (auto t : {Transport::Tcp, Transport::Tls, Transport::Dtls})
+    f_->tcp.Add({{"listener", std::string(toString(t))}});
   f_->tcpRelay.Add({});
-  for (auto k : kAnomalyKinds) f_->anomalies.Add({{"kind", std::string(k)}});
-  for (auto r : {"success", "unauthorized", "forbidden", "quota", "capacity", "error"})
-    f_->allocTotal.Add({{"transport", "udp"}, {"result", r}});
-  // The 486 reason codes of the quota book (policy work).
-  for (auto q : {"user_quota", "ip_quota", "total_quota", "bandwidth_quota"})
-    f_->quota.Add({{"quota", q}});
+  for (size_t k = 0; k < size_t(AnomalyKind::kCount); ++k)
+    f_->anomalies.Add({{"kind", std::string(toString(AnomalyKind(k)))}});
+  for (auto r : kAllocationResults)
+    f_->allocTotal.Add({{"transport", std::string(toString(Transport::Udp))}, {"result", std::string(r)}});
+  // The 486 reason codes of the quota book.
+  for (size_t q = 0; q < size_t(turn::QuotaRefusal::kCount); ++q)
+    f_->quota.Add({{"quota", std::string(turn::toString(turn::QuotaRefusal(q)))}});
 }
 
 MetricsFolder::~MetricsFolder() = default;
@@ -256,16 +255,16 @@ void MetricsFolder::setBansActive(uint64_t n) { f_->bansActive.Add({}).Set(doubl
 void MetricsFolder::recordBan() { f_->bans.Add({}).Increment(); }
 void MetricsFolder::recordEventDropped() { f_->eventsDropped.Add({}).Increment(); }
 
-void MetricsFolder::recordAnomaly(std::string_view kind) {
-  f_->anomalies.Add({{"kind", std::string(kind)}}).Increment();
+void MetricsFolder::recordAnomaly(AnomalyKind kind) {
+  f_->anomalies.Add({{"kind", std::string(toString(kind))}}).Increment();
 }
 
 void MetricsFolder::recordRateLimited(std::string_view kind) {
   f_->rateLimited.Add({{"kind", std::string(kind)}}).Increment();
 }
 
-void MetricsFolder::setTcpConnections(std::string_view listener, uint64_t n) {
-  f_->tcp.Add({{"listener", std::string(listener)}}).Set(double(n));
+void MetricsFolder::setTcpConnections(Transport listener, uint64_t n) {
+  f_->tcp.Add({{"listener", std::string(toString(listener))}}).Set(double(n));
 }
 
 void MetricsFolder::setTcpRelayConnections(uint64_t n) { f_->tcpRelay.Add({}).Set(double(n)); }

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/anomaly_kind.h"
 #include "metrics/worker_stats.h"
 
 namespace tw::metrics {
@@ -40,9 +41,10 @@ class MetricsFolder {
   void setSecretAge(double seconds);
   void setBansActive(uint64_t n);
   void recordBan();
-  void recordAnomaly(std::string_view kind);
+  void recordAnomaly(AnomalyKind kind);
   void recordRateLimited(std::string_view kind);
-  void setTcpConnections(std::string_view listener, uint64_t n);
+  /// tcp_connections_active{listener}: Tcp, Tls, Dtls (sessions).
+  void setTcpConnections(Transport listener, uint64_t n);
   /// TCP relay peer connections of all workers (pending and joined).
   void setTcpRelayConnections(uint64_t n);
   /// A security event was dropped because the event queue was full.

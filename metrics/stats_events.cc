@@ -12,20 +12,20 @@ std::string resultCode(int code, std::string_view reason) {
 
 std::string_view allocationResult(int code) {
   switch (code) {
-    case 0: return "success";
+    case 0: return kAllocationResults[0];
     case 401:
-    case 438: return "unauthorized";
-    case 403: return "forbidden";
-    case 486: return "quota";
-    case 508: return "capacity";
-    default: return "error";
+    case 438: return kAllocationResults[1];
+    case 403: return kAllocationResults[2];
+    case 486: return kAllocationResults[3];
+    case 508: return kAllocationResults[4];
+    default: return kAllocationResults[5];
   }
 }
 
 std::string_view familyLabel(Family f) { return f == Family::V4 ? "ipv4" : "ipv6"; }
 
 void StatsEvents::onAllocationCreated(const turn::Allocation& a) {
-  ++stats_.allocations[{std::string(toString(a.tuple.transport)), "success"}];
+  ++stats_.allocations[{std::string(toString(a.tuple.transport)), std::string(allocationResult(0))}];
 }
 
 void StatsEvents::onAllocationDeleted(const turn::Allocation& a, std::string_view) {

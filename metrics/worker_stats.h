@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "relay/turn/counters.h"
 
@@ -39,6 +40,11 @@ void observe(Buckets<N>& b, const std::array<double, N>& bounds, double value) {
   b.sum += value;
   ++b.count;
 }
+
+/// The result label values of allocations_total, declared once: the
+/// folder creates every series from this list, allocationResult() picks one.
+inline constexpr std::array<std::string_view, 6> kAllocationResults{
+    "success", "unauthorized", "forbidden", "quota", "capacity", "error"};
 
 /// Gauges sampled from the worker's allocation table when the copy is taken.
 struct WorkerGauges {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "policy/config_credentials.h"
 #include "policy/config_quotas.h"
@@ -462,7 +464,24 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   if (auto s = realmText(r, item)) cfg.realm = *s;
 }
 
-constexpr std::array<Field<Config>, 18> kRootFields{{
+void readWorkers(Reader& r, const Item& item, Config& cfg) {
+  if (item.node.IsScalar() && item.node.Scalar() == "auto") {
+    cfg.workers = 0;
+    return;
+  }
+  if (item.node.IsScalar()) {
+    int64_t n = 0;
+    const std::string& t = item.node.Scalar();
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+    if (ec == std::errc{} && end == t.data() + t.size() && n >= 1 && n <= kMaxWorkers) {
+      cfg.workers = static_cast<uint32_t>(n);
+      return;
+    }
+  }
+  r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
+}
+
+constexpr std::array<Field<Config>, 19> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -480,6 +499,7 @@ constexpr std::array<Field<Config>, 18> kRootFields{{
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
     {"fleet", readFleet},
+    {"workers", readWorkers},
     {"credentials", readCredentials},
 }};
 
@@ -517,6 +537,12 @@ std::string ConfigError::format() const {
   if (line <= 0) return file + ": " + message;
   std::string pos = std::to_string(line) + (column > 0 ? ":" + std::to_string(column) : "");
   return file + ":" + pos + ": " + message;
+}
+
+uint32_t workerCount(const Config& config) {
+  if (config.workers != 0) return config.workers;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return std::clamp<uint32_t>(cores == 0 ? 1 : cores, 1, kMaxWorkers);
 }
 
 const std::string& effectiveRealm(const Config& config, const ListenerConfig& listener) {

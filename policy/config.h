@@ -229,8 +229,16 @@ struct Config {
   AdminConfig admin;
   AnomaliesConfig anomalies;
   std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone
+  /// workers: auto (0: one per core) or N event-loop threads. Restart-only.
+  uint32_t workers = 0;
   CredentialsConfig credentials;
 };
+
+/// How many workers `workers` asks for: N, or one per core for auto (at
+/// least 1, at most kMaxWorkers).
+uint32_t workerCount(const Config& config);
+/// Upper bound of `workers:` (allocation ids carry the worker in their low bits).
+inline constexpr uint32_t kMaxWorkers = 256;
 
 /// The realm `listener` serves: its own realm:, else the top-level realm.
 const std::string& effectiveRealm(const Config& config, const ListenerConfig& listener);

@@ -74,7 +74,7 @@ void readPasswordFile(Reader& r, const Item& item, FleetRedisConfig& out) {
   out.passwordFile = *p;
   if (!r.checkFiles()) return;
   if (auto text = readRegularFile(*p, /*privateOnly=*/true); !text)
-    r.error(item, "fleet.redis.password_file " + shown(*p) + ": " + text.error());
+    r.error(item, shown(*p) + ": " + text.error());  // the key is in the error's prefix
 }
 
 constexpr std::array<Field<FleetRedisConfig>, 3> kRedisFields{{

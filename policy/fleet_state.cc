@@ -159,7 +159,7 @@ QuotaCounts sumOtherNodes(const std::vector<NodeRecord>& nodes, std::string_view
   return sum;
 }
 
-std::string nodesJson(const std::vector<NodeInfo>& nodes) {
+std::string nodesJson(const NodeSelf& self, const std::vector<NodeInfo>& nodes) {
   std::string out;
   for (const NodeInfo& n : nodes) {
     out += std::string(out.empty() ? "" : ",\n ") + "{\"id\":" + jsonString(n.id) +
@@ -169,7 +169,10 @@ std::string nodesJson(const std::vector<NodeInfo>& nodes) {
            ",\"ready\":" + (n.ready ? "true" : "false") + ",\"draining\":" +
            (n.draining ? "true" : "false") + ",\"lease\":" + (n.leaseHolder ? "true" : "false") + "}";
   }
-  return "{\"nodes\":[" + out + "]}\n";
+  const std::string me = "{\"id\":" + jsonString(self.id) + ",\"redis_up\":" + (self.redisUp ? "true" : "false") +
+                         ",\"fleet_ready\":" + (self.fleetReady ? "true" : "false") +
+                         ",\"keyring_version\":" + std::to_string(self.keyringVersion) + "}";
+  return "{\"self\":" + me + ",\"nodes\":[" + out + "]}\n";
 }
 
 }  // namespace tw::policy

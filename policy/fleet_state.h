@@ -87,8 +87,17 @@ NodeRecord parseNodeRecord(std::string id, const std::vector<std::string>& flat)
 /// Allocation counts of every node but `self`, summed.
 QuotaCounts sumOtherNodes(const std::vector<NodeRecord>& nodes, std::string_view self);
 
-/// {"nodes":[{...}, ...]} for GET /admin/nodes.
-std::string nodesJson(const std::vector<NodeInfo>& nodes);
+/// The answering node's own fleet state, known even while Redis is away
+/// (the registry in Redis cannot say that a node lost Redis).
+struct NodeSelf {
+  std::string id;
+  bool redisUp = false;
+  bool fleetReady = false;  ///< Redis up and the fleet keyring loaded
+  int64_t keyringVersion = 0;  ///< 0: none from Redis yet
+};
+
+/// {"self":{...},"nodes":[{...}, ...]} for GET /admin/nodes.
+std::string nodesJson(const NodeSelf& self, const std::vector<NodeInfo>& nodes);
 
 /// The rotation lease as this node sees it. A grant for a request sent at
 /// `sentAt` is trusted for two thirds of its TTL only, so a node whose

@@ -78,6 +78,8 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       sortedBlocked(config.auth.blockedUsers),
       buildRealmMap(config),
       config.relay.tcp,
+      config.anomalies,
+      config.transports,
       std::make_shared<const CredentialsConfig>(config.credentials),
   });
 }

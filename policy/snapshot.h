@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/config.h"
 #include "policy/credentials.h"
 #include "policy/peer_rules.h"
 #include "policy/quotas.h"
@@ -53,6 +54,11 @@ struct PolicySnapshot {
   /// relay.tcp: Allocate with REQUESTED-TRANSPORT TCP (RFC 6062) is served;
   /// otherwise it gets 442.
   bool tcpRelay = false;
+  /// anomalies: detector thresholds (the hub thread) and the Send-scan
+  /// window each worker rolls.
+  AnomaliesConfig anomalies;
+  /// transports: stream limits, applied by each worker when it takes the snapshot.
+  TransportsConfig transports;
   /// credentials: (issuer, audiences, JWKS keys, ttl...) as this reload
   /// loaded them; read by the credentials endpoint's thread.
   std::shared_ptr<const CredentialsConfig> credentials;

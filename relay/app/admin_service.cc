@@ -30,43 +30,63 @@ std::string sessionJson(const turn::Allocation& a, Instant now) {
          std::to_string(a.bytesToClient) + ",\"permissions\":[" + perms + "]}";
 }
 
-ActionResult LoopAdminActions::onLoop(std::function<ActionResult()> fn) {
+ActionResult LoopAdminActions::onControl(std::function<ActionResult()> fn) {
   auto done = std::make_shared<std::promise<ActionResult>>();
   auto result = done->get_future();
-  worker_.post([done, fn = std::move(fn)] { done->set_value(fn()); });
+  control_.post([done, fn = std::move(fn)] { done->set_value(fn()); });
   if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
-    return {503, "{\"error\":\"the worker did not answer in time\"}\n"};
+    return {503, "{\"error\":\"the server did not answer in time\"}\n"};
   return result.get();
 }
 
+namespace {
+const ActionResult kWorkersLate{503, "{\"error\":\"a worker did not answer in time\"}\n"};
+}  // namespace
+
 ActionResult LoopAdminActions::listSessions() {
-  return onLoop([this] {
+  const Instant now = clock_.now();
+  auto lists = workers_.gather<std::string>([now](io::Worker& w) {
     std::string out;
-    const Instant now = clock_.now();
-    worker_.server().allocations().forEach([&](turn::Allocation& a) {
+    w.server().allocations().forEach([&](turn::Allocation& a) {
       out += (out.empty() ? "" : ",\n ") + sessionJson(a, now);
     });
-    return ActionResult{200, "{\"sessions\":[" + out + "]}\n"};
+    return out;
   });
+  if (!lists) return kWorkersLate;
+  std::string out;
+  for (const auto& l : *lists)
+    if (!l.empty()) out += (out.empty() ? "" : ",\n ") + l;
+  return ActionResult{200, "{\"sessions\":[" + out + "]}\n"};
+}
+
+std::optional<size_t> LoopAdminActions::endWhere(std::function<bool(const turn::Allocation&)> pick) {
+  auto counts = workers_.gather<size_t>([pick](io::Worker& w) {
+    std::vector<uint64_t> ids;
+    w.server().allocations().forEach([&](turn::Allocation& a) {
+      if (pick(a)) ids.push_back(a.id);
+    });
+    for (uint64_t id : ids) w.server().endAllocation(id, "admin");
+    return ids.size();
+  });
+  if (!counts) return std::nullopt;
+  size_t n = 0;
+  for (size_t c : *counts) n += c;
+  return n;
 }
 
 ActionResult LoopAdminActions::endSession(uint64_t id) {
-  return onLoop([this, id] { return ended(worker_.server().endAllocation(id, "admin") ? 1 : 0); });
+  auto n = endWhere([id](const turn::Allocation& a) { return a.id == id; });
+  return n ? ended(*n) : kWorkersLate;
 }
 
 ActionResult LoopAdminActions::endUserSessions(const std::string& user) {
-  return onLoop([this, user] {
-    std::vector<uint64_t> ids;
-    worker_.server().allocations().forEach([&](turn::Allocation& a) {
-      if (a.user == user) ids.push_back(a.id);
-    });
-    for (uint64_t id : ids) worker_.server().endAllocation(id, "admin");
-    return ActionResult{200, "{\"ended\":" + std::to_string(ids.size()) + "}\n"};
-  });
+  auto n = endWhere([user](const turn::Allocation& a) { return a.user == user; });
+  if (!n) return kWorkersLate;
+  return ActionResult{200, "{\"ended\":" + std::to_string(*n) + "}\n"};
 }
 
 ActionResult LoopAdminActions::reload() {
-  return onLoop([this] {
+  return onControl([this] {
     auto st = hooks_.reload();
     if (st) return ActionResult{200, "{\"ok\":true}\n"};
     return ActionResult{422, "{\"ok\":false,\"errors\":" + jsonString(st.error()) + "}\n"};
@@ -74,14 +94,14 @@ ActionResult LoopAdminActions::reload() {
 }
 
 ActionResult LoopAdminActions::drain() {
-  return onLoop([this] {
+  return onControl([this] {
     hooks_.drain();
     return ActionResult{200, "{\"draining\":true}\n"};
   });
 }
 
 ActionResult LoopAdminActions::mintCredential(const std::string& user, int64_t ttl) {
-  return onLoop([this, user, ttl] {
+  return onControl([this, user, ttl] {
     auto json = hooks_.mint(user, ttl);
     if (!json) return ActionResult{503, "{\"error\":\"no secret can mint credentials now\"}\n"};
     return ActionResult{200, *json + "\n"};
@@ -109,7 +129,7 @@ ActionResult LoopAdminActions::liftBan(const IpAddress& ip) {
 
 ActionResult LoopAdminActions::rotate() {
   if (hooks_.fleet) return hooks_.fleet({"rotate", ""});  // the fleet keyring, in Redis
-  return onLoop([this] {
+  return onControl([this] {
     if (!hooks_.rotate) return ActionResult{501, "{\"error\":\"secret rotation not available\"}\n"};
     auto id = hooks_.rotate();
     if (!id) return ActionResult{409, "{\"error\":" + jsonString(id.error()) + "}\n"};
@@ -118,12 +138,14 @@ ActionResult LoopAdminActions::rotate() {
 }
 
 Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
-    const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
-    int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared) {
+    const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
+    const Clock& clock, AppHooks hooks, int64_t maxTtl, metrics::EventLog* events,
+    turn::SharedLimits* shared) {
   auto token = metrics::readTokenFile(config.tokenFile);
   if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
   auto s = std::make_unique<AdminService>();
-  s->actions_ = std::make_unique<LoopAdminActions>(worker, clock, std::move(hooks), maxTtl, shared);
+  s->actions_ =
+      std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), maxTtl, shared);
   s->api_ = std::make_unique<metrics::AdminApi>(*s->actions_, *token, clock, events);
   auto* api = s->api_.get();
   auto http = metrics::HttpServer::start(*config.listen,

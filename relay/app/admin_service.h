@@ -1,8 +1,10 @@
 #pragma once
 // The admin and credential API of the running server: metrics::AdminApi's
 // routes served on admin.listen, with AdminActions implemented by posting to
-// the worker's loop (Worker::post) and waiting, bounded, for the answer. The
-// MHD thread never touches worker or config state itself.
+// the loops that own the state and waiting, bounded, for the answer: session
+// actions to every worker (or the one owning an allocation id), reload,
+// drain, minting and rotation to the control loop. The MHD thread never
+// touches worker or config state itself.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -12,12 +14,13 @@
 #include "metrics/http_server.h"
 #include "policy/config.h"
 #include "relay/base/clock.h"
-#include "relay/io/worker.h"
+#include "relay/app/worker_pool.h"
+#include "relay/io/event_loop.h"
 #include "relay/turn/shared_limits.h"
 
 namespace tw::app {
 
-/// What only the app can do; every callback runs on the worker's loop thread.
+/// What only the app can do; every callback runs on the control loop thread.
 struct AppHooks {
   std::function<Status<std::string>()> reload;
   std::function<void()> drain;
@@ -32,9 +35,10 @@ struct AppHooks {
 
 class LoopAdminActions final : public metrics::AdminActions {
  public:
-  LoopAdminActions(io::Worker& worker, const Clock& clock, AppHooks hooks, int64_t maxTtl,
-                   turn::SharedLimits* shared)
-      : worker_(worker), clock_(clock), hooks_(std::move(hooks)), maxTtl_(maxTtl), shared_(shared) {}
+  LoopAdminActions(WorkerPool& workers, io::EventLoop& control, const Clock& clock, AppHooks hooks,
+                   int64_t maxTtl, turn::SharedLimits* shared)
+      : workers_(workers), control_(control), clock_(clock), hooks_(std::move(hooks)),
+        maxTtl_(maxTtl), shared_(shared) {}
 
   metrics::ActionResult listSessions() override;
   metrics::ActionResult endSession(uint64_t id) override;
@@ -53,11 +57,15 @@ class LoopAdminActions final : public metrics::AdminActions {
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
  private:
-  /// Runs `fn` on the loop and returns its result; 503 if the loop does not
-  /// answer within a few seconds.
-  metrics::ActionResult onLoop(std::function<metrics::ActionResult()> fn);
+  /// Runs `fn` on the control loop and returns its result; 503 if the loop
+  /// does not answer within a few seconds.
+  metrics::ActionResult onControl(std::function<metrics::ActionResult()> fn);
+  /// Ends the allocations `pick` selects on every worker; how many ended,
+  /// or nullopt when a worker did not answer in time.
+  std::optional<size_t> endWhere(std::function<bool(const turn::Allocation&)> pick);
 
-  io::Worker& worker_;
+  WorkerPool& workers_;
+  io::EventLoop& control_;
   const Clock& clock_;
   AppHooks hooks_;
   std::atomic<int64_t> maxTtl_;
@@ -68,7 +76,8 @@ class AdminService {
  public:
   /// Reads the token file and binds admin.listen; the error says which failed.
   static Result<std::unique_ptr<AdminService>, std::string> start(
-      const policy::AdminConfig& config, io::Worker& worker, const Clock& clock, AppHooks hooks,
+      const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
+      const Clock& clock, AppHooks hooks,
       int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared);
   void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
   SocketAddress address() const { return http_->address(); }

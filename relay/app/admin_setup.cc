@@ -1,5 +1,5 @@
 // ServerApp's part of the admin API: the hooks only the app can fulfil
-// (reload, drain, minting with the live keyring), run on the loop thread.
+// (reload, drain, minting with the live keyring), run on the control loop.
 #include "policy/credentials.h"
 #include "relay/app/server_app.h"
 #include "relay/app/setup.h"
@@ -7,7 +7,7 @@
 namespace tw::app {
 
 void ServerApp::drainNow() {
-  worker_->server().setDraining(true);
+  workers_->forEach([](io::Worker& w) { w.server().setDraining(true); });
   obs_->service().setDraining(true);
   obs_->eventLog().push({"drain", "info", "", "", "", "", "new allocations refused (508)"});
   log_.info("draining: Allocate now gets 508; live allocations run until they expire");
@@ -29,7 +29,7 @@ bool ServerApp::startAdmin() {
     return config_.auth.secrets.front().id;  // an id, never a value
   };
   if (fleet_) hooks.fleet = [this](const metrics::FleetRequest& r) { return fleetAdmin(r); };
-  auto admin = AdminService::start(config_.admin, *worker_, clock_, std::move(hooks),
+  auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
                                    config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {
     log_.error(admin.error());

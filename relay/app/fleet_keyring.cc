@@ -96,9 +96,10 @@ void FleetNode::adopt(policy::FleetKeyring k, const std::string& why) {
     deps_.metrics.setKeyringStale(false);
     deps_.log.info("fleet: ready: keyring version " + std::to_string(k.version) + " from Redis");
   }
-  if (!fresh) return;
+  if (!fresh) return noteSelf();
   keyring_ = std::move(k);
   deps_.metrics.setKeyringVersion(keyring_->version);
+  noteSelf();
   host_.keyring(keyring_->secrets, "fleet keyring version " + std::to_string(keyring_->version) + " " + why);
   if (settings_.secretsFile.empty() || same(keyring_->secrets, copied_)) return;
   if (auto st = policy::writeSecretsFile(settings_.secretsFile, keyring_->secrets); !st)

@@ -38,6 +38,7 @@ void FleetNode::start() {
   deps_.metrics.setRedisUp(false);
   deps_.metrics.setSynced(false);
   deps_.metrics.setKeyringStale(true);
+  noteSelf();
   deps_.log.info("fleet: node " + settings_.nodeId + " of realm " + sanitize(settings_.realm) +
                  ", Redis " + settings_.config.redis.host + ":" +
                  std::to_string(settings_.config.redis.port) +
@@ -58,6 +59,7 @@ void FleetNode::onUp() {
   if (link_->reconnects() > 0) deps_.metrics.countReconnect();
   lastBeat_ = deps_.clock.now();
   sentChanges_ = ~0ull;  // the record may have lapsed while we were away
+  noteSelf();
   loadKeyring();
   resyncBans();
   writeRecord();
@@ -73,6 +75,7 @@ void FleetNode::onDown(const std::string& why) {
   deps_.metrics.setSynced(false);
   deps_.metrics.setKeyringStale(true);
   deps_.metrics.setLeaseHeld(false);
+  noteSelf();
   deps_.log.warn("fleet: lost Redis (" + sanitize(why) + "); relaying and auth go on with the last keyring" +
                  (keyring_ ? " (version " + std::to_string(keyring_->version) + ")" : "") +
                  ", local bans and local quota counts until it returns");

@@ -115,6 +115,8 @@ class FleetNode {
   void writeRecord();
   void readFleet();
   void forgetFleetCounts();
+  /// Copies Redis up, synced and the keyring version for nodesJson().
+  void noteSelf();
 
   FleetDeps deps_;
   FleetSettings settings_;
@@ -138,6 +140,7 @@ class FleetNode {
   bool fleetCounts_ = false;  ///< the QuotaBook holds other nodes' counts
   mutable std::mutex nodesMu_;
   std::vector<policy::NodeInfo> nodes_;
+  policy::NodeSelf self_;
 };
 
 }  // namespace tw::app

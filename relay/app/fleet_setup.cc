@@ -1,7 +1,9 @@
 // ServerApp's side of fleet mode (docs/fleet.md): builds the FleetNode on
-// the loop, with the hooks only the app can fulfil, and the admin API's
-// fleet-wide actions (run on the HTTP thread: each posts to the loop and
-// waits, bounded, for Redis to take it).
+// the control loop (main thread: Redis I/O never runs on a worker), with the
+// hooks only the app can fulfil, and the admin API's fleet-wide actions (run
+// on the HTTP thread: each posts to the control loop and waits, bounded, for
+// Redis to take it). Actions that touch allocations reach every worker
+// through its post queue.
 #include <unistd.h>
 
 #include <future>
@@ -27,18 +29,28 @@ FleetHost ServerApp::fleetHost() {
     publishSecrets(std::move(secrets), why, keyringMtime_);
   };
   h.endUser = [this](const std::string& user) {
-    std::vector<uint64_t> ids;
-    worker_->server().allocations().forEach([&](turn::Allocation& a) {
-      if (a.user == user) ids.push_back(a.id);
+    // Every worker at once, each on its own thread; the control loop waits
+    // (bounded) only to report how many ended.
+    auto counts = workers_->gather<size_t>([user](io::Worker& w) {
+      std::vector<uint64_t> ids;
+      w.server().allocations().forEach([&](turn::Allocation& a) {
+        if (a.user == user) ids.push_back(a.id);
+      });
+      for (uint64_t id : ids) w.server().endAllocation(id, "admin");
+      return ids.size();
     });
-    for (uint64_t id : ids) worker_->server().endAllocation(id, "admin");
-    return ids.size();
+    size_t n = 0;
+    if (counts)
+      for (size_t c : *counts) n += c;
+    else
+      log_.warn("fleet: a worker did not answer in time while ending a user's sessions (it still will)");
+    return n;
   };
   h.reload = [this] { (void)reload(); };
   h.drain = [this] { drainNow(); };
   h.describe = [this] {
     policy::NodeInfo n;
-    n.addresses = describeListeners(*worker_);
+    n.addresses = describeListeners(listeners_.bound());
     if (!n.addresses.empty() && n.addresses.front() == ' ') n.addresses.erase(0, 1);
     n.allocations = shared_->quotas.total();
     n.bps = shared_->quotas.reservedBps() * 8;
@@ -70,7 +82,7 @@ bool ServerApp::startFleet() {
   s.graceSeconds = policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
   fleetMetrics_ = std::make_unique<metrics::FleetMetrics>(obs_->folder().registry());
   fleet_ = std::make_unique<FleetNode>(
-      FleetDeps{worker_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s), fleetHost());
+      FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s), fleetHost());
   fleet_->start();
   return true;
 }
@@ -80,7 +92,7 @@ metrics::ActionResult ServerApp::fleetAdmin(const metrics::FleetRequest& req) {
   auto done = std::make_shared<std::promise<Result<std::string, std::string>>>();
   auto answer = done->get_future();
   auto reply = [done](Result<std::string, std::string> r) { done->set_value(std::move(r)); };
-  worker_->post([this, req, reply] {
+  control_->post([this, req, reply] {
     if (req.op == "rotate") return fleet_->rotate("admin API", reply);
     if (req.op == "lift_ban") return fleet_->liftBan(*IpAddress::parse(req.arg), reply);
     policy::FleetMessage m;

@@ -13,6 +13,11 @@
 
 namespace tw::app {
 
+void FleetNode::noteSelf() {
+  std::lock_guard lock(nodesMu_);
+  self_ = {settings_.nodeId, link_->up(), synced_, keyring_ ? keyring_->version : 0};
+}
+
 void FleetNode::writeRecord() {
   if (writing_) return;  // one write in flight at a time
   policy::NodeInfo info = host_.describe();
@@ -75,7 +80,7 @@ void FleetNode::forgetFleetCounts() {
 
 std::string FleetNode::nodesJson() const {
   std::lock_guard lock(nodesMu_);
-  return policy::nodesJson(nodes_);
+  return policy::nodesJson(self_, nodes_);
 }
 
 }  // namespace tw::app

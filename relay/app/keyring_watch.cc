@@ -21,7 +21,7 @@ namespace tw::app {
 void ServerApp::startKeyringWatch() {
   if (config_.auth.secretsFile.empty() || fleet_) return;  // a fleet's keyring lives in Redis
   keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(0);
-  keyringTimer_.reset(event_new(worker_->base(), -1, EV_PERSIST, &ServerApp::onKeyringTimer, this));
+  keyringTimer_.reset(event_new(control_->base(), -1, EV_PERSIST, &ServerApp::onKeyringTimer, this));
   const timeval second{1, 0};
   event_add(keyringTimer_.get(), &second);
 }
@@ -39,7 +39,7 @@ void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_
                                int64_t stamp) {
   config_.auth.secrets = std::move(secrets);
   keyringMtime_ = stamp;
-  policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  publish();
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   std::string ids;
   for (const auto& s : config_.auth.secrets)

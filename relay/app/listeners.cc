@@ -6,17 +6,6 @@
 
 namespace tw::app {
 
-io::StreamLimits streamLimits(const policy::TransportsConfig& t) {
-  io::StreamLimits s;
-  s.maxFrameBytes = t.streamBufferBytes;
-  s.maxConnectionsPerIp = t.maxConnectionsPerIp;
-  s.outputHighWatermark = t.streamOutputBytes;
-  s.idleTimeout = t.idleTimeout;
-  s.handshakeTimeout = t.handshakeTimeout;
-  s.peerBufferBytes = t.tcpRelayBufferBytes;
-  return s;
-}
-
 Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l,
                                                 Logger& log) {
   const SocketAddress at{l.address, l.port};
@@ -53,15 +42,46 @@ void closeListener(io::Worker& worker, const BoundListener& l) {
 
 }  // namespace
 
+namespace {
+
+/// Opens `l` on every worker; the bound address, or the first error (with
+/// the sockets this call opened closed again).
+Result<SocketAddress, std::string> openEverywhere(WorkerPool& workers, const policy::ListenerConfig& l,
+                                                  Logger& log) {
+  std::optional<SocketAddress> first;
+  std::optional<std::string> failed;
+  size_t opened = 0;
+  for (size_t i = 0; i < workers.size() && !failed; ++i) {
+    policy::ListenerConfig at = l;
+    if (i > 0) at.port = first->port;  // the port the first worker bound (port 0 resolved)
+    bool ran = workers[i].call([&] {
+      auto r = openListener(workers[i], at, log);
+      if (!r) failed = r.error();
+      else if (i == 0) first = r.value();
+    });
+    if (!ran) failed = "worker " + std::to_string(i) + " did not answer";
+    if (!failed) ++opened;
+  }
+  if (!failed && first) return *first;
+  for (size_t i = 0; i < opened; ++i)
+    workers[i].call([&] { closeListener(workers[i], BoundListener{l, *first}); });
+  return err(failed.value_or("no worker"));
+}
+
+}  // namespace
+
 Result<ListenerChanges, std::string> ListenerSet::apply(
-    io::Worker& worker, const std::vector<policy::ListenerConfig>& next, Logger& log) {
+    WorkerPool& workers, const std::vector<policy::ListenerConfig>& next, Logger& log) {
   ListenerChanges changes;
+  auto closeEverywhere = [&](const BoundListener& b) {
+    workers.forEach([b](io::Worker& w) { closeListener(w, b); });
+  };
   for (const auto& l : next) {
     if (std::any_of(bound_.begin(), bound_.end(), [&](const auto& b) { return sameListener(b.config, l); }))
       continue;
-    auto at = openListener(worker, l, log);
+    auto at = openEverywhere(workers, l, log);
     if (!at) {
-      for (const auto& opened : changes.opened) closeListener(worker, opened);
+      for (const auto& opened : changes.opened) closeEverywhere(opened);
       return err(at.error());
     }
     changes.opened.push_back(BoundListener{l, at.value()});
@@ -70,10 +90,10 @@ Result<ListenerChanges, std::string> ListenerSet::apply(
   for (auto& b : bound_) {
     auto same = std::find_if(next.begin(), next.end(), [&](const auto& n) { return sameListener(n, b.config); });
     if (same == next.end()) {
-      closeListener(worker, b);
+      closeEverywhere(b);
       changes.closed.push_back(std::move(b));
     } else {
-      kept.push_back(BoundListener{*same, b.bound});  // new realm/cert paths, same socket
+      kept.push_back(BoundListener{*same, b.bound});  // new realm/cert paths, same sockets
     }
   }
   kept.insert(kept.end(), changes.opened.begin(), changes.opened.end());

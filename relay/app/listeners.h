@@ -8,12 +8,10 @@
 #include "policy/config.h"
 #include "relay/base/log.h"
 #include "relay/base/result.h"
+#include "relay/app/worker_pool.h"
 #include "relay/io/worker.h"
 
 namespace tw::app {
-
-/// The worker-side limits of stream connections from `transports:`.
-io::StreamLimits streamLimits(const policy::TransportsConfig& t);
 
 /// Binds one listener; returns its bound address (port 0 resolved). The
 /// error names the address and errno (and the PEM file for TLS/DTLS).
@@ -32,19 +30,21 @@ struct ListenerChanges {
   std::vector<BoundListener> closed;
 };
 
-/// The listeners a worker runs, keyed by (transport, address, configured
+/// The listeners the workers run, keyed by (transport, address, configured
 /// port), so a reload opens and closes only those that changed: an unchanged
-/// listener keeps its socket and everything live on it. Ports are compared
-/// as configured, not as bound (config refuses port 0 today; the in-process
-/// APIs accept it).
+/// listener keeps its sockets and everything live on them. Every listener
+/// has one SO_REUSEPORT socket on every worker: the first worker binds it
+/// (resolving port 0), the others bind the same address and port. Ports are
+/// compared as configured, not as bound.
 class ListenerSet {
  public:
-  /// Makes the running set `next`. New listeners are opened first; if one
-  /// fails, those opened by this call are closed again and its error is
-  /// returned, with nothing changed. Then removed listeners are closed:
-  /// UDP and DTLS ones end their allocations ("listener_removed"); TCP/TLS
-  /// connections already accepted run on until they close.
-  Result<ListenerChanges, std::string> apply(io::Worker& worker,
+  /// Makes the running set `next` on every worker (each on its own loop
+  /// thread). New listeners are opened first; if one fails on any worker,
+  /// every socket opened by this call is closed again and its error is
+  /// returned, with nothing changed. Then removed listeners are closed on
+  /// every worker: UDP and DTLS ones end their allocations
+  /// ("listener_removed"); TCP/TLS connections already accepted run on.
+  Result<ListenerChanges, std::string> apply(WorkerPool& workers,
                                              const std::vector<policy::ListenerConfig>& next,
                                              Logger& log);
   const std::vector<BoundListener>& bound() const { return bound_; }
@@ -62,7 +62,8 @@ std::string describeListeners(const std::vector<BoundListener>& listeners);
 void reloadTlsCertificates(io::Worker& worker, const std::vector<policy::ListenerConfig>& listeners,
                            Logger& log);
 
-/// " udp 127.0.0.1:3478 tcp 127.0.0.1:3478 ..." for the ready line.
+/// " udp 127.0.0.1:3478 tcp 127.0.0.1:3478 ..." for the ready line (what
+/// each worker listens on; call on its loop thread).
 std::string describeListeners(io::Worker& worker);
 
 }  // namespace tw::app

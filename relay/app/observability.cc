@@ -3,38 +3,36 @@
 namespace tw::app {
 
 Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log,
-                             turn::RelayEvents& logEvents)
+                             uint32_t workers)
     : config_(config.metrics),
       clock_(clock),
       log_(log),
       folder_(TW_VERSION),
-      stats_(clock),
       eventLog_(config.events.file, config.events.queue, [this] { folder_.recordEventDropped(); }),
       security_(eventLog_, clock, config.events.sampleWindow),
       anomalies_(config.anomalies, clock, [this](const metrics::Anomaly& a) { onAnomaly(a); }),
+      hub_({&security_, &anomalies_}, &anomalies_),
+      connections_(workers),
       service_(folder_) {
-  scanRevoke_ = config.anomalies.scanRevoke;
-  fanout_.add(logEvents);
-  fanout_.add(stats_);
-  fanout_.add(security_);
-  fanout_.add(anomalies_);
+  for (uint32_t i = 0; i < workers; ++i)
+    sinks_.push_back(std::make_unique<WorkerSinks>(log, clock, hub_, i));
+  hub_.start();
 }
 
 void Observability::onAnomaly(const metrics::Anomaly& a) {
   folder_.recordAnomaly(a.kind);
-  eventLog_.push({"anomaly", "warning", a.user, a.clientIp, a.peer, a.kind, a.details});
-  if (a.kind != "relay_scan" || !scanRevoke_ || a.allocationId == 0 || !worker_) return;
-  // Not from inside the event: the allocation may be in use by the caller.
-  worker_->post([w = worker_, id = a.allocationId] { w->server().endAllocation(id, "anomaly"); });
+  eventLog_.push({"anomaly", "warning", a.user, a.clientIp, a.peer, std::string(metrics::toString(a.kind)),
+                  a.details});
+  if (a.action != metrics::AnomalyAction::EndAllocation || !workers_) return;
+  // On the allocation's own worker: this runs on the hub thread.
+  io::Worker& owner = workers_->ownerOf(a.allocationId);
+  owner.post([w = &owner, id = a.allocationId] { w->server().endAllocation(id, "anomaly"); });
 }
 
-void Observability::setConnections(io::Worker& worker) {
-  folder_.setTcpConnections("tcp", worker.streams().connectionCount(Transport::Tcp));
-  folder_.setTcpConnections("tls", worker.streams().connectionCount(Transport::Tls));
-  size_t dtls = 0;
-  for (const auto& l : worker.dtlsListeners()) dtls += l->sessionCount();
-  folder_.setTcpConnections("dtls", dtls);
-  folder_.setTcpRelayConnections(worker.tcpRelay().connectionCount());
+void Observability::usePolicy(std::shared_ptr<const policy::PolicySnapshot> snapshot) {
+  hub_.post([this, snapshot] {
+    anomalies_.setConfig(snapshot->anomalies);
+  });
 }
 
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {
@@ -46,6 +44,7 @@ void Observability::recordReload(bool ok, int64_t unixNow, const std::string& de
 void Observability::noteSecrets(const std::vector<policy::Secret>& secrets,
                                 std::optional<int64_t> fileMtime) {
   const int64_t now = clock_.unixSeconds();
+  std::lock_guard lock(secretMu_);
   if (secretAge_.observe(secrets, fileMtime, now)) {
     folder_.recordRotation();
     eventLog_.push(metrics::SecurityEvent{"rotation", "info", "", "", "", "",
@@ -56,19 +55,47 @@ void Observability::noteSecrets(const std::vector<policy::Secret>& secrets,
 
 Observability::~Observability() { stop(); }
 
-void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays,
+void Observability::collect(io::Worker& worker, uint32_t i) {
+  turn::TurnServer& server = worker.server();
+  folder_.fold(i, metrics::takeSnapshot(server.counters(), sinks_[i]->stats, server.allocations()));
+  metrics::HubEvent sample;
+  sample.worker = i;
+  sample.sample = metrics::sampleAllocations(server.allocations(), server.policy().anomalies,
+                                             clock_.now());
+  hub_.push(std::move(sample));
+  size_t dtls = 0;
+  for (const auto& l : worker.dtlsListeners()) dtls += l->sessionCount();
+  std::lock_guard lock(connectionsMu_);
+  connections_[i] = {worker.streams().connectionCount(Transport::Tcp),
+                     worker.streams().connectionCount(Transport::Tls), dtls,
+                     worker.tcpRelay().connectionCount()};
+}
+
+void Observability::setConnections() {
+  std::array<uint64_t, 4> sum{};
+  {
+    std::lock_guard lock(connectionsMu_);
+    for (const auto& c : connections_)
+      for (size_t k = 0; k < sum.size(); ++k) sum[k] += c[k];
+  }
+  folder_.setTcpConnections(Transport::Tcp, sum[0]);
+  folder_.setTcpConnections(Transport::Tls, sum[1]);
+  folder_.setTcpConnections(Transport::Dtls, sum[2]);
+  folder_.setTcpRelayConnections(sum[3]);
+}
+
+void Observability::start(WorkerPool& workers, const turn::RelayAddresses& relays,
                           turn::SharedLimits* shared) {
-  worker_ = &worker;
+  workers_ = &workers;
   if (!config_.enabled) return log_.info("metrics: disabled (metrics.enabled: false)");
-  // Worker state is read on its own loop thread only: the collector posts.
-  service_.addCollector([this, &worker] {
-    worker.post([this, &worker] {
-      folder_.fold(0, metrics::takeSnapshot(worker.server().counters(), stats_,
-                                            worker.server().allocations()));
-      anomalies_.sample(worker.server().allocations());
-      setConnections(worker);
-      if (auto age = secretAge_.ageSeconds(clock_.unixSeconds())) folder_.setSecretAge(*age);
-    });
+  // Worker state is read on its own loop thread only: the collector posts,
+  // and each worker folds its own copy (MetricsFolder is thread-safe).
+  service_.addCollector([this, &workers] {
+    for (uint32_t i = 0; i < workers.size(); ++i)
+      workers[i].post([this, w = &workers[i], i] { collect(*w, i); });
+    setConnections();  // last round's counts
+    std::lock_guard lock(secretMu_);
+    if (auto age = secretAge_.ageSeconds(clock_.unixSeconds())) folder_.setSecretAge(*age);
   });
   service_.addCollector([this, &relays, shared] {
     uint64_t inUse = 0, capacity = 0;
@@ -87,6 +114,7 @@ void Observability::start(io::Worker& worker, const turn::RelayAddresses& relays
 
 void Observability::stop() {
   service_.stop();
+  hub_.stop();
   eventLog_.stop();
 }
 

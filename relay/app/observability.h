@@ -1,12 +1,16 @@
 #pragma once
 // Everything the server exports about itself, wired in one place: the
-// Prometheus registry (MetricsFolder), the per-worker StatsEvents, the
-// /metrics + /healthz + /readyz listener, the security event log, and the
-// fan-out that feeds the log, the counters and the event log from the
-// relay's RelayEvents.
+// Prometheus registry (MetricsFolder), each worker's own event sinks (log
+// lines, plain-integer counters, a forwarder into the EventHub), the merged
+// stream the security event log and the anomaly detectors read, the
+// /metrics + /healthz + /readyz listener and the collector that folds the
+// workers' counters once a second.
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "metrics/anomaly.h"
+#include "metrics/event_hub.h"
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
 #include "metrics/metrics_service.h"
@@ -14,10 +18,12 @@
 #include "metrics/security_events.h"
 #include "metrics/stats_events.h"
 #include "policy/config.h"
+#include "policy/snapshot.h"
+#include "relay/app/worker_pool.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
-#include "relay/io/worker.h"
 #include "relay/turn/fanout_events.h"
+#include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
 #include "relay/turn/shared_limits.h"
 
@@ -25,24 +31,24 @@ namespace tw::app {
 
 class Observability {
  public:
-  Observability(const policy::Config& config, const Clock& clock, Logger& log,
-                turn::RelayEvents& logEvents);
+  Observability(const policy::Config& config, const Clock& clock, Logger& log, uint32_t workers);
   ~Observability();
 
-  /// What the worker reports to: the log sink, the counters, the event log.
-  turn::RelayEvents& events() { return fanout_; }
-  /// Registers the collectors for `worker` and the port pools, and opens the
-  /// metrics listener. A listener that cannot bind is logged, not fatal:
+  /// What worker `i` reports to (its loop thread only): its log sink, its
+  /// counters, and the hub forwarder.
+  turn::RelayEvents& events(uint32_t i) { return sinks_[i]->fanout; }
+  /// Registers the collectors for the workers and the port pools, and opens
+  /// the metrics listener. A listener that cannot bind is logged, not fatal:
   /// relaying matters more than its statistics.
   /// `shared` (may be null) gives bans_active.
-  void start(io::Worker& worker, const turn::RelayAddresses& relays, turn::SharedLimits* shared);
-  /// Stops the collector and the listener; call before the worker goes away.
+  void start(WorkerPool& workers, const turn::RelayAddresses& relays, turn::SharedLimits* shared);
+  /// Stops the collector, the listener and the hub; call before the workers go away.
   void stop();
   void setReady(bool ready) { service_.setReady(ready); }
   /// Counts a config load and writes a `reload` event with its result.
   void recordReload(bool ok, int64_t unixNow, const std::string& details);
   /// The keyring now in force (start-up, rotation, file change, prune,
-  /// reload; loop thread). A new minting secret counts as a rotation and
+  /// reload; control thread). A new minting secret counts as a rotation and
   /// writes a `rotation` event; it also restarts secret_age_seconds.
   /// `fileMtime`: the keyring file's mtime, nullopt for inline secrets.
   void noteSecrets(const std::vector<policy::Secret>& secrets, std::optional<int64_t> fileMtime);
@@ -51,26 +57,46 @@ class Observability {
   metrics::EventLog& eventLog() { return eventLog_; }
   metrics::MetricsFolder& folder() { return folder_; }
   metrics::MetricsService& service() { return service_; }
-  /// A reload may change the thresholds (call on the loop thread).
-  void setAnomalies(const policy::AnomaliesConfig& c) { anomalies_.setConfig(c); }
+  /// Waits until every event queued so far reached the detectors and the log.
+  void flushEvents() { hub_.flush(); }
+  /// A new policy snapshot is in force: the detectors take its anomaly
+  /// settings (on the hub thread, between events).
+  void usePolicy(std::shared_ptr<const policy::PolicySnapshot> snapshot);
 
  private:
+  struct WorkerSinks {
+    WorkerSinks(Logger& log, const Clock& clock, metrics::EventHub& hub, uint32_t i)
+        : log(log, clock), stats(clock), forward(hub, i) {
+      fanout.add(this->log);
+      fanout.add(stats);
+      fanout.add(forward);
+    }
+    turn::LogEvents log;
+    metrics::StatsEvents stats;
+    metrics::HubForwarder forward;
+    turn::FanoutEvents fanout;
+  };
   void onAnomaly(const metrics::Anomaly& a);
-  /// tcp_connections_active per listener kind (loop thread).
-  void setConnections(io::Worker& worker);
+  /// Worker i's share, on its loop thread: counters, gauges, connections,
+  /// and the allocation sample for the detectors.
+  void collect(io::Worker& worker, uint32_t i);
+  void setConnections();
 
   policy::MetricsConfig config_;
   const Clock& clock_;
-  bool scanRevoke_;
   Logger& log_;
   metrics::MetricsFolder folder_;
-  metrics::StatsEvents stats_;
   metrics::EventLog eventLog_;
-  metrics::SecurityEvents security_;
-  metrics::AnomalyDetector anomalies_;
-  metrics::SecretAge secretAge_;  // loop thread only
-  io::Worker* worker_ = nullptr;  // set by start(); anomaly revocations post to it
-  turn::FanoutEvents fanout_;
+  metrics::SecurityEvents security_;   // hub thread only
+  metrics::AnomalyDetector anomalies_; // hub thread only
+  metrics::EventHub hub_;
+  std::vector<std::unique_ptr<WorkerSinks>> sinks_;
+  std::mutex secretMu_;
+  metrics::SecretAge secretAge_;  // under secretMu_
+  /// Per worker: tcp, tls, dtls, tcp relay connections (collector thread).
+  std::vector<std::array<uint64_t, 4>> connections_;
+  std::mutex connectionsMu_;
+  WorkerPool* workers_ = nullptr;  // set by start(); anomaly revocations post to it
   metrics::MetricsService service_;
 };
 

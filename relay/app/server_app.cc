@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "policy/reload.h"
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
@@ -19,10 +20,11 @@ ServerApp::ServerApp(policy::Config config, std::string configPath)
 
 ServerApp::~ServerApp() {
   // A failed start-up returns before run() stops these: no collector or admin
-  // thread may post to the worker once it is gone.
+  // thread may post to a worker once it is gone.
   admin_.reset();
   credentials_.reset();
   if (obs_) obs_->stop();
+  if (workers_) workers_->stop();
 }
 
 bool ServerApp::ensureSecrets() {
@@ -71,31 +73,45 @@ bool ServerApp::start() {
   }
   const std::vector<SocketAddress> self = selfAddresses();
   policy_ = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config_, generation_, self));
-  events_ = std::make_unique<turn::LogEvents>(log_, clock_);
   shared_ = std::make_unique<turn::SharedLimits>(rng_);
-  obs_ = std::make_unique<Observability>(config_, clock_, log_, *events_);
-  worker_ = std::make_unique<io::Worker>(io::WorkerDeps{
-      clock_, rng_, obs_->events(), relays_, *nonces_, *policy_, log_, shared_.get()});
-  worker_->setStreamLimits(streamLimits(config_.transports));
-  if (auto opened = listeners_.apply(*worker_, config_.listeners, log_); !opened) {
+  const uint32_t count = policy::workerCount(config_);
+  obs_ = std::make_unique<Observability>(config_, clock_, log_, count);
+  workers_ = std::make_unique<WorkerPool>(count, [this](turn::WorkerId id) {
+    return std::make_unique<io::Worker>(io::WorkerDeps{
+        clock_, rng_, obs_->events(id.index), relays_, *nonces_, *policy_, log_, shared_.get(), id,
+        [this](uint32_t i) { return &(*workers_)[i]; }});
+  });
+  // The loops do not run yet: listeners open on this thread.
+  if (auto opened = listeners_.apply(*workers_, config_.listeners, log_); !opened) {
     log_.error(opened.error());
     return false;
   }
-  obs_->start(*worker_, relays_, shared_.get());
+  obs_->start(*workers_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   if (!startFleet() || !startAdmin() || !startCredentials()) return false;
   // Metrics and admin listeners configured with port 0 are known only now.
-  if (selfAddresses() != self) policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  if (selfAddresses() != self) publish();
+  log_.info("workers: " + std::to_string(count) +
+            (config_.workers == 0 ? " (auto: one per core)" : ""));
   return true;
 }
 
 void ServerApp::announce() {
-  const std::string where = describeListeners(*worker_);
+  std::string where;
+  (*workers_)[0].call([&] { where = describeListeners((*workers_)[0]); });
   policy::Keyring keyring(config_.auth.secrets);
   if (auto cred = policy::mintCredential(keyring, "webrtc", 86400, clock_.unixSeconds()))
     log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_), *cred));
   log_.info("turnwarden ready:" + where);
+}
+
+void ServerApp::publish() {
+  auto snapshot = policy::buildSnapshot(config_, ++generation_, selfAddresses());
+  policy_->store(snapshot);
+  obs_->usePolicy(snapshot);
+  // Wake each loop: it takes the snapshot at the top of its next iteration.
+  for (size_t i = 0; i < workers_->size(); ++i) (*workers_)[i].post([] {});
 }
 
 Status<std::string> ServerApp::reload() {
@@ -106,36 +122,18 @@ Status<std::string> ServerApp::reload() {
   auto next = policy::loadConfig(configPath_);
   if (!next) return refuseReload(next.error());
   if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
-  // In a fleet the keyring comes from Redis, never from the local copy.
-  if (next->auth.secrets.empty() || fleet_) next->auth.secrets = config_.auth.secrets;
-  if (fleet_) fleet_->setRotation(next->auth.rotation, policy::rotationGraceSeconds(
-                                                           next->auth.rotation, next->auth.maxTtlSeconds));
-  config_.auth = next->auth;
-  config_.peers = next->peers;
-  config_.limits = next->limits;
-  config_.relay.tcp = next->relay.tcp;  // the rest of relay: needs a restart
-  config_.realm = next->realm;
-  config_.listeners = next->listeners;  // their realms too: peers.realms may use them
-  config_.server = next->server;
-  config_.transports = next->transports;
-  worker_->setStreamLimits(streamLimits(config_.transports));
-  reloadTlsCertificates(*worker_, config_.listeners, log_);
-  config_.quotas = next->quotas;
-  config_.rateLimits = next->rateLimits;
-  config_.bans = next->bans;
-  config_.anomalies = next->anomalies;
-  reloadCredentials(*next);
-  obs_->setAnomalies(config_.anomalies);
-  policy_->store(policy::buildSnapshot(config_, ++generation_, selfAddresses()));
+  policy::ReloadPlan plan = policy::planReload(config_, std::move(next.value()));
+  if (fleet_)
+    fleet_->setRotation(plan.config.auth.rotation, policy::rotationGraceSeconds(
+                                                       plan.config.auth.rotation, plan.config.auth.maxTtlSeconds));
+  reloadCredentials(plan.config);
+  config_ = std::move(plan.config);
+  publish();
+  workers_->forEach([this](io::Worker& w) { reloadTlsCertificates(w, config_.listeners, log_); });
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  const bool relayChanged = next->relay.addresses != config_.relay.addresses ||
-                            next->relay.externalAddress != config_.relay.externalAddress ||
-                            next->relay.portMin != config_.relay.portMin ||
-                            next->relay.portMax != config_.relay.portMax;
-  if (relayChanged)
-    log_.warn("reload: relay changes (addresses, external_address, ports) need a restart; "
-              "still relaying as before");
+  for (const auto& key : plan.restartOnly)
+    log_.warn("reload: " + key + " changes need a restart; still running with the old " + key);
   log_.info("reload ok: policy generation " + std::to_string(generation_));
   if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);
   return {};
@@ -149,7 +147,7 @@ Status<std::string> ServerApp::refuseReload(const std::vector<policy::ConfigErro
 }
 
 Status<std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy::Config& next) {
-  auto changes = listeners_.apply(*worker_, next.listeners, log_);
+  auto changes = listeners_.apply(*workers_, next.listeners, log_);
   if (!changes) {
     return err(std::vector<policy::ConfigError>{
         {configPath_, 0, 0, "listeners: " + changes.error() + " (no listener changed)"}});
@@ -159,7 +157,7 @@ Status<std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy:
     log_.info("reload: closed listeners:" + describeListeners(changes->closed) +
               " (their udp/dtls allocations ended; tcp/tls connections run on until they close)");
   if (!changes->opened.empty() || !changes->closed.empty())
-    log_.info("reload: listening on:" + describeListeners(*worker_));
+    log_.info("reload: listening on:" + describeListeners(listeners_.bound()));
   return {};
 }
 
@@ -170,28 +168,31 @@ void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   if (sig == SIGUSR2) return (void)app->rotateNow("SIGUSR2");
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", shutting down");
-  app->worker_->stop();
+  app->control_->stop();
 }
 
 int ServerApp::run() {
   std::signal(SIGPIPE, SIG_IGN);
-  evthread_use_pthreads();  // Worker::post() is called from other threads
+  evthread_use_pthreads();  // loops are woken from other threads (post, stop)
+  control_ = std::make_unique<io::EventLoop>();
   if (!ensureSecrets() || !start()) return 1;
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) {
-    signals_.emplace_back(evsignal_new(worker_->base(), sig, &ServerApp::onSignal, this));
+    signals_.emplace_back(evsignal_new(control_->base(), sig, &ServerApp::onSignal, this));
     event_add(signals_.back().get(), nullptr);
   }
   startKeyringWatch();
+  workers_->start();
   announce();
   obs_->setReady(true);
-  worker_->run();
+  control_->run();
   admin_.reset();
-  fleet_.reset();  // its Redis connections live on the worker's loop
+  fleet_.reset();  // its Redis connections live on the control loop
   credentials_.reset();
-  obs_->stop();  // no more posts to the worker
+  obs_->stop();  // no more posts to the workers
+  workers_->stop();
   signals_.clear();
   keyringTimer_.reset();
-  worker_.reset();  // closes allocations, relay sockets and listeners
+  workers_.reset();  // closes allocations, relay sockets and listeners
   log_.info("turnwarden stopped");
   return 0;
 }

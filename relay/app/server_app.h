@@ -1,6 +1,9 @@
 #pragma once
-// Start-up and lifetime of the server process: secrets, policy snapshot,
-// relay addresses, one worker, signals (TERM/INT stop, HUP reloads).
+// Start-up and lifetime of the server process: secrets, the policy
+// snapshot, relay addresses, N workers (each on its own thread), and the
+// control loop on the main thread: signals (TERM/INT stop, HUP reloads,
+// USR1 reopens the event log, USR2 rotates), the keyring timer, reloads and
+// the admin API's app actions.
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,17 +11,17 @@
 #include "policy/config.h"
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
-#include "relay/base/clock.h"
-#include "relay/base/log.h"
-#include "relay/base/random.h"
-#include "relay/io/handles.h"
-#include "relay/io/worker.h"
 #include "relay/app/admin_service.h"
 #include "relay/app/fleet_node.h"
 #include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
-#include "relay/turn/log_events.h"
+#include "relay/app/worker_pool.h"
+#include "relay/base/clock.h"
+#include "relay/base/log.h"
+#include "relay/base/random.h"
+#include "relay/io/event_loop.h"
+#include "relay/io/handles.h"
 #include "relay/turn/relay_addresses.h"
 
 namespace tw::app {
@@ -40,6 +43,10 @@ class ServerApp {
   Status<std::string> refuseReload(const std::vector<policy::ConfigError>& errors);
   /// Opens/closes listeners for a reload; the error is a FILE-level one.
   Status<std::vector<policy::ConfigError>> applyListeners(const policy::Config& next);
+  /// Builds the one snapshot of config_ for this change and hands it to the
+  /// workers (each swaps it in at the top of its next loop iteration), the
+  /// detectors, and the TLS listeners.
+  void publish();
   bool startAdmin();
   // The JWT -> TURN credentials endpoint (credentials_service.cc).
   bool startCredentials();
@@ -62,24 +69,26 @@ class ServerApp {
   Logger log_;
   SystemClock clock_;
   CsprngRandom rng_;
-  policy::Config config_;
+  policy::Config config_;  // control thread only
   std::string configPath_;
   uint64_t generation_ = 1;
   std::unique_ptr<policy::NonceService> nonces_;
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
-  std::unique_ptr<turn::LogEvents> events_;
   std::unique_ptr<turn::SharedLimits> shared_;
-  std::unique_ptr<Observability> obs_;  // outlives worker_: it receives its events
+  std::unique_ptr<Observability> obs_;  // outlives workers_: it receives their events
+  /// Made in run(), after evthread_use_pthreads(): a base made before it
+  /// cannot be woken from another thread.
+  std::unique_ptr<io::EventLoop> control_;
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<CredentialsService> credentials_;  // reads policy_, obs_
-  std::unique_ptr<io::Worker> worker_;
-  ListenerSet listeners_;  // what worker_ listens on, by configured listener
+  ListenerSet listeners_;  // what every worker listens on, by configured listener
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
   std::unique_ptr<metrics::FleetMetrics> fleetMetrics_;
-  std::unique_ptr<FleetNode> fleet_;  // on worker_'s loop: declared after it, destroyed first
+  std::unique_ptr<FleetNode> fleet_;  // on control_'s loop: declared after it, destroyed first
 };
 
 }  // namespace tw::app

@@ -27,37 +27,44 @@ T* findCovering(const std::unordered_map<SocketAddress, T*>& index, const Socket
 }
 }  // namespace
 
-Worker::Worker(WorkerDeps deps) : deps_(deps), base_(event_base_new()) {
+StreamLimits streamLimits(const policy::TransportsConfig& t) {
+  StreamLimits s;
+  s.maxFrameBytes = t.streamBufferBytes;
+  s.maxConnectionsPerIp = t.maxConnectionsPerIp;
+  s.outputHighWatermark = t.streamOutputBytes;
+  s.idleTimeout = t.idleTimeout;
+  s.handshakeTimeout = t.handshakeTimeout;
+  s.peerBufferBytes = t.tcpRelayBufferBytes;
+  return s;
+}
+
+Worker::Worker(WorkerDeps deps) : deps_(deps) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
   server_ = std::make_unique<turn::TurnServer>(
       turn::ServerDeps{deps_.clock, deps_.rng, *this, deps_.events, deps_.relays, deps_.nonces,
-                       deps_.shared},
+                       deps_.shared, deps_.id},
       std::move(snapshot));
-  tick_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onTick, this));
+  tick_.reset(event_new(base(), -1, EV_PERSIST, &Worker::onTick, this));
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
-  posted_.reset(event_new(base_.get(), -1, 0, &Worker::onPosted, this));
-  flush_.reset(event_new(base_.get(), -1, 0, &Worker::onFlush, this));
+  flush_.reset(event_new(base(), -1, 0, &Worker::onFlush, this));
   if (const char* mode = std::getenv("TW_SEND_BATCH")) {
     const std::string_view m(mode);
     sendMode_ = m == "off" ? SendMode::Off : m == "mmsg" ? SendMode::Mmsg : SendMode::Gso;
   }
   sends_ = std::make_unique<SendBatch>(sendMode_ == SendMode::Gso);
   streams_ = std::make_unique<StreamConnections>(
-      base_.get(), deps_.clock, deps_.log,
-      [this](const FiveTuple& t, std::span<const uint8_t> frame) {
-        refreshPolicy();
-        server_->onClientDatagram(t, frame);
-      },
+      base(), deps_.clock, deps_.log,
+      [this](const FiveTuple& t, std::span<const uint8_t> frame) { server_->onClientDatagram(t, frame); },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
-  tcp_ = std::make_unique<TcpRelay>(base_.get(), deps_.log, tcpRelayCallbacks());
+  tcp_ = std::make_unique<TcpRelay>(base(), deps_.log, tcpRelayCallbacks());
+  setStreamLimits(streamLimits(server_->policy().transports));
 }
 
 TcpRelayCallbacks Worker::tcpRelayCallbacks() {
   TcpRelayCallbacks cb;
   cb.accepted = [this](uint64_t allocationId, const SocketAddress& peer) {
-    refreshPolicy();
     return server_->onTcpPeerAccepted(allocationId, peer);
   };
   cb.connected = [this](uint32_t id, bool ok) { server_->onTcpPeerConnected(id, ok); };
@@ -95,6 +102,29 @@ bool Worker::bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) 
 
 void Worker::closeTcpPeer(uint32_t id) { tcp_->close(id); }
 
+bool Worker::moveTcpBind(const FiveTuple& client, uint32_t id, uint32_t owner) {
+  Worker* to = deps_.peer ? deps_.peer(owner) : nullptr;
+  if (!to || to == this) return false;
+  deps_.log.info("tcp relay: ConnectionBind from " + client.client.toString() + " moves from worker " +
+                 std::to_string(deps_.id.index) + " to worker " + std::to_string(owner) +
+                 ", which owns its peer connection");
+  return streams_->handOver(client, [to, id](HandedOver h) {
+    // std::function needs a copyable capture: the connection rides in a shared_ptr.
+    auto moved = std::make_shared<MovedConnection>(detachConnection(std::move(h)));
+    to->post([to, id, moved] { to->adoptTcpBind(id, std::move(*moved)); });
+  });
+}
+
+void Worker::adoptTcpBind(uint32_t id, MovedConnection moved) {
+  auto maxBps = server_->onTcpBindMoved(id);
+  if (!maxBps) return;  // the peer went away: `moved` closes the client connection
+  HandedOver h = attachConnection(base(), std::move(moved));
+  if (!h.bev || !tcp_->join(id, std::move(h), *maxBps)) {
+    tcp_->close(id);
+    server_->onTcpPeerClosed(id);
+  }
+}
+
 Worker::~Worker() {
   flushSends();
   // Allocations close their relay sockets through this IoPort: do it while
@@ -111,7 +141,7 @@ Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& l
   l->wildcard = l->local.ip.isUnspecified();
   if (l->wildcard) enableDestinationInfo(fd->get(), l->local.ip.family());
   l->fd = std::move(fd.value());
-  l->ev.reset(event_new(base_.get(), l->fd.get(), EV_READ | EV_PERSIST,
+  l->ev.reset(event_new(base(), l->fd.get(), EV_READ | EV_PERSIST,
                         &Worker::onListenerReadable, l.get()));
   event_add(l->ev.get(), nullptr);
   const SocketAddress bound = l->local;
@@ -153,11 +183,8 @@ Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& 
                                                            const std::string& cert,
                                                            const std::string& key) {
   auto d = std::make_unique<DtlsListener>(
-      base_.get(), deps_.clock, deps_.rng, deps_.log,
-      [this](const FiveTuple& t, std::span<const uint8_t> frame) {
-        refreshPolicy();
-        server_->onClientDatagram(t, frame);
-      },
+      base(), deps_.clock, deps_.rng, deps_.log,
+      [this](const FiveTuple& t, std::span<const uint8_t> frame) { server_->onClientDatagram(t, frame); },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
   if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return err(st.error());
   const SocketAddress bound = d->local();
@@ -172,27 +199,13 @@ std::vector<SocketAddress> Worker::listenerAddresses() const {
   return out;
 }
 
-void Worker::run() { event_base_dispatch(base_.get()); }
-void Worker::stop() { event_base_loopbreak(base_.get()); }
-
-void Worker::post(std::function<void()> fn) {
-  {
-    std::lock_guard lock(postedMu_);
-    postedTasks_.push_back(std::move(fn));
-  }
-  // Needs libevent's thread support (evthread_use_pthreads, called once at
-  // start-up by the app and the tests) to wake the loop from another thread.
-  event_active(posted_.get(), EV_READ, 0);
+void Worker::run() {
+  loop_.run([this] { refreshPolicy(); });
 }
-
-void Worker::onPosted(evutil_socket_t, short, void* arg) {
-  auto* w = static_cast<Worker*>(arg);
-  std::vector<std::function<void()>> tasks;
-  {
-    std::lock_guard lock(w->postedMu_);
-    tasks.swap(w->postedTasks_);
-  }
-  for (auto& t : tasks) t();
+void Worker::stop() { loop_.stop(); }
+void Worker::pollOnce() {
+  refreshPolicy();
+  event_base_loop(base(), EVLOOP_NONBLOCK);
 }
 
 void Worker::onFlush(evutil_socket_t, short, void* arg) {
@@ -234,7 +247,6 @@ void Worker::onRelayReadable(evutil_socket_t, short, void* arg) {
 
 void Worker::onTick(evutil_socket_t, short, void* arg) {
   auto* w = static_cast<Worker*>(arg);
-  w->refreshPolicy();
   w->server_->tick();
   auto hasAllocation = [w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; };
   w->streams_->sweep(hasAllocation);
@@ -242,15 +254,16 @@ void Worker::onTick(evutil_socket_t, short, void* arg) {
 }
 
 void Worker::refreshPolicy() {
-  // One relaxed load per batch; the snapshot itself only on a change.
+  // One acquire load per loop iteration; the snapshot itself only on a change.
   const uint64_t gen = deps_.policy.generation();
   if (gen == policyGeneration_) return;
   policyGeneration_ = gen;
-  server_->setPolicy(deps_.policy.load());
+  auto snapshot = deps_.policy.load();
+  setStreamLimits(streamLimits(snapshot->transports));
+  server_->setPolicy(std::move(snapshot));
 }
 
 void Worker::readListener(Listener& l) {
-  refreshPolicy();
   // Bounded: at most a few batches per wake-up so relay sockets get a turn.
   for (int round = 0; round < 4; ++round) {
     const size_t n = batch_.receive(l.fd.get());
@@ -312,7 +325,7 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
   slot->handle = h;
   slot->allocationId = allocationId;
   slot->fd = std::move(fd.value());
-  slot->ev.reset(event_new(base_.get(), slot->fd.get(), EV_READ | EV_PERSIST,
+  slot->ev.reset(event_new(base(), slot->fd.get(), EV_READ | EV_PERSIST,
                            &Worker::onRelayReadable, slot.get()));
   event_add(slot->ev.get(), nullptr);
   relays_[static_cast<size_t>(h)] = std::move(slot);

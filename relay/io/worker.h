@@ -14,7 +14,9 @@
 #include "policy/snapshot.h"
 #include "relay/base/log.h"
 #include "relay/io/datagram_batch.h"
+#include "relay/io/connection_move.h"
 #include "relay/io/dtls_listener.h"
+#include "relay/io/event_loop.h"
 #include "relay/io/handles.h"
 #include "relay/io/send_batch.h"
 #include "relay/io/stream_connections.h"
@@ -22,6 +24,9 @@
 #include "relay/turn/turn_server.h"
 
 namespace tw::io {
+
+/// The worker-side limits of stream connections from `transports:`.
+StreamLimits streamLimits(const policy::TransportsConfig& t);
 
 struct WorkerDeps {
   Clock& clock;
@@ -33,6 +38,11 @@ struct WorkerDeps {
   Logger& log;
   /// Quotas and bans shared by all workers (nullptr: the worker keeps its own).
   turn::SharedLimits* shared = nullptr;
+  /// This worker's number and how many there are (allocation and
+  /// CONNECTION-ID ownership, turn::WorkerId).
+  turn::WorkerId id{};
+  /// The worker with index i (cross-worker ConnectionBind); empty with one.
+  std::function<class Worker*(uint32_t)> peer;
 };
 
 class Worker final : public turn::IoPort {
@@ -51,14 +61,21 @@ class Worker final : public turn::IoPort {
   bool removeUdpListener(const SocketAddress& local);
   /// Bound listener addresses (ports resolved).
   std::vector<SocketAddress> listenerAddresses() const;
-  /// Runs the loop until stop() (or loopbreak from a signal handler).
+  /// Runs the loop until stop(); the policy snapshot is picked up at the top
+  /// of every loop iteration.
   void run();
   /// Thread-safe: stops the loop.
   void stop();
+  /// One loop iteration that does not wait (tests drive the worker on their
+  /// own thread): the policy check, then whatever events are ready.
+  void pollOnce();
   /// Thread-safe: runs `fn` on this worker's loop thread (admin API, reload
   /// and metrics threads use this instead of touching worker state).
-  void post(std::function<void()> fn);
-  event_base* base() { return base_.get(); }
+  void post(std::function<void()> fn) { loop_.post(std::move(fn)); }
+  /// Runs `fn` on the loop thread and waits (EventLoop::call).
+  bool call(const std::function<void()>& fn) { return loop_.call(fn); }
+  event_base* base() { return loop_.base(); }
+  const turn::WorkerId& id() const { return deps_.id; }
   turn::TurnServer& server() { return *server_; }
   /// TCP/TLS listeners and connections; frames go to server(), and a closed
   /// connection deletes its allocation (RFC 8656 §3.7).
@@ -88,6 +105,7 @@ class Worker final : public turn::IoPort {
   bool connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) override;
   bool bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) override;
   void closeTcpPeer(uint32_t id) override;
+  bool moveTcpBind(const FiveTuple& client, uint32_t id, uint32_t owner) override;
 
  private:
   struct Listener {
@@ -114,7 +132,6 @@ class Worker final : public turn::IoPort {
   static void onListenerReadable(evutil_socket_t fd, short what, void* arg);
   static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t fd, short what, void* arg);
-  static void onPosted(evutil_socket_t fd, short what, void* arg);
   static void onFlush(evutil_socket_t fd, short what, void* arg);
   /// Sends one datagram, or queues it for the flush that runs once every
   /// callback of this loop pass has run (all sockets read, then one
@@ -132,13 +149,12 @@ class Worker final : public turn::IoPort {
   void refreshPolicy();
   void endAllocationsOn(const SocketAddress& local, Transport transport);
   TcpRelayCallbacks tcpRelayCallbacks();
+  /// On the owner: joins a client connection moved here by moveTcpBind.
+  void adoptTcpBind(uint32_t id, MovedConnection moved);
 
   WorkerDeps deps_;
-  EventBasePtr base_;
+  EventLoop loop_;
   EventPtr tick_;
-  EventPtr posted_;
-  std::mutex postedMu_;
-  std::vector<std::function<void()>> postedTasks_;
   DatagramBatch batch_;
   SendMode sendMode_ = SendMode::Gso;
   std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once

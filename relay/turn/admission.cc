@@ -89,7 +89,6 @@ bool TurnServer::withinBandwidth(Allocation& a, Direction d, size_t bytes, Insta
 void TurnServer::applyPolicyToAllocations() {
   std::vector<uint64_t> blocked;
   table_.forEach([&](Allocation& a) {
-    a.policyGeneration = policy_->generation;
     if (policy_->isBlocked(a.user)) return blocked.push_back(a.id);
     // RFC 8656 permissions are per IP; the rules may be per port, so each
     // permission is re-checked with the port that last installed it.

@@ -12,6 +12,7 @@
 #include "relay/stun/message.h"
 #include "relay/turn/destination_tracker.h"
 #include "relay/turn/io_port.h"
+#include "relay/turn/outcome.h"
 #include "relay/turn/token_bucket.h"
 
 namespace tw::turn {
@@ -57,12 +58,12 @@ struct Allocation {
   RelayHandle relay2 = kNoRelay;
   Instant created;
   Instant expires;
-  uint64_t policyGeneration = 0;
   std::vector<Permission> permissions;
   std::vector<ChannelBinding> channels;
-  /// Allocate retransmissions get the same answer (RFC 8656 §7.2).
+  /// Allocate retransmissions get the same answer (RFC 8656 §7.2), encoded
+  /// again by respond() from these attributes.
   stun::TransactionId allocateTxn{};
-  std::vector<uint8_t> allocateResponse;
+  ResponseAttrs allocateAnswer;
   uint64_t bytesToPeer = 0, bytesToClient = 0;
   /// Bandwidth reserved in the QuotaBook (quotas.max_bps at Allocate time).
   uint64_t reservedBps = 0;

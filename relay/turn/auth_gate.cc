@@ -54,7 +54,9 @@ Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   auto fresh = policy::checkRestExpiry(
       rest.value(), {nowUnix, policy_->maxTtlSeconds, policy_->clockSkewSeconds});
   if (!fresh) return fail(fresh.error());
-  std::array<std::array<uint8_t, 16>, 8> keys;
+  // Every usable secret of the keyring, up to 32: a rotation every 30 s
+  // (scripts/soak) keeps ~20 in their grace within 10 minutes.
+  std::array<std::array<uint8_t, 16>, 32> keys;
   const size_t n = std::min(
       keys.size(),
       policy_->keyring.candidateKeys(username, policy_->realmFor(req.tuple), nowUnix, keys));

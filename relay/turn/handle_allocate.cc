@@ -103,15 +103,14 @@ Outcome TurnServer::handleAllocate(Request& req) {
     if (req.alloc->allocateTxn != req.msg.transactionId())
       return Outcome::error(437, "allocation_mismatch");
     if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
-    deps_.io.sendToClient(req.tuple, req.alloc->allocateResponse);
-    return Outcome::alreadySent();
+    return Outcome::success(req.alloc->allocateAnswer);
   }
   // Draining (rolling restart): live allocations stay, new ones go elsewhere.
   if (draining_) return Outcome::error(508, "draining");
   RelayEndpoint* ep = nullptr;
   if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
-  a->id = nextId_++;
+  a->id = deps_.worker.allocationId(nextId_++);
   a->sendTargets.reseed(deps_.rng.u64());
   a->tcp = req.msg.requestedTransport() == kProtoTcp;
   if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
@@ -130,22 +129,22 @@ Outcome TurnServer::handleAllocate(Request& req) {
   a->created = req.now;
   const Duration life = grantedLifetime(req.msg);
   a->expires = req.now + life;
-  a->policyGeneration = policy_->generation;
   a->allocateTxn = req.msg.transactionId();
-
-  auto& b = startSuccess(req);
-  b.addXorAddress(stun::attr::XorRelayedAddress, a->advertised);
-  addAdditionalRelayed(b, *a, additionalError);
-  b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
-  if (token) b.addU64(stun::attr::ReservationToken, *token);
-  b.addXorAddress(stun::attr::XorMappedAddress, req.tuple.client);
-  b.addMessageIntegrity(req.auth.key);
-  if (req.msg.hasFingerprint()) b.addFingerprint();
-  a->allocateResponse.assign(b.bytes().begin(), b.bytes().end());
+  a->allocateAnswer = allocateAttrs(req, *a, life, token, additionalError);
   Allocation& stored = table_.insert(std::move(a));
   deps_.events.onAllocationCreated(stored);
-  deps_.io.sendToClient(req.tuple, stored.allocateResponse);
-  return Outcome::alreadySent();
+  return Outcome::success(stored.allocateAnswer);
+}
+
+ResponseAttrs TurnServer::allocateAttrs(const Request& req, const Allocation& a, Duration life,
+                                        std::optional<uint64_t> token, int additionalError) const {
+  ResponseAttrs attrs;
+  attrs.relayed = a.advertised;
+  addAdditionalRelayed(attrs, a, additionalError);
+  attrs.lifetime = static_cast<uint32_t>(life.count() / 1000);
+  attrs.reservationToken = token;
+  attrs.mapped = req.tuple.client;
+  return attrs;
 }
 
 }  // namespace tw::turn

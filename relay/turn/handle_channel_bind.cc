@@ -26,7 +26,6 @@ Outcome TurnServer::handleChannelBind(Request& req) {
   if (!a.installPermission(peers[0].ip, req.now + lim.permissionLifetime, req.now,
                            lim.permissionsPerAllocation, peers[0].port))
     return Outcome::error(508, "too_many_permissions");
-  startSuccess(req);
   return Outcome::success();
 }
 

@@ -55,7 +55,7 @@ Outcome TurnServer::handleConnect(Request& req) {
   if (Outcome o = checkConnectAllowed(req, *peer); o.kind != Outcome::Kind::Success) return o;
   Allocation& a = *req.alloc;
   TcpConnection c;
-  c.id = tcp_.newId(deps_.rng);
+  c.id = tcp_.newId(deps_.rng, a.user);
   c.allocationId = a.id;
   c.peer = *peer;
   c.deadline = req.now + kTcpBindTimeout;
@@ -78,12 +78,22 @@ Outcome TurnServer::handleConnectionBind(Request& req) {
   if (req.alloc) return Outcome::error(400, "control_connection");
   auto id = req.msg.connectionId();
   if (!id) return Outcome::error(400, "missing_connection_id");
+  // The shared CONNECTION-ID map gates the bind (Pending, same user, once)
+  // and names the worker owning the peer connection.
+  auto owner = tcp_.directory().takeForBind(*id, req.auth.user);
+  if (!owner) return Outcome::error(400, "unknown_connection_id");
+  if (*owner != deps_.worker.index) {
+    encode(replyTo(req), Outcome::success());  // sent before the connection moves
+    deps_.io.moveTcpBind(req.tuple, *id, *owner);  // the owner joins it, or closes it
+    return Outcome::alreadySent();
+  }
   TcpConnection* c = tcp_.find(*id);
   Allocation* a = c ? table_.findById(c->allocationId) : nullptr;
-  if (!a || c->state != TcpState::Pending || a->user != req.auth.user)
-    return Outcome::error(400, "unknown_connection_id");
+  if (!a || c->state != TcpState::Pending) return Outcome::error(400, "unknown_connection_id");
   c->state = TcpState::Bound;
-  finishAndSend(req, startSuccess(req), true);
+  // The answer must leave on this connection before it becomes a raw pipe:
+  // encoded now, reported by respond() when the handler returns.
+  encode(replyTo(req), Outcome::success());
   if (!deps_.io.bindTcpPeer(req.tuple, c->id, policy_->quotas.maxBps)) {
     deps_.io.closeTcpPeer(c->id);
     forgetTcpConnection(c->id);
@@ -109,7 +119,8 @@ std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
   const size_t cap = policy_->quotas.tcpConnectionsPerAllocation;
   if (cap && a->tcpConnections.size() >= cap) return refuse(DropReason::RateLimited);
   TcpConnection c;
-  c.id = tcp_.newId(deps_.rng);
+  c.id = tcp_.newId(deps_.rng, a->user);
+  tcp_.directory().markPending(c.id);
   c.allocationId = a->id;
   c.peer = peer;
   c.inbound = true;
@@ -129,19 +140,11 @@ std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
 void TurnServer::answerConnect(const TcpConnection& c, int code, std::string_view reason) {
   Allocation* a = table_.findById(c.allocationId);
   if (!a) return;
-  const auto cls = code ? MessageClass::ErrorResponse : MessageClass::SuccessResponse;
-  stun::MessageBuilder b(out_, Method::Connect, cls, c.connectTxn);
-  if (code) {
-    ++counters_.errorResponses;
-    b.addErrorCode(code);
-  } else {
-    b.addU32(stun::attr::ConnectionId, c.id);
-  }
-  if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
-  b.addMessageIntegrity(a->key);
-  if (c.connectFingerprint) b.addFingerprint();
-  deps_.io.sendToClient(a->tuple, b.bytes());
-  deps_.events.onRequest(Method::Connect, code, reason, a->tuple);
+  const ReplyTo to{Method::Connect, c.connectTxn, a->tuple, deps_.clock.now(), &a->key,
+                   c.connectFingerprint, {}};
+  ResponseAttrs attrs;
+  attrs.connectionId = c.id;
+  respond(to, code ? Outcome::error(code, reason) : Outcome::success(std::move(attrs)));
 }
 
 void TurnServer::onTcpPeerConnected(uint32_t id, bool ok) {
@@ -153,7 +156,15 @@ void TurnServer::onTcpPeerConnected(uint32_t id, bool ok) {
   }
   c->state = TcpState::Pending;
   c->deadline = deps_.clock.now() + kTcpBindTimeout;
+  tcp_.directory().markPending(id);
   answerConnect(*c, 0, {});
+}
+
+std::optional<uint64_t> TurnServer::onTcpBindMoved(uint32_t id) {
+  TcpConnection* c = tcp_.find(id);
+  if (!c || c->state != TcpState::Pending || !table_.findById(c->allocationId)) return std::nullopt;
+  c->state = TcpState::Bound;
+  return policy_->quotas.maxBps;
 }
 
 void TurnServer::onTcpPeerClosed(uint32_t id) { forgetTcpConnection(id); }

@@ -53,9 +53,9 @@ int TurnServer::openAdditionalRelay(Request& req, Allocation& a) {
   return 508;
 }
 
-void TurnServer::addAdditionalRelayed(stun::MessageBuilder& b, const Allocation& a, int error) const {
+void TurnServer::addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) const {
   if (a.relay2 != kNoRelay) {
-    b.addXorAddress(stun::attr::XorRelayedAddress, a.advertised2);
+    attrs.relayed2 = a.advertised2;
     return;
   }
   if (error == 0) return;
@@ -63,7 +63,7 @@ void TurnServer::addAdditionalRelayed(stun::MessageBuilder& b, const Allocation&
   std::vector<uint8_t> v{kFamilyV6, 0, static_cast<uint8_t>(error / 100),
                          static_cast<uint8_t>(error % 100)};
   v.insert(v.end(), reason.begin(), reason.end());
-  b.addBytes(stun::attr::AddressErrorCode, v);
+  attrs.addressError = std::move(v);
 }
 
 }  // namespace tw::turn

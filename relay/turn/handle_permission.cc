@@ -39,7 +39,6 @@ Outcome TurnServer::handleCreatePermission(Request& req) {
   const Instant until = req.now + lim.permissionLifetime;
   for (const auto& p : peers)
     a.installPermission(p.ip, until, req.now, lim.permissionsPerAllocation, p.port);
-  startSuccess(req);
   return Outcome::success();
 }
 

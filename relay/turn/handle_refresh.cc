@@ -13,16 +13,16 @@ Outcome TurnServer::handleRefresh(Request& req) {
   const auto& lim = policy_->limits;
   Duration life = std::min(lim.defaultLifetime, lim.maxLifetime);
   if (auto asked = req.msg.lifetime()) life = std::min(Duration(std::chrono::seconds(*asked)), lim.maxLifetime);
-  auto& b = startSuccess(req);
-  b.addU32(stun::attr::Lifetime, static_cast<uint32_t>(life.count() / 1000));
+  ResponseAttrs attrs;
+  attrs.lifetime = static_cast<uint32_t>(life.count() / 1000);
   if (life.count() == 0) {
     // LIFETIME 0 deletes the allocation; the response still carries the key.
     deleteAllocation(a.id, "deleted");
     req.alloc = nullptr;
-    return Outcome::success();
+    return Outcome::success(std::move(attrs));
   }
   a.expires = req.now + life;
-  return Outcome::success();
+  return Outcome::success(std::move(attrs));
 }
 
 }  // namespace tw::turn

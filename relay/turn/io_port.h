@@ -52,6 +52,13 @@ class IoPort {
   /// Closes peer connection `id` and its client data connection, if any.
   /// No callback follows.
   virtual void closeTcpPeer(uint32_t /*id*/) {}
+  /// ConnectionBind for peer connection `id`, owned by worker `owner`, came
+  /// in on this worker's client connection `client`: moves that connection
+  /// (after the response queued on it) to the owner, which joins it there
+  /// (TurnServer::onTcpBindMoved). false when it cannot be moved.
+  virtual bool moveTcpBind(const FiveTuple& /*client*/, uint32_t /*id*/, uint32_t /*owner*/) {
+    return false;
+  }
 };
 
 }  // namespace tw::turn

@@ -1,12 +1,29 @@
 #pragma once
 // What a request handler decided. One place (TurnServer::respond) turns an
-// Outcome into bytes and events, so handlers never build error responses.
+// Outcome into bytes and events, so handlers never build a response: a
+// success carries its attributes as values, an error its code.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "relay/base/address.h"
 #include "relay/turn/counters.h"
 
 namespace tw::turn {
+
+/// The attributes of a success response, encoded by respond() in this
+/// order (before SOFTWARE, MESSAGE-INTEGRITY and FINGERPRINT).
+struct ResponseAttrs {
+  std::optional<SocketAddress> relayed;   ///< XOR-RELAYED-ADDRESS
+  std::optional<SocketAddress> relayed2;  ///< the second (IPv6) one, dual-stack
+  std::vector<uint8_t> addressError;      ///< ADDRESS-ERROR-CODE value, when the second failed
+  std::optional<uint32_t> lifetime;       ///< LIFETIME, seconds
+  std::optional<uint64_t> reservationToken;
+  std::optional<SocketAddress> mapped;    ///< XOR-MAPPED-ADDRESS
+  std::optional<uint32_t> connectionId;   ///< CONNECTION-ID (RFC 6062)
+};
 
 struct Outcome {
   /// Deferred: answered later (a Connect waits for its connect()).
@@ -16,8 +33,14 @@ struct Outcome {
   std::string_view reason;  // static, machine-readable ("peer_denied", ...)
   std::string detail;       // e.g. the deny rule; logged, never sent
   DropReason drop = DropReason::Malformed;
+  ResponseAttrs attrs;  // Success only
 
   static Outcome success() { return {}; }
+  static Outcome success(ResponseAttrs attrs) {
+    Outcome o;
+    o.attrs = std::move(attrs);
+    return o;
+  }
   static Outcome error(int code, std::string_view reason, std::string detail = {}) {
     return Outcome{Kind::Error, code, reason, std::move(detail)};
   }

@@ -8,6 +8,7 @@ std::string_view toString(QuotaRefusal r) {
     case QuotaRefusal::PerIp: return "ip_quota";
     case QuotaRefusal::Total: return "total_quota";
     case QuotaRefusal::TotalBps: return "bandwidth_quota";
+    case QuotaRefusal::kCount: break;
   }
   return "quota";
 }

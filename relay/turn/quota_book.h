@@ -21,7 +21,7 @@
 
 namespace tw::turn {
 
-enum class QuotaRefusal { PerUser, PerIp, Total, TotalBps };
+enum class QuotaRefusal { PerUser, PerIp, Total, TotalBps, kCount };
 /// "user_quota", "ip_quota", "total_quota", "bandwidth_quota".
 std::string_view toString(QuotaRefusal r);
 

@@ -1,62 +1,76 @@
 // Turning an Outcome into bytes and events: the single exit of the request
-// pipeline.
+// pipeline. Every response is encoded here, including Allocate replays
+// (from the attributes stored with the allocation) and deferred Connect
+// answers (from the connection's record).
 #include "relay/turn/turn_server.h"
 
 namespace tw::turn {
 
 using stun::MessageClass;
 
-stun::MessageBuilder& TurnServer::startSuccess(const Request& req) {
-  builder_.emplace(out_, req.msg.method(), MessageClass::SuccessResponse,
-                   req.msg.transactionId());
-  return *builder_;
+TurnServer::ReplyTo TurnServer::replyTo(const Request& req) {
+  const bool authenticated = !req.auth.username.empty();
+  return ReplyTo{req.msg.method(), req.msg.transactionId(), req.tuple, req.now,
+                 authenticated ? &req.auth.key : nullptr, req.msg.hasFingerprint(),
+                 req.msg.unknownComprehensionRequired()};
 }
 
-void TurnServer::respond(Request& req, const Outcome& outcome) {
-  if (outcome.kind == Outcome::Kind::Deferred) return builder_.reset();  // reported when answered
-  deps_.events.onRequest(req.msg.method(), outcome.kind == Outcome::Kind::Error ? outcome.code : 0,
-                         outcome.reason, req.tuple);
+void TurnServer::respond(const Request& req, const Outcome& outcome) {
+  respond(replyTo(req), outcome);
+}
+
+void TurnServer::respond(const ReplyTo& to, const Outcome& outcome) {
+  if (outcome.kind == Outcome::Kind::Deferred) return;  // reported when answered
+  const bool error = outcome.kind == Outcome::Kind::Error;
+  deps_.events.onRequest(to.method, error ? outcome.code : 0, outcome.reason, to.tuple);
   switch (outcome.kind) {
-    case Outcome::Kind::Success:
-      finishAndSend(req, *builder_, !req.auth.username.empty());
-      break;
     case Outcome::Kind::Error:
       ++counters_.errorResponses;
-      sendError(req, outcome);
-      break;
+      [[fallthrough]];
+    case Outcome::Kind::Success:
+      return encode(to, outcome);
     case Outcome::Kind::Drop:
-      drop(outcome.drop, req.tuple.client);
-      break;
+      return drop(outcome.drop, to.tuple.client);
     case Outcome::Kind::AlreadySent:
     case Outcome::Kind::Deferred:
-      break;
+      return;
   }
-  builder_.reset();
 }
 
-void TurnServer::sendError(Request& req, const Outcome& outcome) {
-  stun::MessageBuilder b(out_, req.msg.method(), MessageClass::ErrorResponse,
-                         req.msg.transactionId());
+void TurnServer::encode(const ReplyTo& to, const Outcome& outcome) {
+  const bool error = outcome.kind == Outcome::Kind::Error;
+  stun::MessageBuilder b(out_, to.method,
+                         error ? MessageClass::ErrorResponse : MessageClass::SuccessResponse, to.txn);
+  const bool challenge = error && (outcome.code == 401 || outcome.code == 438);
+  error ? encodeError(b, to, outcome) : encodeAttrs(b, outcome.attrs);
+  if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
+  // Once the gate has passed, every answer is integrity-protected.
+  if (to.key && !challenge) b.addMessageIntegrity(*to.key);
+  // FINGERPRINT mirrors the request (RFC 8489 §7.3): answers stay minimal,
+  // which keeps the amplification of Binding and 401 answers low.
+  if (to.fingerprint) b.addFingerprint();
+  deps_.io.sendToClient(to.tuple, b.bytes());
+}
+
+void TurnServer::encodeError(stun::MessageBuilder& b, const ReplyTo& to, const Outcome& outcome) {
   const bool challenge = outcome.code == 401 || outcome.code == 438;
   // Challenges go to sources nobody has authenticated: no reason phrase.
   challenge ? b.addBareErrorCode(outcome.code) : b.addErrorCode(outcome.code);
-  if (outcome.code == 420) b.addUnknownAttributes(req.msg.unknownComprehensionRequired());
-  if (challenge) {
-    // RFC 8489 §9.2.4: a fresh nonce bound to this client's address.
-    b.addString(stun::attr::Realm, policy_->realmFor(req.tuple));  // this listener's realm
-    b.addString(stun::attr::Nonce, deps_.nonces.issue(req.tuple.client.ip, req.now));
-  }
-  // Once the gate has passed, error responses are integrity-protected too.
-  finishAndSend(req, b, !challenge && !req.auth.username.empty());
+  if (outcome.code == 420) b.addUnknownAttributes(to.unknown);
+  if (!challenge) return;
+  // RFC 8489 §9.2.4: a fresh nonce bound to this client's address.
+  b.addString(stun::attr::Realm, policy_->realmFor(to.tuple));  // this listener's realm
+  b.addString(stun::attr::Nonce, deps_.nonces.issue(to.tuple.client.ip, to.now));
 }
 
-void TurnServer::finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated) {
-  if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
-  if (authenticated) b.addMessageIntegrity(req.auth.key);
-  // FINGERPRINT mirrors the request (RFC 8489 §7.3): answers stay minimal,
-  // which keeps the amplification of Binding and 401 answers low.
-  if (req.msg.hasFingerprint()) b.addFingerprint();
-  deps_.io.sendToClient(req.tuple, b.bytes());
+void TurnServer::encodeAttrs(stun::MessageBuilder& b, const ResponseAttrs& a) {
+  if (a.relayed) b.addXorAddress(stun::attr::XorRelayedAddress, *a.relayed);
+  if (a.relayed2) b.addXorAddress(stun::attr::XorRelayedAddress, *a.relayed2);
+  if (!a.addressError.empty()) b.addBytes(stun::attr::AddressErrorCode, a.addressError);
+  if (a.lifetime) b.addU32(stun::attr::Lifetime, *a.lifetime);
+  if (a.reservationToken) b.addU64(stun::attr::ReservationToken, *a.reservationToken);
+  if (a.mapped) b.addXorAddress(stun::attr::XorMappedAddress, *a.mapped);
+  if (a.connectionId) b.addU32(stun::attr::ConnectionId, *a.connectionId);
 }
 
 }  // namespace tw::turn

@@ -1,9 +1,10 @@
 #pragma once
-// The admission state every worker shares: allocation quotas and IP bans.
-// One instance per process (ServerApp); the admin API lists and lifts bans
-// through it. Both members are thread-safe.
+// The state every worker shares: allocation quotas, IP bans and the TCP
+// relay CONNECTION-ID map. One instance per process (ServerApp); the admin
+// API lists and lifts bans through it. Every member is thread-safe.
 #include "relay/base/random.h"
 #include "relay/turn/ban_table.h"
+#include "relay/turn/connection_directory.h"
 #include "relay/turn/quota_book.h"
 
 namespace tw::turn {
@@ -12,6 +13,7 @@ struct SharedLimits {
   explicit SharedLimits(Random& rng) : bans(rng.u64()) {}
   QuotaBook quotas;
   BanTable bans;
+  ConnectionDirectory connections;
 };
 
 }  // namespace tw::turn

@@ -2,13 +2,6 @@
 
 namespace tw::turn {
 
-uint32_t TcpConnectionTable::newId(Random& rng) const {
-  for (;;) {
-    const uint32_t id = rng.u32();
-    if (id != 0 && !byId_.count(id)) return id;
-  }
-}
-
 TcpConnection& TcpConnectionTable::insert(const TcpConnection& c) {
   return byId_.insert_or_assign(c.id, c).first->second;
 }
@@ -18,7 +11,10 @@ TcpConnection* TcpConnectionTable::find(uint32_t id) {
   return it == byId_.end() ? nullptr : &it->second;
 }
 
-void TcpConnectionTable::erase(uint32_t id) { byId_.erase(id); }
+void TcpConnectionTable::erase(uint32_t id) {
+  byId_.erase(id);
+  dir_->release(id);
+}
 
 const TcpConnection* TcpConnectionTable::findPeer(std::span<const uint32_t> ids,
                                                   const SocketAddress& peer) const {

@@ -22,6 +22,7 @@
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
 #include "relay/stun/message.h"
+#include "relay/turn/connection_directory.h"
 
 namespace tw::turn {
 
@@ -48,11 +49,20 @@ struct TcpConnection {
 
 class TcpConnectionTable {
  public:
-  /// A fresh CONNECTION-ID from the CSPRNG: never 0 and never one in use, so
-  /// an id can be neither guessed from another nor confused with it.
-  uint32_t newId(Random& rng) const;
+  /// Ids are claimed in `directory` (shared by all workers) as `worker`'s;
+  /// until then the table keeps a directory of its own.
+  void attach(ConnectionDirectory& directory, uint32_t worker) {
+    dir_ = &directory;
+    worker_ = worker;
+  }
+  ConnectionDirectory& directory() { return *dir_; }
+  /// A fresh CONNECTION-ID from the CSPRNG: never 0 and never one in use by
+  /// any worker, so an id can be neither guessed from another nor confused
+  /// with it. `user` is who may bind it (ConnectionDirectory::takeForBind).
+  uint32_t newId(Random& rng, std::string_view user = {}) { return dir_->claim(rng, worker_, user); }
   TcpConnection& insert(const TcpConnection& c);
   TcpConnection* find(uint32_t id);
+  /// Forgets `id` here and in the directory.
   void erase(uint32_t id);
   /// Among an allocation's connections `ids`, the one with `peer`, if any
   /// (446 Connection Already Exists).
@@ -63,6 +73,9 @@ class TcpConnectionTable {
 
  private:
   std::unordered_map<uint32_t, TcpConnection> byId_;
+  ConnectionDirectory own_;
+  ConnectionDirectory* dir_ = &own_;
+  uint32_t worker_ = 0;
 };
 
 }  // namespace tw::turn

@@ -15,15 +15,17 @@ TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnap
       ownShared_(deps.shared ? nullptr : std::make_unique<SharedLimits>(deps.rng)),
       shared_(deps.shared ? deps.shared : ownShared_.get()),
       rates_(deps.rng.u64()) {
+  tcp_.attach(shared_->connections, deps_.worker.index);
   out_.reserve(2048);
 }
 
 TurnServer::~TurnServer() { closeAll(); }
 
 void TurnServer::setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy) {
-  const bool changed = policy->generation != policy_->generation;
+  // The worker calls this only when the snapshot changed (one generation
+  // check, at the top of its loop iteration).
   policy_ = std::move(policy);
-  if (changed) applyPolicyToAllocations();
+  applyPolicyToAllocations();
 }
 
 void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes) {

@@ -28,6 +28,7 @@
 #include "relay/turn/relay_addresses.h"
 #include "relay/turn/shared_limits.h"
 #include "relay/turn/tcp_connections.h"
+#include "relay/turn/worker_id.h"
 
 namespace tw::turn {
 
@@ -40,6 +41,8 @@ struct ServerDeps {
   const policy::NonceService& nonces;
   /// Quotas and bans shared by every worker; nullptr: this server keeps its own.
   SharedLimits* shared = nullptr;
+  /// Which worker this is (allocation ids, CONNECTION-ID ownership).
+  WorkerId worker{};
 };
 
 /// Who passed the auth gate.
@@ -56,7 +59,8 @@ class TurnServer {
   TurnServer(const TurnServer&) = delete;
   TurnServer& operator=(const TurnServer&) = delete;
 
-  /// Swaps in a new policy snapshot (called by the worker between batches).
+  /// Swaps in a new policy snapshot and applies it to live allocations
+  /// (called by the worker at the top of a loop iteration, once per snapshot).
   void setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy);
   const policy::PolicySnapshot& policy() const { return *policy_; }
 
@@ -86,6 +90,10 @@ class TurnServer {
   /// A peer connection (and its client data connection) ended.
   void onTcpPeerClosed(uint32_t id);
   void onTcpRelayed(uint32_t id, Direction d, size_t bytes);
+  /// A ConnectionBind for `id` taken on another worker moved its client
+  /// connection here: the maxBps to join it with, or nullopt when the peer
+  /// connection is gone (the client connection is then closed).
+  std::optional<uint64_t> onTcpBindMoved(uint32_t id);
   const TcpConnectionTable& tcpConnections() const { return tcp_; }
   /// Deletes every allocation (shutdown).
   void closeAll();
@@ -106,6 +114,17 @@ class TurnServer {
     Instant now;
     AuthContext auth;
     Allocation* alloc = nullptr;
+  };
+  /// Where a response goes and how it is signed: taken from the request, or
+  /// from a deferred Connect's record when connect() completes.
+  struct ReplyTo {
+    stun::Method method;
+    stun::TransactionId txn;
+    const FiveTuple& tuple;
+    Instant now;
+    const Key* key = nullptr;  ///< MESSAGE-INTEGRITY key once authenticated
+    bool fingerprint = false;  ///< mirrors the request (RFC 8489 §7.3)
+    std::span<const uint16_t> unknown;  ///< UNKNOWN-ATTRIBUTES of a 420
   };
 
   void onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes);
@@ -143,18 +162,25 @@ class TurnServer {
   // Dual allocation helpers (handle_dual_allocate.cc).
   Outcome checkAdditionalFamily(const stun::Message& m) const;
   int openAdditionalRelay(Request& req, Allocation& a);
-  void addAdditionalRelayed(stun::MessageBuilder& b, const Allocation& a, int error) const;
+  void addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) const;
   Outcome openReserved(Request& req, uint64_t token, RelayEndpoint*& endpoint, Allocation& a);
+  ResponseAttrs allocateAttrs(const Request& req, const Allocation& a, Duration life,
+                              std::optional<uint64_t> token, int additionalError) const;
   Duration grantedLifetime(const stun::Message& msg) const;
 
   /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.
   std::optional<std::string> peerDenied(const Allocation& a, const SocketAddress& peer) const;
   Outcome collectPeers(const Request& req, std::vector<SocketAddress>& peers) const;
 
-  stun::MessageBuilder& startSuccess(const Request& req);
-  void respond(Request& req, const Outcome& outcome);
-  void sendError(Request& req, const Outcome& outcome);
-  void finishAndSend(const Request& req, stun::MessageBuilder& b, bool authenticated);
+  // The single exit of the pipeline (respond.cc): events, counters, bytes.
+  static ReplyTo replyTo(const Request& req);
+  void respond(const Request& req, const Outcome& outcome);
+  void respond(const ReplyTo& to, const Outcome& outcome);
+  /// Bytes only (no events): success attributes or the error, then
+  /// SOFTWARE, MESSAGE-INTEGRITY and FINGERPRINT.
+  void encode(const ReplyTo& to, const Outcome& outcome);
+  void encodeError(stun::MessageBuilder& b, const ReplyTo& to, const Outcome& outcome);
+  static void encodeAttrs(stun::MessageBuilder& b, const ResponseAttrs& attrs);
   void deleteAllocation(uint64_t id, std::string_view why);
   /// A silent drop: counted per worker and reported with its source.
   void drop(DropReason r, const SocketAddress& source) {
@@ -181,7 +207,6 @@ class TurnServer {
   uint64_t nextId_ = 1;
   bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
-  std::optional<stun::MessageBuilder> builder_;
   std::unique_ptr<SharedLimits> ownShared_;
   SharedLimits* shared_;
   RateLimiter rates_;

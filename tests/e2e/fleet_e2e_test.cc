@@ -3,9 +3,15 @@
 // ports, admin APIs, metrics and CLI. Each failure case of the issue has its
 // test: Redis down at start, Redis lost and back (relaying and auth go on,
 // nodes resync and converge), a node SIGKILLed (its quota share lapses), the
-// rotation lease holder killed while rotating (no secret lost, never zero).
+// rotation lease holder killed while rotating (no secret lost, never zero),
+// nodes that only ever talk through Redis, Redis AUTH, and the fleet-wide
+// admin actions. Every node runs `workers: 2` (testing::udpListenerYaml),
+// so fleet actions must reach both workers of each node.
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +19,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "policy/fleet_state.h"
@@ -41,6 +50,7 @@ struct Options {
   std::string heartbeat = "500ms";
   std::string auth = std::string("  secrets: [{id: k1, value: \"") + kSecret + "\"}]\n";
   std::string extra;
+  std::string redis;  ///< more keys of fleet.redis, e.g. ", password_file: /x"
 };
 
 std::string nodeConfig(const std::string& id, uint16_t port, int index, const std::string& redis,
@@ -51,7 +61,7 @@ std::string nodeConfig(const std::string& id, uint16_t port, int index, const st
          "metrics:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n  token_file: " + token +
          "\nbans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n"
          "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n" + o.extra +
-         "fleet:\n  redis: {address: '" + redis + "'}\n  node_id: " + id + "\n  heartbeat: " + o.heartbeat + "\n";
+         "fleet:\n  redis: {address: '" + redis + "'" + o.redis + "}\n  node_id: " + id + "\n  heartbeat: " + o.heartbeat + "\n";
 }
 
 bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds within) {
@@ -94,6 +104,16 @@ struct Node {
     return std::regex_search(r->body, m, re) ? m[1].str() : "";
   }
   bool synced() const { return metric("turnwarden_fleet_synced") == "1"; }
+  std::string nodes() const { return call("GET", "/admin/nodes").body; }
+  int readyz() const {
+    auto r = testing::httpGet(metrics, "/readyz");
+    return r ? r->status : -1;
+  }
+  /// `turnwarden ARGS --config` this node's file; stderr joins stdout.
+  testing::CommandRun cli(const std::string& args) const {
+    return testing::runCommand(std::string(TW_BINARY) + " " + args + " --config " + server.dir() +
+                               "/turnwarden.yaml 2>&1");
+  }
   /// A REST client for `user` with a credential this node's admin API minted.
   StunClient minted(const SocketAddress& to, const std::string& user, const char* local = "127.0.0.1:0") const {
     auto r = call("GET", "/api/v1/credentials?user=" + user);
@@ -142,6 +162,90 @@ bool answers(const Node& node, const SocketAddress& source) {
 
 SocketAddress anyPort(const char* ip) { return *SocketAddress::parse(std::string(ip) + ":0"); }
 
+/// (local port, remote port) of every established TCP connection of `pid`:
+/// its socket inodes (/proc/PID/fd) matched in /proc/PID/net/tcp{,6}.
+std::vector<std::pair<unsigned, unsigned>> establishedTcp(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::set<std::string> inodes;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(proc + "/fd", ec)) {
+    const std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+  }
+  std::vector<std::pair<unsigned, unsigned>> out;
+  for (const char* table : {"/net/tcp", "/net/tcp6"}) {
+    std::ifstream in(proc + table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream row(line);
+      std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
+      row >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (st != "01" || !inodes.count(inode)) continue;  // 01: ESTABLISHED
+      out.emplace_back(std::stoul(local.substr(local.rfind(':') + 1), nullptr, 16),
+                       std::stoul(remote.substr(remote.rfind(':') + 1), nullptr, 16));
+    }
+  }
+  return out;
+}
+
+/// A Redis that is down but reachable: listens on 127.0.0.1:`port` and
+/// closes every connection at once, noting when each came. Shows how often
+/// a node tries to reconnect.
+class SlammingListener {
+ public:
+  explicit SlammingListener(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    listening_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd_, 64) == 0;
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~SlammingListener() { close(); }
+  bool listening() const { return listening_; }
+  void close() {
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::vector<Steady::time_point> accepted() {
+    std::lock_guard lock(mu_);
+    return at_;
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) != 1) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      ::close(c);
+      std::lock_guard lock(mu_);
+      at_.push_back(Steady::now());
+    }
+  }
+  int fd_;
+  bool listening_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Steady::time_point> at_;
+};
+
+/// Connection times grouped into attempts (a node opens its command and
+/// subscription connections together): the start of each attempt.
+std::vector<Steady::time_point> attempts(const std::vector<Steady::time_point>& accepted) {
+  std::vector<Steady::time_point> out;
+  for (auto t : accepted)
+    if (out.empty() || t - out.back() > 100ms) out.push_back(t);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is refused, the CLI acts on Redis") {
@@ -157,37 +261,57 @@ TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is re
     CHECK(f[0].minted(f[i].turn, "alice").allocate()->code == 0);  // minted with `id` on A
     CHECK(testing::restClient(f[i].turn, kSecret, "old").allocate()->code == 0);  // k1 in its grace
   }
-  // An entry that fails the keyring file's validation is refused everywhere.
-  REQUIRE(f.redis.command({"HSET", "turnwarden:fleet.test:keyring", "yaml", "secrets: [{id: x, value: short}]",
-                           "version", "99"}));
-  REQUIRE(f.redis.command({"PUBLISH", "turnwarden:fleet.test:events", "keyring evil 99"}));
-  for (size_t i = 0; i < 3; ++i)
+  // An entry that fails the keyring file's validation (a 5-byte secret),
+  // written by an operator with redis-cli, is refused everywhere.
+  const std::string cli = "redis-cli -h 127.0.0.1 -p " + std::to_string(f.redis.port()) + " ";
+  auto hset = testing::runCommand(cli + "HSET turnwarden:fleet.test:keyring yaml "
+                                        "'secrets: [{id: x, value: short}]' version 99");
+  REQUIRE(hset.status == 0);
+  REQUIRE(testing::runCommand(cli + "PUBLISH turnwarden:fleet.test:events 'keyring evil 99'").status == 0);
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("node " << f[i].id);
     CHECK(eventually([&] { return f[i].server.log().find("refused the keyring in Redis") != std::string::npos; }, 3s));
-  CHECK(f[0].minted(f[2].turn, "bob").allocate()->code == 0);
+    CHECK_THAT(f[i].server.log(), Catch::Contains("shorter than"));  // the keyring file's own words
+  }
+  CHECK(f[0].minted(f[2].turn, "bob").allocate()->code == 0);  // still the good keyring
   CHECK(f[2].metric("turnwarden_fleet_keyring_version") == "2");
+  CHECK(f[2].server.log().find("value: short") == std::string::npos);  // a refused secret is never logged
   // The CLI: rotate and credential act on the fleet keyring (repair it first).
   REQUIRE(f.redis.command({"DEL", "turnwarden:fleet.test:keyring"}));
-  const std::string cfg = f[1].server.dir() + "/turnwarden.yaml";
-  REQUIRE(std::system((std::string(TW_BINARY) + " rotate --config " + cfg + " > " + f.token.dir + "/rot.out").c_str()) == 0);
-  std::ifstream rot(f.token.dir + "/rot.out");
-  const std::string rotOut((std::istreambuf_iterator<char>(rot)), {});
   // A node re-seeds the emptied keyring within a heartbeat; the CLI rotates what is there.
-  CHECK_THAT(rotOut, Catch::StartsWith("rotated the fleet keyring of realm fleet.test (version "));
-  REQUIRE(std::system((std::string(TW_BINARY) + " credential --config " + cfg + " --user carol > " + f.token.dir +
-                       "/cred.out").c_str()) == 0);
-  std::ifstream cred(f.token.dir + "/cred.out");
-  const std::string credOut((std::istreambuf_iterator<char>(cred)), {});
+  auto rot = f[1].cli("rotate");
+  CHECK(rot.status == 0);
+  CHECK_THAT(rot.out, Catch::Contains("rotated the fleet keyring of realm fleet.test (version "));
+  auto cred = f[1].cli("credential --user carol");
+  REQUIRE(cred.status == 0);
   for (size_t i = 0; i < 3; ++i) {
     StunClient c(f[i].turn, {});
-    c.setCredentials(field(credOut, "username"), field(credOut, "password"));
+    c.setCredentials(field(cred.out, "username"), field(cred.out, "password"));
     CHECK(eventually([&] { return c.allocate()->code == 0; }, 3s));
   }
-  REQUIRE(std::system((std::string(TW_BINARY) + " fleet status --config " + cfg + " > " + f.token.dir +
-                       "/status.out").c_str()) == 0);
-  std::ifstream st(f.token.dir + "/status.out");
-  const std::string status((std::istreambuf_iterator<char>(st)), {});
-  CHECK_THAT(status, Catch::Contains("3 live node(s)"));
-  CHECK_THAT(status, Catch::Contains("rotation lease: "));
+  auto status = f[1].cli("fleet status");
+  INFO(status.out);
+  CHECK(status.status == 0);
+  CHECK_THAT(status.out, Catch::StartsWith("realm fleet.test, Redis " + f.redis.address() + " db 0\n"));
+  CHECK(std::regex_search(status.out, std::regex("keyring version [0-9]+, minting [A-Za-z0-9._-]+, [0-9]+ secret")));
+  CHECK(std::regex_search(status.out, std::regex("rotation lease: [abc]\n")));
+  for (const char* id : {"a", "b", "c"})
+    CHECK(std::regex_search(status.out, std::regex(std::string("\n") + id + " +yes +no +[0-9]+ +[0-9]+  udp 127\\.0\\.0\\.1:")));
+  CHECK_THAT(status.out, Catch::EndsWith("3 live node(s)\n"));
+
+  // Nodes never talk to each other, only to Redis: a split between them
+  // (they cannot see each other, all see Redis) changes nothing. Every
+  // established TCP connection of a node is one of its two Redis links or
+  // a client of its own admin/metrics port.
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("node " << f[i].id);
+    int toRedis = 0;
+    for (auto [local, remote] : establishedTcp(f[i].server.pid())) {
+      if (remote == f.redis.port()) ++toRedis;
+      else CHECK((local == f[i].admin.port || local == f[i].metrics.port));
+    }
+    CHECK(toRedis == 2);  // the command connection and the subscription
+  }
 }
 
 TEST_CASE("fleet: brute force on A gets the source banned on B within one second") {
@@ -235,24 +359,73 @@ TEST_CASE("fleet: per_user 2 across the fleet, a killed node's share lapses with
 
 TEST_CASE("fleet: admin 'end user's sessions' on C ends them on A and B") {
   Fleet f(3);
-  StunClient onA = testing::restClient(f[0].turn, kSecret, "alice");
-  StunClient onB = testing::restClient(f[1].turn, kSecret, "alice");
+  // Four clients (four source ports) per node: the kernel spreads them over
+  // both workers, and the fleet action must reach each.
+  std::vector<StunClient> alice;
+  for (size_t node = 0; node < 2; ++node)
+    for (int i = 0; i < 4; ++i) alice.push_back(testing::restClient(f[node].turn, kSecret, "alice"));
+  for (auto& c : alice) REQUIRE(c.allocate()->code == 0);
   StunClient bob = testing::restClient(f[1].turn, kSecret, "bob");
-  REQUIRE(onA.allocate()->code == 0);
-  REQUIRE(onB.allocate()->code == 0);
   REQUIRE(bob.allocate()->code == 0);
   auto r = f[2].call("DELETE", "/admin/sessions?user=alice&scope=fleet");
   CHECK(r.status == 202);
   CHECK_THAT(r.body, Catch::Contains("\"nodes_listening\":3"));
   for (size_t i = 0; i < 2; ++i)
     CHECK(eventually([&] { return f[i].call("GET", "/admin/sessions").body.find("\"alice\"") == std::string::npos; }, 2s));
-  CHECK(onA.refresh(600)->code == 437);
-  CHECK(onB.refresh(600)->code == 437);
+  for (auto& c : alice) CHECK(c.refresh(600)->code == 437);
   CHECK(bob.refresh(600)->code == 0);
+  // A hostile user name travels as one argv element: nothing in it is read
+  // as a command or a format (coturn GHSA-4g7c-p5wg-j4hp).
+  auto hostile = f[2].call("DELETE", "/admin/sessions?user=%25s%25n%0D%0AFLUSHALL%20*&scope=fleet");
+  CHECK(hostile.status == 202);
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(eventually([&] { return f[i].server.log().find(R"(ended 0 allocation(s) of user "\x25s\x25n\x0d\x0aFLUSHALL *")") != std::string::npos; }, 2s));
+  auto keyring = f.redis.command({"EXISTS", "turnwarden:fleet.test:keyring"});
+  REQUIRE(keyring);
+  CHECK(*keyring == std::vector<std::string>{"1"});
   CHECK(f[0].call("GET", "/admin/nodes").status == 200);
   for (const char* id : {"\"a\"", "\"b\"", "\"c\""})
     CHECK(eventually([&] { return f[0].call("GET", "/admin/nodes").body.find(id) != std::string::npos; }, 3s));
   CHECK(f[0].call("POST", "/admin/drain?scope=everywhere").status == 400);
+}
+
+TEST_CASE("fleet: reload and drain with ?scope=fleet on one node run on every node") {
+  Fleet f(2);
+  // B's file now blocks mallory; A's does not. A fleet-wide reload sent to A
+  // makes each node re-read its own file.
+  Options blocked = f.options;
+  blocked.auth += "  blocked_users: [mallory]\n";
+  std::ofstream(f[1].server.dir() + "/turnwarden.yaml")
+      << nodeConfig("b", f[1].port, 1, f.redis.address(), f.token.path, blocked);
+  auto r = f[0].call("POST", "/admin/reload?scope=fleet");
+  CHECK(r.status == 202);
+  CHECK_THAT(r.body, Catch::Contains("\"published\":\"reload\""));
+  CHECK_THAT(r.body, Catch::Contains("\"nodes_listening\":2"));
+  for (size_t i = 0; i < 2; ++i) {
+    INFO("node " << f[i].id);
+    CHECK(eventually([&] { return f[i].server.log().find("fleet: reload (from a)") != std::string::npos &&
+                                  f[i].server.log().find("reload ok") != std::string::npos; }, 3s));
+  }
+  for (int i = 0; i < 4; ++i) {  // both of B's workers took the new snapshot
+    CHECK(testing::restClient(f[1].turn, kSecret, "mallory").allocate()->code == 403);
+    CHECK(testing::restClient(f[0].turn, kSecret, "mallory").allocate()->code == 0);
+  }
+
+  // Drain sent to B: every node refuses new allocations (508), says so on
+  // /readyz and in the registry; live allocations run on.
+  StunClient live = testing::restClient(f[0].turn, kSecret, "carol");
+  REQUIRE(live.allocate()->code == 0);
+  CHECK(f[1].call("POST", "/admin/drain?scope=fleet").status == 202);
+  for (size_t i = 0; i < 2; ++i) {
+    INFO("node " << f[i].id);
+    CHECK(eventually([&] { return f[i].readyz() == 503; }, 3s));
+    for (int k = 0; k < 4; ++k) CHECK(testing::restClient(f[i].turn, kSecret, "dave").allocate()->code == 508);
+  }
+  CHECK(eventually([&] {
+    const std::string n = f[0].nodes();
+    return n.find("\"draining\":false") == std::string::npos && n.find("\"draining\":true") != std::string::npos;
+  }, 3s));
+  CHECK(live.refresh(600)->code == 0);
 }
 
 TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis back: nodes resync and converge") {
@@ -274,6 +447,7 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
     REQUIRE(eventually([&] { return f[i].server.log().find("fleet: lost Redis") != std::string::npos; }, 5s));
     CHECK(f[i].metric("turnwarden_fleet_keyring_stale") == "1");
     CHECK(f[i].metric("turnwarden_fleet_redis_up") == "0");
+    CHECK_THAT(f[i].nodes(), Catch::Contains("\"redis_up\":false,\"fleet_ready\":false,\"keyring_version\":2"));
   }
   c.sendIndication(peer.addr, data);
   CHECK(peer.count() == 1);  // relaying goes on
@@ -285,6 +459,12 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
 
   REQUIRE(f.redis.start());  // empty: no persistence
   for (size_t i = 0; i < 2; ++i) REQUIRE(eventually([&] { return f[i].synced(); }, 12s));
+  // The ban A made while Redis was away is published on reconnect: it is
+  // in Redis now, and B imposes it.
+  CHECK(eventually([&] {
+    auto keys = f.redis.command({"KEYS", "turnwarden:fleet.test:ban:127.0.0.6:*"});
+    return keys && keys->size() == 1;
+  }, 3s));
   CHECK(eventually([&] { return f[1].bans("127.0.0.6"); }, 3s));  // converged
   auto version = f.redis.command({"HGET", "turnwarden:fleet.test:keyring", "version"});
   REQUIRE(version);
@@ -300,19 +480,44 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
   CHECK(peer.count() == 1);
 }
 
-TEST_CASE("fleet: Redis down at start: the node runs on its local keyring, not ready for the fleet, then syncs") {
+TEST_CASE("fleet: Redis down at start: the node runs on its local keyring, not ready for the fleet, retries with backoff, then syncs") {
   Options o;
   RedisProcess redis;
   redis.kill();  // its port stays reserved for the restart below
   TokenFile token{kToken};
+  // Redis "down" as a port that drops every connection: each retry shows.
+  SlammingListener down(redis.port());
+  REQUIRE(down.listening());
   const uint16_t port = testing::freeUdpPort();
   Node a("a", port, nodeConfig("a", port, 0, redis.address(), token.path, o));
+  const auto t0 = Steady::now();  // the first attempt was made during start-up
   CHECK(a.server.log().find("not ready for the fleet") != std::string::npos);
   CHECK(a.metric("turnwarden_fleet_synced") == "0");
+  CHECK_THAT(a.nodes(), Catch::StartsWith("{\"self\":{\"id\":\"a\",\"redis_up\":false,\"fleet_ready\":false,"
+                                          "\"keyring_version\":0},\"nodes\":[]}"));
+  // Relaying does not depend on the fleet: /readyz stays 200 (a load
+  // balancer must not pull every node when Redis dies).
+  CHECK(a.readyz() == 200);
   CHECK(testing::restClient(a.turn, kSecret, "alice").allocate()->code == 0);
+  std::this_thread::sleep_until(t0 + 3500ms);
+  down.close();
+  // Backoff: 250 ms doubling (+ up to 25 % jitter): attempts at about 0,
+  // 0.25, 0.75, 1.75 and 3.75 s, never a tight loop, and the gaps grow.
+  const auto tries = attempts(down.accepted());
+  INFO(tries.size() << " connection attempts in 3.5 s");
+  REQUIRE(tries.size() >= 4);
+  CHECK(tries.size() <= 6);
+  const auto firstGap = tries[1] - tries[0], lastGap = tries.back() - tries[tries.size() - 2];
+  CHECK(lastGap >= 900ms);
+  CHECK(lastGap > firstGap);
+  CHECK(std::regex_search(a.server.log(), std::regex("fleet: Redis at 127\\.0\\.0\\.1:[0-9]+ unavailable \\(.*\\); retrying with backoff")));
+  auto status = a.cli("fleet status");  // the CLI says so too
+  CHECK(status.status == 2);
+  CHECK_THAT(status.out, Catch::Contains("cannot reach Redis at " + redis.address()));
   REQUIRE(redis.start());
   REQUIRE(eventually([&] { return a.synced(); }, 12s));
   CHECK(a.server.log().find("fleet: ready") != std::string::npos);
+  CHECK_THAT(a.nodes(), Catch::Contains("\"redis_up\":true,\"fleet_ready\":true,\"keyring_version\":1}"));
   auto v = redis.command({"HGET", "turnwarden:fleet.test:keyring", "version"});
   REQUIRE(v);
   CHECK(*v == std::vector<std::string>{"1"});  // seeded from the local keyring
@@ -371,4 +576,55 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
   struct stat st {};
   REQUIRE(::stat((f[survivor].server.dir() + "/keyring.yaml").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("fleet: Redis AUTH from a 0600 password file, a readable file refused, a wrong password keeps the node off the fleet") {
+  const std::string password = "fleet-redis-password-0123456789";
+  RedisProcess redis(password);
+  TokenFile token{kToken};
+  auto writePrivate = [&](const std::string& name, const std::string& text) {
+    const std::string path = token.dir + "/" + name;
+    std::ofstream(path) << text << "\n";
+    ::chmod(path.c_str(), 0600);
+    return path;
+  };
+  Options o;
+  o.redis = ", password_file: " + writePrivate("redis.pw", password);
+  const uint16_t port = testing::freeUdpPort();
+  Node a("a", port, nodeConfig("a", port, 0, redis.address(), token.path, o));
+  REQUIRE(eventually([&] { return a.synced(); }, 10s));
+  auto seen = redis.command({"EXISTS", "turnwarden:fleet.test:node:a"});
+  REQUIRE(seen);
+  CHECK(*seen == std::vector<std::string>{"1"});
+  CHECK(a.server.log().find(password) == std::string::npos);  // never logged
+  CHECK(a.cli("fleet status").status == 0);
+
+  // A wrong password: the node runs alone and says why.
+  Options wrong;
+  wrong.redis = ", password_file: " + writePrivate("wrong.pw", "not-the-password");
+  const uint16_t port2 = testing::freeUdpPort();
+  Node b("b", port2, nodeConfig("b", port2, 1, redis.address(), token.path, wrong));
+  CHECK(eventually([&] { return b.server.log().find("AUTH refused") != std::string::npos; }, 5s));
+  CHECK_FALSE(b.synced());
+  CHECK_THAT(b.nodes(), Catch::Contains("\"redis_up\":false,\"fleet_ready\":false"));
+  CHECK(testing::restClient(b.turn, kSecret, "alice").allocate()->code == 0);
+  CHECK(b.cli("fleet status").status == 2);
+
+  // A password file others can read: check-config and start-up refuse it.
+  const std::string loose = writePrivate("loose.pw", password);
+  ::chmod(loose.c_str(), 0640);
+  Options readable;
+  readable.redis = ", password_file: " + loose;
+  const uint16_t port3 = testing::freeUdpPort();
+  const std::string yaml = nodeConfig("c", port3, 2, redis.address(), token.path, readable);
+  const std::string file = token.dir + "/loose.yaml";
+  std::ofstream(file) << yaml;
+  auto check = testing::runCommand(std::string(TW_BINARY) + " check-config " + file + " 2>&1");
+  INFO(check.out);
+  CHECK(check.status == 2);
+  CHECK(std::regex_search(check.out, std::regex("loose\\.yaml:[0-9]+:[0-9]+: fleet\\.redis\\.password_file: '.*/loose\\.pw': "
+                                                "mode 0640 gives group/other access; it must be private \\(chmod 600\\)")));
+  ServerProcess c(yaml);
+  CHECK_FALSE(c.ready());
+  CHECK_THAT(c.log(), Catch::Contains("mode 0640 gives group/other access"));
 }

@@ -31,7 +31,7 @@ std::string listener(const char* transport, uint16_t port) {
 
 /// `listeners` is the body of listeners:; peers may reach only `peerPort`.
 std::string config(const std::string& listeners, uint16_t peerPort) {
-  return "realm: listeners.test\nmetrics:\n  listen: 127.0.0.1:0\nlisteners:\n" + listeners +
+  return "realm: listeners.test\nworkers: 2\nmetrics:\n  listen: 127.0.0.1:0\nlisteners:\n" + listeners +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 46000-46999\n"
          "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) + "\"}]\n"
          "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";

@@ -3,6 +3,7 @@
 // credential, and a SIGHUP reload that waits for the server's verdict.
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,7 +14,10 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "policy/credentials.h"
+#include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -43,6 +47,24 @@ inline StunClient restClient(const SocketAddress& server, const std::string& sec
 /// The same for a server on 127.0.0.1:`port`.
 inline StunClient restClient(uint16_t port, const std::string& secret, const std::string& user) {
   return restClient(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, secret, user);
+}
+
+/// What a shell command printed on stdout, and its exit status.
+struct CommandRun {
+  int status = -1;
+  std::string out;
+};
+
+/// Runs `cmd` with /bin/sh (bounded by the command itself) and collects stdout.
+inline CommandRun runCommand(const std::string& cmd) {
+  CommandRun run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return run;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) run.out.append(buf, n);
+  const int st = pclose(p);
+  run.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return run;
 }
 
 /// A bearer token file (mode 0600, as admin.token_file needs) in its own
@@ -76,6 +98,17 @@ inline bool reloadWith(ServerProcess& s, const std::string& yaml, const std::str
   for (int i = 0; i < 400; ++i) {
     if (occurrences(s.log(), marker) > before) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+/// Polls /metrics (folded about once a second) until it contains `line`
+/// (bounded, ~5 s).
+inline bool metricsShow(const SocketAddress& metrics, const std::string& line) {
+  for (int i = 0; i < 50; ++i) {
+    auto r = httpGet(metrics, "/metrics");
+    if (r && r->body.find(line) != std::string::npos) return true;
+    usleep(100000);
   }
   return false;
 }

@@ -28,6 +28,7 @@ constexpr const char* kSecret = "realmsrealmsrealmsrealmsrealms00";
 std::string config(uint16_t portA, uint16_t portB, uint16_t peerPort) {
   const std::string a = std::to_string(portA), b = std::to_string(portB);
   return "realm: b.example\n"
+         "workers: 2\n"
          "listeners:\n"
          "  - {transport: udp, address: 127.0.0.1, port: " + a + ", realm: a.example}\n"
          "  - {transport: udp, address: 127.0.0.1, port: " + b + "}\n"
@@ -81,7 +82,7 @@ TEST_CASE("check-config accepts realms and refuses a realm no listener serves") 
   CHECK(std::system((bin + " check-config " + bad + " > " + dir + "/bad.out 2>&1").c_str()) != 0);
   std::stringstream out;
   out << std::ifstream(dir + "/bad.out").rdbuf();
-  CHECK_THAT(out.str(), Catch::Contains("bad.yaml:12:5: peers.realms: realm 'c.example' is not the "
+  CHECK_THAT(out.str(), Catch::Contains("bad.yaml:13:5: peers.realms: realm 'c.example' is not the "
                                         "realm of any listener nor the top-level realm"));
   std::filesystem::remove_all(dir);
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "policy/credentials.h"
+#include "tests/e2e/live_helpers.h"
 #include "tests/support/http_client.h"
 #include "tests/support/raw_tcp.h"
 #include "tests/support/server_process.h"
@@ -42,15 +43,7 @@ StunClient control(uint16_t port) {
   return c;
 }
 
-/// Polls /metrics (folded about once a second) until it contains `line`.
-bool metricsShow(const SocketAddress& metrics, const std::string& line) {
-  for (int i = 0; i < 50; ++i) {
-    auto r = testing::httpGet(metrics, "/metrics");
-    if (r && r->body.find(line) != std::string::npos) return true;
-    usleep(100000);
-  }
-  return false;
-}
+using testing::metricsShow;
 
 SocketAddress at(const std::string& ip, uint16_t port) {
   return *SocketAddress::parse(ip.find(':') != std::string::npos

@@ -33,7 +33,7 @@ struct Fixture {
     d = std::make_unique<AnomalyDetector>(config, clock, [this](const Anomaly& a) { fired.push_back(a); });
   }
   size_t count(const std::string& kind) const {
-    return size_t(std::count_if(fired.begin(), fired.end(), [&](const Anomaly& a) { return a.kind == kind; }));
+    return size_t(std::count_if(fired.begin(), fired.end(), [&](const Anomaly& a) { return toString(a.kind) == kind; }));
   }
 };
 
@@ -45,7 +45,7 @@ TEST_CASE("brute force: the N-th failure from one IP in a window fires once") {
   CHECK(f.fired.empty());
   f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1001"), "mallory");  // other port, same IP
   REQUIRE(f.fired.size() == 1);
-  CHECK(f.fired[0].kind == "brute_force");
+  CHECK(f.fired[0].kind == AnomalyKind::BruteForce);
   CHECK(f.fired[0].clientIp == "192.0.2.1");
   CHECK(f.fired[0].details == "5 failed authentications within 60s");
   for (int i = 0; i < 20; ++i) f.d->onAuthFailed("bad_integrity", from("192.0.2.1:1000"), "mallory");

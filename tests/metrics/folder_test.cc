@@ -124,7 +124,7 @@ TEST_CASE("process-wide records: reloads, ports, anomalies") {
   f.recordReload(true, 1700000000);
   f.recordReload(false, 1700000100);
   f.setPorts(3, 200);
-  f.recordAnomaly("brute_force");
+  f.recordAnomaly(AnomalyKind::BruteForce);
   const std::string t = f.render();
   CHECK(sample(t, R"(turnwarden_config_reloads_total{result="success"})") == 1);
   CHECK(sample(t, R"(turnwarden_config_reloads_total{result="failure"})") == 1);

@@ -1,11 +1,12 @@
 // Fleet mode's pure parts (policy/fleet_*.h, config fleet:): no Redis here;
-// tests/e2e/fleet_test.sh runs the real thing.
+// tests/e2e/fleet_e2e_test.cc runs the real thing.
 #include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "policy/config.h"
 #include "policy/fleet_keys.h"
 #include "policy/fleet_state.h"
+#include "policy/reload.h"
 #include "policy/secrets_file.h"
 
 using namespace tw;
@@ -210,8 +211,12 @@ TEST_CASE("fleet: node records carry counts, the sum skips self and bad fields",
   CHECK(sum.users.at(perUserKey("bob smith", ip6)) == 1);
   CHECK_FALSE(sum.users.count(perUserKey("alice", ip6)));
   CHECK(sum.ips.at(*IpAddress::parse("10.0.0.1")) == 3);
-  CHECK_THAT(nodesJson({rec.info}), Catch::Contains("\"id\":\"a\""));
-  CHECK_THAT(nodesJson({rec.info}), Catch::Contains("\"lease\":true"));
+  const NodeSelf self{"b", false, false, 0};
+  CHECK_THAT(nodesJson(self, {rec.info}), Catch::Contains("\"id\":\"a\""));
+  CHECK_THAT(nodesJson(self, {rec.info}), Catch::Contains("\"lease\":true"));
+  CHECK_THAT(nodesJson(self, {rec.info}),
+             Catch::StartsWith("{\"self\":{\"id\":\"b\",\"redis_up\":false,\"fleet_ready\":false,"
+                               "\"keyring_version\":0},\"nodes\":["));
 }
 
 TEST_CASE("fleet: timing follows the heartbeat, a lease grant is trusted for 2/3 of its TTL", "[fleet]") {
@@ -230,4 +235,28 @@ TEST_CASE("fleet: timing follows the heartbeat, a lease grant is trusted for 2/3
   CHECK(lease.held(t0 + 6s));
   lease.lost();
   CHECK_FALSE(lease.held(t0 + 6s));
+}
+
+TEST_CASE("fleet: fleet.* is restart-only, and a reload keeps the keyring from Redis", "[config][fleet]") {
+  auto running = parseConfig(config("fleet:\n  redis: {address: 127.0.0.1:6379}\n  node_id: a\n"), "f.yaml");
+  REQUIRE(running.ok());
+  running->auth.secrets = {Secret{"from-redis", kValue, std::nullopt}};  // adopted from Redis
+  auto next = parseConfig(config("fleet:\n  redis: {address: 127.0.0.1:6380}\n  node_id: a\n"
+                                 "limits: {permissions_per_request: 7}\n"),
+                          "f.yaml");
+  REQUIRE(next.ok());
+  auto plan = planReload(*running, std::move(next.value()));
+  CHECK(plan.restartOnly == std::vector<std::string>{"fleet"});
+  REQUIRE(plan.config.fleet);
+  CHECK(plan.config.fleet->redis.port == 6379);  // still the running Redis
+  REQUIRE(plan.config.auth.secrets.size() == 1);
+  CHECK(plan.config.auth.secrets.front().id == "from-redis");  // not the file's k1
+  CHECK(plan.config.limits.permissionsPerRequest == 7);  // the rest applies
+  // Turning fleet mode on or off is a restart too.
+  auto alone = parseConfig(config(""), "f.yaml");
+  REQUIRE(alone.ok());
+  CHECK(planReload(*alone, *running).restartOnly == std::vector<std::string>{"fleet"});
+  CHECK_FALSE(planReload(*alone, *running).config.fleet);
+  auto same = planReload(*running, *running);
+  CHECK(same.restartOnly.empty());
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 namespace tw::testing {
 
@@ -27,7 +28,7 @@ uint16_t freeTcpPort() {
   return port;
 }
 
-RedisProcess::RedisProcess() {
+RedisProcess::RedisProcess(std::string password) : password_(std::move(password)) {
   char tmpl[] = "/tmp/turnwarden-redis-XXXXXX";
   dir_ = mkdtemp(tmpl);
   port_ = freeTcpPort();
@@ -48,8 +49,11 @@ bool RedisProcess::start() {
   if (pid_ == 0) {
     const std::string port = std::to_string(port_);
     const std::string log = dir_ + "/redis.log";
-    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
-           dir_.c_str(), "--save", "", "--appendonly", "no", "--logfile", log.c_str(), nullptr);
+    std::vector<const char*> argv{"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
+                                  dir_.c_str(), "--save", "", "--appendonly", "no", "--logfile", log.c_str()};
+    if (!password_.empty()) argv.insert(argv.end(), {"--requirepass", password_.c_str()});
+    argv.push_back(nullptr);
+    execvp("redis-server", const_cast<char* const*>(argv.data()));
     _exit(127);
   }
   for (int i = 0; i < 200; ++i) {
@@ -88,6 +92,17 @@ std::optional<std::vector<std::string>> RedisProcess::command(const std::vector<
     return std::nullopt;
   }
   redisSetTimeout(c, tv);
+  if (!password_.empty()) {
+    const char* auth[] = {"AUTH", password_.c_str()};
+    const size_t lens[] = {4, password_.size()};
+    auto* r = static_cast<redisReply*>(redisCommandArgv(c, 2, auth, lens));
+    const bool ok = r && r->type != REDIS_REPLY_ERROR;
+    if (r) freeReplyObject(r);
+    if (!ok) {
+      redisFree(c);
+      return std::nullopt;
+    }
+  }
   std::vector<const char*> args;
   std::vector<size_t> lens;
   for (const auto& a : argv) args.push_back(a.data()), lens.push_back(a.size());

@@ -16,7 +16,9 @@ uint16_t freeTcpPort();
 
 class RedisProcess {
  public:
-  RedisProcess();  ///< picks a port and starts
+  /// Picks a port and starts; a non-empty `password` is required from
+  /// every client (requirepass), command() included.
+  explicit RedisProcess(std::string password = "");
   ~RedisProcess();
   RedisProcess(const RedisProcess&) = delete;
   RedisProcess& operator=(const RedisProcess&) = delete;
@@ -29,6 +31,8 @@ class RedisProcess {
   uint16_t port() const { return port_; }
   /// "127.0.0.1:PORT"
   std::string address() const;
+  /// The temp directory (redis.log is in it); removed with the process.
+  const std::string& dir() const { return dir_; }
 
   /// One command (argv) on a fresh connection; the reply flattened: a
   /// string, an integer as text, an array's elements (nested arrays
@@ -36,6 +40,7 @@ class RedisProcess {
   std::optional<std::vector<std::string>> command(const std::vector<std::string>& argv) const;
 
  private:
+  std::string password_;
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

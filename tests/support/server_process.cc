@@ -18,7 +18,9 @@
 namespace tw::testing {
 
 std::string udpListenerYaml(std::string_view realm, uint16_t port) {
-  return "realm: " + std::string(realm) +
+  // Two workers: every live test crosses workers (SO_REUSEPORT spreads
+  // clients, allocations live on the worker that made them).
+  return "realm: " + std::string(realm) + "\nworkers: 2" +
          "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " + std::to_string(port) +
          "}\n";
 }

@@ -12,8 +12,9 @@
 
 namespace tw::testing {
 
-/// The head every live-binary test config starts with: its realm and one
-/// UDP listener on 127.0.0.1:port. Callers append the other sections.
+/// The head every live-binary test config starts with: its realm, two
+/// workers, and one UDP listener on 127.0.0.1:port. Callers append the
+/// other sections.
 std::string udpListenerYaml(std::string_view realm, uint16_t port);
 
 /// A UDP port on 127.0.0.1 that nothing is bound to right now.

@@ -112,8 +112,8 @@ std::optional<Reply> StunClient::transact(std::span<const uint8_t> request, int 
 }
 
 void StunClient::setCredentials(std::string username, std::string password) {
-  username_ = std::move(username);
-  password_ = std::move(password);
+  auth_.username = std::move(username);
+  auth_.password = std::move(password);
 }
 
 stun::TransactionId StunClient::newTransactionId() {
@@ -126,27 +126,12 @@ stun::TransactionId StunClient::newTransactionId() {
 
 std::vector<uint8_t> StunClient::build(stun::Method method, const stun::TransactionId& txn,
                                        const AddAttrs& add, bool withAuth) {
-  std::vector<uint8_t> out;
-  stun::MessageBuilder b(out, method, stun::MessageClass::Request, txn);
-  if (add) add(b);
-  if (withAuth) {
-    b.addString(stun::attr::Username, username_);
-    b.addString(stun::attr::Realm, realm_);
-    b.addString(stun::attr::Nonce, nonce_);
-    b.addMessageIntegrity(stun::longTermKey(username_, realm_, password_));
-  }
-  b.addFingerprint();
-  return {b.bytes().begin(), b.bytes().end()};
+  return auth_.build(method, txn, add, withAuth);
 }
 
 std::optional<Reply> StunClient::request(stun::Method method, const AddAttrs& add) {
-  const bool haveNonce = !nonce_.empty() && !username_.empty();
-  auto reply = transact(build(method, newTransactionId(), add, haveNonce));
-  if (!reply || (reply->code != 401 && reply->code != 438) || username_.empty()) return reply;
-  auto m = reply->msg();
-  if (!m.realm() || !m.nonce()) return reply;
-  realm_ = std::string(*m.realm());
-  nonce_ = std::string(*m.nonce());
+  auto reply = transact(build(method, newTransactionId(), add, auth_.ready()));
+  if (!reply || !auth_.learn(reply->code, reply->msg())) return reply;
   return transact(build(method, newTransactionId(), add, true));
 }
 

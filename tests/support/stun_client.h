@@ -15,6 +15,7 @@
 #include "relay/io/stream_framer.h"
 #include "relay/stun/builder.h"
 #include "relay/stun/message.h"
+#include "tests/support/long_term_auth.h"
 
 namespace tw::testing {
 
@@ -69,9 +70,9 @@ class StunClient {
   void sendIndication(const SocketAddress& peer, std::span<const uint8_t> data);
 
   stun::TransactionId newTransactionId();
-  const std::string& username() const { return username_; }
-  const std::string& nonce() const { return nonce_; }
-  const std::string& realm() const { return realm_; }
+  const std::string& username() const { return auth_.username; }
+  const std::string& nonce() const { return auth_.nonce; }
+  const std::string& realm() const { return auth_.realm; }
 
  private:
   std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn,
@@ -86,7 +87,7 @@ class StunClient {
   std::deque<std::vector<uint8_t>> frames_;
   io::UniqueFd fd_;
   SocketAddress local_;
-  std::string username_, password_, realm_, nonce_;
+  LongTermAuth auth_;
   uint64_t txnCounter_ = 1;
 };
 

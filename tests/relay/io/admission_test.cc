@@ -48,8 +48,7 @@ uint64_t drops(Harness& h, DropReason r) { return h.server().counters().dropped(
 void reload(Harness& h, const policy::Config& cfg) {
   const uint64_t next = h.holder->generation() + 1;
   h.holder->store(policy::buildSnapshot(cfg, next, {h.address}));
-  h.advance(Duration{0});  // the worker's tick picks up the generation...
-  h.server().setPolicy(h.holder->load());  // ...as does its next batch
+  h.worker->pollOnce();  // the worker takes it at the top of its next loop iteration
 }
 
 StunClient clientFrom(Harness& h, const char* local, const std::string& user) {

@@ -39,11 +39,12 @@ Harness::Harness(const std::string& extraYaml, int portSpan) {
   address = worker->listenerAddresses().front();
   // Now that the port is known, deny relaying to the server's own listener.
   holder->store(policy::buildSnapshot(config, 2, {address}));
+  worker->pollOnce();  // takes that snapshot now, before a test adjusts the worker
 }
 
 Harness::~Harness() { worker.reset(); }
 
-void Harness::pump() { event_base_loop(worker->base(), EVLOOP_NONBLOCK); }
+void Harness::pump() { worker->pollOnce(); }
 
 void Harness::advance(Duration d) {
   clock.advance(d);

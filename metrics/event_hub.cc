@@ -1,0 +1,170 @@
+#include "metrics/event_hub.h"
+
+#include "relay/turn/allocation.h"
+
+namespace tw::metrics {
+
+EventHub::EventHub(std::vector<turn::RelayEvents*> sinks, AnomalyDetector* detector,
+                   size_t capacity)
+    : sinks_(std::move(sinks)), detector_(detector), capacity_(capacity) {}
+
+EventHub::~EventHub() { stop(); }
+
+void EventHub::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void EventHub::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventHub::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= capacity_) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back(std::move(fn));
+    ++pushed_;
+  }
+  wake_.notify_one();
+}
+
+void EventHub::push(HubEvent e) {
+  post([this, e = std::move(e)]() mutable { replay(e); });
+}
+
+void EventHub::flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = pushed_;
+  if (!thread_.joinable()) {
+    // Not started (tests that replay by hand): run it here.
+    while (!queue_.empty()) {
+      auto fn = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+      ++done_;
+    }
+    return;
+  }
+  idle_.wait(lock, [&] { return done_ >= target; });
+}
+
+uint64_t EventHub::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void EventHub::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && stopping_) return;
+    auto fn = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    fn();
+    lock.lock();
+    ++done_;
+    idle_.notify_all();
+  }
+}
+
+void EventHub::replay(HubEvent& e) {
+  using K = HubEvent::Kind;
+  if (e.kind == K::Sample) {
+    if (detector_) detector_->sample(e.worker, e.sample);
+    return;
+  }
+  // Allocation events carry only what the sinks read of an Allocation.
+  turn::Allocation a;
+  a.id = e.allocationId;
+  a.user = e.user;
+  a.tuple = e.tuple;
+  for (auto* s : sinks_) {
+    switch (e.kind) {
+      case K::AllocationCreated: s->onAllocationCreated(a); break;
+      case K::AllocationDeleted: s->onAllocationDeleted(a, e.text); break;
+      case K::AuthFailed: s->onAuthFailed(e.text, e.tuple, e.user); break;
+      case K::PeerDenied: s->onPeerDenied(e.peer, e.text, e.tuple, e.user); break;
+      case K::ConnectAttempt: s->onConnectAttempt(a, e.peer); break;
+      case K::PeerRevoked: s->onPeerRevoked(e.peer, e.text, e.tuple, e.user); break;
+      case K::Banned: s->onBanned(e.tuple.client, e.banFor); break;
+      case K::Sample: break;
+    }
+  }
+}
+
+void HubForwarder::onAllocationCreated(const turn::Allocation& a) {
+  HubEvent e = event(HubEvent::Kind::AllocationCreated);
+  e.allocationId = a.id;
+  e.user = a.user;
+  e.tuple = a.tuple;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onAllocationDeleted(const turn::Allocation& a, std::string_view why) {
+  HubEvent e = event(HubEvent::Kind::AllocationDeleted);
+  e.allocationId = a.id;
+  e.user = a.user;
+  e.tuple = a.tuple;
+  e.text = why;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) {
+  HubEvent e = event(HubEvent::Kind::AuthFailed);
+  e.text = reason;
+  e.tuple = t;
+  e.user = username;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                                std::string_view user) {
+  HubEvent e = event(HubEvent::Kind::PeerDenied);
+  e.peer = peer;
+  e.text = rule;
+  e.tuple = t;
+  e.user = user;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) {
+  HubEvent e = event(HubEvent::Kind::ConnectAttempt);
+  e.allocationId = a.id;
+  e.user = a.user;
+  e.tuple = a.tuple;
+  e.peer = peer;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                                 std::string_view user) {
+  HubEvent e = event(HubEvent::Kind::PeerRevoked);
+  e.peer = peer;
+  e.text = rule;
+  e.tuple = t;
+  e.user = user;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onBanned(const SocketAddress& source, Duration banFor) {
+  HubEvent e = event(HubEvent::Kind::Banned);
+  e.tuple.client = source;
+  e.banFor = banFor;
+  hub_.push(std::move(e));
+}
+
+}  // namespace tw::metrics

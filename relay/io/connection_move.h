@@ -1,0 +1,43 @@
+#pragma once
+// Moving a client stream connection from one worker's event base to
+// another's (RFC 6062 ConnectionBind that SO_REUSEPORT gave to a worker
+// other than the one owning the peer connection). A bufferevent belongs to
+// its event base, so the connection leaves as its parts: the socket, the
+// TLS session (an SSL object is not tied to a thread), the bytes the client
+// sent after ConnectionBind and the output not yet written (the
+// ConnectionBind response). The new worker builds a bufferevent around them.
+//
+//   worker B: HandedOver{bev} --detachConnection--> MovedConnection --post--> worker A
+//   worker A: MovedConnection --attachConnection(base A)--> HandedOver{bev on A}
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <vector>
+
+#include "relay/base/address.h"
+#include "relay/io/handles.h"
+#include "relay/io/stream_connections.h"
+
+namespace tw::io {
+
+struct SslDeleter {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+using SslPtr = std::unique_ptr<SSL, SslDeleter>;
+
+struct MovedConnection {
+  FiveTuple tuple;
+  UniqueFd fd;
+  SslPtr ssl;  ///< TLS connections only
+  std::vector<uint8_t> leftover;
+  std::vector<uint8_t> pendingOutput;
+};
+
+/// Takes the connection out of its bufferevent (which is freed without
+/// closing the socket or ending the TLS session).
+MovedConnection detachConnection(HandedOver h);
+/// A bufferevent on `base` for a moved connection, with its pending output
+/// queued first. nullptr (and the socket closed) if libevent refuses.
+HandedOver attachConnection(event_base* base, MovedConnection m);
+
+}  // namespace tw::io

@@ -1,0 +1,180 @@
+// Allocate (RFC 8656 §7.2, RFC 6062 §5.1) through the socket-less pipeline:
+// every error code the handler can answer, the replay of a retransmission,
+// and the relay socket it asks the edge for.
+#include <catch2/catch.hpp>
+
+#include "tests/support/turn_pipeline.h"
+
+using namespace tw;
+using tw::stun::Method;
+using tw::testing::Pipeline;
+using tw::testing::PipelineClient;
+using B = tw::stun::MessageBuilder;
+
+namespace {
+int allocateCode(Pipeline& p, const PipelineClient::AddAttrs& extra, uint8_t transport = 17,
+                 Transport t = Transport::Udp) {
+  auto c = PipelineClient::authed(p, "alice", "203.0.113.5:40000", t);
+  auto r = c.allocate(extra, transport);
+  REQUIRE(r);
+  return r->code;
+}
+void family(B& b, uint16_t type, uint8_t f) { b.addAddressFamily(type, f); }
+}  // namespace
+
+TEST_CASE("handle_allocate: success opens one relay socket and answers its address") {
+  Pipeline p;
+  auto c = PipelineClient::authed(p);
+  auto r = c.allocate();
+  REQUIRE(r);
+  REQUIRE(r->code == 0);
+  auto m = r->msg();
+  auto relayed = m.xorRelayedAddress();
+  REQUIRE(relayed);
+  CHECK(relayed->ip == *IpAddress::parse("192.0.2.1"));
+  CHECK(relayed->port >= Pipeline::kFirstPort);
+  CHECK(relayed->port <= Pipeline::kLastPort);
+  CHECK(m.lifetime() == 600u);
+  CHECK(m.xorMappedAddress() == c.tuple().client);
+  CHECK(m.hasMessageIntegrity());
+  REQUIRE(p.io.relays.size() == 1);
+  CHECK(p.io.relays.begin()->second.local == *relayed);
+  CHECK(p.server->allocations().find(c.tuple()) != nullptr);
+}
+
+TEST_CASE("handle_allocate: a retransmission gets the same bytes, another transaction 437") {
+  Pipeline p;
+  auto c = PipelineClient::authed(p);
+  REQUIRE(c.refresh(600)->code == 437);  // learns the nonce; no allocation yet
+  const auto udp = [](B& b) { b.addRequestedTransport(17); };
+  const stun::TransactionId txn = c.newTransactionId();
+  auto first = p.exchange(c.tuple(), c.build(Method::Allocate, udp, true, &txn));
+  REQUIRE(first);
+  REQUIRE(first->code == 0);
+  auto again = p.exchange(c.tuple(), c.build(Method::Allocate, udp, true, &txn));
+  REQUIRE(again);
+  CHECK(again->bytes == first->bytes);
+  CHECK(p.io.relays.size() == 1);  // no second socket
+  auto other = p.exchange(c.tuple(), c.build(Method::Allocate, udp, true));
+  REQUIRE(other);
+  CHECK(other->code == 437);
+  // The same transaction under another user's credentials: 441.
+  auto [name, pass] = p.credential("mallory");
+  c.setCredentials(name, pass);
+  auto stolen = p.exchange(c.tuple(), c.build(Method::Allocate, udp, true, &txn));
+  REQUIRE(stolen);
+  CHECK(stolen->code == 441);
+}
+
+TEST_CASE("handle_allocate: 400 for malformed attribute combinations") {
+  Pipeline p;
+  CHECK(allocateCode(p, {}, 0) == 442);
+  Pipeline q;
+  auto c = PipelineClient::authed(q);
+  auto noTransport = c.request(Method::Allocate);
+  REQUIRE(noTransport);
+  CHECK(noTransport->code == 400);
+  const uint64_t token = 0x0102030405060708ULL;
+  CHECK(allocateCode(q, [&](B& b) {
+          b.addEvenPort(false);
+          b.addU64(stun::attr::ReservationToken, token);
+        }) == 400);  // even_port_with_token
+  CHECK(allocateCode(q, [&](B& b) {
+          family(b, stun::attr::RequestedAddressFamily, 1);
+          b.addU64(stun::attr::ReservationToken, token);
+        }) == 400);  // family_with_token
+  CHECK(allocateCode(q, [&](B& b) {
+          family(b, stun::attr::RequestedAddressFamily, 1);
+          family(b, stun::attr::AdditionalAddressFamily, 2);
+        }) == 400);  // two_family_attributes
+  CHECK(allocateCode(q, [&](B& b) { family(b, stun::attr::AdditionalAddressFamily, 1); }) ==
+        400);  // bad_additional_family
+  CHECK(allocateCode(q, [&](B& b) {
+          const uint8_t v[2] = {1, 0};
+          b.addBytes(stun::attr::RequestedAddressFamily, v);
+        }) == 400);  // bad_address_family
+  CHECK(q.io.relays.empty());
+}
+
+TEST_CASE("handle_allocate: 442 for unknown transports and for TCP when relay.tcp is off") {
+  Pipeline p;
+  CHECK(allocateCode(p, {}, 132) == 442);
+  Pipeline noTcp;
+  noTcp.config.relay.tcp = false;
+  noTcp.server->setPolicy(policy::buildSnapshot(noTcp.config, 9, {noTcp.listener}));
+  CHECK(allocateCode(noTcp, {}, 6, Transport::Tcp) == 442);
+}
+
+TEST_CASE("handle_allocate: TCP allocations need a stream and no UDP-only attributes") {
+  Pipeline p;
+  CHECK(allocateCode(p, {}, 6, Transport::Udp) == 400);  // tcp_allocation_over_udp
+  CHECK(allocateCode(p, [](B& b) { b.addEvenPort(false); }, 6, Transport::Tcp) == 400);
+  CHECK(allocateCode(p, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); }, 6,
+                     Transport::Tcp) == 400);  // dual_tcp_allocation
+  CHECK(allocateCode(p, {}, 6, Transport::Tcp) == 0);
+  REQUIRE(p.io.relays.size() == 1);
+  CHECK(p.io.relays.begin()->second.tcp);
+}
+
+TEST_CASE("handle_allocate: 440 for a family the server does not relay") {
+  Pipeline p;  // IPv4 relay address only
+  CHECK(allocateCode(p, [](B& b) { family(b, stun::attr::RequestedAddressFamily, 2); }) == 440);
+  CHECK(allocateCode(p, [](B& b) { family(b, stun::attr::RequestedAddressFamily, 3); }) == 440);
+  // An additional IPv6 family that cannot be served: success with ADDRESS-ERROR-CODE 440.
+  auto c = PipelineClient::authed(p, "dual", "203.0.113.9:1");
+  auto r = c.allocate([](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); });
+  REQUIRE(r);
+  CHECK(r->code == 0);
+  auto aec = r->msg().valueOf(stun::attr::AddressErrorCode);
+  REQUIRE(aec);
+  CHECK((*aec)[2] * 100 + (*aec)[3] == 440);
+}
+
+TEST_CASE("handle_allocate: 486 over quota, 403 blocked, 508 while draining") {
+  Pipeline p("quotas: {per_user: 1}\n");
+  auto a1 = PipelineClient::authed(p, "alice", "203.0.113.5:1");
+  REQUIRE(a1.allocate()->code == 0);
+  PipelineClient a2(p, p.tuple("203.0.113.5:2"));
+  a2.setCredentials(a1.username(), p.credential("alice").second);
+  CHECK(a2.allocate()->code == 486);  // same credential, same IP
+  p.server->setDraining(true);
+  CHECK(PipelineClient::authed(p, "bob", "203.0.113.6:1").allocate()->code == 508);
+  p.server->setDraining(false);
+  p.config.auth.blockedUsers = {"eve"};
+  p.server->setPolicy(policy::buildSnapshot(p.config, 7, {p.listener}));
+  CHECK(PipelineClient::authed(p, "eve", "203.0.113.7:1").allocate()->code == 403);
+}
+
+TEST_CASE("handle_allocate: 508 when the port pool is exhausted or no port can be bound") {
+  Pipeline p;
+  const int ports = Pipeline::kLastPort - Pipeline::kFirstPort + 1;
+  for (int i = 0; i < ports; ++i)
+    REQUIRE(PipelineClient::authed(p, "u" + std::to_string(i), "203.0.113." +
+                                       std::to_string(1 + i / 50) + ":" + std::to_string(1000 + i))
+                .allocate()
+                ->code == 0);
+  CHECK(PipelineClient::authed(p, "late", "203.0.113.99:1").allocate()->code == 508);
+
+  Pipeline q;  // every bind fails (another process holds every port)
+  for (uint16_t port = Pipeline::kFirstPort; port <= Pipeline::kLastPort; ++port)
+    q.io.failBind[SocketAddress{*IpAddress::parse("192.0.2.1"), port}] = 98;
+  CHECK(PipelineClient::authed(q).allocate()->code == 508);  // relay_bind_failed
+  CHECK(q.server->shared().quotas.total() == 0);  // the quota was given back
+}
+
+TEST_CASE("handle_allocate: EVEN-PORT R=1 reserves the next port under a token, 508 for a bad token") {
+  Pipeline p;
+  auto c = PipelineClient::authed(p, "even", "203.0.113.5:1");
+  auto r = c.allocate([](B& b) { b.addEvenPort(true); });
+  REQUIRE(r->code == 0);
+  const auto relayed = *r->msg().xorRelayedAddress();
+  CHECK(relayed.port % 2 == 0);
+  auto token = r->msg().reservationToken();
+  REQUIRE(token);
+  auto d = PipelineClient::authed(p, "odd", "203.0.113.5:2");
+  auto paired = d.allocate([&](B& b) { b.addU64(stun::attr::ReservationToken, *token); });
+  REQUIRE(paired->code == 0);
+  CHECK(paired->msg().xorRelayedAddress()->port == relayed.port + 1);
+  auto e = PipelineClient::authed(p, "bad", "203.0.113.5:3");
+  CHECK(e.allocate([&](B& b) { b.addU64(stun::attr::ReservationToken, *token); })->code == 508);
+}

@@ -1,0 +1,60 @@
+// Send indications (RFC 8656 §11.2) through the socket-less pipeline: never
+// answered, every refusal a counted drop.
+#include "tests/relay/turn/pipeline_fixtures.h"
+
+using namespace tw;
+using namespace tw::testing;
+using tw::stun::Method;
+using tw::turn::DropReason;
+using B = tw::stun::MessageBuilder;
+
+namespace {
+std::vector<uint8_t> sendIndication(const std::optional<SocketAddress>& peer, size_t bytes) {
+  std::vector<uint8_t> out;
+  B b(out, Method::Send, stun::MessageClass::Indication, stun::TransactionId{7});
+  if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
+  if (bytes) b.addBytes(stun::attr::Data, std::vector<uint8_t>(bytes, 0x42));
+  return out;
+}
+uint64_t drops(Pipeline& p, DropReason r) { return p.server->counters().dropped(r); }
+}  // namespace
+
+TEST_CASE("handle_send: relays to a permitted peer, answers nothing") {
+  Pipeline p(kAllowPeers);
+  auto c = allocated(p);
+  REQUIRE(c.createPermission(kPeer)->code == 0);
+  CHECK(p.feed(c.tuple(), sendIndication(kPeer, 100)).empty());
+  REQUIRE(p.io.toPeer.size() == 1);
+  CHECK(p.io.toPeer[0].bytes.size() == 100);
+}
+
+TEST_CASE("handle_send: every refusal is a counted drop") {
+  // Peers allowed on port 5000 only: permissions are per IP, rules per port.
+  Pipeline p("peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
+             "quotas: {max_bps: 1000}\n");
+  PipelineClient none(p, p.tuple("203.0.113.9:9"));
+  p.feed(none.tuple(), sendIndication(kPeer, 10));
+  CHECK(drops(p, DropReason::NoAllocation) == 1);
+  auto c = allocated(p);
+  p.feed(c.tuple(), sendIndication(std::nullopt, 10));
+  p.feed(c.tuple(), sendIndication(kPeer, 0));
+  p.feed(c.tuple(), sendIndication(kPeerV6, 10));
+  CHECK(drops(p, DropReason::Malformed) == 3);
+  p.feed(c.tuple(), sendIndication(kPeer, 10));
+  CHECK(drops(p, DropReason::NoPermission) == 1);
+  REQUIRE(c.createPermission(kPeer)->code == 0);
+  p.feed(c.tuple(), sendIndication(SocketAddress{kPeer.ip, 6000}, 10));  // checked per packet
+  CHECK(drops(p, DropReason::PeerDenied) == 1);
+  p.feed(c.tuple(), sendIndication(kPeer, 900));
+  p.feed(c.tuple(), sendIndication(kPeer, 900));  // over the one-second budget
+  CHECK(drops(p, DropReason::OverBandwidth) == 1);
+  p.clock.advance(std::chrono::seconds(2));
+  p.io.refuseSends = true;
+  p.feed(c.tuple(), sendIndication(kPeer, 10));
+  CHECK(drops(p, DropReason::SendFailed) == 1);
+  p.io.refuseSends = false;
+  CHECK(p.io.toPeer.size() == 1);  // only the first 900 bytes went out
+  auto t = allocated(p, "tcp", "203.0.113.6:1", true);
+  p.feed(t.tuple(), sendIndication(kPeer, 10));
+  CHECK(drops(p, DropReason::WrongTransport) == 1);
+}
