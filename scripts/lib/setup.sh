@@ -26,8 +26,9 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # tests/etc/kubernetes_test.sh where no cluster is reachable for kubectl.
 # The Debian package (scripts/package, scripts/package-test): help2man makes the man
 # page from --help, dpkg-dev's dpkg-shlibdeps gives CPack the dependencies, lintian
-# checks the .deb, debootstrap makes the clean Debian 12 chroot, and systemd provides
-# `systemd-analyze verify` for the unit (nothing is started: no init runs here).
+# checks the .deb, debootstrap makes the clean Debian 12 chroot, systemd provides
+# `systemd-analyze verify` for the unit, and systemd-container's systemd-nspawn boots
+# a second chroot with systemd as its init, to run the unit for real (package-test 8).
 # clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
 # scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
 TW_PACKAGES=(
@@ -37,7 +38,7 @@ TW_PACKAGES=(
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
-  help2man dpkg-dev lintian debootstrap systemd
+  help2man dpkg-dev lintian debootstrap systemd systemd-container
   clang libclang-rt-14-dev llvm
 )
 
