@@ -64,7 +64,7 @@ struct NodeInfo {
   std::string addresses;  ///< listeners, space separated
   std::string version;
   uint64_t allocations = 0;
-  uint64_t bps = 0;        ///< relayed bits per second, recent
+  uint64_t bps = 0;        ///< bandwidth reserved by live allocations (their max_bps), bits/s
   int64_t started = 0;     ///< unix seconds
   int64_t seen = 0;        ///< unix seconds of the record's last write
   bool ready = false;

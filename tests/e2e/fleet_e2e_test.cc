@@ -144,14 +144,15 @@ struct Fleet {
   Node& operator[](size_t i) { return *nodes[i]; }
 };
 
-/// Five bad passwords from `ip` to `node`: over threshold 3. Returns the
-/// source address (IP and port) that earned the ban: bans are per source
-/// address, so a probe must come from the same port to be refused.
+/// Bad passwords from `ip` to `node` until `node` bans the source
+/// (threshold 3; at most 5 tries). Returns as soon as the ban is in force
+/// there, and the source address (IP and port) that earned it: bans are per
+/// source address, so a probe must come from the same port to be refused.
 SocketAddress bruteForce(const Node& node, const char* ip) {
   const std::string any = std::string(ip) + ":0";
   StunClient attacker = testing::restClient(node.turn, kSecret, "mallory", any.c_str());
   attacker.setCredentials(std::to_string(std::time(nullptr) + 3600) + ":mallory", "guess");
-  for (int i = 0; i < 5; ++i) (void)attacker.allocate();
+  for (int i = 0; i < 5 && !node.bans(ip); ++i) (void)attacker.allocate();
   return attacker.local();
 }
 
@@ -317,10 +318,10 @@ TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is re
 TEST_CASE("fleet: brute force on A gets the source banned on B within one second") {
   Fleet f(3);
   const SocketAddress attacker = bruteForce(f[0], "127.0.0.5");
-  const auto t0 = Steady::now();  // the last guess has been sent
+  const auto t0 = Steady::now();  // A has just banned it
   REQUIRE(eventually([&] { return f[1].bans("127.0.0.5"); }, 3s));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - t0);
-  WARN("ban reached B " << took.count() << " ms after the last failed attempt on A");
+  WARN("ban reached B " << took.count() << " ms after A had it in force");
   CHECK(f[0].bans("127.0.0.5"));
   CHECK(took < 1s);
   CHECK(eventually([&] { return f[2].bans("127.0.0.5"); }, 1s));
@@ -441,6 +442,12 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
   std::vector<uint8_t> data(40, 7);
   c.sendIndication(peer.addr, data);
   CHECK(peer.count() == 1);
+  testing::CountingPeer peerB;
+  StunClient onB = f[0].minted(f[1].turn, "bea");
+  REQUIRE(onB.allocate()->code == 0);
+  REQUIRE(onB.createPermission(peerB.addr)->code == 0);
+  onB.sendIndication(peerB.addr, data);
+  CHECK(peerB.count() == 1);
 
   f.redis.kill();
   for (size_t i = 0; i < 2; ++i) {
@@ -450,8 +457,11 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
     CHECK_THAT(f[i].nodes(), Catch::Contains("\"redis_up\":false,\"fleet_ready\":false,\"keyring_version\":2"));
   }
   c.sendIndication(peer.addr, data);
-  CHECK(peer.count() == 1);  // relaying goes on
+  CHECK(peer.count() == 1);  // relaying goes on, on every node
+  onB.sendIndication(peerB.addr, data);
+  CHECK(peerB.count() == 1);
   CHECK(c.refresh(600)->code == 0);
+  CHECK(onB.refresh(600)->code == 0);
   CHECK(f[0].minted(f[1].turn, "dave").allocate()->code == 0);  // auth with the last keyring
   (void)bruteForce(f[0], "127.0.0.6");
   REQUIRE(eventually([&] { return f[0].bans("127.0.0.6"); }, 2s));
@@ -572,10 +582,27 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
   StunClient before(f[survivor].turn, {});
   before.setCredentials(field(early, "username"), field(early, "password"));
   CHECK(before.allocate()->code == 0);  // minted before the kill, verified after
-  // The local 0600 copy follows the fleet keyring.
+  // The local 0600 copy follows the fleet keyring...
+  const std::string copy = f[survivor].server.dir() + "/keyring.yaml";
   struct stat st {};
-  REQUIRE(::stat((f[survivor].server.dir() + "/keyring.yaml").c_str(), &st) == 0);
+  REQUIRE(::stat(copy.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
+  // ...and is what a node starts on while Redis is down: a credential minted
+  // from the fleet keyring verifies on a node started from that copy alone.
+  const std::string lastMinted = f[survivor].call("GET", "/api/v1/credentials?user=restart").body;
+  f.redis.kill();  // no rotation after this
+  REQUIRE(eventually([&] { return f[survivor].metric("turnwarden_fleet_redis_up") == "0"; }, 5s));
+  const std::string kept = f.token.dir + "/keyring-copy.yaml";
+  std::filesystem::copy_file(copy, kept);
+  ::chmod(kept.c_str(), 0600);
+  Options fromCopy = o;
+  fromCopy.auth = "  secrets_file: " + kept + "\n  max_ttl: 60s\n  rotation: {interval: 1s, grace: 60s}\n";
+  const uint16_t port = testing::freeUdpPort();
+  Node d("d", port, nodeConfig("d", port, 3, f.redis.address(), f.token.path, fromCopy));
+  CHECK_FALSE(d.synced());
+  StunClient restarted(d.turn, {});
+  restarted.setCredentials(field(lastMinted, "username"), field(lastMinted, "password"));
+  CHECK(restarted.allocate()->code == 0);
 }
 
 TEST_CASE("fleet: Redis AUTH from a 0600 password file, a readable file refused, a wrong password keeps the node off the fleet") {
