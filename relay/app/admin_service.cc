@@ -134,6 +134,7 @@ ActionResult LoopAdminActions::liftBan(const IpAddress& ip) {
 }
 
 ActionResult LoopAdminActions::rotate() {
+  if (hooks_.fleet) return hooks_.fleet({"rotate", ""});  // the fleet keyring, in Redis
   return onControl([this] {
     if (!hooks_.rotate) return ActionResult{501, "{\"error\":\"secret rotation not available\"}\n"};
     auto id = hooks_.rotate();
