@@ -54,7 +54,10 @@ void checkOpenFiles(const policy::Config& c, const HostFacts& h, Findings& out) 
          "set quotas.total to what this host should carry, e.g. 20000");
     return;
   }
-  const uint64_t needed = total + c.listeners.size() + kBaseFds;
+  // Every worker opens its own SO_REUSEPORT socket on every listener.
+  const uint64_t workers = c.workers != 0 ? c.workers : std::min(h.cores, policy::kMaxWorkers);
+  const uint64_t listenerFds = c.listeners.size() * workers;
+  const uint64_t needed = total + listenerFds + workers * kWorkerFds + kBaseFds;
   const bool streams = std::any_of(c.listeners.begin(), c.listeners.end(),
                                    [](const auto& l) { return isStream(l.transport); });
   // A TCP/TLS client holds its connection as well as its relay socket; a TCP
@@ -67,8 +70,9 @@ void checkOpenFiles(const policy::Config& c, const HostFacts& h, Findings& out) 
   if (have < needed) {
     fail(out, kCheck,
          "open-file limit " + num(have) + " cannot hold quotas.total " + num(total) +
-             " allocations (1 fd each) + " + num(c.listeners.size()) + " listeners + " +
-             num(kBaseFds) + " for the server itself = " + num(needed),
+             " allocations (1 fd each) + " + num(listenerFds) + " listener sockets (" +
+             num(c.listeners.size()) + " listeners x " + num(workers) + " workers) + " +
+             num(workers * kWorkerFds + kBaseFds) + " for the server itself = " + num(needed),
          limitFix);
   } else if (have < recommended) {
     warn(out, kCheck,

@@ -52,6 +52,8 @@ struct FileFacts {
 struct HostFacts {
   int64_t nowUnix = 0;
   uint64_t openFilesSoft = 0;  ///< RLIMIT_NOFILE of this process
+  /// Cores the server would see (`workers: auto` runs one worker per core).
+  uint32_t cores = 1;
   /// net.ipv4.ip_local_port_range; nullopt when /proc/sys is not readable.
   std::optional<std::pair<uint16_t, uint16_t>> ephemeralPorts;
   std::optional<uint64_t> rmemMax;  ///< net.core.rmem_max
@@ -67,6 +69,9 @@ constexpr int64_t kCertWarnSeconds = 14 * 86400;
 /// fds a server needs besides relay sockets and connections: stdio, epoll,
 /// event pipes, metrics/admin HTTP, the event log, the keyring watch.
 constexpr uint64_t kBaseFds = 64;
+/// fds each worker holds besides its listener sockets: its epoll instance,
+/// its queue's notification pipe (two ends) and the send-batch timer.
+constexpr uint64_t kWorkerFds = 4;
 
 /// Runs every check, in a fixed order; one or more findings per check.
 std::vector<Finding> runDoctorChecks(const policy::Config& config, const HostFacts& host);

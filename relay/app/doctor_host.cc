@@ -15,6 +15,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "relay/app/cli.h"
 #include "relay/app/doctor.h"
@@ -110,6 +111,7 @@ HostFacts gatherHostFacts(const policy::Config& config) {
   h.nowUnix = clock.unixSeconds();
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) h.openFilesSoft = rl.rlim_cur;
+  h.cores = std::max(1u, std::thread::hardware_concurrency());
   h.ephemeralPorts = readPortRange("/proc/sys/net/ipv4/ip_local_port_range");
   h.rmemMax = readNumber("/proc/sys/net/core/rmem_max");
   h.interfaceAddresses = interfaceAddresses();

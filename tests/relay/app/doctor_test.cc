@@ -46,6 +46,13 @@ Finding bad(const std::vector<Finding>& all, const std::string& check) {
   return {};
 }
 
+/// The severity of the single finding of `check`.
+Severity severityOf(const std::vector<Finding>& all, const std::string& check) {
+  const auto found = of(all, check);
+  REQUIRE(found.size() == 1);
+  return found.front().severity;
+}
+
 void addTlsListener(Setup& s, CertFacts cert) {
   policy::ListenerConfig l;
   l.transport = Transport::Tls;
@@ -92,6 +99,26 @@ TEST_CASE("doctor: TCP/TLS listeners need a connection fd per allocation too (WA
   const auto f = bad(s.run(), "open-files");
   CHECK(f.severity == Severity::Warn);
   CHECK_THAT(f.message, Catch::Contains("TCP/TLS"));
+}
+
+TEST_CASE("doctor: every worker holds its own socket per listener (workers: auto follows the cores)") {
+  Setup s;
+  for (uint16_t port : {3478, 3479, 3480, 3481}) {
+    policy::ListenerConfig udp;
+    udp.port = port;
+    s.config.listeners.push_back(udp);
+  }
+  // The default UDP listener and these four: 20000 + 5 + 4 + 64 = 20073 fits one worker.
+  s.host.openFilesSoft = 20100;
+  s.host.cores = 1;
+  CHECK(severityOf(s.run(), "open-files") == Severity::Ok);
+  s.host.cores = 64;  // auto: 64 workers x 5 listeners + 64 x 4 + 64 = 20640 needed
+  const auto f = bad(s.run(), "open-files");
+  CHECK(f.severity == Severity::Fail);
+  CHECK_THAT(f.message, Catch::Contains("320 listener sockets (5 listeners x 64 workers)") &&
+                            Catch::Contains("= 20640"));
+  s.config.workers = 2;  // an explicit count wins over the cores
+  CHECK(severityOf(s.run(), "open-files") == Severity::Ok);
 }
 
 TEST_CASE("doctor: quotas.total 0 leaves only the fd limit as a bound (WARN)") {
