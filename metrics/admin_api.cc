@@ -109,6 +109,7 @@ void AdminApi::audit(const HttpRequest& req, int status) {
 HttpResponse AdminApi::route(const HttpRequest& req) {
   if (req.method == "POST" && !acceptableBody(req.body)) return jsonError(400, "the body must be empty or a JSON object");
   const std::string& p = req.path;
+  if (auto fleet = fleetScope(req)) return *fleet;
   if (p == "/admin/sessions" || p.rfind("/admin/sessions/", 0) == 0) return sessions(req);
   if (p == "/admin/bans" || p.rfind("/admin/bans/", 0) == 0) return bans(req);
   if (p == "/api/v1/credentials") return credentials(req);
@@ -119,6 +120,33 @@ HttpResponse AdminApi::route(const HttpRequest& req) {
     return fromResult(actions_.rotate());
   }
   return jsonError(400, "unknown path");
+}
+
+std::optional<HttpResponse> AdminApi::fleetScope(const HttpRequest& req) {
+  const std::string& p = req.path;
+  if (p == "/admin/nodes") {
+    if (req.method != "GET") return jsonError(400, "/admin/nodes takes GET");
+    return fromResult(actions_.fleet({"nodes", ""}));
+  }
+  auto scope = req.query.find("scope");
+  if (scope == req.query.end() || scope->second == "node") return std::nullopt;
+  if (scope->second != "fleet") return jsonError(400, "scope must be node or fleet");
+  constexpr std::string_view kBans = "/admin/bans/";
+  if (p == "/admin/sessions" && req.method == "DELETE") {
+    auto user = req.query.find("user");
+    if (user == req.query.end() || !validUser(user->second))
+      return jsonError(400, "DELETE /admin/sessions needs ?user=NAME (1-256 bytes)");
+    return fromResult(actions_.fleet({"end_user", user->second}));
+  }
+  if (p.rfind(kBans, 0) == 0 && req.method == "DELETE") {
+    auto ip = IpAddress::parse(std::string_view(p).substr(kBans.size()));
+    if (!ip) return jsonError(400, "not an IP address");
+    return fromResult(actions_.fleet({"lift_ban", ip->toString()}));
+  }
+  if ((p == "/admin/reload" || p == "/admin/drain") && req.method == "POST")
+    return fromResult(actions_.fleet({p == "/admin/reload" ? "reload" : "drain", ""}));
+  return jsonError(400, "scope=fleet applies to DELETE /admin/sessions?user=, DELETE /admin/bans/{ip}, "
+                        "POST /admin/reload and POST /admin/drain");
 }
 
 HttpResponse AdminApi::sessions(const HttpRequest& req) {

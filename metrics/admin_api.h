@@ -11,6 +11,9 @@
 //   DELETE /admin/sessions?user=NAME    POST   /admin/reload   POST /admin/drain
 //   GET    /admin/bans   DELETE /admin/bans/{ip}   POST /admin/rotate
 //   GET    /api/v1/credentials?user=NAME&ttl=SECONDS
+//   GET    /admin/nodes (fleet mode), and ?scope=fleet on DELETE /admin/sessions?user=,
+//   DELETE /admin/bans/{ip}, POST /admin/reload and POST /admin/drain: the action is
+//   published to every node of the fleet (docs/fleet.md).
 //
 // The API never touches worker state: AdminActions (implemented by the app
 // with Worker::post()) does.
@@ -31,6 +34,14 @@ struct ActionResult {
   std::string json;
 };
 
+/// An action for the whole fleet (?scope=fleet, GET /admin/nodes; fleet
+/// mode, docs/fleet.md): op is "end_user", "lift_ban", "reload", "drain",
+/// "rotate" or "nodes"; arg is the user or the address.
+struct FleetRequest {
+  std::string op;
+  std::string arg;
+};
+
 /// What the API asks of the server. Bans and rotation belong to the policy
 /// work (BanTable, `turnwarden rotate`); until the app wires them, the
 /// defaults answer 501 so clients see a clear "not available".
@@ -48,6 +59,10 @@ class AdminActions {
   virtual ActionResult listBans() { return notAvailable("bans"); }
   virtual ActionResult liftBan(const IpAddress&) { return notAvailable("bans"); }
   virtual ActionResult rotate() { return notAvailable("secret rotation"); }
+  /// Fleet mode only; called on the HTTP thread.
+  virtual ActionResult fleet(const FleetRequest&) {
+    return {501, "{\"error\":\"fleet mode is off: the config has no fleet: section\"}\n"};
+  }
 
  protected:
   static ActionResult notAvailable(std::string_view what);
@@ -69,6 +84,8 @@ class AdminApi {
   HttpResponse sessions(const HttpRequest& req);
   HttpResponse bans(const HttpRequest& req);
   HttpResponse credentials(const HttpRequest& req);
+  /// ?scope=fleet: nullopt when the request is for this node only.
+  std::optional<HttpResponse> fleetScope(const HttpRequest& req);
   void audit(const HttpRequest& req, int status);
 
   struct Strikes {

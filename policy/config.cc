@@ -14,6 +14,7 @@
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
+#include "policy/config_fleet.h"
 #include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
@@ -481,7 +482,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 18> kRootFields{{
+constexpr std::array<Field<Config>, 19> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -498,6 +499,7 @@ constexpr std::array<Field<Config>, 18> kRootFields{{
     {"events", readEvents},
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
+    {"fleet", readFleet},
     {"workers", readWorkers},
     {"credentials", readCredentials},
 }};

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "policy/credentials.h"
+#include "policy/fleet_config.h"
 #include "policy/ip_range.h"
 #include "policy/jwt_keys.h"
 #include "policy/quotas.h"
@@ -227,6 +228,7 @@ struct Config {
   EventsConfig events;
   AdminConfig admin;
   AnomaliesConfig anomalies;
+  std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone
   /// workers: auto (0: one per core) or N event-loop threads. Restart-only.
   uint32_t workers = 0;
   CredentialsConfig credentials;

@@ -5,7 +5,10 @@
 // counts, buckets, bans) lives in relay/turn and survives reloads.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 
+#include "relay/base/address.h"
 #include "relay/base/clock.h"
 
 namespace tw::policy {
@@ -68,6 +71,25 @@ struct BansConfig {
   uint32_t threshold = 20;
   tw::Duration window = std::chrono::seconds(60);
   tw::Duration banFor = std::chrono::minutes(10);
+};
+
+/// per_user's key: the whole USERNAME, a NUL, then the client IP's text
+/// (NUL cannot occur in an IP's text, so two different pairs never share a
+/// key). The QuotaBook and the fleet's node records both use it.
+inline std::string perUserKey(const std::string& username, const IpAddress& ip) {
+  std::string key = username;
+  key.push_back('\0');
+  key += ip.toString();
+  return key;
+}
+
+/// Live allocations per (credential, client IP) (keys: perUserKey) and per
+/// client IP: one node's share, or the sum over the other nodes of a fleet
+/// (docs/fleet.md).
+struct QuotaCounts {
+  std::unordered_map<std::string, size_t> users;
+  std::unordered_map<IpAddress, size_t> ips;
+  bool operator==(const QuotaCounts&) const = default;
 };
 
 }  // namespace tw::policy

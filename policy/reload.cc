@@ -6,6 +6,13 @@ namespace tw::policy {
 
 namespace {
 
+bool sameFleet(const std::optional<FleetConfig>& a, const std::optional<FleetConfig>& b) {
+  if (!a || !b) return !a && !b;
+  return a->redis.host == b->redis.host && a->redis.port == b->redis.port &&
+         a->redis.passwordFile == b->redis.passwordFile && a->redis.db == b->redis.db &&
+         a->nodeId == b->nodeId && a->heartbeat == b->heartbeat;
+}
+
 bool sameRelay(const RelayConfig& a, const RelayConfig& b) {
   return a.addresses == b.addresses && a.externalAddress == b.externalAddress &&
          a.portMin == b.portMin && a.portMax == b.portMax;
@@ -25,6 +32,9 @@ ReloadPlan planReload(const Config& running, Config next) {
   auto& changed = plan.restartOnly;
   // An inline keyring left empty (secrets only in a file not yet read) keeps the running one.
   if (next.auth.secrets.empty()) next.auth.secrets = running.auth.secrets;
+  // In a fleet the keyring comes from Redis (docs/fleet.md); the local file
+  // is only its seed and backup copy, so a reload never replaces it.
+  if (running.fleet) next.auth.secrets = running.auth.secrets;
   const bool tcp = next.relay.tcp;  // relay.tcp is reloadable, the rest of relay is not
   keep(next.relay, running.relay, sameRelay, "relay", changed);
   next.relay.tcp = tcp;
@@ -42,6 +52,7 @@ ReloadPlan planReload(const Config& running, Config next) {
   keep(next.admin, running.admin,
        [](const auto& a, const auto& b) { return a.listen == b.listen && a.tokenFile == b.tokenFile; },
        "admin", changed);
+  keep(next.fleet, running.fleet, sameFleet, "fleet", changed);
   plan.config = std::move(next);
   return plan;
 }

@@ -12,6 +12,8 @@
 //   metrics        the metrics listener
 //   events         the event log file and queue
 //   admin          the admin listener and token
+//   fleet          the Redis connection, node id and heartbeat (and, in a
+//                  fleet, the keyring: it comes from Redis, not the file)
 #include <string>
 #include <vector>
 

@@ -189,6 +189,16 @@ tw::Result<std::vector<Secret>, std::string> generateSecretsFile(const std::stri
 
 std::string secretIdFor(int64_t nowUnix) { return idFor(nowUnix); }
 
+tw::Result<std::vector<Secret>, std::vector<ConfigError>> parseKeyringText(std::string_view text,
+                                                                           const std::string& origin) {
+  return parseSecretsText(text, origin);
+}
+
+tw::Result<std::string, std::string> renderKeyringText(const std::vector<Secret>& secrets,
+                                                       const std::string& origin) {
+  return renderChecked(secrets, origin);
+}
+
 tw::Status<std::string> writeSecretsFile(const std::string& path, const std::vector<Secret>& secrets) {
   auto text = renderChecked(secrets, path);
   if (!text) return tw::err(text.error());

@@ -45,4 +45,15 @@ std::string secretIdFor(int64_t nowUnix);
 /// keyring that could not be loaded back is never written.
 tw::Status<std::string> writeSecretsFile(const std::string& path, const std::vector<Secret>& secrets);
 
+/// Parses keyring text in the file's format with every rule of
+/// loadSecretsFile() (the fleet keyring in Redis is held to the same rules);
+/// `origin` names the source in errors.
+tw::Result<std::vector<Secret>, std::vector<ConfigError>> parseKeyringText(std::string_view text,
+                                                                           const std::string& origin);
+
+/// The keyring as file text, refused unless it reads back identically under
+/// parseKeyringText(). Errors never contain a secret value.
+tw::Result<std::string, std::string> renderKeyringText(const std::vector<Secret>& secrets,
+                                                       const std::string& origin);
+
 }  // namespace tw::policy

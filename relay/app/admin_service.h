@@ -28,7 +28,15 @@ struct AppHooks {
   std::function<std::optional<std::string>(const std::string& user, int64_t ttl)> mint;
   /// Rotates the keyring file now; the new minting secret's id, or why not.
   std::function<Result<std::string, std::string>()> rotate;
+  /// Fleet mode (fleet_setup.cc): fleet-wide actions, rotation included.
+  /// Called on the HTTP thread: it waits for Redis, so never on the loop.
+  std::function<metrics::ActionResult(const metrics::FleetRequest&)> fleet;
 };
+
+/// GET /admin/bans: each active ban by the source address it applies to
+/// (bans are per IP and port, docs/policy.md), with that IP and port apart
+/// so that clients filtering by IP keep working.
+std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now);
 
 class LoopAdminActions final : public metrics::AdminActions {
  public:
@@ -48,6 +56,9 @@ class LoopAdminActions final : public metrics::AdminActions {
   metrics::ActionResult listBans() override;
   metrics::ActionResult liftBan(const IpAddress& ip) override;
   metrics::ActionResult rotate() override;
+  metrics::ActionResult fleet(const metrics::FleetRequest& req) override {
+    return hooks_.fleet ? hooks_.fleet(req) : AdminActions::fleet(req);
+  }
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
  private:

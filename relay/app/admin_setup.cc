@@ -6,16 +6,18 @@
 
 namespace tw::app {
 
+void ServerApp::drainNow() {
+  workers_->forEach([](io::Worker& w) { w.server().setDraining(true); });
+  obs_->service().setDraining(true);
+  obs_->eventLog().push({"drain", "info", "", "", "", "", "new allocations refused (508)"});
+  log_.info("draining: Allocate now gets 508; live allocations run until they expire");
+}
+
 bool ServerApp::startAdmin() {
   if (!config_.admin.listen) return true;
   AppHooks hooks{
       [this] { return reload(); },
-      [this] {
-        workers_->forEach([](io::Worker& w) { w.server().setDraining(true); });
-        obs_->service().setDraining(true);
-        obs_->eventLog().push({"drain", "info", "", "", "", "", "new allocations refused (508)"});
-        log_.info("draining: Allocate now gets 508; live allocations run until they expire");
-      },
+      [this] { drainNow(); },
       [this](const std::string& user, int64_t ttl) -> std::optional<std::string> {
         policy::Keyring keyring(config_.auth.secrets);
         auto cred = policy::mintCredential(keyring, user, ttl, clock_.unixSeconds());
@@ -26,6 +28,7 @@ bool ServerApp::startAdmin() {
     if (auto st = rotateNow("admin API"); !st) return err(st.error());
     return config_.auth.secrets.front().id;  // an id, never a value
   };
+  if (fleet_) hooks.fleet = [this](const metrics::FleetRequest& r) { return fleetAdmin(r); };
   auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
                                    config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {

@@ -20,6 +20,7 @@ void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
     else if (arg == "--ttl") takeValue(a, i, r.ttl, r);
     else if (arg == "--secrets-out") takeValue(a, i, r.secretsOut, r);
     else if (arg == "--help" || arg == "-h") r.command = "help";
+    else if (r.command == "fleet" && r.sub.empty() && arg[0] != '-') r.sub = arg;
     else if ((r.command == "check-config" || r.command == "import-coturn") && r.config.empty() &&
              arg[0] != '-')
       r.config = arg;
@@ -39,7 +40,7 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
   const char* known[] = {"run",     "check-config",   "credential", "help",
                          "version", "default-config", "rotate", "import-coturn",
-                         "doctor"};
+                         "doctor", "fleet"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
@@ -50,6 +51,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     r.error = "import-coturn needs a coturn config FILE";
   if (r.error.empty() && r.command == "rotate" && r.config.empty())
     r.error = "rotate needs --config FILE";
+  if (r.error.empty() && r.command == "fleet" && (r.sub != "status" || r.config.empty()))
+    r.error = "usage: turnwarden fleet status --config FILE";
   if (r.error.empty() && r.command == "doctor" && r.config.empty())
     r.error = "doctor needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
@@ -75,6 +78,10 @@ Usage:
                                         stdout; untranslatable options are warned about on stderr
                                         with their line numbers; static-auth-secret values go to
                                         KEYRING (default ./turnwarden-secrets.yaml, mode 0600)
+  turnwarden fleet status --config FILE list the fleet's live nodes, keyring version and
+                                        rotation lease holder (fleet mode, docs/fleet.md);
+                                        with fleet: set, rotate and credential act on the
+                                        fleet keyring in Redis
   turnwarden doctor --config FILE       check this host against FILE, read-only: open-file
                                         limit, ephemeral ports, addresses, certificates,
                                         keyring, metrics/admin exposure, UDP buffers; prints

@@ -12,6 +12,7 @@ struct CliArgs {
   std::string user;     // --user
   std::string ttl;      // --ttl
   std::string secretsOut;  // import-coturn --secrets-out
+  std::string sub;      // fleet SUBCOMMAND ("status")
   std::string error;    // set when the arguments did not parse
 };
 
@@ -23,6 +24,7 @@ int checkConfigCommand(const CliArgs& args);
 int credentialCommand(const CliArgs& args);
 int rotateCommand(const CliArgs& args);
 int importCoturnCommand(const CliArgs& args);
+int fleetCommand(const CliArgs& args);
 int doctorCommand(const CliArgs& args);  // doctor_host.cc
 
 }  // namespace tw::app

@@ -3,6 +3,7 @@
 
 #include "policy/duration.h"
 #include "relay/app/cli.h"
+#include "relay/app/fleet_command.h"
 #include "relay/app/setup.h"
 #include "relay/base/clock.h"
 
@@ -33,7 +34,7 @@ int credentialCommand(const CliArgs& args) {
   const int64_t ttlSeconds = std::min<int64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(ttl).count(), cfg->auth.maxTtlSeconds);
   SystemClock clock;
-  policy::Keyring keyring(cfg->auth.secrets);
+  policy::Keyring keyring(cfg->fleet ? fleetSecretsForCli(*cfg) : cfg->auth.secrets);
   auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
   if (!cred) {
     std::fprintf(stderr,

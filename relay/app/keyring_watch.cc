@@ -19,7 +19,7 @@
 namespace tw::app {
 
 void ServerApp::startKeyringWatch() {
-  if (config_.auth.secretsFile.empty()) return;
+  if (config_.auth.secretsFile.empty() || fleet_) return;  // a fleet's keyring lives in Redis
   keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(0);
   keyringTimer_.reset(event_new(control_->base(), -1, EV_PERSIST, &ServerApp::onKeyringTimer, this));
   const timeval second{1, 0};
@@ -49,6 +49,12 @@ void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_
 }
 
 Status<std::string> ServerApp::rotateNow(std::string_view why) {
+  if (fleet_) {
+    fleet_->rotate(std::string(why), [this](Result<std::string, std::string> r) {
+      if (!r) log_.error("fleet keyring rotation failed, keeping the current keyring: " + r.error());
+    });
+    return {};
+  }
   if (config_.auth.secretsFile.empty()) {
     log_.warn("rotation requested (" + std::string(why) + ") but auth.secrets_file is not set");
     return err(std::string("auth.secrets_file is not set: inline secrets cannot be rotated"));

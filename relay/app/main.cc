@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   if (args.command == "check-config") return checkConfigCommand(args);
   if (args.command == "credential") return credentialCommand(args);
   if (args.command == "rotate") return rotateCommand(args);
+  if (args.command == "fleet") return fleetCommand(args);
   if (args.command == "import-coturn") return importCoturnCommand(args);
   if (args.command == "doctor") return doctorCommand(args);
   return runServer(args);

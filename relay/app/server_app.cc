@@ -89,7 +89,7 @@ bool ServerApp::start() {
   obs_->start(*workers_, relays_, shared_.get());
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
-  if (!startAdmin() || !startCredentials()) return false;
+  if (!startFleet() || !startAdmin() || !startCredentials()) return false;
   // Metrics and admin listeners configured with port 0 are known only now.
   if (selfAddresses() != self) publish();
   log_.info("workers: " + std::to_string(count) +
@@ -123,6 +123,9 @@ Status<std::string> ServerApp::reload() {
   if (!next) return refuseReload(next.error());
   if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
   policy::ReloadPlan plan = policy::planReload(config_, std::move(next.value()));
+  if (fleet_)
+    fleet_->setRotation(plan.config.auth.rotation, policy::rotationGraceSeconds(
+                                                       plan.config.auth.rotation, plan.config.auth.maxTtlSeconds));
   reloadCredentials(plan.config);
   config_ = std::move(plan.config);
   publish();
@@ -183,6 +186,7 @@ int ServerApp::run() {
   obs_->setReady(true);
   control_->run();
   admin_.reset();
+  fleet_.reset();  // its Redis connections live on the control loop
   credentials_.reset();
   obs_->stop();  // no more posts to the workers
   workers_->stop();

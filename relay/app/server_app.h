@@ -12,6 +12,7 @@
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
 #include "relay/app/admin_service.h"
+#include "relay/app/fleet_node.h"
 #include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
@@ -59,6 +60,11 @@ class ServerApp {
   void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why, int64_t stamp);
   static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
   static void onSignal(evutil_socket_t sig, short what, void* arg);
+  void drainNow();
+  // Fleet mode (fleet_setup.cc, docs/fleet.md).
+  bool startFleet();
+  FleetHost fleetHost();
+  metrics::ActionResult fleetAdmin(const metrics::FleetRequest& req);
 
   Logger log_;
   SystemClock clock_;
@@ -81,6 +87,8 @@ class ServerApp {
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
+  std::unique_ptr<metrics::FleetMetrics> fleetMetrics_;
+  std::unique_ptr<FleetNode> fleet_;  // on control_'s loop: declared after it, destroyed first
 };
 
 }  // namespace tw::app

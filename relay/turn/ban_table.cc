@@ -1,5 +1,8 @@
 #include "relay/turn/ban_table.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace tw::turn {
 
 void BanTable::unban(Record& r) {
@@ -37,7 +40,23 @@ bool BanTable::recordFailure(const SocketAddress& source, Instant now,
   r.banned = true;
   r.bannedUntil = now + cfg.banFor;
   active_.fetch_add(1, std::memory_order_relaxed);
+  if (newBans_.size() < kMaxNewBans) newBans_.push_back(Ban{source.ip, source.port, r.bannedUntil, r.failures});
   return true;
+}
+
+void BanTable::impose(const SocketAddress& source, Instant now, Instant until) {
+  std::lock_guard lock(mu_);
+  auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
+  Record& r = e.value;
+  if (until <= now) return;
+  if (!r.banned) active_.fetch_add(1, std::memory_order_relaxed);
+  r.banned = true;
+  r.bannedUntil = std::max(r.bannedUntil, until);
+}
+
+std::vector<BanTable::Ban> BanTable::takeNewBans() {
+  std::lock_guard lock(mu_);
+  return std::exchange(newBans_, {});
 }
 
 std::vector<BanTable::Ban> BanTable::list(Instant now) {

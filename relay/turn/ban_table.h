@@ -40,6 +40,14 @@ class BanTable {
     Instant until;
     uint32_t failures = 0;
   };
+  /// Fleet mode: a ban another node started (docs/fleet.md). Not reported
+  /// by takeNewBans(), so it is never sent back to the fleet.
+  void impose(const SocketAddress& source, Instant now, Instant until);
+  /// Bans recordFailure() started since the last call (at most
+  /// kMaxNewBans are kept), for the fleet to publish.
+  std::vector<Ban> takeNewBans();
+  static constexpr size_t kMaxNewBans = 1024;
+
   /// Active bans (for the admin API and logs).
   std::vector<Ban> list(Instant now);
   /// Ends every ban of `ip` (any port) early; false when none was active.
@@ -59,6 +67,7 @@ class BanTable {
   std::mutex mu_;
   IpTable<Record, SocketAddress> table_;
   std::atomic<size_t> active_{0};
+  std::vector<Ban> newBans_;
 };
 
 }  // namespace tw::turn

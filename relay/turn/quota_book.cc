@@ -29,10 +29,7 @@ void decrement(Map& m, const Key& k) {
 }  // namespace
 
 std::string QuotaBook::userKey(const std::string& username, const IpAddress& ip) {
-  std::string key = username;
-  key.push_back('\0');
-  key += ip.toString();
-  return key;
+  return policy::perUserKey(username, ip);
 }
 
 Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip,
@@ -40,12 +37,15 @@ Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAdd
   const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   if (q.total != 0 && total_ >= q.total) return tw::err(QuotaRefusal::Total);
-  if (q.perUser != 0 && countOf(perUser_, user) >= q.perUser) return tw::err(QuotaRefusal::PerUser);
-  if (q.perIp != 0 && countOf(perIp_, ip) >= q.perIp) return tw::err(QuotaRefusal::PerIp);
+  const size_t userCount = countOf(perUser_, user) + countOf(fleet_.users, user);
+  if (q.perUser != 0 && userCount >= q.perUser) return tw::err(QuotaRefusal::PerUser);
+  if (q.perIp != 0 && countOf(perIp_, ip) + countOf(fleet_.ips, ip) >= q.perIp)
+    return tw::err(QuotaRefusal::PerIp);
   if (q.totalBps != 0 && bps_ + bps > q.totalBps) return tw::err(QuotaRefusal::TotalBps);
   ++perUser_[user];
   ++perIp_[ip];
   ++total_;
+  ++changes_;
   bps_ += bps;
   return {};
 }
@@ -56,7 +56,23 @@ void QuotaBook::release(const std::string& username, const IpAddress& ip, uint64
   decrement(perUser_, user);
   decrement(perIp_, ip);
   if (total_ > 0) --total_;
+  ++changes_;
   bps_ -= std::min(bps_, bps);
+}
+
+void QuotaBook::setFleetCounts(policy::QuotaCounts others) {
+  std::lock_guard lock(mu_);
+  fleet_ = std::move(others);
+}
+
+policy::QuotaCounts QuotaBook::localCounts() const {
+  std::lock_guard lock(mu_);
+  return {{perUser_.begin(), perUser_.end()}, {perIp_.begin(), perIp_.end()}};
+}
+
+uint64_t QuotaBook::changes() const {
+  std::lock_guard lock(mu_);
+  return changes_;
 }
 
 size_t QuotaBook::total() const {

@@ -35,6 +35,16 @@ class QuotaBook {
   /// Returns what acquire() reserved.
   void release(const std::string& username, const IpAddress& ip, uint64_t bps);
 
+  /// Fleet mode (docs/fleet.md): the allocations of the other live nodes,
+  /// added to this node's own when per_user and per_ip are checked. The
+  /// quotas total and total_bps stay per node.
+  void setFleetCounts(policy::QuotaCounts others);
+  /// This node's own per-(credential, IP) and per-IP counts, for its fleet share.
+  policy::QuotaCounts localCounts() const;
+  /// Grows on every acquire and release: a fleet share is re-sent only
+  /// when this moved.
+  uint64_t changes() const;
+
   size_t total() const;
   /// Live allocations of `username` from `ip` (what per_user bounds).
   size_t forUser(const std::string& username, const IpAddress& ip) const;
@@ -42,13 +52,15 @@ class QuotaBook {
   uint64_t reservedBps() const;
 
  private:
-  /// USERNAME, a NUL, then the client IP's text (NUL cannot occur in an
-  /// IP's text, so two different pairs never share a key).
+  /// policy::perUserKey: USERNAME, a NUL, then the client IP's text; the
+  /// fleet's counts (setFleetCounts) use the same key.
   static std::string userKey(const std::string& username, const IpAddress& ip);
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, size_t> perUser_;
   std::unordered_map<IpAddress, size_t> perIp_;
+  policy::QuotaCounts fleet_;
+  uint64_t changes_ = 0;
   size_t total_ = 0;
   uint64_t bps_ = 0;
 };

@@ -21,6 +21,9 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # server and promtool for tests/e2e/prometheus_test.sh and tests/etc (never started by
 # the package here), and curl queries its HTTP API. chromium is the WebRTC client of
 # tests/e2e/chromium (driven by playwright-core from npm, hence nodejs and npm).
+# libhiredis-dev is fleet mode's Redis client (docs/fleet.md); redis-server is the real
+# Redis the fleet tests start on loopback; python3-yaml parses etc/kubernetes in
+# tests/etc/kubernetes_test.sh where no cluster is reachable for kubectl.
 # The Debian package (scripts/package, scripts/package-test): help2man makes the man
 # page from --help, dpkg-dev's dpkg-shlibdeps gives CPack the dependencies, lintian
 # checks the .deb, debootstrap makes the clean Debian 12 chroot, systemd provides
@@ -34,6 +37,7 @@ TW_PACKAGES=(
   nlohmann-json3-dev
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
+  redis-server libhiredis-dev python3-yaml
   help2man dpkg-dev lintian debootstrap systemd systemd-container
   clang libclang-rt-14-dev llvm
 )

@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "tests/e2e/live_helpers.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
@@ -25,17 +26,7 @@ namespace {
 
 constexpr const char* kToken = "admin-e2e-token-0123456789abcdef";
 
-struct TokenFile {
-  std::string dir, path;
-  TokenFile() {
-    char tmpl[] = "/tmp/tw-admin-XXXXXX";
-    dir = mkdtemp(tmpl);
-    path = dir + "/admin.token";
-    std::ofstream(path) << kToken << "\n";
-    ::chmod(path.c_str(), 0600);
-  }
-  ~TokenFile() { std::filesystem::remove_all(dir); }
-};
+using testing::TokenFile;
 
 std::string config(uint16_t port, const std::string& tokenFile) {
   return testing::udpListenerYaml("admin.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
@@ -61,7 +52,7 @@ testing::HttpReply call(const SocketAddress& at, const std::string& method, cons
 
 /// A live server with admin and metrics listeners on kernel-chosen ports.
 struct LiveServer {
-  TokenFile token;
+  TokenFile token{kToken};
   uint16_t port = testing::freeUdpPort();
   ServerProcess server;
   SocketAddress admin, metrics, turn;
@@ -142,7 +133,7 @@ TEST_CASE("admin API on the live binary") {
 }
 
 TEST_CASE("a configured admin API with a readable-by-others token file refuses to start") {
-  TokenFile token;
+  TokenFile token{kToken};
   ::chmod(token.path.c_str(), 0644);
   ServerProcess server(config(testing::freeUdpPort(), token.path));
   CHECK_FALSE(server.ready());
@@ -165,7 +156,10 @@ TEST_CASE("bans on the live binary: metrics, event, admin list and lift") {
     bans = call(*admin, "GET", "/admin/bans").body;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  CHECK(bans.find(R"({"ip":"127.0.0.1","remaining_seconds":)") != std::string::npos);
+  // Listed by the banned source address (IP and port), the IP apart too.
+  const std::string source = "127.0.0.1:" + std::to_string(bad.local().port);
+  CHECK(bans.find("{\"source\":\"" + source + "\",\"ip\":\"127.0.0.1\",\"port\":" +
+                  std::to_string(bad.local().port) + ",\"remaining_seconds\":") != std::string::npos);
 
   auto scrapeHas = [&](const std::string& line) {
     for (int i = 0; i < 50; ++i) {

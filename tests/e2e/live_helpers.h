@@ -2,9 +2,13 @@
 // Helpers shared by the live-binary policy tests: a client holding a REST
 // credential, and a SIGHUP reload that waits for the server's verdict.
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -44,6 +48,38 @@ inline StunClient restClient(const SocketAddress& server, const std::string& sec
 inline StunClient restClient(uint16_t port, const std::string& secret, const std::string& user) {
   return restClient(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, secret, user);
 }
+
+/// What a shell command printed on stdout, and its exit status.
+struct CommandRun {
+  int status = -1;
+  std::string out;
+};
+
+/// Runs `cmd` with /bin/sh (bounded by the command itself) and collects stdout.
+inline CommandRun runCommand(const std::string& cmd) {
+  CommandRun run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return run;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) run.out.append(buf, n);
+  const int st = pclose(p);
+  run.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return run;
+}
+
+/// A bearer token file (mode 0600, as admin.token_file needs) in its own
+/// temp directory, removed with it.
+struct TokenFile {
+  std::string dir, path;
+  explicit TokenFile(const std::string& token) {
+    char tmpl[] = "/tmp/tw-token-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/admin.token";
+    std::ofstream(path) << token << "\n";
+    ::chmod(path.c_str(), 0600);
+  }
+  ~TokenFile() { std::filesystem::remove_all(dir); }
+};
 
 inline size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;

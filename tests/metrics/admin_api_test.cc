@@ -24,6 +24,7 @@ struct FakeActions final : AdminActions {
     return record("mint " + u + " " + std::to_string(ttl), {200, "{}"});
   }
   int64_t maxTtl() const override { return 3600; }
+  ActionResult fleet(const FleetRequest& r) override { return record("fleet " + r.op + " " + r.arg, {202, "{}"}); }
   ActionResult record(std::string call, ActionResult r) {
     calls.push_back(std::move(call));
     return r;
@@ -152,6 +153,44 @@ TEST_CASE("session ids are plain decimal numbers") {
   CHECK_FALSE(parseId("+1"));
   CHECK_FALSE(parseId(" 1"));
   CHECK_FALSE(parseId(""));
+}
+
+
+TEST_CASE("admin: ?scope=fleet sends the four fleet actions to AdminActions::fleet") {
+  Fixture f;
+  CHECK(f.api.handle(req("DELETE", "/admin/sessions", {{"user", "alice"}, {"scope", "fleet"}})).status == 202);
+  CHECK(f.api.handle(req("DELETE", "/admin/bans/2001:db8::1", {{"scope", "fleet"}})).status == 202);
+  CHECK(f.api.handle(req("POST", "/admin/reload", {{"scope", "fleet"}})).status == 202);
+  CHECK(f.api.handle(req("POST", "/admin/drain", {{"scope", "fleet"}})).status == 202);
+  CHECK(f.api.handle(req("GET", "/admin/nodes")).status == 202);
+  CHECK(f.actions.calls == std::vector<std::string>{"fleet end_user alice", "fleet lift_ban 2001:db8::1",
+                                                    "fleet reload ", "fleet drain ", "fleet nodes "});
+  f.actions.calls.clear();
+  CHECK(f.api.handle(req("POST", "/admin/drain", {{"scope", "node"}})).status == 200);  // this node only
+  CHECK(f.actions.calls == std::vector<std::string>{"drain"});
+  for (const auto& bad : {req("POST", "/admin/drain", {{"scope", "everywhere"}}),
+                          req("DELETE", "/admin/bans/not-an-ip", {{"scope", "fleet"}}),
+                          req("DELETE", "/admin/sessions", {{"scope", "fleet"}}),
+                          req("GET", "/admin/sessions", {{"scope", "fleet"}}),
+                          req("POST", "/admin/nodes")})
+    CHECK(f.api.handle(bad).status == 400);
+  CHECK(f.actions.calls == std::vector<std::string>{"drain"});
+}
+
+TEST_CASE("admin: without fleet mode the fleet routes answer 501") {
+  struct Alone final : AdminActions {
+    ActionResult listSessions() override { return {}; }
+    ActionResult endSession(uint64_t) override { return {}; }
+    ActionResult endUserSessions(const std::string&) override { return {}; }
+    ActionResult reload() override { return {}; }
+    ActionResult drain() override { return {}; }
+    ActionResult mintCredential(const std::string&, int64_t) override { return {}; }
+    int64_t maxTtl() const override { return 60; }
+  } alone;
+  ManualClock clock;
+  AdminApi api{alone, kToken, clock, nullptr};
+  CHECK(api.handle(req("GET", "/admin/nodes")).status == 501);
+  CHECK(api.handle(req("POST", "/admin/reload", {{"scope", "fleet"}})).status == 501);
 }
 
 }  // namespace

@@ -70,6 +70,27 @@ TEST_CASE("A failure flood from many sources does not evict an active ban") {
   CHECK(bans.isBanned(ip("10.9.9.9"), at(3)));
 }
 
+TEST_CASE("A ban started here is reported once for the fleet, an imposed one is not") {
+  BanTable bans(13);
+  const auto c = cfg(1);
+  bans.recordFailure(ip("10.1.1.1"), at(1), c);
+  CHECK(bans.recordFailure(ip("10.1.1.1"), at(2), c));
+  auto fresh = bans.takeNewBans();
+  REQUIRE(fresh.size() == 1);
+  CHECK(fresh[0].ip == ip("10.1.1.1").ip);
+  CHECK(fresh[0].port == ip("10.1.1.1").port);
+  CHECK(fresh[0].until == at(2) + std::chrono::minutes(10));
+  CHECK(bans.takeNewBans().empty());
+  bans.impose(ip("10.2.2.2"), at(3), at(3) + std::chrono::seconds(30));
+  CHECK(bans.takeNewBans().empty());
+  CHECK(bans.isBanned(ip("10.2.2.2"), at(32)));
+  CHECK_FALSE(bans.isBanned(ip("10.2.2.2", 40001), at(32)));  // the fleet's ban is per source too
+  CHECK_FALSE(bans.isBanned(ip("10.2.2.2"), at(33)));
+  bans.impose(ip("10.3.3.3"), at(5), at(4));  // already over: nothing
+  CHECK_FALSE(bans.isBanned(ip("10.3.3.3"), at(5)));
+  CHECK(bans.list(at(5)).size() == 1);
+}
+
 TEST_CASE("Bans are per source address: one guesser behind a NAT leaves its neighbours alone") {
   BanTable bans(7);
   const auto c = cfg(2);

@@ -88,6 +88,39 @@ TEST_CASE("QuotaBook forgets users and IPs with no live allocation") {
   CHECK(book.forIp(ip("10.0.0.1")) == 0);
 }
 
+TEST_CASE("QuotaBook adds the other fleet nodes' counts to per_user and per_ip, not to total") {
+  QuotaBook book;
+  policy::QuotasConfig q;
+  q.perUser = 2;
+  q.perIp = 3;
+  q.total = 1;
+  q.maxBps = 0;
+  const uint64_t before = book.changes();
+  // The fleet's per_user counts use the same key: one credential from one IP.
+  book.setFleetCounts({{{policy::perUserKey("alice", ip("10.0.0.9")), 2}}, {{ip("10.0.0.1"), 3}}});
+  auto user = book.acquire("alice", ip("10.0.0.9"), 0, q);
+  REQUIRE_FALSE(user.ok());
+  CHECK(user.error() == QuotaRefusal::PerUser);
+  auto perIp = book.acquire("bob", ip("10.0.0.1"), 0, q);
+  REQUIRE_FALSE(perIp.ok());
+  CHECK(perIp.error() == QuotaRefusal::PerIp);
+  CHECK(book.changes() == before);  // refusals change nothing
+  REQUIRE(book.acquire("bob", ip("10.0.0.2"), 0, q).ok());  // total counts this node only
+  CHECK(book.changes() == before + 1);
+  const auto mine = book.localCounts();
+  CHECK(mine.users == std::unordered_map<std::string, size_t>{{policy::perUserKey("bob", ip("10.0.0.2")), 1}});
+  CHECK(mine.ips.at(ip("10.0.0.2")) == 1);
+  book.setFleetCounts({});  // the other node lapsed
+  book.release("bob", ip("10.0.0.2"), 0);
+  CHECK(book.changes() == before + 2);
+  REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
+  book.release("alice", ip("10.0.0.1"), 0);
+  // alice's allocations elsewhere in the fleet were from 10.0.0.9: from
+  // another address the same credential is someone else.
+  book.setFleetCounts({{{policy::perUserKey("alice", ip("10.0.0.9")), 2}}, {}});
+  CHECK(book.acquire("alice", ip("10.0.0.8"), 0, q).ok());
+}
+
 TEST_CASE("QuotaBook per_user counts one credential from one address (shared NAT, shared names)") {
   QuotaBook book;
   const policy::QuotasConfig q;  // defaults: per_user 50, per_ip off
