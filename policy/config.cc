@@ -1,5 +1,6 @@
 #include "policy/config.h"
 
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -567,7 +568,13 @@ std::string ConfigError::format() const {
 
 uint32_t workerCount(const Config& config) {
   if (config.workers != 0) return config.workers;
-  const unsigned cores = std::thread::hardware_concurrency();
+  // The cores this process may run on (taskset, a systemd CPUAffinity=, a
+  // container's cpuset), not every core of the machine: two workers pinned
+  // to one core only add context switches.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  const int usable = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 0;
+  const unsigned cores = usable > 0 ? static_cast<unsigned>(usable) : std::thread::hardware_concurrency();
   return std::clamp<uint32_t>(cores == 0 ? 1 : cores, 1, kMaxWorkers);
 }
 
