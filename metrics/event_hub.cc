@@ -106,58 +106,58 @@ void EventHub::replay(HubEvent& e) {
   }
 }
 
-void HubForwarder::onAllocationCreated(const turn::Allocation& a) {
-  HubEvent e = event(HubEvent::Kind::AllocationCreated);
+HubEvent HubForwarder::allocationEvent(HubEvent::Kind k, const turn::Allocation& a) const {
+  HubEvent e = event(k);
   e.allocationId = a.id;
   e.user = a.user;
   e.tuple = a.tuple;
+  return e;
+}
+
+HubEvent HubForwarder::textEvent(HubEvent::Kind k, std::string_view text, const FiveTuple& t,
+                                 std::string_view user) const {
+  HubEvent e = event(k);
+  e.text = text;
+  e.tuple = t;
+  e.user = user;
+  return e;
+}
+
+void HubForwarder::pushPeerEvent(HubEvent::Kind k, const SocketAddress& peer, std::string_view rule,
+                                 const FiveTuple& t, std::string_view user) {
+  HubEvent e = textEvent(k, rule, t, user);
+  e.peer = peer;
   hub_.push(std::move(e));
 }
 
+void HubForwarder::onAllocationCreated(const turn::Allocation& a) {
+  hub_.push(allocationEvent(HubEvent::Kind::AllocationCreated, a));
+}
+
 void HubForwarder::onAllocationDeleted(const turn::Allocation& a, std::string_view why) {
-  HubEvent e = event(HubEvent::Kind::AllocationDeleted);
-  e.allocationId = a.id;
-  e.user = a.user;
-  e.tuple = a.tuple;
+  HubEvent e = allocationEvent(HubEvent::Kind::AllocationDeleted, a);
   e.text = why;
   hub_.push(std::move(e));
 }
 
 void HubForwarder::onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) {
-  HubEvent e = event(HubEvent::Kind::AuthFailed);
-  e.text = reason;
-  e.tuple = t;
-  e.user = username;
-  hub_.push(std::move(e));
+  hub_.push(textEvent(HubEvent::Kind::AuthFailed, reason, t, username));
 }
 
 void HubForwarder::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                                 std::string_view user) {
-  HubEvent e = event(HubEvent::Kind::PeerDenied);
-  e.peer = peer;
-  e.text = rule;
-  e.tuple = t;
-  e.user = user;
-  hub_.push(std::move(e));
+  pushPeerEvent(HubEvent::Kind::PeerDenied, peer, rule, t, user);
 }
 
 void HubForwarder::onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) {
-  HubEvent e = event(HubEvent::Kind::ConnectAttempt);
-  e.allocationId = a.id;
-  e.user = a.user;
-  e.tuple = a.tuple;
+  HubEvent e = allocationEvent(HubEvent::Kind::ConnectAttempt, a);
   e.peer = peer;
   hub_.push(std::move(e));
 }
 
 void HubForwarder::onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                                  std::string_view user) {
-  HubEvent e = event(HubEvent::Kind::PeerRevoked);
-  e.peer = peer;
-  e.text = rule;
-  e.tuple = t;
-  e.user = user;
-  hub_.push(std::move(e));
+  pushPeerEvent(HubEvent::Kind::PeerRevoked, peer, rule, t, user);
 }
 
 void HubForwarder::onBanned(const SocketAddress& source, Duration banFor) {

@@ -109,6 +109,14 @@ class HubForwarder final : public turn::RelayEvents {
     e.worker = worker_;
     return e;
   }
+  /// The allocation's id, user and 5-tuple.
+  HubEvent allocationEvent(HubEvent::Kind k, const turn::Allocation& a) const;
+  /// A reason or rule, the 5-tuple and the (untrusted) user name.
+  HubEvent textEvent(HubEvent::Kind k, std::string_view text, const FiveTuple& t,
+                     std::string_view user) const;
+  /// PeerDenied and PeerRevoked differ only in their kind.
+  void pushPeerEvent(HubEvent::Kind k, const SocketAddress& peer, std::string_view rule,
+                     const FiveTuple& t, std::string_view user);
   EventHub& hub_;
   uint32_t worker_;
 };

@@ -108,17 +108,23 @@ ActionResult LoopAdminActions::mintCredential(const std::string& user, int64_t t
   });
 }
 
-ActionResult LoopAdminActions::listBans() {
-  if (!shared_) return notAvailable("bans");
-  const Instant now = clock_.now();
+std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now) {
   std::string out;
-  for (const auto& b : shared_->bans.list(now)) {
+  for (const auto& b : bans) {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(b.until - now).count();
-    out += std::string(out.empty() ? "" : ",") + "{\"ip\":" + jsonString(b.ip.toString()) +
+    const SocketAddress source{b.ip, b.port};
+    out += std::string(out.empty() ? "" : ",") + "{\"source\":" + jsonString(source.toString()) +
+           ",\"ip\":" + jsonString(b.ip.toString()) + ",\"port\":" + std::to_string(b.port) +
            ",\"remaining_seconds\":" + std::to_string(left) + ",\"failures\":" +
            std::to_string(b.failures) + "}";
   }
-  return {200, "{\"bans\":[" + out + "]}\n"};
+  return "{\"bans\":[" + out + "]}\n";
+}
+
+ActionResult LoopAdminActions::listBans() {
+  if (!shared_) return notAvailable("bans");
+  const Instant now = clock_.now();
+  return {200, bansJson(shared_->bans.list(now), now)};
 }
 
 ActionResult LoopAdminActions::liftBan(const IpAddress& ip) {

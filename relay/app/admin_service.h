@@ -33,6 +33,11 @@ struct AppHooks {
   std::function<metrics::ActionResult(const metrics::FleetRequest&)> fleet;
 };
 
+/// GET /admin/bans: each active ban by the source address it applies to
+/// (bans are per IP and port, docs/policy.md), with that IP and port apart
+/// so that clients filtering by IP keep working.
+std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now);
+
 class LoopAdminActions final : public metrics::AdminActions {
  public:
   LoopAdminActions(WorkerPool& workers, io::EventLoop& control, const Clock& clock, AppHooks hooks,

@@ -59,6 +59,15 @@ void sendDatagram(int fd, const FiveTuple& tuple, bool wildcard, std::span<const
   sendDatagramFrom(fd, tuple.client, wildcard ? std::optional(tuple.server.ip) : std::nullopt, bytes);
 }
 
+/// SSL_get_error() reads this thread's OpenSSL error queue: an entry left
+/// there by another session (a handshake that failed, SSL_shutdown of one
+/// still in its handshake, a TLS connection on the same worker) turns a
+/// healthy session's "want more data" into SSL_ERROR_SSL, and that session
+/// was closed, mid-allocation (a flake seen with turnutils_uclient, whose
+/// DTLS 1.0 attempts the server refuses). So every SSL call here starts with
+/// an empty queue, as SSL_get_error(3) requires, and no failure is left in it.
+void clearSslErrors() { ERR_clear_error(); }
+
 }  // namespace
 
 struct DtlsListener::Session {
@@ -182,6 +191,7 @@ void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
   if (!ssl) return;
   BIO_write(SSL_get_rbio(ssl.get()), bytes.data(), static_cast<int>(bytes.size()));
   SSL_set_options(ssl.get(), SSL_OP_COOKIE_EXCHANGE);
+  clearSslErrors();
   auto session = std::make_unique<Session>();
   session->tuple = FiveTuple{src, dst, Transport::Dtls};
   // The cookie callbacks find the client address here (also during the
@@ -190,6 +200,7 @@ void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
   BIO_ADDR* peer = BIO_ADDR_new();
   const int r = DTLSv1_listen(ssl.get(), peer);
   BIO_ADDR_free(peer);
+  clearSslErrors();  // a datagram DTLSv1_listen refused (not a ClientHello) leaves its reason
   session->ssl = std::move(ssl);
   if (r != 1) {
     if (BIO_ctrl_pending(SSL_get_wbio(session->ssl.get())) > 0) ++stats_.cookiesSent;
@@ -210,15 +221,13 @@ void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
 void DtlsListener::drive(Session& s) {
   SSL* ssl = s.ssl.get();
   if (!s.established) {
+    clearSslErrors();
     const int r = SSL_do_handshake(ssl);
     if (r != 1) {
       const int e = SSL_get_error(ssl, r);
       flush(s);
       if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-        std::array<char, 256> why{};
-        ERR_error_string_n(ERR_get_error(), why.data(), why.size());
-        ERR_clear_error();
-        log_.debug("dtls: handshake with " + s.tuple.client.toString() + " failed: " + why.data());
+        log_.debug("dtls: handshake with " + s.tuple.client.toString() + " failed: " + lastSslError());
         close(s.tuple.client, &DtlsStats::closedByPeer);
       }
       return;
@@ -228,6 +237,7 @@ void DtlsListener::drive(Session& s) {
   std::array<uint8_t, 4096> buf;
   const FiveTuple tuple = s.tuple;
   for (;;) {
+    clearSslErrors();  // onFrame may have run SSL calls for other sessions
     const int n = SSL_read(ssl, buf.data(), static_cast<int>(buf.size()));
     if (n > 0) {
       onFrame_(tuple, std::span(buf.data(), static_cast<size_t>(n)));
@@ -236,7 +246,10 @@ void DtlsListener::drive(Session& s) {
     }
     const int e = SSL_get_error(ssl, n);
     flush(s);
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) close(tuple.client, &DtlsStats::closedByPeer);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      log_.debug("dtls: session with " + tuple.client.toString() + " ended: " + lastSslError());
+      close(tuple.client, &DtlsStats::closedByPeer);
+    }
     return;
   }
 }
@@ -267,7 +280,9 @@ void DtlsListener::flush(Session& s) {
 bool DtlsListener::send(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   auto it = sessions_.find(tuple.client);
   if (it == sessions_.end() || !it->second->established) return false;
+  clearSslErrors();
   const int n = SSL_write(it->second->ssl.get(), bytes.data(), static_cast<int>(bytes.size()));
+  clearSslErrors();
   flush(*it->second);
   return n > 0;
 }
@@ -278,6 +293,7 @@ void DtlsListener::close(const SocketAddress& client, uint64_t DtlsStats::*count
   ++(stats_.*counter);
   const FiveTuple tuple = it->second->tuple;
   SSL_shutdown(it->second->ssl.get());
+  clearSslErrors();  // "shutdown while in init" for a session closed mid-handshake
   flush(*it->second);
   sessions_.erase(it);
   onClosed_(tuple);
@@ -297,7 +313,7 @@ void DtlsListener::sweep(const HasAllocation& hasAllocation) {
       doomed.emplace_back(addr, &DtlsStats::closedHandshakeTimeout);
     } else if (now - s->lastActive >= limits_.idleTimeout && !hasAllocation(s->tuple)) {
       doomed.emplace_back(addr, &DtlsStats::closedIdle);
-    } else if (!s->established && DTLSv1_handle_timeout(s->ssl.get()) > 0) {
+    } else if (!s->established && (clearSslErrors(), DTLSv1_handle_timeout(s->ssl.get())) > 0) {
       flush(*s);  // retransmitted flight
     }
   }

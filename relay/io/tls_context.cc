@@ -17,15 +17,6 @@ constexpr const char* kTls12Ciphers =
 // RFC 7443: the ALPN ids of TURN and of STUN NAT discovery.
 constexpr std::array<std::string_view, 2> kAlpn{"stun.turn", "stun.nat-discovery"};
 
-std::string lastSslError() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown error";
-  std::array<char, 256> buf{};
-  ERR_error_string_n(e, buf.data(), buf.size());
-  return buf.data();
-}
-
 /// Server-preference ALPN: the first of our ids the client offered. A client
 /// offering only other protocols (h2, http/1.1) gets no ALPN rather than a
 /// failed handshake, because TURN clients predating RFC 7443 send none.
@@ -47,6 +38,15 @@ int selectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
 }
 
 }  // namespace
+
+std::string lastSslError() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown error";
+  std::array<char, 256> buf{};
+  ERR_error_string_n(e, buf.data(), buf.size());
+  return buf.data();
+}
 
 Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath,
                                                     const std::string& keyPath) {

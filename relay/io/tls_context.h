@@ -36,4 +36,7 @@ Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::
 /// The ALPN protocol the client and server agreed on ("" when none).
 std::string negotiatedAlpn(const SSL* ssl);
 
+/// The oldest error in this thread's OpenSSL queue as text; empties the queue.
+std::string lastSslError();
+
 }  // namespace tw::io

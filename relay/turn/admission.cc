@@ -62,24 +62,12 @@ bool TurnServer::isBlockedRequest(const Request& req) const {
   return true;
 }
 
-Outcome TurnServer::reserveQuota(const Request& req, Allocation& a) {
-  a.tuple = req.tuple;
-  a.user = req.auth.user;
-  a.realm = policy_->realmFor(req.tuple);  // selects peers.realms rules for its life
-  const uint64_t bps = policy_->quotas.maxBps;
-  a.username = req.auth.username;
-  auto st = shared_->quotas.acquire(a.username, a.tuple.client.ip, bps, policy_->quotas);
-  if (!st) return Outcome::error(486, toString(st.error()));
-  a.reservedBps = bps;
-  return Outcome::success();
-}
-
 void TurnServer::releaseQuota(const Allocation& a) {
   shared_->quotas.release(a.username, a.tuple.client.ip, a.reservedBps);
 }
 
-bool TurnServer::withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now) {
-  const double rate = static_cast<double>(policy_->quotas.maxBps);
+bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now, uint64_t maxBps) {
+  const double rate = static_cast<double>(maxBps);
   if (rate <= 0) return true;
   // Burst: one second's worth, so short spikes (key frames) pass.
   TokenBucket& b = d == Direction::ClientToPeer ? a.toPeerBudget : a.toClientBudget;

@@ -1,4 +1,7 @@
-#include "relay/turn/turn_server.h"
+// Allocate (RFC 8656 §7.2, RFC 6062 §5.1): vet the attributes, take a
+// quota, bind a relay port from the pool, and store the allocation with the
+// answer that a retransmission gets again.
+#include "relay/turn/handle_allocate.h"
 
 namespace tw::turn {
 
@@ -8,28 +11,45 @@ constexpr uint8_t kProtoTcp = 6;  // RFC 6062
 constexpr uint8_t kFamilyV4 = 0x01;
 constexpr uint8_t kFamilyV6 = 0x02;
 constexpr int kBindAttempts = 16;
-}  // namespace
 
-Duration TurnServer::grantedLifetime(const stun::Message& msg) const {
+bool isStream(Transport t) { return t == Transport::Tcp || t == Transport::Tls; }
+
+Duration grantedLifetime(const RequestContext& req) {
   // RFC 8656 §7.2: min(requested, max), but never below the default.
-  const auto& lim = policy_->limits;
+  const auto& lim = req.policy.limits;
   const Duration def = std::min(lim.defaultLifetime, lim.maxLifetime);
-  auto requested = msg.lifetime();
+  auto requested = req.msg.lifetime();
   if (!requested) return def;
   const Duration asked = std::chrono::seconds(*requested);
   return std::max(def, std::min(asked, lim.maxLifetime));
 }
 
-Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint) {
+Outcome checkTcpAllocate(const RequestContext& req) {
+  // RFC 6062 §5.1: a TCP allocation needs a TCP or TLS control connection,
+  // and has no use for the UDP-only attributes.
   const stun::Message& m = req.msg;
-  auto transport = m.requestedTransport();
+  if (!isStream(req.tuple.transport)) return Outcome::error(400, "tcp_allocation_over_udp");
+  if (m.find(stun::attr::EvenPort) || m.find(stun::attr::ReservationToken) || m.dontFragment())
+    return Outcome::error(400, "udp_attribute_in_tcp_allocation");
+  if (m.find(stun::attr::AdditionalAddressFamily))
+    return Outcome::error(400, "dual_tcp_allocation");
+  return Outcome::success();
+}
+
+Outcome checkTransport(const RequestContext& req) {
+  auto transport = req.msg.requestedTransport();
   if (!transport) return Outcome::error(400, "missing_requested_transport");
   if (*transport != kProtoUdp && *transport != kProtoTcp)
     return Outcome::error(442, "unsupported_transport");
-  if (*transport == kProtoTcp) {
-    if (!policy_->tcpRelay) return Outcome::error(442, "tcp_relay_disabled");  // relay.tcp: false
-    if (Outcome o = checkTcpAllocate(req); o.kind != Outcome::Kind::Success) return o;
-  }
+  if (*transport != kProtoTcp) return Outcome::success();
+  if (!req.policy.tcpRelay) return Outcome::error(442, "tcp_relay_disabled");  // relay.tcp: false
+  return checkTcpAllocate(req);
+}
+
+Outcome checkAllocateRequest(const RequestContext& req, RelayAddresses& relays,
+                             RelayEndpoint*& endpoint) {
+  const stun::Message& m = req.msg;
+  if (Outcome o = checkTransport(req); o.kind != Outcome::Kind::Success) return o;
   // RFC 8656 §7.2: EVEN-PORT and RESERVATION-TOKEN together are a 400, as
   // is asking for a family alongside a reservation.
   if (m.evenPort() && m.find(stun::attr::ReservationToken))
@@ -43,21 +63,26 @@ Outcome TurnServer::checkAllocateRequest(const Request& req, RelayEndpoint*& end
   if (m.find(stun::attr::RequestedAddressFamily) && !m.requestedAddressFamily())
     return Outcome::error(400, "bad_address_family");
   if (fam != kFamilyV4 && fam != kFamilyV6) return Outcome::error(440, "family_not_supported");
-  endpoint = deps_.relays.forFamily(fam == kFamilyV4 ? Family::V4 : Family::V6);
+  endpoint = relays.forFamily(fam == kFamilyV4 ? Family::V4 : Family::V6);
   if (!endpoint) return Outcome::error(440, "family_not_supported");
   return Outcome::success();
 }
 
-Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& ep, Allocation& a) {
+Result<RelayHandle, int> openRelaySocket(IoPort& io, const Allocation& a, const SocketAddress& local) {
+  return a.tcp ? io.openTcpRelay(local, a.id) : io.openUdpRelay(local, a.id);
+}
+
+Outcome openReserved(const RequestContext& req, AllocateDeps& d, uint64_t token,
+                     RelayEndpoint*& ep, Allocation& a) {
   // The token names its pool, which may be another family's: an Allocate
   // with RESERVATION-TOKEN carries no family (RFC 8656 §7.2), so the pair of
   // an IPv6 EVEN-PORT allocation is found by the token alone.
-  for (auto& e : deps_.relays.endpoints()) {
+  for (auto& e : d.relays.endpoints()) {
     auto port = e.pool->redeem(token, req.now);
     if (!port) continue;
     ep = &e;
     a.relayed = SocketAddress{e.bind, *port};
-    auto h = openRelaySocket(a, a.relayed);
+    auto h = openRelaySocket(d.io, a, a.relayed);
     if (!h) {
       e.pool->release(*port);
       return Outcome::error(508, "relay_bind_failed");
@@ -68,22 +93,17 @@ Outcome TurnServer::openReserved(Request& req, uint64_t token, RelayEndpoint*& e
   return Outcome::error(508, "bad_reservation_token");
 }
 
-Result<RelayHandle, int> TurnServer::openRelaySocket(const Allocation& a,
-                                                    const SocketAddress& local) {
-  return a.tcp ? deps_.io.openTcpRelay(local, a.id) : deps_.io.openUdpRelay(local, a.id);
-}
-
-Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a,
-                              std::optional<uint64_t>& token) {
-  if (auto t = req.msg.reservationToken()) return openReserved(req, *t, epRef, a);
+Outcome openRelay(const RequestContext& req, AllocateDeps& d, RelayEndpoint*& epRef,
+                  Allocation& a, std::optional<uint64_t>& token) {
+  if (auto t = req.msg.reservationToken()) return openReserved(req, d, *t, epRef, a);
   RelayEndpoint& ep = *epRef;
   PortPool& pool = *ep.pool;
   const auto even = req.msg.evenPort();
   for (int i = 0; i < kBindAttempts; ++i) {
-    auto lease = pool.acquire(deps_.rng, even.has_value(), even && even->reserve, req.now);
+    auto lease = pool.acquire(d.rng, even.has_value(), even && even->reserve, req.now);
     if (!lease) return Outcome::error(508, "port_pool_exhausted");
     a.relayed = SocketAddress{ep.bind, lease->port};
-    auto h = openRelaySocket(a, a.relayed);
+    auto h = openRelaySocket(d.io, a, a.relayed);
     if (h) {
       a.relay = h.value();
       token = lease->token;
@@ -97,47 +117,20 @@ Outcome TurnServer::openRelay(Request& req, RelayEndpoint*& epRef, Allocation& a
   return Outcome::error(508, "relay_bind_failed");
 }
 
-Outcome TurnServer::handleAllocate(Request& req) {
-  if (req.alloc) {
-    // RFC 8656 §7.2 step 1: a retransmission gets the same answer.
-    if (req.alloc->allocateTxn != req.msg.transactionId())
-      return Outcome::error(437, "allocation_mismatch");
-    if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
-    return Outcome::success(req.alloc->allocateAnswer);
-  }
-  // Draining (rolling restart): live allocations stay, new ones go elsewhere.
-  if (draining_) return Outcome::error(508, "draining");
-  RelayEndpoint* ep = nullptr;
-  if (Outcome o = checkAllocateRequest(req, ep); o.kind != Outcome::Kind::Success) return o;
-  auto a = std::make_unique<Allocation>();
-  a->id = deps_.worker.allocationId(nextId_++);
-  a->sendTargets.reseed(deps_.rng.u64());
-  a->tcp = req.msg.requestedTransport() == kProtoTcp;
-  if (Outcome o = reserveQuota(req, *a); o.kind != Outcome::Kind::Success) return o;
-  std::optional<uint64_t> token;
-  if (Outcome o = openRelay(req, ep, *a, token); o.kind != Outcome::Kind::Success) {
-    releaseQuota(*a);
-    return o;
-  }
-  a->tuple = req.tuple;
-  a->username = req.auth.username;
-  a->user = req.auth.user;
-  a->key = req.auth.key;
-  a->advertised = SocketAddress{ep->advertised, a->relayed.port};
-  int additionalError = 0;
-  if (req.msg.find(stun::attr::AdditionalAddressFamily)) additionalError = openAdditionalRelay(req, *a);
-  a->created = req.now;
-  const Duration life = grantedLifetime(req.msg);
-  a->expires = req.now + life;
-  a->allocateTxn = req.msg.transactionId();
-  a->allocateAnswer = allocateAttrs(req, *a, life, token, additionalError);
-  Allocation& stored = table_.insert(std::move(a));
-  deps_.events.onAllocationCreated(stored);
-  return Outcome::success(stored.allocateAnswer);
+Outcome reserveQuota(const RequestContext& req, QuotaBook& quotas, Allocation& a) {
+  a.tuple = req.tuple;
+  a.user = req.auth.user;
+  a.realm = req.policy.realmFor(req.tuple);  // selects peers.realms rules for its life
+  const uint64_t bps = req.policy.quotas.maxBps;
+  a.username = req.auth.username;
+  auto st = quotas.acquire(a.username, a.tuple.client.ip, bps, req.policy.quotas);
+  if (!st) return Outcome::error(486, toString(st.error()));
+  a.reservedBps = bps;
+  return Outcome::success();
 }
 
-ResponseAttrs TurnServer::allocateAttrs(const Request& req, const Allocation& a, Duration life,
-                                        std::optional<uint64_t> token, int additionalError) const {
+ResponseAttrs allocateAttrs(const RequestContext& req, const Allocation& a, Duration life,
+                            std::optional<uint64_t> token, int additionalError) {
   ResponseAttrs attrs;
   attrs.relayed = a.advertised;
   addAdditionalRelayed(attrs, a, additionalError);
@@ -145,6 +138,53 @@ ResponseAttrs TurnServer::allocateAttrs(const Request& req, const Allocation& a,
   attrs.reservationToken = token;
   attrs.mapped = req.tuple.client;
   return attrs;
+}
+
+/// RFC 8656 §7.2 step 1: a retransmission gets the same answer.
+Outcome replay(const RequestContext& req) {
+  if (req.alloc->allocateTxn != req.msg.transactionId())
+    return Outcome::error(437, "allocation_mismatch");
+  if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
+  return Outcome::success(req.alloc->allocateAnswer);
+}
+
+/// Fills in the allocation once its relay is open, and stores it.
+Allocation& store(const RequestContext& req, AllocateDeps& d, std::unique_ptr<Allocation> a,
+                  const RelayEndpoint& ep, std::optional<uint64_t> token) {
+  a->key = req.auth.key;
+  a->advertised = SocketAddress{ep.advertised, a->relayed.port};
+  int additionalError = 0;
+  if (req.msg.find(stun::attr::AdditionalAddressFamily))
+    additionalError = openAdditionalRelay(req, d, *a);
+  a->created = req.now;
+  const Duration life = grantedLifetime(req);
+  a->expires = req.now + life;
+  a->allocateTxn = req.msg.transactionId();
+  a->allocateAnswer = allocateAttrs(req, *a, life, token, additionalError);
+  Allocation& stored = d.table.insert(std::move(a));
+  d.events.onAllocationCreated(stored);
+  return stored;
+}
+}  // namespace
+
+Outcome handleAllocate(const RequestContext& req, AllocateDeps& d) {
+  if (req.alloc) return replay(req);
+  // Draining (rolling restart): live allocations stay, new ones go elsewhere.
+  if (d.draining) return Outcome::error(508, "draining");
+  RelayEndpoint* ep = nullptr;
+  if (Outcome o = checkAllocateRequest(req, d.relays, ep); o.kind != Outcome::Kind::Success)
+    return o;
+  auto a = std::make_unique<Allocation>();
+  a->id = d.ids.take();
+  a->sendTargets.reseed(d.rng.u64());
+  a->tcp = req.msg.requestedTransport() == kProtoTcp;
+  if (Outcome o = reserveQuota(req, d.quotas, *a); o.kind != Outcome::Kind::Success) return o;
+  std::optional<uint64_t> token;
+  if (Outcome o = openRelay(req, d, ep, *a, token); o.kind != Outcome::Kind::Success) {
+    d.quotas.release(a->username, a->tuple.client.ip, a->reservedBps);
+    return o;
+  }
+  return Outcome::success(store(req, d, std::move(a), *ep, token).allocateAnswer);
 }
 
 }  // namespace tw::turn

@@ -1,10 +1,10 @@
-#include "relay/turn/turn_server.h"
+#include "relay/turn/handlers.h"
 
 namespace tw::turn {
 
 // RFC 8489 §6.3.1.1: reflect the source address. Nothing else is added so
 // the answer is barely larger than the question (no amplification).
-Outcome TurnServer::handleBinding(Request& req) {
+Outcome handleBinding(const RequestContext& req) {
   ResponseAttrs attrs;
   attrs.mapped = req.tuple.client;
   return Outcome::success(std::move(attrs));

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/turn/turn_server.h"
+#include "relay/turn/handle_allocate.h"
 
 namespace tw::turn {
 
@@ -23,7 +23,7 @@ constexpr uint8_t kFamilyV6 = 0x02;
 constexpr int kAdditionalAttempts = 16;
 }  // namespace
 
-Outcome TurnServer::checkAdditionalFamily(const stun::Message& m) const {
+Outcome checkAdditionalFamily(const stun::Message& m) {
   const stun::RawAttribute* attr = m.find(stun::attr::AdditionalAddressFamily);
   if (!attr) return Outcome::success();
   const auto v = m.value(*attr);
@@ -33,14 +33,14 @@ Outcome TurnServer::checkAdditionalFamily(const stun::Message& m) const {
   return Outcome::success();
 }
 
-int TurnServer::openAdditionalRelay(Request& req, Allocation& a) {
-  RelayEndpoint* ep = deps_.relays.forFamily(Family::V6);
+int openAdditionalRelay(const RequestContext& req, AllocateDeps& d, Allocation& a) {
+  RelayEndpoint* ep = d.relays.forFamily(Family::V6);
   if (!ep) return 440;
   for (int i = 0; i < kAdditionalAttempts; ++i) {
-    auto lease = ep->pool->acquire(deps_.rng, false, false, req.now);
+    auto lease = ep->pool->acquire(d.rng, false, false, req.now);
     if (!lease) return 508;
     const SocketAddress local{ep->bind, lease->port};
-    auto h = deps_.io.openUdpRelay(local, a.id);
+    auto h = d.io.openUdpRelay(local, a.id);
     if (h) {
       a.relayed2 = local;
       a.advertised2 = SocketAddress{ep->advertised, lease->port};
@@ -53,7 +53,7 @@ int TurnServer::openAdditionalRelay(Request& req, Allocation& a) {
   return 508;
 }
 
-void TurnServer::addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) const {
+void addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) {
   if (a.relay2 != kNoRelay) {
     attrs.relayed2 = a.advertised2;
     return;

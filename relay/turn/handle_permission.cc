@@ -1,12 +1,31 @@
-#include "relay/turn/turn_server.h"
+#include "relay/turn/handlers.h"
 
 namespace tw::turn {
+
+std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
+                                      const RelayAddresses& relays, const Allocation& a,
+                                      const SocketAddress& peer) {
+  // An allocation relaying to itself is a loop (threats.md).
+  if (a.isOwnAddress(peer)) return std::string("loop:own-relayed-address");
+  if (relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
+  auto decision = policy.checkPeer(a.realm, peer);
+  if (decision.allowed) return std::nullopt;
+  return decision.rule;
+}
+
+std::optional<std::string> PeerGate::deny(const RequestContext& req, const Allocation& a,
+                                           const SocketAddress& peer) const {
+  auto rule = peerDenied(req.policy, relays, a, peer);
+  if (rule) events.onPeerDenied(peer, *rule, req.tuple, a.user);
+  return rule;
+}
 
 // Reads and vets the XOR-PEER-ADDRESS list shared by CreatePermission and
 // ChannelBind: present, well-formed, capped, same family as the relay, and
 // allowed by the peer rules.
-Outcome TurnServer::collectPeers(const Request& req, std::vector<SocketAddress>& peers) const {
-  const size_t cap = policy_->limits.permissionsPerRequest;
+Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
+                     std::vector<SocketAddress>& peers) {
+  const size_t cap = req.policy.limits.permissionsPerRequest;
   peers.resize(cap);
   bool malformed = false;
   const size_t total = req.msg.xorPeerAddresses(peers, malformed);
@@ -17,20 +36,17 @@ Outcome TurnServer::collectPeers(const Request& req, std::vector<SocketAddress>&
   for (const auto& p : peers) {
     if (!req.alloc->servesFamily(p.ip.family()))
       return Outcome::error(443, "peer_family_mismatch");
-    if (auto rule = peerDenied(*req.alloc, p)) {
-      deps_.events.onPeerDenied(p, *rule, req.tuple, req.alloc->user);
-      return Outcome::error(403, "peer_denied", *rule);
-    }
+    if (auto rule = rules.deny(req, *req.alloc, p)) return Outcome::error(403, "peer_denied", *rule);
   }
   return Outcome::success();
 }
 
 // RFC 8656 §10: all peers are installed, or none.
-Outcome TurnServer::handleCreatePermission(Request& req) {
+Outcome handleCreatePermission(const RequestContext& req, const PeerGate& rules) {
   std::vector<SocketAddress> peers;
-  if (Outcome o = collectPeers(req, peers); o.kind != Outcome::Kind::Success) return o;
+  if (Outcome o = collectPeers(req, rules, peers); o.kind != Outcome::Kind::Success) return o;
   Allocation& a = *req.alloc;
-  const auto& lim = policy_->limits;
+  const auto& lim = req.policy.limits;
   a.sweep(req.now);
   size_t fresh = 0;
   for (const auto& p : peers) fresh += a.hasPermission(p.ip, req.now) ? 0 : 1;

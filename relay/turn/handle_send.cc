@@ -1,32 +1,28 @@
-#include "relay/turn/turn_server.h"
+#include "relay/turn/handlers.h"
 
 namespace tw::turn {
 
 // RFC 8656 §11.2: Send indications are never answered; anything wrong is a
 // counted, silent drop. The peer is checked against the rules on every send
 // so that tightened rules bite at relay time, not only at permission time.
-Outcome TurnServer::handleSend(const FiveTuple& tuple, const stun::Message& msg) {
-  Allocation* a = table_.find(tuple);
+Outcome handleSend(const RequestContext& ind, SendDeps& d) {
+  Allocation* a = ind.alloc;
   if (!a) return Outcome::dropped(DropReason::NoAllocation);
   if (a->tcp) return Outcome::dropped(DropReason::WrongTransport);  // RFC 6062 §5.1: Connect instead
-  const stun::RawAttribute* peerAttr = msg.find(stun::attr::XorPeerAddress);
-  auto data = msg.data();
+  const stun::RawAttribute* peerAttr = ind.msg.find(stun::attr::XorPeerAddress);
+  auto data = ind.msg.data();
   if (!peerAttr || !data) return Outcome::dropped(DropReason::Malformed);
-  auto peer = msg.xorAddress(*peerAttr);
+  auto peer = ind.msg.xorAddress(*peerAttr);
   if (!peer || !a->servesFamily(peer->ip.family())) return Outcome::dropped(DropReason::Malformed);
-  const Instant now = deps_.clock.now();
-  if (!a->hasPermission(peer->ip, now)) return Outcome::dropped(DropReason::NoPermission);
-  if (auto rule = peerDenied(*a, *peer)) {
-    deps_.events.onPeerDenied(*peer, *rule, tuple, a->user);
-    return Outcome::dropped(DropReason::PeerDenied);
-  }
+  if (!a->hasPermission(peer->ip, ind.now)) return Outcome::dropped(DropReason::NoPermission);
+  if (d.peers.deny(ind, *a, *peer)) return Outcome::dropped(DropReason::PeerDenied);
   a->sendTargets.note(*peer);  // O(1): the relay_scan detector reads it once a second
-  if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), now))
+  if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), ind.now, ind.policy.quotas.maxBps))
     return Outcome::dropped(DropReason::OverBandwidth);
-  if (!deps_.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
+  if (!d.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
     return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
-  counters_.relayed(Direction::ClientToPeer, a->tuple.transport, data->size());
+  d.counters.relayed(Direction::ClientToPeer, a->tuple.transport, data->size());
   return Outcome::success();
 }
 

@@ -25,15 +25,24 @@ struct ResponseAttrs {
   std::optional<uint32_t> connectionId;   ///< CONNECTION-ID (RFC 6062)
 };
 
+/// ConnectionBind (RFC 6062 §5.4): once its success answer has left on the
+/// data connection, the pipeline joins that connection to peer connection
+/// `id` here, or moves it to worker `owner`, which holds the peer connection.
+struct TcpHandOver {
+  uint32_t id = 0;
+  std::optional<uint32_t> owner;  ///< set: another worker's connection
+};
+
 struct Outcome {
   /// Deferred: answered later (a Connect waits for its connect()).
-  enum class Kind : uint8_t { Success, Error, Drop, AlreadySent, Deferred };
+  enum class Kind : uint8_t { Success, Error, Drop, Deferred };
   Kind kind = Kind::Success;
   int code = 0;
   std::string_view reason;  // static, machine-readable ("peer_denied", ...)
   std::string detail;       // e.g. the deny rule; logged, never sent
   DropReason drop = DropReason::Malformed;
   ResponseAttrs attrs;  // Success only
+  std::optional<TcpHandOver> handOver;  // Success of a ConnectionBind only
 
   static Outcome success() { return {}; }
   static Outcome success(ResponseAttrs attrs) {
@@ -49,11 +58,6 @@ struct Outcome {
     o.kind = Kind::Drop;
     o.drop = r;
     o.reason = toString(r);
-    return o;
-  }
-  static Outcome alreadySent() {
-    Outcome o;
-    o.kind = Kind::AlreadySent;
     return o;
   }
   static Outcome deferred() {

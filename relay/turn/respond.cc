@@ -1,7 +1,8 @@
 // Turning an Outcome into bytes and events: the single exit of the request
 // pipeline. Every response is encoded here, including Allocate replays
-// (from the attributes stored with the allocation) and deferred Connect
-// answers (from the connection's record).
+// (from the attributes stored with the allocation), deferred Connect
+// answers (from the connection's record) and ConnectionBind answers (sent
+// before their connection is handed over).
 #include "relay/turn/turn_server.h"
 
 namespace tw::turn {
@@ -17,6 +18,9 @@ TurnServer::ReplyTo TurnServer::replyTo(const Request& req) {
 
 void TurnServer::respond(const Request& req, const Outcome& outcome) {
   respond(replyTo(req), outcome);
+  // A ConnectionBind's answer has left on the data connection: now it may
+  // move to another worker or become a raw pipe.
+  if (outcome.handOver) handOver(req.tuple, *outcome.handOver);
 }
 
 void TurnServer::respond(const ReplyTo& to, const Outcome& outcome) {
@@ -31,7 +35,6 @@ void TurnServer::respond(const ReplyTo& to, const Outcome& outcome) {
       return encode(to, outcome);
     case Outcome::Kind::Drop:
       return drop(outcome.drop, to.tuple.client);
-    case Outcome::Kind::AlreadySent:
     case Outcome::Kind::Deferred:
       return;
   }

@@ -15,6 +15,7 @@ TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnap
       ownShared_(deps.shared ? nullptr : std::make_unique<SharedLimits>(deps.rng)),
       shared_(deps.shared ? deps.shared : ownShared_.get()),
       rates_(deps.rng.u64()) {
+  ids_.worker = deps_.worker;
   tcp_.attach(shared_->connections, deps_.worker.index);
   out_.reserve(2048);
 }
@@ -71,7 +72,7 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
     case MessageClass::Request: {
       ++counters_.requests;
       const auto started = std::chrono::steady_clock::now();
-      Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple)};
+      Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple), *policy_};
       Outcome outcome = process(req);
       respond(req, outcome);
       return deps_.events.onRequestDuration(msg.method(),
@@ -84,11 +85,11 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
 }
 
 void TurnServer::onIndication(const FiveTuple& tuple, const stun::Message& msg) {
-  Outcome o = msg.method() == Method::Send ? handleSend(tuple, msg)
-                                           : Outcome::dropped(DropReason::UnexpectedClass);
-  if (o.kind == Outcome::Kind::Drop) {
-    drop(o.drop, tuple.client);
-  }
+  if (msg.method() != Method::Send) return drop(DropReason::UnexpectedClass, tuple.client);
+  const RequestContext ind{tuple, msg, deps_.clock.now(), {}, table_.find(tuple), *policy_};
+  SendDeps d{peerGate(), deps_.io, counters_};
+  Outcome o = handleSend(ind, d);
+  if (o.kind == Outcome::Kind::Drop) drop(o.drop, tuple.client);
 }
 
 Outcome TurnServer::process(Request& req) {
@@ -104,34 +105,43 @@ Outcome TurnServer::process(Request& req) {
 }
 
 Outcome TurnServer::dispatch(Request& req) {
-  if (req.msg.method() == Method::Binding) {
-    if (!req.msg.unknownComprehensionRequired().empty())
-      return Outcome::error(420, "unknown_attribute");
-    return handleBinding(req);
+  switch (req.msg.method()) {
+    case Method::Binding:
+      if (!req.msg.unknownComprehensionRequired().empty())
+        return Outcome::error(420, "unknown_attribute");
+      return handleBinding(req);
+    case Method::Allocate: {
+      AllocateDeps d{table_, deps_.relays, shared_->quotas, deps_.io, deps_.rng, deps_.events,
+                     ids_, draining_};
+      return handleAllocate(req, d);
+    }
+    case Method::ConnectionBind: {
+      // RFC 6062 §5.4: arrives on a new data connection, which has no allocation.
+      ConnectionBindDeps d{tcp_, table_, deps_.worker.index};
+      return handleConnectionBind(req, d);
+    }
+    default:
+      return dispatchOnAllocation(req);
   }
-  if (req.msg.method() == Method::Allocate) return handleAllocate(req);
-  // RFC 6062 §5.4: arrives on a new data connection, which has no allocation.
-  if (req.msg.method() == Method::ConnectionBind) return handleConnectionBind(req);
+}
+
+Outcome TurnServer::dispatchOnAllocation(Request& req) {
   // Every other method acts on the allocation of this 5-tuple (RFC 8656 §5).
   if (!req.alloc) return Outcome::error(437, "no_allocation");
   if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
   switch (req.msg.method()) {
-    case Method::Refresh: return handleRefresh(req);
-    case Method::CreatePermission: return handleCreatePermission(req);
-    case Method::ChannelBind: return handleChannelBind(req);
-    case Method::Connect: return handleConnect(req);
+    case Method::Refresh:
+      return handleRefresh(req, [this](uint64_t id, std::string_view why) {
+        deleteAllocation(id, why);
+      });
+    case Method::CreatePermission: return handleCreatePermission(req, peerGate());
+    case Method::ChannelBind: return handleChannelBind(req, peerGate());
+    case Method::Connect: {
+      ConnectDeps d{peerGate(), tcp_, deps_.io, deps_.rng, counters_};
+      return handleConnect(req, d);
+    }
     default: return Outcome::error(400, "unsupported_method");
   }
-}
-
-std::optional<std::string> TurnServer::peerDenied(const Allocation& a,
-                                                  const SocketAddress& peer) const {
-  // An allocation relaying to itself is a loop (threats.md).
-  if (a.isOwnAddress(peer)) return std::string("loop:own-relayed-address");
-  if (deps_.relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
-  auto decision = policy_->checkPeer(a.realm, peer);
-  if (decision.allowed) return std::nullopt;
-  return decision.rule;
 }
 
 void TurnServer::tick() {

@@ -5,7 +5,9 @@
 //                        -> decode -> auth gate -> one handler per method
 //                                                   -> Outcome -> respond
 //
-// No sockets here: bytes go out through IoPort, time comes from Clock, and
+// The handlers are free functions over narrow deps (handlers.h); this class
+// is the pipeline around them and owns the state they are handed. No
+// sockets here: bytes go out through IoPort, time comes from Clock, and
 // randomness from Random, so every step is testable on its own.
 #include <memory>
 #include <span>
@@ -22,6 +24,7 @@
 #include "relay/turn/allocation_table.h"
 #include "relay/turn/counters.h"
 #include "relay/turn/events.h"
+#include "relay/turn/handlers.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/outcome.h"
 #include "relay/turn/rate_limiter.h"
@@ -43,13 +46,6 @@ struct ServerDeps {
   SharedLimits* shared = nullptr;
   /// Which worker this is (allocation ids, CONNECTION-ID ownership).
   WorkerId worker{};
-};
-
-/// Who passed the auth gate.
-struct AuthContext {
-  std::string username;
-  std::string user;
-  Key key{};
 };
 
 class TurnServer {
@@ -81,7 +77,7 @@ class TurnServer {
     for (size_t i = 0; i < n; ++i) counters_.drop(DropReason::SendFailed);
   }
 
-  // TCP relay (RFC 6062) events from the edge (handle_connect.cc).
+  // TCP relay (RFC 6062) events from the edge (turn_server_tcp.cc).
   /// A peer connected to a TCP allocation's relayed address: its
   /// CONNECTION-ID, or nullopt to refuse it (no permission, denied, over cap).
   std::optional<uint32_t> onTcpPeerAccepted(uint64_t allocationId, const SocketAddress& peer);
@@ -108,13 +104,7 @@ class TurnServer {
   SharedLimits& shared() { return *shared_; }
 
  private:
-  struct Request {
-    const FiveTuple& tuple;
-    const stun::Message& msg;
-    Instant now;
-    AuthContext auth;
-    Allocation* alloc = nullptr;
-  };
+  using Request = RequestContext;
   /// Where a response goes and how it is signed: taken from the request, or
   /// from a deferred Connect's record when connect() completes.
   struct ReplyTo {
@@ -133,44 +123,24 @@ class TurnServer {
   Outcome process(Request& req);
   Outcome authenticate(Request& req);
   Outcome authenticateRest(Request& req, std::string_view username);
+  /// Hands the request to its handler (handlers.h) with the deps it needs.
   Outcome dispatch(Request& req);
+  Outcome dispatchOnAllocation(Request& req);
+  PeerGate peerGate() { return PeerGate{deps_.relays, deps_.events}; }
 
-  // One handler per method, each in its own file (handle_*.cc).
-  Outcome handleBinding(Request& req);
-  Outcome handleAllocate(Request& req);
-  Outcome handleRefresh(Request& req);
-  Outcome handleCreatePermission(Request& req);
-  Outcome handleChannelBind(Request& req);
-  Outcome handleSend(const FiveTuple& tuple, const stun::Message& msg);
-  Outcome handleConnect(Request& req);
-  Outcome handleConnectionBind(Request& req);
-
-  // TCP relay helpers (handle_connect.cc).
-  Outcome checkTcpAllocate(const Request& req) const;
-  Outcome checkConnectAllowed(const Request& req, const SocketAddress& peer);
+  // TCP relay (turn_server_tcp.cc).
+  /// After a ConnectionBind's answer: join or move its data connection.
+  void handOver(const FiveTuple& client, const TcpHandOver& h);
   void answerConnect(const TcpConnection& c, int code, std::string_view reason);
   void expireTcpConnections(Instant now);
   void closeTcpConnections(Allocation& a);
   void closeDeniedTcpConnections(Allocation& a);
   void forgetTcpConnection(uint32_t id);
-  Result<RelayHandle, int> openRelaySocket(const Allocation& a, const SocketAddress& local);
-
-  // Allocate helpers.
-  Outcome checkAllocateRequest(const Request& req, RelayEndpoint*& endpoint);
-  Outcome openRelay(Request& req, RelayEndpoint*& endpoint, Allocation& a,
-                    std::optional<uint64_t>& token);
-  // Dual allocation helpers (handle_dual_allocate.cc).
-  Outcome checkAdditionalFamily(const stun::Message& m) const;
-  int openAdditionalRelay(Request& req, Allocation& a);
-  void addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) const;
-  Outcome openReserved(Request& req, uint64_t token, RelayEndpoint*& endpoint, Allocation& a);
-  ResponseAttrs allocateAttrs(const Request& req, const Allocation& a, Duration life,
-                              std::optional<uint64_t> token, int additionalError) const;
-  Duration grantedLifetime(const stun::Message& msg) const;
 
   /// nullopt when `peer` may be relayed to from `a`; else the rule that denied it.
-  std::optional<std::string> peerDenied(const Allocation& a, const SocketAddress& peer) const;
-  Outcome collectPeers(const Request& req, std::vector<SocketAddress>& peers) const;
+  std::optional<std::string> peerDenied(const Allocation& a, const SocketAddress& peer) const {
+    return turn::peerDenied(*policy_, deps_.relays, a, peer);
+  }
 
   // The single exit of the pipeline (respond.cc): events, counters, bytes.
   static ReplyTo replyTo(const Request& req);
@@ -194,9 +164,10 @@ class TurnServer {
   bool admit(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   Outcome afterAuthFailure(const Request& req, Outcome gate);
   bool isBlockedRequest(const Request& req) const;
-  Outcome reserveQuota(const Request& req, Allocation& a);
   void releaseQuota(const Allocation& a);
-  bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now);
+  bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now) {
+    return turn::withinBandwidth(a, d, bytes, now, policy_->quotas.maxBps);
+  }
   void applyPolicyToAllocations();
 
   ServerDeps deps_;
@@ -204,7 +175,7 @@ class TurnServer {
   AllocationTable table_;
   TcpConnectionTable tcp_;
   WorkerCounters counters_;
-  uint64_t nextId_ = 1;
+  AllocationIds ids_;
   bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
   std::unique_ptr<SharedLimits> ownShared_;

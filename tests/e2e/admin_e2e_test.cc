@@ -156,7 +156,10 @@ TEST_CASE("bans on the live binary: metrics, event, admin list and lift") {
     bans = call(*admin, "GET", "/admin/bans").body;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  CHECK(bans.find(R"({"ip":"127.0.0.1","remaining_seconds":)") != std::string::npos);
+  // Listed by the banned source address (IP and port), the IP apart too.
+  const std::string source = "127.0.0.1:" + std::to_string(bad.local().port);
+  CHECK(bans.find("{\"source\":\"" + source + "\",\"ip\":\"127.0.0.1\",\"port\":" +
+                  std::to_string(bad.local().port) + ",\"remaining_seconds\":") != std::string::npos);
 
   auto scrapeHas = [&](const std::string& line) {
     for (int i = 0; i < 50; ++i) {

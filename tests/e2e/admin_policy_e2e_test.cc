@@ -63,6 +63,7 @@ TEST_CASE("Admin API lists and lifts bans and rotates the secret") {
     auto list = httpRequest(*admin, "GET", "/admin/bans", auth);
     REQUIRE(list);
     CHECK(list->status == 200);
+    CHECK(list->body.find("\"source\":\"127.0.0.2:" + std::to_string(attacker.local().port) + "\"") != std::string::npos);
     CHECK(list->body.find("\"ip\":\"127.0.0.2\"") != std::string::npos);
     auto lifted = httpRequest(*admin, "DELETE", "/admin/bans/127.0.0.2", auth);
     REQUIRE(lifted);

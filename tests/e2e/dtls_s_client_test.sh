@@ -13,15 +13,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
-make_cert "$E2E_TMP"
-PORT="$(free_udp_port)"
-DTLS_PORT="$(free_udp_port)"
-write_config "$E2E_TMP" "$PORT" --no-check
-add_listeners "$E2E_CONFIG" "  - transport: dtls
-    address: 127.0.0.1
-    port: $DTLS_PORT
-    cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem"
+secure_listeners dtls
 timeout 10 "$TW_BIN" check-config "$E2E_CONFIG" >/dev/null 2>&1 || fail "check-config rejected the dtls config"
 start_server "$E2E_CONFIG"
 grep -q "dtls 127.0.0.1:$DTLS_PORT" "$SERVER_LOG" || fail "no dtls listener in the ready line"
@@ -30,10 +22,8 @@ grep -q "dtls 127.0.0.1:$DTLS_PORT" "$SERVER_LOG" || fail "no dtls listener in t
 # are written into the session, then stdin stays open 3 s for the answer before EOF
 # closes the session (close_notify).
 s_client_dtls() {
-  local out=$1 flag=$2 input=${3:-/dev/null}
-  { cat "$input"; sleep 3; } | timeout 20 openssl s_client "$flag" -connect "127.0.0.1:$DTLS_PORT" \
-    -CAfile "$E2E_TMP/cert.pem" -verify_ip 127.0.0.1 -verify_return_error >"$out" 2>&1 || true
-  show_on_failure "$out"
+  s_client_probe "$1" "${3:-/dev/null}" 3 "$2" -connect "127.0.0.1:$DTLS_PORT" \
+    -verify_ip 127.0.0.1 -verify_return_error
 }
 
 # A Binding request: type 0x0001, length 0, magic cookie, 12-byte transaction id.

@@ -17,6 +17,10 @@
 #   make_cert DIR           self-signed cert/key for localhost + 127.0.0.1 in DIR
 #   add_listeners CONFIG YAML
 #                           more listener entries in a write_config file
+#   secure_listeners KIND.. make_cert + write_config + a tls and/or dtls listener;
+#                           sets TLS_PORT / DTLS_PORT
+#   s_client_probe OUT INPUT HOLD ARGS..
+#                           one openssl s_client run against them, output in OUT
 #   rest_password SECRET USERNAME
 #                           base64(HMAC-SHA1(SECRET, USERNAME)) computed by openssl
 #   json_string/json_number TEXT KEY
@@ -344,6 +348,40 @@ stream_listeners_yaml() {
   printf '  - transport: tcp\n    address: 127.0.0.1\n    port: %s\n' "$1"
   printf '  - transport: tls\n    address: 127.0.0.1\n    port: %s\n' "$2"
   printf '    cert: %s\n    key: %s' "$E2E_TMP/cert.pem" "$E2E_TMP/key.pem"
+}
+
+# secure_listeners KIND...: make_cert in $E2E_TMP, a write_config file (--no-check) with
+# one UDP listener, and per KIND (tls, dtls) a listener on 127.0.0.1 with that
+# certificate; sets TLS_PORT and/or DTLS_PORT. The caller starts the server.
+secure_listeners() {
+  make_cert "$E2E_TMP"
+  write_config "$E2E_TMP" "$(free_udp_port)" --no-check
+  local yaml="" kind port
+  for kind in "$@"; do
+    case $kind in
+      tls) TLS_PORT="$(free_tcp_port)"; port=$TLS_PORT ;;
+      dtls) DTLS_PORT="$(free_udp_port)"; port=$DTLS_PORT ;;
+      *) fail "secure_listeners: no listener kind '$kind' (tls, dtls)" ;;
+    esac
+    yaml+="${yaml:+$'\n'}  - transport: $kind
+    address: 127.0.0.1
+    port: $port
+    cert: $E2E_TMP/cert.pem
+    key: $E2E_TMP/key.pem"
+  done
+  add_listeners "$E2E_CONFIG" "$yaml"
+}
+
+# s_client_probe OUT INPUT HOLD ARGS...: one `openssl s_client ARGS` (20 s max) that
+# trusts the make_cert certificate; INPUT's bytes (/dev/null: none) go into the session,
+# then stdin stays open HOLD seconds for answers before EOF ends it. The output goes to
+# OUT (printed if the test fails); the probe itself never fails: the caller reads OUT.
+s_client_probe() {
+  local out=$1 input=$2 hold=$3
+  shift 3
+  { cat "$input"; sleep "$hold"; } \
+    | timeout 20 openssl s_client "$@" -CAfile "$E2E_TMP/cert.pem" >"$out" 2>&1 || true
+  show_on_failure "$out"
 }
 
 # ---------------------------------------------------------------------------- exit trap

@@ -15,21 +15,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
-make_cert "$E2E_TMP"
-PORT="$(free_udp_port)"
-TLS_PORT="$(free_tcp_port)"
-DTLS_PORT="$(free_udp_port)"
-write_config "$E2E_TMP" "$PORT" --no-check
-add_listeners "$E2E_CONFIG" "  - transport: tls
-    address: 127.0.0.1
-    port: $TLS_PORT
-    cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem
-  - transport: dtls
-    address: 127.0.0.1
-    port: $DTLS_PORT
-    cert: $E2E_TMP/cert.pem
-    key: $E2E_TMP/key.pem"
+secure_listeners tls dtls
 start_server "$E2E_CONFIG"
 
 NON_AEAD="$(openssl ciphers -v 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' \
@@ -38,12 +24,7 @@ n="$(tr ':' '\n' <<<"$NON_AEAD" | wc -l)"
 (( n > 50 )) || fail "openssl lists only $n non-AEAD suites; the probe would prove little"
 
 # probe OUT ARGS...: one s_client handshake; stdin closes at once, so it ends after it.
-probe() {
-  local out=$1
-  shift
-  timeout 20 openssl s_client "$@" -CAfile "$E2E_TMP/cert.pem" </dev/null >"$out" 2>&1 || true
-  show_on_failure "$out"
-}
+probe() { s_client_probe "$1" /dev/null 0 "${@:2}"; }
 # established OUT: the handshake produced a session with a cipher.
 established() { grep -Eq '^New, (TLS|DTLS)v[0-9.]+, Cipher is [A-Z0-9_-]+' "$1" && ! grep -q 'Cipher is (NONE)' "$1"; }
 

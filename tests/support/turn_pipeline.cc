@@ -7,19 +7,12 @@
 namespace tw::testing {
 
 namespace {
-std::string pipelineConfig(const std::string& extra) {
+std::string pipelineYaml(const std::string& extra) {
   return std::string("realm: ") + Pipeline::kRealm +
          "\nlisteners:\n  - {transport: udp, address: 198.51.100.1, port: 3478}\n"
          "relay:\n  addresses: [192.0.2.1]\n  tcp: true\n  port_range: " +
          std::to_string(Pipeline::kFirstPort) + "-" + std::to_string(Pipeline::kLastPort) +
          "\nauth:\n  secrets:\n    - {id: k1, value: \"" + Pipeline::kSecret + "\"}\n" + extra;
-}
-
-policy::Config parse(const std::string& extra) {
-  auto parsed = policy::parseConfig(pipelineConfig(extra), "pipeline.yaml");
-  // Test set-up only: a bad fixture is a bug in the test, not a data path.
-  if (!parsed) throw std::runtime_error(policy::formatErrors(parsed.error()));
-  return parsed.value();
 }
 
 PipelineReply toReply(std::vector<uint8_t> bytes) {
@@ -32,8 +25,15 @@ PipelineReply toReply(std::vector<uint8_t> bytes) {
 }
 }  // namespace
 
+policy::Config pipelineConfig(const std::string& extraYaml) {
+  auto parsed = policy::parseConfig(pipelineYaml(extraYaml), "pipeline.yaml");
+  // Test set-up only: a bad fixture is a bug in the test, not a data path.
+  if (!parsed) throw std::runtime_error(policy::formatErrors(parsed.error()));
+  return parsed.value();
+}
+
 Pipeline::Pipeline(const std::string& extraYaml, uint64_t seed) : rng(seed) {
-  config = parse(extraYaml);
+  config = pipelineConfig(extraYaml);
   std::array<uint8_t, 32> key{};
   rng.fill(key);
   nonces = std::make_unique<policy::NonceService>(key, config.auth.nonceLifetime);
@@ -69,7 +69,7 @@ void Pipeline::advance(Duration d) {
 }
 
 void Pipeline::reload(const std::string& extraYaml) {
-  config = parse(extraYaml);
+  config = pipelineConfig(extraYaml);
   policy = policy::buildSnapshot(config, ++generation_, {listener});
   server->setPolicy(policy);
 }

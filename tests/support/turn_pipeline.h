@@ -32,6 +32,10 @@ struct PipelineReply {
   stun::Message msg() const { return stun::decode(bytes).value(); }
 };
 
+/// The config of a Pipeline: `extraYaml` appended to one UDP listener,
+/// relay address 192.0.2.1 (ports 50000-50063), one REST secret, TCP relay on.
+policy::Config pipelineConfig(const std::string& extraYaml = "");
+
 class Pipeline {
  public:
   static constexpr const char* kSecret = "pipelinepipelinepipelinepipeline";
@@ -39,8 +43,7 @@ class Pipeline {
   static constexpr uint16_t kFirstPort = 50000;
   static constexpr uint16_t kLastPort = 50063;
 
-  /// `extraYaml` is appended to a config with one UDP listener, relay
-  /// address 192.0.2.1 (ports 50000-50063), one REST secret and TCP relay on.
+  /// `extraYaml` as in pipelineConfig().
   explicit Pipeline(const std::string& extraYaml = "", uint64_t seed = 1);
   ~Pipeline();
 

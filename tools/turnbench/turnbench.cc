@@ -115,23 +115,54 @@ bool setUpBare(const Options& o, std::vector<Leg>& legs) {
   return true;
 }
 
+/// What a failed request got, for the error message.
+std::string outcome(const std::optional<testing::Reply>& r) {
+  if (!r) return "no answer";
+  if (r->code != 0) return "error " + std::to_string(r->code);
+  return "no relayed address";
+}
+
+/// A client with a fresh allocation for `user` (the reply in `r`). The
+/// kernel reuses the local ports of closed sockets; when the server still
+/// holds an allocation on such a 5-tuple (one an earlier run did not, or could
+/// not, release), it answers 437 Allocation Mismatch, and a real client
+/// retries from a new 5-tuple (RFC 8656 §7.2), so this does too (at most 4
+/// times). The stale sockets are kept open until then, so the kernel cannot
+/// hand out the same port again.
+std::unique_ptr<testing::StunClient> allocateFresh(const Options& o, const std::string& user,
+                                                   std::optional<testing::Reply>& r) {
+  std::vector<std::unique_ptr<testing::StunClient>> stale;
+  for (;;) {
+    auto c = std::make_unique<testing::StunClient>(o.server);
+    c->setCredentials(user, policy::restPassword(o.secret, user));
+    r = c->allocate();
+    if (!r || r->code != 437 || stale.size() == 3) return c;
+    stale.push_back(std::move(c));
+  }
+}
+
 bool setUp(const Options& o, std::vector<Leg>& legs) {
   if (o.bare) return setUpBare(o, legs);
   for (int i = 0; i < 2 * o.pairs; ++i) {
     // One REST user per leg: quotas.per_user (default 10) must not cap the run.
     const std::string user = restUser("bench" + std::to_string(i));
     Leg leg;
-    leg.client = std::make_unique<testing::StunClient>(o.server);
-    leg.client->setCredentials(user, policy::restPassword(o.secret, user));
-    auto r = leg.client->allocate();
-    if (!r || r->code != 0 || !r->msg().xorRelayedAddress()) return false;
+    std::optional<testing::Reply> r;
+    leg.client = allocateFresh(o, user, r);
+    if (!r || r->code != 0 || !r->msg().xorRelayedAddress()) {
+      std::fprintf(stderr, "turnbench: allocation %d of %d: %s\n", i, 2 * o.pairs, outcome(r).c_str());
+      return false;
+    }
     leg.relayed = *r->msg().xorRelayedAddress();
     legs.push_back(std::move(leg));
   }
   for (size_t i = 0; i < legs.size(); ++i) {
     const Leg& other = legs[i ^ 1];
     auto r = legs[i].client->channelBind(0x4000, other.relayed);
-    if (!r || r->code != 0) return false;
+    if (!r || r->code != 0) {
+      std::fprintf(stderr, "turnbench: channel bind %zu: %s\n", i, outcome(r).c_str());
+      return false;
+    }
   }
   return true;
 }
@@ -207,12 +238,10 @@ std::vector<std::unique_ptr<testing::StunClient>> idleAllocations(const Options&
   std::vector<std::unique_ptr<testing::StunClient>> held;
   const auto before = o.serverPid ? bench::rssBytes(o.serverPid) : std::nullopt;
   for (int i = 0; i < o.idle; ++i) {
-    auto c = std::make_unique<testing::StunClient>(o.server);
-    const std::string user = restUser("idle" + std::to_string(i));
-    c->setCredentials(user, policy::restPassword(o.secret, user));
-    auto r = c->allocate();
+    std::optional<testing::Reply> r;
+    auto c = allocateFresh(o, restUser("idle" + std::to_string(i)), r);
     if (!r || r->code != 0) {
-      std::fprintf(stderr, "turnbench: idle allocation %d failed\n", i);
+      std::fprintf(stderr, "turnbench: idle allocation %d failed: %s\n", i, outcome(r).c_str());
       break;
     }
     held.push_back(std::move(c));
@@ -239,10 +268,8 @@ void timeAllocations(const Options& o) {
     for (int t = 0; t < kAllocThreads; ++t) {
       threads.emplace_back([&, t] {
         for (int i = t; i < o.allocations; i += kAllocThreads) {
-          auto c = std::make_unique<testing::StunClient>(o.server);
-          const std::string user = restUser("rate" + std::to_string(i));
-          c->setCredentials(user, policy::restPassword(o.secret, user));
-          auto r = c->allocate();
+          std::optional<testing::Reply> r;
+          auto c = allocateFresh(o, restUser("rate" + std::to_string(i)), r);
           if (r && r->code == 0) ++ok;
           held[t].push_back(std::move(c));
         }
@@ -254,6 +281,25 @@ void timeAllocations(const Options& o) {
   std::printf("allocations_per_second %.0f\n", ok / s);
   for (auto& list : held)
     for (auto& c : list) c->refresh(0);  // free the server's ports for the next figure
+}
+
+/// Closed-loop load (the overload figure), then the TCP relay if asked.
+int runClosedLoop(const Options& o, std::vector<Leg>& legs) {
+  run(o, legs);
+  uint64_t sent = 0, received = 0;
+  for (const auto& l : legs) sent += l.sent, received += l.received;
+  std::printf("relayed_packets_per_second %.0f\n", received / o.seconds);
+  std::printf("relayed_megabits_per_second %.1f\n", received * o.size * 8 / o.seconds / 1e6);
+  std::printf("loss_percent %.3f\n", sent ? 100.0 * double(sent - received) / double(sent) : 0.0);
+  if (o.tcpStreams > 0) {
+    const double mbps = bench::runTcpRelay({o.server, o.secret, o.tcpStreams, o.seconds});
+    if (mbps < 0) {
+      std::fprintf(stderr, "turnbench: TCP relay set-up failed\n");
+      return 1;
+    }
+    std::printf("tcp_relay_megabits_per_second %.1f\n", mbps);
+  }
+  return 0;
 }
 
 void timeMetrics(const Options& o) {
@@ -312,34 +358,21 @@ int main(int argc, char** argv) {
   const bool paced = o.rate > 0 || o.search > 0;
   if (!paced && !o.bare) amplification(o);
   std::vector<Leg> legs;
+  std::vector<std::unique_ptr<testing::StunClient>> idle;
+  int rc = 1;
   if (!setUp(o, legs)) {
     std::fprintf(stderr, "turnbench: allocation or channel bind failed\n");
-    return 1;
+  } else {
+    idle = idleAllocations(o);
+    if (o.metrics.port != 0) timeMetrics(o);
+    rc = paced ? (runPaced(o, legs), 0) : runClosedLoop(o, legs);
   }
-  auto idle = idleAllocations(o);
-  if (o.metrics.port != 0) timeMetrics(o);
-  if (paced) {
-    runPaced(o, legs);
-    // Free the server's relay ports for the next figure of the same run.
-    if (!o.bare) {
-      for (auto& l : legs) l.client->refresh(0);
-      for (auto& c : idle) c->refresh(0);
-    }
-    return 0;
+  // Free the server's relay ports (and 5-tuples) for the next figure of the
+  // same run, whatever happened: allocations left behind would make the next
+  // figure's clients, on recycled local ports, meet 437 Allocation Mismatch.
+  if (!o.bare) {
+    for (auto& l : legs) l.client->refresh(0);
+    for (auto& c : idle) c->refresh(0);
   }
-  run(o, legs);
-  uint64_t sent = 0, received = 0;
-  for (const auto& l : legs) sent += l.sent, received += l.received;
-  std::printf("relayed_packets_per_second %.0f\n", received / o.seconds);
-  std::printf("relayed_megabits_per_second %.1f\n", received * o.size * 8 / o.seconds / 1e6);
-  std::printf("loss_percent %.3f\n", sent ? 100.0 * double(sent - received) / double(sent) : 0.0);
-  if (o.tcpStreams > 0) {
-    const double mbps = bench::runTcpRelay({o.server, o.secret, o.tcpStreams, o.seconds});
-    if (mbps < 0) {
-      std::fprintf(stderr, "turnbench: TCP relay set-up failed\n");
-      return 1;
-    }
-    std::printf("tcp_relay_megabits_per_second %.1f\n", mbps);
-  }
-  return 0;
+  return rc;
 }

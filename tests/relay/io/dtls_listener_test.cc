@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "relay/io/udp_socket.h"
+#include "relay/stun/builder.h"
+#include "relay/stun/message.h"
 #include "tests/relay/io/harness.h"
 
 using namespace tw;
@@ -92,6 +94,37 @@ std::vector<uint8_t> cookieOf(const std::vector<uint8_t>& hvr) {
   return {hvr.begin() + 28, hvr.begin() + 28 + static_cast<long>(len)};
 }
 
+/// Runs `client`'s handshake with the listener at `at` over `sock` to the
+/// end; true when it completed.
+bool handshake(MemoryDtlsClient& client, testing::UdpPeer& sock, const SocketAddress& at, Harness& h) {
+  for (int i = 0; i < 400; ++i) {
+    const bool done = SSL_do_handshake(client.ssl) == 1;
+    if (auto out = client.output(); !out.empty()) sock.sendTo(at, out);
+    if (done) return true;
+    if (auto d = sock.receive(h, 20)) client.input(*d);
+  }
+  return false;
+}
+
+/// A worker with one DTLS listener and one client whose handshake completed.
+struct EstablishedSession {
+  Harness h;
+  TempCert cert;
+  SocketAddress at;
+  MemoryDtlsClient client;
+  testing::UdpPeer sock;
+  EstablishedSession() {
+    auto added = h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key());
+    REQUIRE(added.ok());
+    at = added.value();
+    REQUIRE(listener().local() == at);
+    REQUIRE(handshake(client, sock, at, h));
+    for (int i = 0; i < 20 && listener().sessionCount() == 0; ++i) h.pump();
+    REQUIRE(listener().sessionCount() == 1);
+  }
+  io::DtlsListener& listener() { return *h.worker->dtlsListeners().front(); }
+};
+
 }  // namespace
 
 TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one client") {
@@ -155,23 +188,8 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
 }
 
 TEST_CASE("dtls listener removed: its sessions end with close_notify and its port is freed") {
-  Harness h;
-  TempCert cert;
-  auto added = h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key());
-  REQUIRE(added.ok());
-  const SocketAddress at = added.value();
-  REQUIRE(h.worker->dtlsListeners().front()->local() == at);
-  MemoryDtlsClient client;
-  testing::UdpPeer sock;
-  bool done = false;
-  for (int i = 0; i < 400 && !done; ++i) {
-    done = SSL_do_handshake(client.ssl) == 1;
-    if (auto out = client.output(); !out.empty()) sock.sendTo(at, out);
-    if (auto d = !done ? sock.receive(h, 20) : std::nullopt) client.input(*d);
-  }
-  REQUIRE(done);
-  for (int i = 0; i < 20 && h.worker->dtlsListeners().front()->sessionCount() == 0; ++i) h.pump();
-  REQUIRE(h.worker->dtlsListeners().front()->sessionCount() == 1);
+  EstablishedSession e;
+  auto& [h, cert, at, client, sock] = e;
 
   CHECK(h.worker->removeDtlsListener(at));
   CHECK(h.worker->dtlsListeners().empty());
@@ -185,4 +203,50 @@ TEST_CASE("dtls listener removed: its sessions end with close_notify and its por
   CHECK(n <= 0);
   CHECK(SSL_get_error(client.ssl, n) == SSL_ERROR_ZERO_RETURN);
   CHECK(io::openUdpSocket(at, /*reusePort=*/false).ok());  // the socket is closed
+}
+
+TEST_CASE("dtls: a session closed mid-handshake does not take an established session down with it") {
+  // SSL_shutdown of a session still in its handshake queues "shutdown while
+  // in init" on the thread's OpenSSL error queue; SSL_get_error() of the next
+  // session's SSL_read then reported SSL_ERROR_SSL instead of "want more
+  // data", and a healthy session was closed right after its answer
+  // (turnutils_uclient -S exited 255 in e2e_uclient_matrix).
+  EstablishedSession e;
+  auto& [h, cert, at, good, goodSock] = e;
+  io::DtlsListener& dtls = e.listener();
+
+  // A second client passes the cookie exchange, then goes silent mid-handshake.
+  MemoryDtlsClient stalled;
+  testing::UdpPeer stalledSock;
+  for (int flight = 0; flight < 2; ++flight) {
+    SSL_do_handshake(stalled.ssl);
+    stalledSock.sendTo(at, stalled.output());
+    auto answer = stalledSock.receive(h, 2000);
+    REQUIRE(answer);
+    stalled.input(*answer);
+  }
+  REQUIRE(dtls.sessionCount() == 2);
+  h.clock.advance(std::chrono::seconds(11));  // past the 10 s handshake deadline
+  dtls.sweep([](const FiveTuple&) { return false; });  // the worker's 1-second tick
+  REQUIRE(dtls.stats().closedHandshakeTimeout == 1);
+  REQUIRE(dtls.sessionCount() == 1);
+
+  // The established client asks for a Binding: answered, and its session lives on.
+  std::vector<uint8_t> request;
+  stun::MessageBuilder(request, stun::Method::Binding, stun::MessageClass::Request, stun::TransactionId{7, 7, 7});
+  REQUIRE(SSL_write(good.ssl, request.data(), static_cast<int>(request.size())) > 0);
+  goodSock.sendTo(at, good.output());
+  auto record = goodSock.receive(h, 2000);
+  REQUIRE(record);
+  good.input(*record);
+  std::array<uint8_t, 1500> buf;
+  const int n = SSL_read(good.ssl, buf.data(), static_cast<int>(buf.size()));
+  REQUIRE(n > 0);
+  auto answer = stun::decode(std::span(buf.data(), static_cast<size_t>(n)));
+  REQUIRE(answer);
+  CHECK(answer->messageClass() == stun::MessageClass::SuccessResponse);
+  for (int i = 0; i < 20; ++i) h.pump();
+  CHECK(dtls.sessionCount() == 1);
+  CHECK(dtls.stats().closedByPeer == 0);
+  CHECK_FALSE(goodSock.receive(h, 50));  // no close_notify followed the answer
 }

@@ -1,6 +1,7 @@
 // Binding (RFC 8489 §6.3.1) through the socket-less pipeline.
 #include <catch2/catch.hpp>
 
+#include "tests/relay/turn/handler_bench.h"
 #include "tests/support/turn_pipeline.h"
 
 using namespace tw;
@@ -47,4 +48,15 @@ TEST_CASE("handle_binding: responses and malformed datagrams are dropped, never 
   CHECK(p.feed(t, junk).empty());
   CHECK(p.server->counters().dropped(turn::DropReason::UnexpectedClass) == 1);
   CHECK(p.server->counters().dropped(turn::DropReason::Malformed) == 1);
+}
+
+TEST_CASE("handleBinding: the answer is XOR-MAPPED-ADDRESS of the source and nothing else") {
+  tw::testing::HandlerBench h;
+  auto req = h.request(Method::Binding, {}, h.tuple("[2001:db8::7]:9"));
+  const turn::Outcome o = turn::handleBinding(req);
+  CHECK(tw::testing::answer(o) == "success");
+  CHECK(o.attrs.mapped == SocketAddress::parse("[2001:db8::7]:9"));
+  CHECK_FALSE(o.attrs.relayed);
+  CHECK_FALSE(o.attrs.lifetime);
+  CHECK(h.io.toClient.empty());  // handlers never send: respond() does
 }

@@ -1,10 +1,13 @@
 // ChannelBind (RFC 8656 §11.2) through the socket-less pipeline.
-#include "tests/relay/turn/pipeline_fixtures.h"
+#include "tests/relay/turn/handler_bench.h"
 
 using namespace tw;
 using namespace tw::testing;
 using tw::stun::Method;
 using B = tw::stun::MessageBuilder;
+using tw::testing::answer;
+using tw::testing::HandlerBench;
+using tw::testing::withPeers;
 
 TEST_CASE("handle_channel_bind: binds, installs the permission, and ChannelData flows") {
   Pipeline p(kAllowPeers);
@@ -76,4 +79,72 @@ TEST_CASE("handle_channel_bind: 437 without an allocation, 441 with other creden
   auto [name, pass] = p.credential("mallory");
   c.setCredentials(name, pass);
   CHECK(c.channelBind(0x4001, kPeer)->code == 441);
+}
+
+// handleChannelBind called directly.
+namespace {
+HandlerBench::AddAttrs channel(std::optional<uint16_t> number, std::vector<SocketAddress> peers) {
+  return [=](B& b) {
+    if (number) b.addChannelNumber(*number);
+    for (const auto& p : peers) b.addXorAddress(stun::attr::XorPeerAddress, p);
+  };
+}
+std::string bindChannel(HandlerBench& h, std::optional<uint16_t> number, std::vector<SocketAddress> peers,
+                 const FiveTuple& from) {
+  auto req = h.request(Method::ChannelBind, channel(number, std::move(peers)), from);
+  return answer(turn::handleChannelBind(req, h.peers()));
+}
+std::string bindChannel(HandlerBench& h, std::optional<uint16_t> number, std::vector<SocketAddress> peers) {
+  return bindChannel(h, number, std::move(peers), h.tuple());
+}
+}  // namespace
+
+TEST_CASE("handleChannelBind: binds for channel_lifetime and installs the peer's permission") {
+  HandlerBench h(kAllowPeers);
+  turn::Allocation& a = h.allocate();
+  CHECK(bindChannel(h, 0x4001, {kPeer}) == "success");
+  const turn::ChannelBinding* ch = a.activeChannel(0x4001, h.clock.now());
+  REQUIRE(ch);
+  CHECK(ch->peer == kPeer);
+  CHECK(ch->expires == h.clock.now() + std::chrono::minutes(10));
+  CHECK(a.hasPermission(kPeer.ip, h.clock.now()));
+}
+
+TEST_CASE("handleChannelBind: every 400") {
+  HandlerBench h(kAllowPeers + "limits:\n  channel_numbers: rfc8656\n");
+  h.allocate();
+  CHECK(bindChannel(h, std::nullopt, {kPeer}) == "400 missing_channel_number");
+  CHECK(bindChannel(h, 0x3FFF, {kPeer}) == "400 bad_channel_number");
+  CHECK(bindChannel(h, 0x5000, {kPeer}) == "400 bad_channel_number");
+  CHECK(bindChannel(h, 0x4001, {}) == "400 missing_peer_address");
+  CHECK(bindChannel(h, 0x4001, {kPeer, kPeer2}) == "400 one_peer_per_channel");
+  REQUIRE(bindChannel(h, 0x4001, {kPeer}) == "success");
+  CHECK(bindChannel(h, 0x4001, {kPeer2}) == "400 channel_bound_to_other_peer");
+  CHECK(bindChannel(h, 0x4002, {kPeer}) == "400 peer_bound_to_other_channel");
+  const auto tcp = h.tuple("203.0.113.6:1", Transport::Tcp);
+  h.allocate(tcp, 6);
+  CHECK(bindChannel(h, 0x4001, {kPeer}, tcp) == "400 channel_bind_on_tcp_allocation");
+}
+
+TEST_CASE("handleChannelBind: 403 for a denied peer, 443 for another family") {
+  HandlerBench h(kAllowPeers);
+  turn::Allocation& a = h.allocate();
+  CHECK(bindChannel(h, 0x4001, {kDenied}) == "403 peer_denied");
+  CHECK(h.events.denied.size() == 1);
+  CHECK(bindChannel(h, 0x4001, {kPeerV6}) == "443 peer_family_mismatch");
+  CHECK(a.channels.empty());
+  CHECK(a.permissions.empty());
+}
+
+TEST_CASE("handleChannelBind: 508 over channels_per_allocation or permissions_per_allocation") {
+  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 1\n"
+                 "quotas: {channels_per_allocation: 1, permissions_per_allocation: 2}\n");
+  turn::Allocation& a = h.allocate();
+  CHECK(bindChannel(h, 0x4001, {*SocketAddress::parse("93.184.216.1:1")}) == "success");
+  CHECK(bindChannel(h, 0x4002, {*SocketAddress::parse("93.184.216.2:1")}) == "508 too_many_channels");
+  // Two permissions live (the channel's and another): a new channel's peer finds no room.
+  REQUIRE(a.installPermission(*IpAddress::parse("93.184.216.9"), h.clock.now() + std::chrono::minutes(5),
+                              h.clock.now(), 2));
+  a.channels.clear();
+  CHECK(bindChannel(h, 0x4003, {*SocketAddress::parse("93.184.216.3:1")}) == "508 too_many_permissions");
 }

@@ -1,6 +1,6 @@
 // Connect and ConnectionBind (RFC 6062) through the socket-less pipeline:
 // the deferred Connect answer, every error code, and the hand-over.
-#include "tests/relay/turn/pipeline_fixtures.h"
+#include "tests/relay/turn/handler_bench.h"
 
 using namespace tw;
 using namespace tw::testing;
@@ -117,4 +117,136 @@ TEST_CASE("handle_connection_bind: 400 for every wrong use, with one answer for 
   CHECK(bindFrom(p.tuple("203.0.113.5:6", Transport::Tcp), "alice", id) == 0);
   CHECK(p.io.closedTcp.count(id) == 1);
   CHECK(p.server->tcpConnections().size() == 0);
+}
+
+// handleConnect and handleConnectionBind called directly.
+namespace {
+using tw::testing::answer;
+using tw::testing::HandlerBench;
+std::string connectTo(HandlerBench& h, const FiveTuple& from, std::optional<SocketAddress> peer) {
+  auto req = h.request(Method::Connect, [&](B& b) {
+    if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
+  }, from);
+  auto d = h.connectDeps();
+  return answer(turn::handleConnect(req, d));
+}
+turn::Outcome bindId(HandlerBench& h, const FiveTuple& from, std::optional<uint32_t> id,
+                     uint32_t worker = 0, const std::string& user = "alice") {
+  auto req = h.request(Method::ConnectionBind, [&](B& b) {
+    if (id) b.addU32(stun::attr::ConnectionId, *id);
+  }, from);
+  req.auth.user = user;
+  auto d = h.bindDeps(worker);
+  return turn::handleConnectionBind(req, d);
+}
+/// A TCP allocation on `ctl` with one peer connection to kPeer, still Connecting.
+uint32_t connecting(HandlerBench& h, const FiveTuple& ctl) {
+  h.allocate(ctl, 6);
+  REQUIRE(connectTo(h, ctl, kPeer) == "deferred");
+  return h.io.connects.back().id;
+}
+/// connect() completed: a ConnectionBind may take `id` now.
+void connected(HandlerBench& h, uint32_t id) {
+  h.tcp.find(id)->state = turn::TcpState::Pending;
+  h.tcp.directory().markPending(id);
+}
+}  // namespace
+
+TEST_CASE("handleConnect: deferred, with a Connecting record and one connect() to the edge") {
+  HandlerBench h(kAllowPeers);
+  const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
+  turn::Allocation& a = h.allocate(ctl, 6);
+  CHECK(connectTo(h, ctl, kPeer) == "deferred");
+  REQUIRE(h.io.connects.size() == 1);
+  CHECK(h.io.connects[0].relay == a.relay);
+  CHECK(h.io.connects[0].peer == kPeer);
+  const turn::TcpConnection* c = h.tcp.find(h.io.connects[0].id);
+  REQUIRE(c);
+  CHECK(c->state == turn::TcpState::Connecting);
+  CHECK(c->deadline == h.clock.now() + turn::kTcpBindTimeout);
+  CHECK(c->connectFingerprint);
+  CHECK(a.tcpConnections == std::vector<uint32_t>{c->id});
+  CHECK(h.events.connectAttempts == std::vector<SocketAddress>{kPeer});
+}
+
+TEST_CASE("handleConnect: 400, 443, 403, 446 and 447, no SYN to a denied peer") {
+  HandlerBench h(kAllowPeers);
+  h.allocate();
+  CHECK(connectTo(h, h.tuple(), kPeer) == "400 not_a_tcp_allocation");
+  const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
+  turn::Allocation& a = h.allocate(ctl, 6);
+  CHECK(connectTo(h, ctl, std::nullopt) == "400 missing_peer_address");
+  CHECK(connectTo(h, ctl, kPeerV6) == "443 peer_family_mismatch");
+  CHECK(connectTo(h, ctl, kDenied) == "403 peer_denied");
+  CHECK(h.events.denied.size() == 1);
+  CHECK(h.io.connects.empty());
+  h.io.refuseConnects = true;
+  CHECK(connectTo(h, ctl, kPeer) == "447 connect_failed");
+  CHECK(a.tcpConnections.empty());  // the failed attempt leaves nothing behind
+  CHECK(h.tcp.size() == 0);
+  h.io.refuseConnects = false;
+  REQUIRE(connectTo(h, ctl, kPeer) == "deferred");
+  CHECK(connectTo(h, ctl, kPeer) == "446 connection_exists");
+  // Every attempt, refused or not, was reported to the relay_scan detector.
+  CHECK(h.events.connectAttempts.size() == 5);
+}
+
+TEST_CASE("handleConnect: 486 over the per-allocation cap or the connect rate, counted") {
+  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\n"
+                 "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
+  const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
+  turn::Allocation& a = h.allocate(ctl, 6);
+  CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.1:80")) == "deferred");
+  CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.2:80")) == "486 too_many_tcp_connections");
+  h.tcp.erase(a.tcpConnections[0]);
+  a.tcpConnections.clear();
+  CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.3:80")) == "deferred");  // 2nd of 2
+  h.tcp.erase(a.tcpConnections[0]);
+  a.tcpConnections.clear();
+  CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.4:80")) == "486 connect_rate_limited");
+  CHECK(h.counters.rateLimited[size_t(turn::RateLimitKind::Connect)] == 1);
+  h.clock.advance(std::chrono::seconds(30));  // one token back at 2 per minute
+  CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.4:80")) == "deferred");
+}
+
+TEST_CASE("handleConnectionBind: success hands the connection over, here or to its owner") {
+  HandlerBench h(kAllowPeers);
+  const uint32_t id = connecting(h, h.tuple("203.0.113.5:1", Transport::Tcp));
+  connected(h, id);
+  const turn::Outcome o = bindId(h, h.tuple("203.0.113.5:2", Transport::Tcp), id);
+  CHECK(answer(o) == "success");
+  REQUIRE(o.handOver);
+  CHECK(o.handOver->id == id);
+  CHECK_FALSE(o.handOver->owner);
+  CHECK(h.tcp.find(id)->state == turn::TcpState::Bound);
+  CHECK(h.io.bound.empty());  // joining is the pipeline's, after the answer left
+
+  // An id another worker owns: the answer, then a move to worker 1.
+  const uint32_t remote = h.tcp.directory().claim(h.rng, 1, "alice");
+  h.tcp.directory().markPending(remote);
+  const turn::Outcome moved = bindId(h, h.tuple("203.0.113.5:3", Transport::Tcp), remote);
+  CHECK(answer(moved) == "success");
+  REQUIRE(moved.handOver);
+  CHECK(moved.handOver->id == remote);
+  CHECK(moved.handOver->owner == 1u);
+}
+
+TEST_CASE("handleConnectionBind: 400 for every wrong use, one answer for every unknown id") {
+  HandlerBench h(kAllowPeers);
+  const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
+  const uint32_t id = connecting(h, ctl);
+  const auto data = [&](int port) { return h.tuple("203.0.113.5:" + std::to_string(port), Transport::Tcp); };
+  CHECK(answer(bindId(h, data(2), id)) == "400 unknown_connection_id");  // still Connecting
+  connected(h, id);
+  CHECK(answer(bindId(h, h.tuple("203.0.113.5:2"), id)) == "400 connection_bind_over_udp");
+  CHECK(answer(bindId(h, ctl, id)) == "400 control_connection");
+  CHECK(answer(bindId(h, data(3), std::nullopt)) == "400 missing_connection_id");
+  CHECK(answer(bindId(h, data(4), id + 1)) == "400 unknown_connection_id");
+  CHECK(answer(bindId(h, data(5), id, 0, "mallory")) == "400 unknown_connection_id");
+  REQUIRE(answer(bindId(h, data(6), id)) == "success");
+  CHECK(answer(bindId(h, data(7), id)) == "400 unknown_connection_id");  // bound once only
+  // Claimed here but its record is gone (the allocation ended): the same 400.
+  const uint32_t orphan = h.tcp.directory().claim(h.rng, 0, "alice");
+  h.tcp.directory().markPending(orphan);
+  CHECK(answer(bindId(h, data(8), orphan)) == "400 unknown_connection_id");
 }

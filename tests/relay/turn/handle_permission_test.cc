@@ -1,5 +1,5 @@
 // CreatePermission (RFC 8656 §9) through the socket-less pipeline.
-#include "tests/relay/turn/pipeline_fixtures.h"
+#include "tests/relay/turn/handler_bench.h"
 
 using namespace tw;
 using namespace tw::testing;
@@ -66,4 +66,67 @@ TEST_CASE("handle_permission: 508 over permissions_per_allocation, 437 and 441")
   auto [name, pass] = p.credential("mallory");
   c.setCredentials(name, pass);
   CHECK(permit(c, {*SocketAddress::parse("93.184.216.1:1")}) == 441);
+}
+
+// handleCreatePermission called directly: the reason of each refusal, the
+// denial event, and that a refused request installs nothing.
+TEST_CASE("handleCreatePermission: installs every peer for permission_lifetime, keeping its port") {
+  HandlerBench h(kAllowPeers);
+  turn::Allocation& a = h.allocate();
+  auto req = h.request(Method::CreatePermission, withPeers({kPeer, kPeer2}));
+  CHECK(answer(turn::handleCreatePermission(req, h.peers())) == "success");
+  REQUIRE(a.permissions.size() == 2);
+  CHECK(a.permissions[0].port == kPeer.port);
+  CHECK(a.permissions[0].expires == h.clock.now() + std::chrono::minutes(5));
+  CHECK(h.events.denied.empty());
+}
+
+TEST_CASE("handleCreatePermission: 400 for a missing, malformed or too long peer list") {
+  HandlerBench h(kAllowPeers + "limits:\n  permissions_per_request: 2\n");
+  turn::Allocation& a = h.allocate();
+  auto permit = [&](const HandlerBench::AddAttrs& add) {
+    return answer(turn::handleCreatePermission(h.request(Method::CreatePermission, add), h.peers()));
+  };
+  CHECK(permit({}) == "400 missing_peer_address");
+  CHECK(permit(withPeers({kPeer, kPeer2, kPeer})) == "400 too_many_peer_addresses");
+  CHECK(permit([](B& b) {
+          const uint8_t bad[3] = {0, 1, 2};
+          b.addBytes(stun::attr::XorPeerAddress, bad);
+        }) == "400 bad_peer_address");
+  CHECK(a.permissions.empty());
+}
+
+TEST_CASE("handleCreatePermission: 443 for another family, 403 with the rule for a denied peer") {
+  HandlerBench h(kAllowPeers);
+  turn::Allocation& a = h.allocate();
+  auto permit = [&](std::vector<SocketAddress> peers) {
+    auto req = h.request(Method::CreatePermission, withPeers(std::move(peers)));
+    return turn::handleCreatePermission(req, h.peers());
+  };
+  CHECK(answer(permit({kPeer, kPeerV6})) == "443 peer_family_mismatch");
+  const turn::Outcome denied = permit({kPeer, kDenied});
+  CHECK(answer(denied) == "403 peer_denied");
+  CHECK_FALSE(denied.detail.empty());
+  CHECK(h.events.denied == std::vector<std::string>{denied.detail});
+  CHECK(answer(permit({a.relayed})) == "403 peer_denied");  // its own relayed address: a loop
+  CHECK(h.events.denied.back() == "loop:own-relayed-address");
+  CHECK(a.permissions.empty());  // all or nothing
+}
+
+TEST_CASE("handleCreatePermission: 508 over permissions_per_allocation, refreshing is not new") {
+  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
+                 "  permissions_per_allocation: 2\n");
+  turn::Allocation& a = h.allocate();
+  const auto p1 = *SocketAddress::parse("93.184.216.1:1"), p2 = *SocketAddress::parse("93.184.216.2:1");
+  auto permit = [&](std::vector<SocketAddress> peers) {
+    auto req = h.request(Method::CreatePermission, withPeers(std::move(peers)));
+    return answer(turn::handleCreatePermission(req, h.peers()));
+  };
+  CHECK(permit({p1, p2}) == "success");
+  CHECK(permit({*SocketAddress::parse("93.184.216.3:1")}) == "508 too_many_permissions");
+  CHECK(permit({SocketAddress{p1.ip, 9}}) == "success");
+  CHECK(a.permissions.size() == 2);
+  // Expired permissions make room again (swept before counting).
+  h.clock.advance(std::chrono::minutes(6));
+  CHECK(permit({*SocketAddress::parse("93.184.216.3:1")}) == "success");
 }

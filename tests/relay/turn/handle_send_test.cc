@@ -1,6 +1,6 @@
 // Send indications (RFC 8656 §11.2) through the socket-less pipeline: never
 // answered, every refusal a counted drop.
-#include "tests/relay/turn/pipeline_fixtures.h"
+#include "tests/relay/turn/handler_bench.h"
 
 using namespace tw;
 using namespace tw::testing;
@@ -57,4 +57,65 @@ TEST_CASE("handle_send: every refusal is a counted drop") {
   auto t = allocated(p, "tcp", "203.0.113.6:1", true);
   p.feed(t.tuple(), sendIndication(kPeer, 10));
   CHECK(drops(p, DropReason::WrongTransport) == 1);
+}
+
+// handleSend called directly: each drop reason, and what a relayed Send
+// leaves behind (bytes to the peer, counters, the relay_scan sample).
+namespace {
+using tw::testing::answer;
+using tw::testing::HandlerBench;
+HandlerBench::AddAttrs sendAttrs(const std::optional<SocketAddress>& peer, size_t bytes) {
+  return [=](B& b) {
+    if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
+    if (bytes) b.addBytes(stun::attr::Data, std::vector<uint8_t>(bytes, 0x42));
+  };
+}
+std::string sendVia(HandlerBench& h, const std::optional<SocketAddress>& peer, size_t bytes,
+                 const FiveTuple& from) {
+  auto ind = h.request(Method::Send, sendAttrs(peer, bytes), from, stun::MessageClass::Indication);
+  auto d = h.sendDeps();
+  return answer(turn::handleSend(ind, d));
+}
+std::string sendVia(HandlerBench& h, const std::optional<SocketAddress>& peer, size_t bytes) {
+  return sendVia(h, peer, bytes, h.tuple());
+}
+}  // namespace
+
+TEST_CASE("handleSend: a permitted peer gets the DATA through the family's relay socket") {
+  HandlerBench h(kAllowPeers);
+  turn::Allocation& a = h.allocate();
+  REQUIRE(a.installPermission(kPeer.ip, h.clock.now() + std::chrono::minutes(5), h.clock.now(), 10));
+  CHECK(sendVia(h, kPeer, 100) == "success");
+  REQUIRE(h.io.toPeer.size() == 1);
+  CHECK(h.io.toPeer[0].relay == a.relay);
+  CHECK(h.io.toPeer[0].peer == kPeer);
+  CHECK(h.io.toPeer[0].bytes == std::vector<uint8_t>(100, 0x42));
+  CHECK(a.bytesToPeer == 100);
+  CHECK(h.counters.relayedBytes[size_t(turn::Direction::ClientToPeer)][size_t(Transport::Udp)] == 100);
+  CHECK(h.io.toClient.empty());  // never answered
+}
+
+TEST_CASE("handleSend: every refusal is a drop with its reason, nothing sent") {
+  HandlerBench h("peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
+                 "quotas: {max_bps: 1000}\n");
+  CHECK(sendVia(h, kPeer, 10) == "drop no_allocation");
+  turn::Allocation& a = h.allocate();
+  CHECK(sendVia(h, std::nullopt, 10) == "drop malformed");
+  CHECK(sendVia(h, kPeer, 0) == "drop malformed");
+  CHECK(sendVia(h, kPeerV6, 10) == "drop malformed");  // a family the allocation has no relay for
+  CHECK(sendVia(h, kPeer, 10) == "drop no_permission");
+  REQUIRE(a.installPermission(kPeer.ip, h.clock.now() + std::chrono::minutes(5), h.clock.now(), 10));
+  CHECK(sendVia(h, SocketAddress{kPeer.ip, 6000}, 10) == "drop peer_denied");  // rules per packet
+  CHECK(h.events.denied.size() == 1);
+  CHECK(sendVia(h, kPeer, 900) == "success");
+  CHECK(sendVia(h, kPeer, 900) == "drop over_bandwidth");  // one second's budget of max_bps
+  h.clock.advance(std::chrono::seconds(2));
+  h.io.refuseSends = true;
+  CHECK(sendVia(h, kPeer, 10) == "drop send_failed");
+  h.io.refuseSends = false;
+  CHECK(h.io.toPeer.size() == 1);
+  CHECK(a.bytesToPeer == 900);
+  const auto tcp = h.tuple("203.0.113.6:1", Transport::Tcp);
+  h.allocate(tcp, 6);
+  CHECK(sendVia(h, kPeer, 10, tcp) == "drop wrong_transport");
 }
