@@ -1,5 +1,6 @@
 #include "policy/config.h"
 
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -410,16 +411,41 @@ void checkLimits(Reader& r, const Item& item, const LimitsConfig& l) {
             "default_allocation_lifetime (" + formatDuration(l.defaultAllocationLifetime) +
                 ") exceeds max_allocation_lifetime (" + formatDuration(l.maxAllocationLifetime) + ")");
   }
+}
+
+/// The per-allocation caps against limits.permissions_per_request and the
+/// channel number range. They may be written under quotas: or limits:, in
+/// either order, so this runs once the whole file is read; the error names
+/// the key where the operator wrote the value.
+void checkPerAllocation(Reader& r, const Item& root, const Config& cfg) {
+  const LimitsConfig& l = cfg.limits;
+  const Item quotas = fieldItem(root, "quotas");
+  const Item limits = fieldItem(root, "limits");
+  const bool inQuotas = quotas.path != root.path && quotas.node.IsMap();
+  const bool inLimits = limits.path != root.path && limits.node.IsMap();
   if (l.permissionsPerRequest > l.permissionsPerAllocation) {
-    r.error(blame(item, "permissions_per_request", "permissions_per_allocation"),
-            "permissions_per_request (" + std::to_string(l.permissionsPerRequest) +
-                ") exceeds permissions_per_allocation (" + std::to_string(l.permissionsPerAllocation) + ")");
+    const std::string request = std::to_string(l.permissionsPerRequest);
+    const std::string perAllocation = std::to_string(l.permissionsPerAllocation);
+    if (inQuotas && hasKey(quotas, "permissions_per_allocation")) {
+      r.error(fieldItem(quotas, "permissions_per_allocation"),
+              "permissions_per_allocation (" + perAllocation +
+                  ") is below limits.permissions_per_request (" + request + ")");
+    } else {
+      r.error(inLimits ? blame(limits, "permissions_per_request", "permissions_per_allocation") : root,
+              "permissions_per_request (" + request + ") exceeds permissions_per_allocation (" +
+                  perAllocation + ")");
+    }
   }
-  size_t channels = size_t{l.channelMax()} - l.channelMin() + 1;
+  const size_t channels = size_t{l.channelMax()} - l.channelMin() + 1;
   if (l.channelsPerAllocation > channels) {
-    r.error(blame(item, "channels_per_allocation", "channel_numbers"),
-            "channels_per_allocation (" + std::to_string(l.channelsPerAllocation) + ") exceeds the " +
-                std::to_string(channels) + " channel numbers of channel_numbers");
+    const std::string text = "channels_per_allocation (" + std::to_string(l.channelsPerAllocation) +
+                             ") exceeds the " + std::to_string(channels) + " channel numbers";
+    if (inQuotas && hasKey(quotas, "channels_per_allocation")) {
+      r.error(fieldItem(quotas, "channels_per_allocation"), text + " available");
+    } else {
+      r.error(inLimits ? blame(limits, "channels_per_allocation", "channel_numbers") : root,
+              text + " of channel_numbers");
+    }
   }
 }
 
@@ -506,6 +532,7 @@ constexpr std::array<Field<Config>, 19> kRootFields{{
 void readRoot(Reader& r, const Item& root, Config& cfg) {
   if (root.node.IsNull()) return r.error(root, "the configuration is empty");
   readFields(r, root, kRootFields, cfg);
+  if (root.node.IsMap()) checkPerAllocation(r, root, cfg);
   checkPeerRealms(r, cfg);
   if (root.node.IsMap() && !hasKey(root, "auth")) {
     r.error(root, "no REST API secret: set auth.secrets or auth.secrets_file");
@@ -541,7 +568,13 @@ std::string ConfigError::format() const {
 
 uint32_t workerCount(const Config& config) {
   if (config.workers != 0) return config.workers;
-  const unsigned cores = std::thread::hardware_concurrency();
+  // The cores this process may run on (taskset, a systemd CPUAffinity=, a
+  // container's cpuset), not every core of the machine: two workers pinned
+  // to one core only add context switches.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  const int usable = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 0;
+  const unsigned cores = usable > 0 ? static_cast<unsigned>(usable) : std::thread::hardware_concurrency();
   return std::clamp<uint32_t>(cores == 0 ? 1 : cores, 1, kMaxWorkers);
 }
 

@@ -61,19 +61,8 @@ void checkQuotas(Reader& r, const Item& item, const Config& cfg) {
     r.error(fieldItem(item, "per_user"), "per_user (" + std::to_string(q.perUser) +
                                              ") exceeds total (" + std::to_string(q.total) + ")");
   }
-  const LimitsConfig& l = cfg.limits;
-  if (l.permissionsPerRequest > l.permissionsPerAllocation) {
-    r.error(fieldItem(item, "permissions_per_allocation"),
-            "permissions_per_allocation (" + std::to_string(l.permissionsPerAllocation) +
-                ") is below limits.permissions_per_request (" +
-                std::to_string(l.permissionsPerRequest) + ")");
-  }
-  const size_t channels = size_t{l.channelMax()} - l.channelMin() + 1;
-  if (l.channelsPerAllocation > channels) {
-    r.error(fieldItem(item, "channels_per_allocation"),
-            "channels_per_allocation (" + std::to_string(l.channelsPerAllocation) +
-                ") exceeds the " + std::to_string(channels) + " channel numbers available");
-  }
+  // permissions/channels per allocation against limits: checkPerAllocation
+  // (config.cc), once both sections are read, in whichever order.
 }
 
 // ------------------------------------------------------------ rate_limits

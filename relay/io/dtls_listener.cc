@@ -247,7 +247,8 @@ void DtlsListener::drive(Session& s) {
     const int e = SSL_get_error(ssl, n);
     flush(s);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-      log_.debug("dtls: session with " + tuple.client.toString() + " ended: " + lastSslError());
+      log_.debug("dtls: session with " + tuple.client.toString() + " ended: " +
+                 (e == SSL_ERROR_ZERO_RETURN ? std::string("close_notify") : lastSslError()));
       close(tuple.client, &DtlsStats::closedByPeer);
     }
     return;

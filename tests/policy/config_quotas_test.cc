@@ -163,3 +163,18 @@ TEST_CASE("relay.tcp: off by default, a boolean, and in the snapshot", "[config]
   CHECK(buildSnapshot(on.value(), 1, {})->tcpRelay);
   CHECK(errorsOf(config("relay:\n  tcp: sometimes\n")).find("q.yaml:5:8:") != std::string::npos);
 }
+
+TEST_CASE("per-allocation caps are checked against limits: in either order of the sections", "[config]") {
+  // limits: after quotas: used to be checked against the default permissions_per_request.
+  CHECK(parseConfig(config("quotas: {permissions_per_allocation: 2}\nlimits: {permissions_per_request: 1}\n"),
+                    "q.yaml")
+            .ok());
+  CHECK(parseConfig(config("limits: {permissions_per_request: 1}\nquotas: {permissions_per_allocation: 2}\n"),
+                    "q.yaml")
+            .ok());
+  CHECK_THAT(errorsOf(config("quotas: {permissions_per_allocation: 2}\nlimits: {permissions_per_request: 3}\n")),
+             Catch::Contains("quotas.permissions_per_allocation: permissions_per_allocation (2) is below "
+                             "limits.permissions_per_request (3)"));
+  CHECK_THAT(errorsOf(config("quotas: {channels_per_allocation: 5000}\nlimits: {channel_numbers: rfc8656}\n")),
+             Catch::Contains("channels_per_allocation (5000) exceeds the 4096 channel numbers available"));
+}

@@ -3,8 +3,8 @@
 #include "policy/reload.h"
 
 #include <catch2/catch.hpp>
+#include <sched.h>
 
-#include <thread>
 
 #include "policy/config.h"
 
@@ -23,9 +23,24 @@ TEST_CASE("workers: auto (one per core) or 1..256", "[config]") {
   CHECK(parsed("").workers == 0);
   CHECK(parsed("workers: auto\n").workers == 0);
   CHECK(parsed("workers: 2\n").workers == 2);
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  cpu_set_t allowed;
+  REQUIRE(sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  const unsigned cores = static_cast<unsigned>(CPU_COUNT(&allowed));
   CHECK(workerCount(parsed("")) == std::min(cores, kMaxWorkers));
   CHECK(workerCount(parsed("workers: 3\n")) == 3);
+  // auto counts the cores this process may use, not the machine's: pinned
+  // to one core (taskset), one worker.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+  CHECK(workerCount(parsed("")) == 1);
+  CHECK(workerCount(parsed("workers: 2\n")) == 2);
+  REQUIRE(sched_setaffinity(0, sizeof allowed, &allowed) == 0);
   for (const char* bad : {"workers: 0\n", "workers: 257\n", "workers: two\n", "workers: [2]\n"}) {
     INFO(bad);
     auto r = parseConfig(std::string("realm: r\nauth:\n  secrets:\n    - {id: k1, value: "

@@ -262,6 +262,7 @@ constexpr int kAllocThreads = 8;
 void timeAllocations(const Options& o) {
   std::vector<std::vector<std::unique_ptr<testing::StunClient>>> held(kAllocThreads);
   std::atomic<int> ok{0};
+  const auto cpu0 = o.serverPid ? bench::cpuSeconds(o.serverPid) : std::nullopt;
   const auto start = Clock::now();
   {
     std::vector<std::jthread> threads;
@@ -279,6 +280,11 @@ void timeAllocations(const Options& o) {
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf("allocations_ok %d of %d\n", ok.load(), o.allocations);
   std::printf("allocations_per_second %.0f\n", ok / s);
+  // Server CPU per allocation (401 and Allocate): comparable on a loaded
+  // machine, where the rate above is not.
+  const auto cpu1 = o.serverPid ? bench::cpuSeconds(o.serverPid) : std::nullopt;
+  if (cpu0 && cpu1 && ok > 0)
+    std::printf("server_cpu_us_per_allocation %.1f\n", (cpu1->total() - cpu0->total()) * 1e6 / ok);
   for (auto& list : held)
     for (auto& c : list) c->refresh(0);  // free the server's ports for the next figure
 }
