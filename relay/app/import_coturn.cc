@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "policy/config.h"
 #include "policy/ip_range.h"
 #include "relay/base/address.h"
 #include "relay/base/crypto.h"
@@ -314,6 +315,12 @@ void Importer::emitPeersAndQuotas(std::ostringstream& y) {
     warn(0, "user-quota is above total-quota; user-quota left out");
     d.userQuota.reset();
   }
+  // Without a user-quota, turnwarden's per_user default applies, and a total-quota
+  // below it would make the written config invalid (found by the coturn_import fuzz
+  // target): one user may then hold every allocation, as in coturn.
+  const auto defaultPerUser = static_cast<int64_t>(policy::QuotasConfig{}.perUser);
+  if (!d.userQuota && d.totalQuota && *d.totalQuota != 0 && *d.totalQuota < defaultPerUser)
+    d.userQuota = *d.totalQuota;
   std::ostringstream q;
   if (d.userQuota) q << "  per_user: " << *d.userQuota << "\n";
   if (d.totalQuota) q << "  total: " << *d.totalQuota << "\n";

@@ -186,3 +186,17 @@ TEST_CASE("coturn's TCP relay: no-tcp-relay is taken as is, its absence is a war
   CHECK_FALSE(dflt.relay.tcp);  // turnwarden's safe default stays
   CHECK(hasWarning(noisy, "turnserver.conf: warning: coturn relays TCP (RFC 6062)"));
 }
+
+TEST_CASE("a total-quota below turnwarden's per_user default caps per_user with it") {
+  // Found by the coturn_import fuzz target: total-quota=4 without user-quota wrote
+  // quotas: {total: 4}, which check-config refuses (per_user 50 exceeds total 4).
+  Tmp tmp;
+  app::CoturnImport alone, above;
+  const policy::Config a = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\ntotal-quota=4\n", tmp, alone);
+  CHECK(a.quotas.total == 4);
+  CHECK(a.quotas.perUser == 4);
+  const policy::Config b =
+      importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\ntotal-quota=4\nuser-quota=12\n", tmp, above);
+  CHECK(b.quotas.perUser == 4);
+  CHECK(hasWarning(above, "user-quota is above total-quota"));
+}
