@@ -48,14 +48,7 @@ void EventHub::flush() {
   const uint64_t target = pushed_;
   if (!thread_.joinable()) {
     // Not started (tests that replay by hand): run it here.
-    while (!queue_.empty()) {
-      auto fn = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      fn();
-      lock.lock();
-      ++done_;
-    }
+    while (!queue_.empty()) runOne(lock);
     return;
   }
   idle_.wait(lock, [&] { return done_ >= target; });
@@ -71,14 +64,18 @@ void EventHub::run() {
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty() && stopping_) return;
-    auto fn = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    fn();
-    lock.lock();
-    ++done_;
+    runOne(lock);
     idle_.notify_all();
   }
+}
+
+void EventHub::runOne(std::unique_lock<std::mutex>& lock) {
+  auto fn = std::move(queue_.front());
+  queue_.pop_front();
+  lock.unlock();
+  fn();
+  lock.lock();
+  ++done_;
 }
 
 void EventHub::replay(HubEvent& e) {

@@ -74,6 +74,8 @@ class EventHub {
 
  private:
   void run();
+  /// Runs the oldest queued task with `lock` released, then counts it done.
+  void runOne(std::unique_lock<std::mutex>& lock);
   void replay(HubEvent& e);
 
   std::vector<turn::RelayEvents*> sinks_;
