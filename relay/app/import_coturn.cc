@@ -311,16 +311,25 @@ void Importer::emitPeersAndQuotas(std::ostringstream& y) {
     warn(0, "bps-capacity is below max-bps: no allocation could be made; bps-capacity left out");
     d.bpsCapacity.reset();
   }
-  if (d.userQuota && d.totalQuota && *d.totalQuota != 0 && *d.userQuota > *d.totalQuota) {
-    warn(0, "user-quota is above total-quota; user-quota left out");
-    d.userQuota.reset();
+  // per_user may not exceed total (0 = unlimited). When total-quota is absent,
+  // turnwarden's default total applies, so user-quota is checked against that
+  // too (both cases found by the coturn_import fuzz target).
+  const policy::QuotasConfig defaults{};
+  const auto total = d.totalQuota.value_or(static_cast<int64_t>(defaults.total));
+  if (d.userQuota && total != 0 && *d.userQuota > total) {
+    if (d.totalQuota) {
+      warn(0, "user-quota is above total-quota; user-quota left out");
+      d.userQuota.reset();
+    } else {
+      warn(0, "user-quota is above turnwarden's default quotas.total (" + std::to_string(total) +
+                  "); per_user capped at it");
+      d.userQuota = total;
+    }
   }
   // Without a user-quota, turnwarden's per_user default applies, and a total-quota
-  // below it would make the written config invalid (found by the coturn_import fuzz
-  // target): one user may then hold every allocation, as in coturn.
-  const auto defaultPerUser = static_cast<int64_t>(policy::QuotasConfig{}.perUser);
-  if (!d.userQuota && d.totalQuota && *d.totalQuota != 0 && *d.totalQuota < defaultPerUser)
-    d.userQuota = *d.totalQuota;
+  // below it would make the written config invalid: one user may then hold every
+  // allocation, as in coturn.
+  if (!d.userQuota && total != 0 && total < static_cast<int64_t>(defaults.perUser)) d.userQuota = total;
   std::ostringstream q;
   if (d.userQuota) q << "  per_user: " << *d.userQuota << "\n";
   if (d.totalQuota) q << "  total: " << *d.totalQuota << "\n";

@@ -200,3 +200,19 @@ TEST_CASE("a total-quota below turnwarden's per_user default caps per_user with 
   CHECK(b.quotas.perUser == 4);
   CHECK(hasWarning(above, "user-quota is above total-quota"));
 }
+
+TEST_CASE("a user-quota above turnwarden's default total is capped at it when total-quota is absent") {
+  // Found by the coturn_import fuzz target in CI: user-quota=500000 with no
+  // total-quota wrote per_user: 500000, above the default quotas.total.
+  Tmp tmp;
+  app::CoturnImport imp;
+  const policy::Config c = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\n", tmp, imp);
+  CHECK(c.quotas.total == policy::QuotasConfig{}.total);
+  CHECK(c.quotas.perUser == policy::QuotasConfig{}.total);
+  CHECK(hasWarning(imp, "user-quota is above turnwarden's default quotas.total (20000); per_user capped at it"));
+  app::CoturnImport unlimited;
+  const policy::Config u =
+      importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\ntotal-quota=0\n", tmp, unlimited);
+  CHECK(u.quotas.total == 0);
+  CHECK(u.quotas.perUser == 500000);
+}
