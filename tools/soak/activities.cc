@@ -76,7 +76,10 @@ bool Session::refresh(uint32_t lifetime) {
   ::usleep(2000);
   receive();
   auto r = client_->refresh(lifetime);
-  return r && r->code == 0;
+  // A channel binding lasts 10 minutes and the permission it installs 5: a real
+  // client renews both, or the relay (correctly) stops relaying at 300 s.
+  auto b = client_->channelBind(channel_, peer_.addr);
+  return r && r->code == 0 && b && b->code == 0;
 }
 
 double Session::loss() const {
@@ -155,6 +158,7 @@ TcpSession::TcpSession(const Target& t, testing::PeerListener& sinks) {
   auto a = control_->allocateTcp();
   auto c = a && a->code == 0 ? control_->connect(sinks.addr) : std::nullopt;
   if (!c || c->code != 0 || !c->msg().connectionId()) return;
+  peerAddr_ = sinks.addr;
   auto sink = sinks.accept({}, nullptr, 2000);
   if (!sink) return;
   sink_ = std::move(*sink);
@@ -185,7 +189,8 @@ void TcpSession::drain() {
 
 bool TcpSession::refresh() {
   auto r = control_->refresh(600);
-  return r && r->code == 0;
+  auto p = control_->createPermission(peerAddr_);  // permissions last 5 minutes
+  return r && r->code == 0 && p && p->code == 0;
 }
 
 }  // namespace tw::soak

@@ -41,7 +41,8 @@ class Session {
   void receive();         // drains the client socket (non-blocking)
   void countAtPeer() { ++received_[0]; }
   const SocketAddress& relayed() const { return relayed_; }
-  /// Drains, then refreshes; false when the allocation is gone.
+  /// Drains, then refreshes the allocation and its channel binding (which
+  /// renews the permission too); false when either is refused.
   bool refresh(uint32_t lifetime);
   uint64_t sent() const { return sent_; }
   uint64_t receivedToPeer() const { return received_[0]; }
@@ -100,6 +101,7 @@ class TcpSession {
   bool ok() const { return ok_; }
   void step();              // one chunk each way, then drain
   void drain();
+  /// Refreshes the allocation and the permission for the sink; false when refused.
   bool refresh();
   uint64_t sent() const { return sent_[0] + sent_[1]; }
   uint64_t received() const { return received_[0] + received_[1]; }
@@ -107,6 +109,7 @@ class TcpSession {
  private:
   std::unique_ptr<testing::StunClient> control_;
   testing::RawTcp data_, sink_;
+  SocketAddress peerAddr_;
   bool ok_ = false;
   uint64_t sent_[2] = {0, 0}, received_[2] = {0, 0};
 };
