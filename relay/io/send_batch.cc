@@ -44,16 +44,51 @@ size_t SendBatch::flush() {
     for (; j > 0 && entries_[order_[j - 1]].fd > entries_[key].fd; --j) order_[j] = order_[j - 1];
     order_[j] = key;
   }
-  size_t refused = 0;
+  // Every message first (one group per socket, in push order inside it),
+  // then to the kernel: one io_uring_enter for all, or one sendmmsg per socket.
+  messages_ = 0;
   for (size_t first = 0; first < count_;) {
     size_t end = first + 1;
     while (end < count_ && entries_[order_[end]].fd == entries_[order_[first]].fd) ++end;
-    refused += sendGroup(first, end);
+    buildGroup(first, end);
     first = end;
+  }
+  size_t refused = 0;
+  if (ring_) {
+    refused = sendByRing();
+  } else {
+    for (size_t begin = 0; begin < messages_;) {
+      size_t end = begin + 1;
+      while (end < messages_ && msgFd_[end] == msgFd_[begin]) ++end;
+      refused += sendMessages(msgFd_[begin], begin, end);
+      begin = end;
+    }
   }
   count_ = 0;
   used_ = 0;
   stats_.refused += refused;
+  return refused;
+}
+
+size_t SendBatch::sendByRing() {
+  for (size_t i = 0; i < messages_; ++i) results_[i] = kUnanswered;
+  const uint64_t enters = ring_->enters();
+  const bool ok = ring_->send({msgFd_.data(), messages_}, {msgs_.data(), messages_}, {results_.data(), messages_});
+  stats_.syscalls += ring_->enters() - enters;
+  if (!ok) ring_ = nullptr;  // the ring broke: sendmmsg from now on
+  size_t refused = 0;
+  for (size_t i = 0; i < messages_; ++i) {
+    const int r = results_[i];
+    if (r >= 0) {
+      stats_.datagrams += segments_[i];
+      stats_.gsoRuns += segments_[i] > 1 ? 1 : 0;
+    } else if (r == kUnanswered || r == -EAGAIN || r == -EWOULDBLOCK || segments_[i] == 1) {
+      refused += segments_[i];
+    } else {
+      errno = -r;
+      refused += resendSegments(msgFd_[i], i);
+    }
+  }
   return refused;
 }
 
@@ -62,8 +97,7 @@ bool SendBatch::joins(const Entry& run, const Entry& e, size_t segments, size_t 
          e.toLen == run.toLen && e.from == run.from && std::memcmp(&e.to, &run.to, e.toLen) == 0;
 }
 
-size_t SendBatch::sendGroup(size_t first, size_t end) {
-  size_t messages = 0;
+void SendBatch::buildGroup(size_t first, size_t end) {
   for (size_t k = first; k < end;) {
     Entry& e = entries_[order_[k]];
     size_t segments = 1, bytes = e.size;
@@ -76,26 +110,25 @@ size_t SendBatch::sendGroup(size_t first, size_t end) {
       bytes += next.size;
       ++segments;
     }
-    mmsghdr& h = msgs_[messages];
+    const size_t m = messages_++;
+    mmsghdr& h = msgs_[m];
     std::memset(&h, 0, sizeof h);
     h.msg_hdr.msg_name = &e.to;
     h.msg_hdr.msg_namelen = e.toLen;
     h.msg_hdr.msg_iov = &iov_[k];
     h.msg_hdr.msg_iovlen = segments;
-    setSendControl(h.msg_hdr, control_[messages].bytes, e.from,
-                   segments > 1 ? static_cast<uint16_t>(e.size) : 0);
-    segments_[messages] = static_cast<uint16_t>(segments);
-    firstOf_[messages] = static_cast<uint16_t>(k);
-    ++messages;
+    setSendControl(h.msg_hdr, control_[m].bytes, e.from, segments > 1 ? static_cast<uint16_t>(e.size) : 0);
+    segments_[m] = static_cast<uint16_t>(segments);
+    firstOf_[m] = static_cast<uint16_t>(k);
+    msgFd_[m] = e.fd;
     k += segments;
   }
-  return sendMessages(entries_[order_[first]].fd, messages);
 }
 
-size_t SendBatch::sendMessages(int fd, size_t count) {
+size_t SendBatch::sendMessages(int fd, size_t begin, size_t end) {
   size_t refused = 0;
-  for (size_t done = 0; done < count;) {
-    const int n = ::sendmmsg(fd, &msgs_[done], static_cast<unsigned>(count - done), MSG_DONTWAIT);
+  for (size_t done = begin; done < end;) {
+    const int n = ::sendmmsg(fd, &msgs_[done], static_cast<unsigned>(end - done), MSG_DONTWAIT);
     ++stats_.syscalls;
     if (n > 0) {
       for (size_t i = done; i < done + static_cast<size_t>(n); ++i) {
@@ -107,7 +140,7 @@ size_t SendBatch::sendMessages(int fd, size_t count) {
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       // The socket buffer is full: the rest would fail the same way.
-      for (; done < count; ++done) refused += segments_[done];
+      for (; done < end; ++done) refused += segments_[done];
       break;
     }
     refused += segments_[done] > 1 ? resendSegments(fd, done) : 1;

@@ -2,7 +2,8 @@
 // Outgoing UDP datagrams gathered over one pass of the event loop and sent
 // with as few syscalls as the kernel allows:
 //
-//   - one sendmmsg() per socket for everything queued on it;
+//   - one sendmmsg() per socket for everything queued on it, or, with an
+//     io_uring (useRing), one io_uring_enter for every socket at once;
 //   - within that, a run of same-size datagrams to the same destination
 //     (from the same source address) becomes ONE message with UDP GSO
 //     (UDP_SEGMENT): the kernel cuts it into datagrams, so the stack is
@@ -14,12 +15,14 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <span>
 
 #include "relay/base/address.h"
 #include "relay/io/udp_socket.h"
+#include "relay/io/uring.h"
 
 namespace tw::io {
 
@@ -53,6 +56,9 @@ class SendBatch {
   /// Drops what is queued for `fd` (its socket is about to close).
   void forget(int fd);
   bool gso() const { return gso_; }
+  /// Sends through `ring` from now on (nullptr: sendmmsg). Not owned.
+  void useRing(UringSender* ring) { ring_ = ring; }
+  bool usesRing() const { return ring_ != nullptr; }
   const SendBatchStats& stats() const { return stats_; }
 
  private:
@@ -65,18 +71,26 @@ class SendBatch {
     uint32_t size;
   };
   bool joins(const Entry& run, const Entry& e, size_t segments, size_t bytes) const;
-  size_t sendGroup(size_t first, size_t end);
-  size_t sendMessages(int fd, size_t count);
+  /// Builds the messages of one socket's entries order_[first, end).
+  void buildGroup(size_t first, size_t end);
+  /// sendmmsg of messages [begin, end), all on `fd`.
+  size_t sendMessages(int fd, size_t begin, size_t end);
+  size_t sendByRing();
+  static constexpr int kUnanswered = INT_MIN;
   size_t resendSegments(int fd, size_t message);
 
   bool gso_;
+  UringSender* ring_ = nullptr;
   size_t count_ = 0;
+  size_t messages_ = 0;
   size_t used_ = 0;
   SendBatchStats stats_;
   std::array<Entry, kMaxDatagrams> entries_;
   std::array<uint16_t, kMaxDatagrams> order_;  ///< entries, stably grouped by fd
   std::array<uint16_t, kMaxDatagrams> segments_;  ///< per message: datagrams it carries
   std::array<uint16_t, kMaxDatagrams> firstOf_;   ///< per message: its first order_ slot
+  std::array<int, kMaxDatagrams> msgFd_;          ///< per message: its socket
+  std::array<int, kMaxDatagrams> results_;        ///< per message: the ring's answer
   std::array<mmsghdr, kMaxDatagrams> msgs_;
   std::array<iovec, kMaxDatagrams> iov_;
   struct alignas(cmsghdr) Control {

@@ -54,12 +54,70 @@ Worker::Worker(WorkerDeps deps) : deps_(deps) {
     sendMode_ = m == "off" ? SendMode::Off : m == "mmsg" ? SendMode::Mmsg : SendMode::Gso;
   }
   sends_ = std::make_unique<SendBatch>(sendMode_ == SendMode::Gso);
+  openRings();
   streams_ = std::make_unique<StreamConnections>(
       base(), deps_.clock, deps_.log,
       [this](const FiveTuple& t, std::span<const uint8_t> frame) { server_->onClientDatagram(t, frame); },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
   tcp_ = std::make_unique<TcpRelay>(base(), deps_.log, tcpRelayCallbacks());
   setStreamLimits(streamLimits(server_->policy().transports));
+}
+
+void Worker::openRings() {
+  const UringMode mode = uringModeFromEnv();
+  std::string why;
+  if (mode != UringMode::Off && sendMode_ != SendMode::Off) {
+    uringSend_ = UringSender::open(256, why);
+    if (uringSend_) sends_->useRing(uringSend_.get());
+  }
+  if (mode == UringMode::On && uringSend_) {
+    uringRecv_ = UringReceiver::open(why);
+    if (uringRecv_) {
+      ringEv_.reset(event_new(base(), uringRecv_->fd(), EV_READ | EV_PERSIST, &Worker::onRingReadable, this));
+      event_add(ringEv_.get(), nullptr);
+    }
+  }
+  if (deps_.id.index != 0) return;  // one line for the process
+  if (mode == UringMode::Off) deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
+  else if (!uringSend_ || (mode == UringMode::On && !uringRecv_))
+    deps_.log.warn("io: io_uring unavailable (" + why + "): epoll, recvmmsg, sendmmsg instead");
+  else
+    deps_.log.info(std::string("io: io_uring for UDP sends") +
+                   (uringRecv_ ? " and relay-socket receives (multishot)" : ""));
+}
+
+void Worker::onRingReadable(evutil_socket_t, short, void* arg) {
+  auto* w = static_cast<Worker*>(arg);
+  w->uringRecv_->reap(w->ringHandler_);
+}
+
+Worker::RelaySlot* Worker::slotFor(uint64_t token) const {
+  const auto h = static_cast<size_t>(token & 0xFFFFFFFFu);
+  if (h >= relays_.size() || !relays_[h] || relays_[h]->token != token) return nullptr;
+  return relays_[h].get();
+}
+
+void Worker::RingHandler::onDatagram(uint64_t token, const SocketAddress& source,
+                                     std::span<const uint8_t> payload, bool truncated) {
+  const RelaySlot* slot = worker.slotFor(token);
+  if (!slot) return;
+  if (truncated) return worker.server_->onOversizeDatagram(source);
+  // The allocation may be deleted meanwhile; the server looks it up by id.
+  worker.server_->onPeerDatagram(slot->allocationId, source, payload);
+}
+
+int Worker::RingHandler::fdFor(uint64_t token) {
+  const RelaySlot* slot = worker.slotFor(token);
+  return slot ? slot->fd.get() : -1;
+}
+
+void Worker::RingHandler::onReceiveFailed(uint64_t token, int error) {
+  RelaySlot* slot = worker.slotFor(token);
+  if (!slot) return;
+  worker.deps_.log.warn("io: io_uring receive on a relay socket ended (" + std::string(std::strerror(error)) +
+                        "): that socket is read through epoll from now on");
+  slot->viaRing = false;
+  event_add(slot->ev.get(), nullptr);
 }
 
 TcpRelayCallbacks Worker::tcpRelayCallbacks() {
@@ -325,9 +383,11 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
   slot->handle = h;
   slot->allocationId = allocationId;
   slot->fd = std::move(fd.value());
+  slot->token = (uint64_t{++relayGeneration_} << 32) | static_cast<uint32_t>(h);
   slot->ev.reset(event_new(base(), slot->fd.get(), EV_READ | EV_PERSIST,
                            &Worker::onRelayReadable, slot.get()));
-  event_add(slot->ev.get(), nullptr);
+  slot->viaRing = uringRecv_ && uringRecv_->arm(slot->fd.get(), slot->token);
+  if (!slot->viaRing) event_add(slot->ev.get(), nullptr);
   relays_[static_cast<size_t>(h)] = std::move(slot);
   return h;
 }
@@ -336,6 +396,7 @@ void Worker::closeRelay(turn::RelayHandle h) {
   if (isTcpHandle(h)) return tcp_->closeListener(static_cast<uint32_t>(h & ~kTcpHandle));
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
   flushSends();  // what is queued on this socket leaves before it closes
+  if (relays_[h]->viaRing) uringRecv_->cancel(relays_[h]->token);  // the ring holds the file
   relays_[h].reset();  // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }

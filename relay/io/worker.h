@@ -21,6 +21,7 @@
 #include "relay/io/send_batch.h"
 #include "relay/io/stream_connections.h"
 #include "relay/io/tcp_relay.h"
+#include "relay/io/uring.h"
 #include "relay/turn/turn_server.h"
 
 namespace tw::io {
@@ -125,14 +126,31 @@ class Worker final : public turn::IoPort {
     Worker* owner;
     turn::RelayHandle handle;
     uint64_t allocationId = 0;
+    /// The ring's name for this socket: generation << 32 | handle, so a
+    /// completion for an earlier socket in the same slot is recognised.
+    uint64_t token = 0;
+    bool viaRing = false;  ///< read by a multishot receive, not by `ev`
     UniqueFd fd;
     EventPtr ev;
+  };
+  /// Completions of the receive ring, for this worker's relay sockets.
+  struct RingHandler final : UringReceiver::Handler {
+    explicit RingHandler(Worker& w) : worker(w) {}
+    void onDatagram(uint64_t token, const SocketAddress& source, std::span<const uint8_t> payload,
+                    bool truncated) override;
+    int fdFor(uint64_t token) override;
+    void onReceiveFailed(uint64_t token, int error) override;
+    Worker& worker;
   };
 
   static void onListenerReadable(evutil_socket_t fd, short what, void* arg);
   static void onRelayReadable(evutil_socket_t fd, short what, void* arg);
   static void onTick(evutil_socket_t fd, short what, void* arg);
   static void onFlush(evutil_socket_t fd, short what, void* arg);
+  static void onRingReadable(evutil_socket_t fd, short what, void* arg);
+  /// io_uring for sends and relay receives, as TW_IO_URING and the kernel allow.
+  void openRings();
+  RelaySlot* slotFor(uint64_t token) const;
   /// Sends one datagram, or queues it for the flush that runs once every
   /// callback of this loop pass has run (all sockets read, then one
   /// sendmmsg per socket). false: refused at once (not batching).
@@ -158,6 +176,11 @@ class Worker final : public turn::IoPort {
   DatagramBatch batch_;
   SendMode sendMode_ = SendMode::Gso;
   std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once
+  std::unique_ptr<UringSender> uringSend_;    // null: sendmmsg
+  std::unique_ptr<UringReceiver> uringRecv_;  // null: epoll + recvmmsg on relay sockets
+  RingHandler ringHandler_{*this};
+  EventPtr ringEv_;  // the receive ring's fd; freed before the ring
+  uint32_t relayGeneration_ = 0;
   EventPtr flush_;
   std::unordered_map<SocketAddress, Listener*> udpIndex_;
   std::unordered_map<SocketAddress, DtlsListener*> dtlsIndex_;

@@ -34,7 +34,7 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
-  nlohmann-json3-dev
+  nlohmann-json3-dev liburing-dev
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
