@@ -27,6 +27,7 @@ void EventHub::stop() {
 }
 
 void EventHub::post(std::function<void()> fn) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= capacity_) {
@@ -35,8 +36,10 @@ void EventHub::post(std::function<void()> fn) {
     }
     queue_.push_back(std::move(fn));
     ++pushed_;
+    wake = waiting_;  // only the hub's idle sleep needs a wake-up
+    waiting_ = false;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void EventHub::push(HubEvent e) {
@@ -46,6 +49,8 @@ void EventHub::push(HubEvent e) {
 void EventHub::flush() {
   std::unique_lock lock(mu_);
   const uint64_t target = pushed_;
+  urgent_ = true;  // no batching window for this
+  wake_.notify_one();
   if (!thread_.joinable()) {
     // Not started (tests that replay by hand): run it here.
     while (!queue_.empty()) runOne(lock);
@@ -62,10 +67,18 @@ uint64_t EventHub::dropped() const {
 void EventHub::run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty() && stopping_) return;
-    runOne(lock);
+    if (queue_.empty()) {
+      if (stopping_) return;
+      waiting_ = true;  // the next post wakes us at once
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      continue;
+    }
+    while (!queue_.empty()) runOne(lock);
+    urgent_ = false;
     idle_.notify_all();
+    // Busy: gather what arrives during a short window instead of being woken
+    // per event; each wake-up is a context switch on a core the workers need.
+    wake_.wait_for(lock, kBatchWindow, [this] { return stopping_ || urgent_; });
   }
 }
 

@@ -15,6 +15,7 @@
 // Only request-path events are queued (allocations, auth failures, denials,
 // Connects, revocations, bans), never relayed packets or drops. A full queue
 // drops the event and counts it (dropped()).
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,12 @@ class EventHub {
   std::deque<std::function<void()>> queue_;
   uint64_t pushed_ = 0, done_ = 0, dropped_ = 0;
   bool stopping_ = false;
+  bool waiting_ = false;  ///< the hub sleeps with nothing queued: post() wakes it
+  bool urgent_ = false;   ///< flush() waits: skip the batching window
+  /// Once busy, the hub drains the queue, then gathers for this long before
+  /// draining again (so a burst of allocations costs a wake-up per window,
+  /// not one per event); an idle hub is woken by the first event at once.
+  static constexpr std::chrono::milliseconds kBatchWindow{2};
   std::thread thread_;
 };
 
