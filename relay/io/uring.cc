@@ -153,8 +153,10 @@ UringReceiver::~UringReceiver() = default;
 
 int UringReceiver::fd() const { return ring_->ring.ring_fd; }
 
-bool UringReceiver::arm(int fd, uint64_t token) {
-  return queueArm(fd, token) && io_uring_submit(&ring_->ring) >= 0;
+bool UringReceiver::arm(int fd, uint64_t token) { return queueArm(fd, token); }
+
+void UringReceiver::submit() {
+  if (io_uring_sq_ready(&ring_->ring)) io_uring_submit(&ring_->ring);
 }
 
 bool UringReceiver::queueArm(int fd, uint64_t token) {
@@ -178,7 +180,6 @@ void UringReceiver::cancel(uint64_t token) {
   }
   io_uring_prep_cancel64(sqe, token, 0);
   io_uring_sqe_set_data64(sqe, kCancelTag);
-  io_uring_submit(&ring_->ring);
 }
 
 size_t UringReceiver::reap(Handler& handler) {
@@ -198,7 +199,7 @@ size_t UringReceiver::reap(Handler& handler) {
     io_uring_cq_advance(ring, n);
     ring_->publish();
   }
-  if (io_uring_sq_ready(ring)) io_uring_submit(ring);  // the re-arms
+  submit();  // the re-arms, and arms and cancels queued since the last submit
   return static_cast<size_t>(stats_.datagrams - before);
 }
 

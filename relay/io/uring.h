@@ -78,11 +78,17 @@ class UringReceiver {
 
   /// Readable (for libevent) when completions are waiting.
   int fd() const;
-  /// Arms a multishot receive on `fd` whose completions carry `token`.
+  /// Queues a multishot receive on `fd` whose completions carry `token`.
+  /// Arms and cancels reach the kernel at the next submit() or reap(), so a
+  /// loop pass that creates or ends many allocations pays one syscall; the
+  /// socket keeps what arrives meanwhile.
   bool arm(int fd, uint64_t token);
-  /// Cancels the receive of `token` (before its socket is closed: the
-  /// kernel holds the file while the request lives).
+  /// Queues the cancel of `token`'s receive (its socket may then be closed:
+  /// the request holds the file until the cancel, and its late completions
+  /// are told apart by the token).
   void cancel(uint64_t token);
+  /// Submits what arm() and cancel() queued.
+  void submit();
   /// Handles every waiting completion, gives the buffers back, re-arms the
   /// receives that ended (buffers ran out); returns the datagrams handled.
   size_t reap(Handler& handler);

@@ -167,9 +167,11 @@ bool Worker::moveTcpBind(const FiveTuple& client, uint32_t id, uint32_t owner) {
                  std::to_string(deps_.id.index) + " to worker " + std::to_string(owner) +
                  ", which owns its peer connection");
   return streams_->handOver(client, [to, id](HandedOver h) {
-    // std::function needs a copyable capture: the connection rides in a shared_ptr.
-    auto moved = std::make_shared<MovedConnection>(detachConnection(std::move(h)));
-    to->post([to, id, moved] { to->adoptTcpBind(id, std::move(*moved)); });
+    detachConnection(std::move(h), [to, id](MovedConnection m) {
+      // std::function needs a copyable capture: the connection rides in a shared_ptr.
+      auto moved = std::make_shared<MovedConnection>(std::move(m));
+      to->post([to, id, moved] { to->adoptTcpBind(id, std::move(*moved)); });
+    });
   });
 }
 
@@ -272,6 +274,7 @@ void Worker::onFlush(evutil_socket_t, short, void* arg) {
 
 void Worker::flushSends() {
   if (const size_t refused = sends_->flush()) server_->countSendFailures(refused);
+  if (uringRecv_) uringRecv_->submit();  // this pass's arms and cancels
 }
 
 bool Worker::queueSend(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
@@ -306,6 +309,7 @@ void Worker::onRelayReadable(evutil_socket_t, short, void* arg) {
 void Worker::onTick(evutil_socket_t, short, void* arg) {
   auto* w = static_cast<Worker*>(arg);
   w->server_->tick();
+  if (w->uringRecv_) w->uringRecv_->submit();  // cancels of allocations that expired
   auto hasAllocation = [w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; };
   w->streams_->sweep(hasAllocation);
   for (auto& d : w->dtls_) d->sweep(hasAllocation);
@@ -388,6 +392,7 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
                            &Worker::onRelayReadable, slot.get()));
   slot->viaRing = uringRecv_ && uringRecv_->arm(slot->fd.get(), slot->token);
   if (!slot->viaRing) event_add(slot->ev.get(), nullptr);
+  else event_active(flush_.get(), EV_READ, 0);  // the arm is submitted at this pass's flush
   relays_[static_cast<size_t>(h)] = std::move(slot);
   return h;
 }
@@ -396,7 +401,10 @@ void Worker::closeRelay(turn::RelayHandle h) {
   if (isTcpHandle(h)) return tcp_->closeListener(static_cast<uint32_t>(h & ~kTcpHandle));
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
   flushSends();  // what is queued on this socket leaves before it closes
-  if (relays_[h]->viaRing) uringRecv_->cancel(relays_[h]->token);  // the ring holds the file
+  if (relays_[h]->viaRing) {  // the ring holds the file until the cancel, submitted at the flush
+    uringRecv_->cancel(relays_[h]->token);
+    event_active(flush_.get(), EV_READ, 0);
+  }
   relays_[h].reset();  // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }
