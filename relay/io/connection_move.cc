@@ -18,26 +18,48 @@ std::vector<uint8_t> contents(evbuffer* buf) {
 }
 }  // namespace
 
-MovedConnection detachConnection(HandedOver h) {
+void detachConnection(HandedOver h, std::function<void(MovedConnection)> then) {
   MovedConnection m;
   m.tuple = h.tuple;
   m.leftover = std::move(h.leftover);
   bufferevent* bev = h.bev.get();
-  m.pendingOutput = contents(bufferevent_get_output(bev));
-  if (SSL* ssl = bufferevent_openssl_get_ssl(bev)) {
-    m.fd = UniqueFd(bufferevent_getfd(bev));
-    // Keep the session past bufferevent_free (it drops one reference), and
-    // detach its socket BIO so the free does not close the socket (the BIO
-    // libevent made does not own the fd; freeing it here leaves fd alone).
-    SSL_up_ref(ssl);
-    SSL_set_bio(ssl, nullptr, nullptr);
-    m.ssl.reset(ssl);
-  } else {
-    m.fd = UniqueFd(bufferevent_getfd(bev));
+  evbuffer* out = bufferevent_get_output(bev);
+  m.pendingOutput = contents(out);
+  SSL* ssl = bufferevent_openssl_get_ssl(bev);
+  m.fd = UniqueFd(bufferevent_getfd(bev));
+  if (!ssl) {
     bufferevent_setfd(bev, -1);  // freed below without closing the socket
+    h.bev.reset();
+    return then(std::move(m));
+  }
+  // Keep the session past bufferevent_free (it drops one reference), and
+  // detach its socket BIO so the free does not close the socket.
+  SSL_up_ref(ssl);
+  SSL_set_bio(ssl, nullptr, nullptr);
+  m.ssl.reset(ssl);
+  // libevent destroys a bufferevent later, from its loop; that destruct
+  // closes the fd of the session's BIO *at that time* and frees the session.
+  // Had the new owner attached already, that would be its BIO and socket (a
+  // TLS ConnectionBind moved across workers then failed with "bad record
+  // mac" or a closed socket). So the session leaves only once the old
+  // bufferevent is gone: its output buffer is freed right after the
+  // destruct, and freeing it runs the cleanup of this one-byte reference.
+  struct Pending {
+    MovedConnection moved;
+    std::function<void(MovedConnection)> then;
+  };
+  static constexpr uint8_t kMarker = 0;
+  auto* pending = new Pending{std::move(m), std::move(then)};
+  auto release = [](const void*, size_t, void* arg) {
+    std::unique_ptr<Pending> p(static_cast<Pending*>(arg));
+    p->then(std::move(p->moved));
+  };
+  if (evbuffer_add_reference(out, &kMarker, 1, release, pending) != 0) {
+    std::unique_ptr<Pending> p(pending);  // cannot happen (allocation failed): the connection closes
+    h.bev.reset();
+    return;
   }
   h.bev.reset();
-  return m;
 }
 
 HandedOver attachConnection(event_base* base, MovedConnection m) {

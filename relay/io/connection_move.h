@@ -8,9 +8,11 @@
 // ConnectionBind response). The new worker builds a bufferevent around them.
 //
 //   worker B: HandedOver{bev} --detachConnection--> MovedConnection --post--> worker A
+//             (TLS: posted once B's libevent has destroyed the old bufferevent)
 //   worker A: MovedConnection --attachConnection(base A)--> HandedOver{bev on A}
 #include <openssl/ssl.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,8 +36,11 @@ struct MovedConnection {
 };
 
 /// Takes the connection out of its bufferevent (which is freed without
-/// closing the socket or ending the TLS session).
-MovedConnection detachConnection(HandedOver h);
+/// closing the socket or ending the TLS session) and gives it to `then`:
+/// at once for TCP; for TLS only once libevent has destroyed the old
+/// bufferevent (from the old loop, after this returns), because that
+/// destruct touches the session's socket BIO.
+void detachConnection(HandedOver h, std::function<void(MovedConnection)> then);
 /// A bufferevent on `base` for a moved connection, with its pending output
 /// queued first. nullptr (and the socket closed) if libevent refuses.
 HandedOver attachConnection(event_base* base, MovedConnection m);

@@ -17,6 +17,7 @@
 #include "tests/e2e/live_helpers.h"
 #include "tests/support/http_client.h"
 #include "tests/support/raw_tcp.h"
+#include "tests/support/raw_tls.h"
 #include "tests/support/server_process.h"
 #include "tests/support/stun_client.h"
 
@@ -36,12 +37,20 @@ struct Server {
   std::unique_ptr<ServerProcess> process;
   SocketAddress admin, metrics;
 
+  uint16_t tlsPort = 0;  ///< with `tls`: a TLS listener (self-signed certificate)
+
   /// `peerPort`: the one loopback port peers may use (0: any); `extra`: more YAML.
-  Server(uint16_t peerPort, const std::string& extra) {
+  Server(uint16_t peerPort, const std::string& extra, bool tls = false) {
     char tmpl[] = "/tmp/tw-workers-XXXXXX";
     dir = mkdtemp(tmpl);
     std::ofstream(dir + "/admin.token") << kToken << "\n";
     ::chmod((dir + "/admin.token").c_str(), 0600);
+    if (tls) {
+      const std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+          "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) == 0) tlsPort = testing::closedTcpPort();
+    }
     process = std::make_unique<ServerProcess>(config(peerPort, extra));
     if (!process->ready()) return;
     admin = testing::servedAddress(process->log(), "admin").value_or(admin);
@@ -53,8 +62,11 @@ struct Server {
   }
   std::string config(uint16_t peerPort, const std::string& extra) const {
     const std::string p = std::to_string(port);
+    const std::string tls = tlsPort ? "  - {transport: tls, address: 127.0.0.1, port: " + std::to_string(tlsPort) +
+                                          ", cert: " + dir + "/cert.pem, key: " + dir + "/key.pem}\n"
+                                    : std::string();
     return testing::udpListenerYaml("workers.test", port) +
-           "  - {transport: tcp, address: 127.0.0.1, port: " + p + "}\n"
+           "  - {transport: tcp, address: 127.0.0.1, port: " + p + "}\n" + tls +
            "relay:\n  addresses: [127.0.0.1]\n  port_range: 44000-44999\n  tcp: true\n"
            "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" +
            (peerPort ? "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n"
@@ -179,16 +191,26 @@ TEST_CASE("workers: a reload revokes permissions on every worker") {
   CHECK(s.process->alive());
 }
 
-TEST_CASE("workers: ConnectionBind arriving on the worker that does not own the peer connection") {
-  Server s(0, "");
-  REQUIRE(s.process->ready());
+namespace {
+/// The server's log line for each ConnectionBind moved to another worker.
+const std::string kMoveMarker = "tcp relay: ConnectionBind from";
+
+/// A TCP control connection holding a TCP allocation (RFC 6062) for alice.
+StunClient tcpAllocation(const Server& s) {
   StunClient c = StunClient::tcp(SocketAddress{IpAddress::v4(127, 0, 0, 1), s.port});
   const std::string name = std::to_string(std::time(nullptr) + 3600) + ":alice";
   c.setCredentials(name, policy::restPassword(kSecret, name));
   REQUIRE(c.allocateTcp()->code == 0);
+  return c;
+}
+}  // namespace
+
+TEST_CASE("workers: ConnectionBind arriving on the worker that does not own the peer connection") {
+  Server s(0, "");
+  REQUIRE(s.process->ready());
+  StunClient c = tcpAllocation(s);
   // Each data connection is hashed to a worker on its own: bind until one
   // crosses (the server logs the move), checking every pipe both ways.
-  const std::string marker = "tcp relay: ConnectionBind from";
   int moved = 0;
   for (int i = 0; i < 24 && moved == 0; ++i) {
     testing::PeerListener web("127.0.0.1:0");  // a new peer each time (446 for a live one)
@@ -211,8 +233,62 @@ TEST_CASE("workers: ConnectionBind arriving on the worker that does not own the 
     REQUIRE(atWeb->send(down) == down.size());
     REQUIRE(data.fill(down.size()));
     CHECK(data.take(down.size()) == down);
-    moved = static_cast<int>(testing::occurrences(s.process->log(), marker));
+    moved = static_cast<int>(testing::occurrences(s.process->log(), kMoveMarker));
   }
   CHECK(moved == 1);  // 24 binds on one worker: odds 2^-24
+  CHECK(s.process->alive());
+}
+
+TEST_CASE("workers: a TLS ConnectionBind moved to the owning worker keeps its TLS session intact") {
+  // The session (SSL object) leaves the worker that accepted it only once
+  // that worker's libevent has destroyed the old bufferevent, whose destruct
+  // closes the socket of the session's BIO at that time: moved earlier, that
+  // was the new owner's socket ("bad record mac" or a dead connection).
+  // Every session stays open to the end: more than the default 16 per allocation.
+  Server s(0, "quotas:\n  tcp_connections_per_allocation: 64\n  connects_per_minute: 120\n", /*tls=*/true);
+  REQUIRE(s.tlsPort != 0);
+  REQUIRE(s.process->ready());
+  StunClient c = tcpAllocation(s);
+  const SocketAddress tlsAt{IpAddress::v4(127, 0, 0, 1), s.tlsPort};
+  size_t moved = 0;
+  std::vector<testing::RawTls> keep;  // every session stays open to the end
+  std::vector<testing::RawTcp> peers;
+  for (int i = 0; i < 32 && moved < 4; ++i) {
+    testing::PeerListener web("127.0.0.1:0");
+    auto r = c.connect(web.addr);
+    REQUIRE(r->code == 0);
+    auto atWeb = web.accept({}, nullptr);
+    REQUIRE(atWeb);
+    auto data = testing::RawTls::connectTo(tlsAt);
+    REQUIRE(data);
+    REQUIRE(data->send(c.authenticatedRequest(stun::Method::ConnectionBind, [&](stun::MessageBuilder& b) {
+      b.addU32(stun::attr::ConnectionId, *r->msg().connectionId());
+    })));
+    std::vector<uint8_t> storage;
+    auto bound = data->readStun(storage);
+    INFO(data->error());
+    REQUIRE(bound);
+    REQUIRE(bound->messageClass() == stun::MessageClass::SuccessResponse);
+    for (int k = 0; k < 3; ++k) {  // several records each way, right after the move
+      const std::string up = "ping " + std::to_string(i) + "." + std::to_string(k);
+      const std::string down = "pong " + std::to_string(i) + "." + std::to_string(k);
+      REQUIRE(data->send(up));
+      REQUIRE(atWeb->fill(up.size()));
+      CHECK(atWeb->take(up.size()) == up);
+      REQUIRE(atWeb->send(down) == down.size());
+      REQUIRE(data->fill(down.size()));
+      CHECK(data->take(down.size()) == down);
+    }
+    keep.push_back(std::move(*data));
+    peers.push_back(std::move(*atWeb));
+    moved = testing::occurrences(s.process->log(), kMoveMarker);
+  }
+  CHECK(moved >= 4);  // about half of the binds cross: fewer than 4 of 32 has odds below 1e-5
+  // The sessions that moved earlier still carry data both ways.
+  for (size_t i = 0; i < keep.size(); ++i) {
+    REQUIRE(keep[i].send("again"));
+    REQUIRE(peers[i].fill(5));
+    CHECK(peers[i].take(5) == "again");
+  }
   CHECK(s.process->alive());
 }

@@ -62,14 +62,15 @@ bool RawTcp::fill(size_t want, int ms) {
   return in.size() >= want;
 }
 
-std::string RawTcp::take(size_t n) {
+std::string takeBytes(std::vector<uint8_t>& in, size_t n) {
   n = std::min(n, in.size());
   std::string s(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n));
   in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(n));
   return s;
 }
 
-std::optional<stun::Message> RawTcp::readStun(std::vector<uint8_t>& storage) {
+std::optional<stun::Message> readStunFrom(std::vector<uint8_t>& in, std::vector<uint8_t>& storage,
+                                          const std::function<bool(size_t)>& fill) {
   if (!fill(20)) return std::nullopt;
   const size_t len = 20 + (size_t{in[2]} << 8 | in[3]);
   if (!fill(len)) return std::nullopt;
@@ -78,6 +79,12 @@ std::optional<stun::Message> RawTcp::readStun(std::vector<uint8_t>& storage) {
   auto m = stun::decode(storage);
   if (!m) return std::nullopt;
   return m.value();
+}
+
+std::string RawTcp::take(size_t n) { return takeBytes(in, n); }
+
+std::optional<stun::Message> RawTcp::readStun(std::vector<uint8_t>& storage) {
+  return readStunFrom(in, storage, [this](size_t want) { return fill(want); });
 }
 
 bool RawTcp::closed(int ms) {

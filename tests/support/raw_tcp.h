@@ -39,6 +39,13 @@ struct RawTcp {
   SocketAddress local() const;
 };
 
+/// Removes and returns the first `n` bytes of `in` (RawTcp, RawTls).
+std::string takeBytes(std::vector<uint8_t>& in, size_t n);
+/// One STUN message off the front of `in`, header first, calling `fill(k)`
+/// to have k bytes buffered; its bytes go to `storage`.
+std::optional<stun::Message> readStunFrom(std::vector<uint8_t>& in, std::vector<uint8_t>& storage,
+                                          const std::function<bool(size_t)>& fill);
+
 /// A listening TCP socket on 127.0.0.1 (or `at`) standing in for a peer.
 struct PeerListener {
   explicit PeerListener(const char* at = "127.0.0.1:0");
