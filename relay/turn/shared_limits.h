@@ -10,7 +10,7 @@
 namespace tw::turn {
 
 struct SharedLimits {
-  explicit SharedLimits(Random& rng) : bans(rng.u64()) {}
+  explicit SharedLimits(Random& rng, size_t banSets = kBanSets) : bans(rng.u64(), banSets) {}
   QuotaBook quotas;
   BanTable bans;
   ConnectionDirectory connections;

@@ -46,6 +46,10 @@ struct ServerDeps {
   SharedLimits* shared = nullptr;
   /// Which worker this is (allocation ids, CONNECTION-ID ownership).
   WorkerId worker{};
+  /// Sets in the per-IP rate-limit and (own) ban tables; 0: the production
+  /// size (kRateSets, kBanSets: megabytes, zeroed at construction). The
+  /// pipeline fuzz target builds a server per input and asks for a few.
+  size_t tableSets = 0;
 };
 
 class TurnServer {
