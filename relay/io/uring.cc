@@ -173,6 +173,18 @@ bool UringReceiver::queueArm(int fd, uint64_t token) {
 }
 
 void UringReceiver::cancel(uint64_t token) {
+  // Synchronous (IORING_REGISTER_SYNC_CANCEL, kernel 6.0+): the request holds
+  // the socket's file, so its port stays bound until the cancel is done; a
+  // port freed by a deleted allocation must be bindable at once. Queued arms
+  // go first, so a socket armed and closed in one pass is found.
+  submit();
+  io_uring_sync_cancel_reg reg{};
+  reg.addr = token;
+  reg.timeout.tv_sec = -1;
+  reg.timeout.tv_nsec = -1;
+  const int rc = io_uring_register_sync_cancel(&ring_->ring, &reg);
+  if (rc >= 0 || rc == -ENOENT) return;  // cancelled, or it had already ended
+  // An older kernel: the asynchronous cancel, submitted at once.
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
   if (!sqe) {
     io_uring_submit(&ring_->ring);
@@ -180,6 +192,7 @@ void UringReceiver::cancel(uint64_t token) {
   }
   io_uring_prep_cancel64(sqe, token, 0);
   io_uring_sqe_set_data64(sqe, kCancelTag);
+  io_uring_submit(&ring_->ring);
 }
 
 size_t UringReceiver::reap(Handler& handler) {

@@ -79,15 +79,15 @@ class UringReceiver {
   /// Readable (for libevent) when completions are waiting.
   int fd() const;
   /// Queues a multishot receive on `fd` whose completions carry `token`.
-  /// Arms and cancels reach the kernel at the next submit() or reap(), so a
-  /// loop pass that creates or ends many allocations pays one syscall; the
-  /// socket keeps what arrives meanwhile.
+  /// Arms reach the kernel at the next submit() or reap(), so a loop pass
+  /// that creates many allocations pays one syscall; the socket keeps what
+  /// arrives meanwhile.
   bool arm(int fd, uint64_t token);
-  /// Queues the cancel of `token`'s receive (its socket may then be closed:
-  /// the request holds the file until the cancel, and its late completions
-  /// are told apart by the token).
+  /// Cancels `token`'s receive and returns once it is gone, so that closing
+  /// the socket then releases its port at once (the request holds the file).
+  /// Completions already posted for it are told apart by the token.
   void cancel(uint64_t token);
-  /// Submits what arm() and cancel() queued.
+  /// Submits what arm() queued.
   void submit();
   /// Handles every waiting completion, gives the buffers back, re-arms the
   /// receives that ended (buffers ran out); returns the datagrams handled.

@@ -274,7 +274,7 @@ void Worker::onFlush(evutil_socket_t, short, void* arg) {
 
 void Worker::flushSends() {
   if (const size_t refused = sends_->flush()) server_->countSendFailures(refused);
-  if (uringRecv_) uringRecv_->submit();  // this pass's arms and cancels
+  if (uringRecv_) uringRecv_->submit();  // this pass's arms
 }
 
 bool Worker::queueSend(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
@@ -309,7 +309,6 @@ void Worker::onRelayReadable(evutil_socket_t, short, void* arg) {
 void Worker::onTick(evutil_socket_t, short, void* arg) {
   auto* w = static_cast<Worker*>(arg);
   w->server_->tick();
-  if (w->uringRecv_) w->uringRecv_->submit();  // cancels of allocations that expired
   auto hasAllocation = [w](const FiveTuple& t) { return w->server_->allocations().find(t) != nullptr; };
   w->streams_->sweep(hasAllocation);
   for (auto& d : w->dtls_) d->sweep(hasAllocation);
@@ -401,10 +400,7 @@ void Worker::closeRelay(turn::RelayHandle h) {
   if (isTcpHandle(h)) return tcp_->closeListener(static_cast<uint32_t>(h & ~kTcpHandle));
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
   flushSends();  // what is queued on this socket leaves before it closes
-  if (relays_[h]->viaRing) {  // the ring holds the file until the cancel, submitted at the flush
-    uringRecv_->cancel(relays_[h]->token);
-    event_active(flush_.get(), EV_READ, 0);
-  }
+  if (relays_[h]->viaRing) uringRecv_->cancel(relays_[h]->token);  // the ring holds the file until then
   relays_[h].reset();  // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <map>
 #include <vector>
 
@@ -153,4 +154,27 @@ TEST_CASE("uring receiver: a cancelled socket gets nothing more, and a token tha
   }
   CHECK(rec.got.empty());
   CHECK(rec.failed.empty());
+}
+
+TEST_CASE("uring receiver: once cancel() returns, closing the socket frees its port at once") {
+  // The request holds the socket's file: a deleted allocation's port must be
+  // bindable again right away (the port pool hands it out), as with epoll.
+  auto r = openReceiver();
+  Recorder rec;
+  for (int i = 0; i < 20; ++i) {
+    auto relay = std::make_unique<Sock>();
+    const SocketAddress at = relay->addr;
+    const uint64_t token = 100 + static_cast<uint64_t>(i);
+    rec.fds = {{token, relay->fd.get()}};
+    REQUIRE(r->arm(relay->fd.get(), token));
+    r->submit();
+    r->cancel(token);
+    rec.fds.clear();
+    relay.reset();  // close
+    auto again = io::openUdpSocket(at, false);
+    INFO("attempt " << i << ": " << std::strerror(again ? 0 : again.error()));
+    CHECK(again.ok());
+  }
+  r->reap(rec);
+  CHECK(rec.got.empty());
 }
