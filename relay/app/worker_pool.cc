@@ -19,7 +19,16 @@ void WorkerPool::start() {
 void WorkerPool::stop() {
   for (auto& w : workers_) w->stop();
   for (auto& t : threads_) t.join();
+  const bool wasRunning = !threads_.empty();
   threads_.clear();
+  if (!wasRunning) return;
+  // What a loop left for its next pass runs now, while every worker still
+  // exists: a TLS connection moved across workers is handed on from a
+  // libevent finalizer of the old worker's loop (io::detachConnection) and
+  // posts to the new owner, which may be destroyed first otherwise. Two
+  // passes: the finalizers, then the posts they made.
+  for (int pass = 0; pass < 2; ++pass)
+    for (auto& w : workers_) w->pollOnce();
 }
 
 bool WorkerPool::forEach(const std::function<void(io::Worker&)>& fn) {
