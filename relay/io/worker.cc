@@ -99,11 +99,8 @@ Worker::RelaySlot* Worker::slotFor(uint64_t token) const {
 
 void Worker::RingHandler::onDatagram(uint64_t token, const SocketAddress& source,
                                      std::span<const uint8_t> payload, bool truncated) {
-  const RelaySlot* slot = worker.slotFor(token);
-  if (!slot) return;
-  if (truncated) return worker.server_->onOversizeDatagram(source);
-  // The allocation may be deleted meanwhile; the server looks it up by id.
-  worker.server_->onPeerDatagram(slot->allocationId, source, payload);
+  if (const RelaySlot* slot = worker.slotFor(token))
+    worker.deliverPeerDatagram(slot->allocationId, source, payload, truncated);
 }
 
 int Worker::RingHandler::fdFor(uint64_t token) {
@@ -355,18 +352,18 @@ void Worker::readRelay(RelaySlot& slot) {
   for (int round = 0; round < 4; ++round) {
     const size_t n = batch_.receive(fd);
     for (size_t i = 0; i < n; ++i) {
-      auto src = batch_.source(i);
-      if (!src) continue;
-      if (batch_.truncated(i)) {
-        server_->onOversizeDatagram(*src);
-        continue;
-      }
-      // The allocation may be deleted while handling this batch; the server
-      // looks it up by id each time, so a stale id is simply ignored.
-      server_->onPeerDatagram(id, *src, batch_.payload(i));
+      if (auto src = batch_.source(i)) deliverPeerDatagram(id, *src, batch_.payload(i), batch_.truncated(i));
     }
     if (n < DatagramBatch::kBatch) break;
   }
+}
+
+void Worker::deliverPeerDatagram(uint64_t allocationId, const SocketAddress& source,
+                                 std::span<const uint8_t> payload, bool truncated) {
+  if (truncated) return server_->onOversizeDatagram(source);
+  // The allocation may be deleted while a batch is handled; the server looks
+  // it up by id each time, so a stale id is simply ignored.
+  server_->onPeerDatagram(allocationId, source, payload);
 }
 
 Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,

@@ -164,6 +164,10 @@ class Worker final : public turn::IoPort {
   DtlsListener* dtlsListenerFor(const SocketAddress& server) const;
   void readListener(Listener& l);
   void readRelay(RelaySlot& slot);
+  /// One datagram a relay socket received (epoll or ring): to the server, or
+  /// dropped as oversize when it did not fit its buffer.
+  void deliverPeerDatagram(uint64_t allocationId, const SocketAddress& source,
+                           std::span<const uint8_t> payload, bool truncated);
   void refreshPolicy();
   void endAllocationsOn(const SocketAddress& local, Transport transport);
   TcpRelayCallbacks tcpRelayCallbacks();
