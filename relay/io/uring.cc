@@ -20,6 +20,14 @@ constexpr size_t kBufferBytes = sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_s
                                 UringReceiver::kPayload;
 
 std::string describe(int error) { return std::strerror(error < 0 ? -error : error); }
+
+/// A free submission entry, submitting what is queued first when the
+/// queue is full; nullptr only if even that fails.
+io_uring_sqe* freeSqe(io_uring* ring) {
+  if (io_uring_sqe* sqe = io_uring_get_sqe(ring)) return sqe;
+  io_uring_submit(ring);
+  return io_uring_get_sqe(ring);
+}
 }  // namespace
 
 UringMode uringModeFromEnv() {
@@ -153,18 +161,13 @@ UringReceiver::~UringReceiver() = default;
 
 int UringReceiver::fd() const { return ring_->ring.ring_fd; }
 
-bool UringReceiver::arm(int fd, uint64_t token) { return queueArm(fd, token); }
-
 void UringReceiver::submit() {
   if (io_uring_sq_ready(&ring_->ring)) io_uring_submit(&ring_->ring);
 }
 
-bool UringReceiver::queueArm(int fd, uint64_t token) {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
-  if (!sqe) {
-    io_uring_submit(&ring_->ring);
-    if (!(sqe = io_uring_get_sqe(&ring_->ring))) return false;
-  }
+bool UringReceiver::arm(int fd, uint64_t token) {
+  io_uring_sqe* sqe = freeSqe(&ring_->ring);
+  if (!sqe) return false;
   io_uring_prep_recvmsg_multishot(sqe, fd, &ring_->shape, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
@@ -185,11 +188,8 @@ void UringReceiver::cancel(uint64_t token) {
   const int rc = io_uring_register_sync_cancel(&ring_->ring, &reg);
   if (rc >= 0 || rc == -ENOENT) return;  // cancelled, or it had already ended
   // An older kernel: the asynchronous cancel, submitted at once.
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
-  if (!sqe) {
-    io_uring_submit(&ring_->ring);
-    if (!(sqe = io_uring_get_sqe(&ring_->ring))) return;
-  }
+  io_uring_sqe* sqe = freeSqe(&ring_->ring);
+  if (!sqe) return;
   io_uring_prep_cancel64(sqe, token, 0);
   io_uring_sqe_set_data64(sqe, kCancelTag);
   io_uring_submit(&ring_->ring);
@@ -212,7 +212,7 @@ size_t UringReceiver::reap(Handler& handler) {
     io_uring_cq_advance(ring, n);
     ring_->publish();
   }
-  submit();  // the re-arms, and arms and cancels queued since the last submit
+  submit();  // the re-arms, and arms queued since the last submit
   return static_cast<size_t>(stats_.datagrams - before);
 }
 
@@ -236,7 +236,7 @@ void UringReceiver::handle(Handler& handler, uint64_t token, int res, uint32_t f
   if (fd < 0) return;
   // It ended: buffers ran out (-ENOBUFS) or the kernel stopped it. Arm it
   // again; any other error hands the socket back to the epoll path.
-  if ((res >= 0 || res == -ENOBUFS) && queueArm(fd, token)) {  // submitted by reap()
+  if ((res >= 0 || res == -ENOBUFS) && arm(fd, token)) {  // submitted by reap()
     ++stats_.rearmed;
     return;
   }

@@ -103,7 +103,6 @@ class UringReceiver {
  private:
   struct Ring;
   explicit UringReceiver(std::unique_ptr<Ring> ring);
-  bool queueArm(int fd, uint64_t token);
   void handle(Handler& handler, uint64_t token, int res, uint32_t flags);
   std::unique_ptr<Ring> ring_;
   Stats stats_;
