@@ -80,8 +80,7 @@ size_t SendBatch::sendByRing() {
   for (size_t i = 0; i < messages_; ++i) {
     const int r = results_[i];
     if (r >= 0) {
-      stats_.datagrams += segments_[i];
-      stats_.gsoRuns += segments_[i] > 1 ? 1 : 0;
+      countSent(i);
     } else if (r == kUnanswered || r == -EAGAIN || r == -EWOULDBLOCK || segments_[i] == 1) {
       refused += segments_[i];
     } else {
@@ -90,6 +89,11 @@ size_t SendBatch::sendByRing() {
     }
   }
   return refused;
+}
+
+void SendBatch::countSent(size_t message) {
+  stats_.datagrams += segments_[message];
+  stats_.gsoRuns += segments_[message] > 1 ? 1 : 0;
 }
 
 bool SendBatch::joins(const Entry& run, const Entry& e, size_t segments, size_t bytes) const {
@@ -131,10 +135,7 @@ size_t SendBatch::sendMessages(int fd, size_t begin, size_t end) {
     const int n = ::sendmmsg(fd, &msgs_[done], static_cast<unsigned>(end - done), MSG_DONTWAIT);
     ++stats_.syscalls;
     if (n > 0) {
-      for (size_t i = done; i < done + static_cast<size_t>(n); ++i) {
-        stats_.datagrams += segments_[i];
-        stats_.gsoRuns += segments_[i] > 1 ? 1 : 0;
-      }
+      for (size_t i = done; i < done + static_cast<size_t>(n); ++i) countSent(i);
       done += static_cast<size_t>(n);
       continue;
     }

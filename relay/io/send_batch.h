@@ -76,6 +76,8 @@ class SendBatch {
   /// sendmmsg of messages [begin, end), all on `fd`.
   size_t sendMessages(int fd, size_t begin, size_t end);
   size_t sendByRing();
+  /// Counts message `message` as handed to the kernel (its segments, a GSO run).
+  void countSent(size_t message);
   static constexpr int kUnanswered = INT_MIN;
   size_t resendSegments(int fd, size_t message);
 
