@@ -59,7 +59,8 @@ bool PolicySnapshot::isBlocked(std::string_view user) const {
 }
 
 std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64_t generation,
-                                                    std::vector<SocketAddress> self) {
+                                                    std::vector<SocketAddress> self,
+                                                    std::shared_ptr<const TlsMaterial> tls) {
   return std::make_shared<const PolicySnapshot>(PolicySnapshot{
       generation,
       config.realm,
@@ -81,6 +82,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.anomalies,
       config.transports,
       std::make_shared<const CredentialsConfig>(config.credentials),
+      std::move(tls),
   });
 }
 

@@ -34,6 +34,16 @@ struct LimitsPolicy {
   size_t channelsPerAllocation = 32;
 };
 
+/// The TLS and DTLS server contexts a reload built, opaque to policy/: the
+/// layer rule keeps OpenSSL's SSL types and relay/io out of here, yet the
+/// contexts must travel in the snapshot so that a worker takes them in the
+/// same pointer swap as the rest of the reload (never half a reload).
+/// relay/io defines the one concrete set (io::TlsContexts); relay/app builds
+/// it; the worker casts it back when the pointer changes.
+struct TlsMaterial {
+  virtual ~TlsMaterial() = default;
+};
+
 struct PolicySnapshot {
   uint64_t generation = 0;
   std::string realm;
@@ -62,6 +72,9 @@ struct PolicySnapshot {
   /// credentials: (issuer, audiences, JWKS keys, ttl...) as this reload
   /// loaded them; read by the credentials endpoint's thread.
   std::shared_ptr<const CredentialsConfig> credentials;
+  /// One shared SSL_CTX per TLS/DTLS listener, built once by this reload
+  /// (null: none, e.g. in tests that open listeners themselves).
+  std::shared_ptr<const TlsMaterial> tls;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).
@@ -89,7 +102,9 @@ class PolicyHolder {
 
 /// Builds a snapshot from a validated config. `self` lists the server's own
 /// listener (and later metrics/admin) addresses, which are never relayed to.
+/// `tls`: the listeners' TLS/DTLS contexts as this reload loaded them.
 std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64_t generation,
-                                                    std::vector<SocketAddress> self);
+                                                    std::vector<SocketAddress> self,
+                                                    std::shared_ptr<const TlsMaterial> tls = nullptr);
 
 }  // namespace tw::policy

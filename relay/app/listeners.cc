@@ -2,22 +2,26 @@
 
 #include <algorithm>
 
-#include "relay/io/tls_context.h"
+#include "relay/io/dtls_listener.h"
 
 namespace tw::app {
 
+Result<io::SharedSslCtx, std::string> loadContext(const policy::ListenerConfig& l) {
+  if (l.transport == Transport::Dtls) return io::DtlsListener::makeContext(l.cert, l.key);
+  if (l.transport != Transport::Tls) return io::SharedSslCtx();
+  auto ctx = io::makeServerTlsContext(l.cert, l.key);
+  if (!ctx) return err(ctx.error());
+  return io::SharedSslCtx(std::move(ctx.value()));
+}
+
 Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l,
-                                                Logger& log) {
+                                                io::SharedSslCtx tls, Logger& log) {
   const SocketAddress at{l.address, l.port};
   switch (l.transport) {
     case Transport::Udp: return worker.addUdpListener(at);
     case Transport::Tcp: return worker.streams().listen(at);
-    case Transport::Tls: {
-      auto ctx = io::makeServerTlsContext(l.cert, l.key);
-      if (!ctx) return err("tls listener " + at.toString() + ": " + ctx.error());
-      return worker.streams().listen(at, std::move(ctx.value()));
-    }
-    case Transport::Dtls: return worker.addDtlsListener(at, l.cert, l.key);
+    case Transport::Tls: return worker.streams().listen(at, std::move(tls));
+    case Transport::Dtls: return worker.addDtlsListener(at, std::move(tls));
     default:
       log.warn("listener " + at.toString() + " transport " + std::string(toString(l.transport)) +
                " is not supported yet; skipped");
@@ -40,14 +44,10 @@ void closeListener(io::Worker& worker, const BoundListener& l) {
   }
 }
 
-}  // namespace
-
-namespace {
-
-/// Opens `l` on every worker; the bound address, or the first error (with
-/// the sockets this call opened closed again).
+/// Opens `l` on every worker, all with the one context `tls`; the bound
+/// address, or the first error (with the sockets this call opened closed again).
 Result<SocketAddress, std::string> openEverywhere(WorkerPool& workers, const policy::ListenerConfig& l,
-                                                  Logger& log) {
+                                                  const io::SharedSslCtx& tls, Logger& log) {
   std::optional<SocketAddress> first;
   std::optional<std::string> failed;
   size_t opened = 0;
@@ -55,7 +55,7 @@ Result<SocketAddress, std::string> openEverywhere(WorkerPool& workers, const pol
     policy::ListenerConfig at = l;
     if (i > 0) at.port = first->port;  // the port the first worker bound (port 0 resolved)
     bool ran = workers[i].call([&] {
-      auto r = openListener(workers[i], at, log);
+      auto r = openListener(workers[i], at, tls, log);
       if (!r) failed = r.error();
       else if (i == 0) first = r.value();
     });
@@ -64,8 +64,40 @@ Result<SocketAddress, std::string> openEverywhere(WorkerPool& workers, const pol
   }
   if (!failed && first) return *first;
   for (size_t i = 0; i < opened; ++i)
-    workers[i].call([&] { closeListener(workers[i], BoundListener{l, *first}); });
+    workers[i].call([&] { closeListener(workers[i], BoundListener{l, *first, nullptr}); });
   return err(failed.value_or("no worker"));
+}
+
+/// Loads the context of a new listener, then opens it everywhere.
+Result<BoundListener, std::string> openNew(WorkerPool& workers, const policy::ListenerConfig& l,
+                                           Logger& log) {
+  auto tls = loadContext(l);
+  if (!tls) {
+    return err(std::string(toString(l.transport)) + " listener " +
+               SocketAddress{l.address, l.port}.toString() + ": " + tls.error());
+  }
+  auto at = openEverywhere(workers, l, tls.value(), log);
+  if (!at) return err(at.error());
+  return BoundListener{l, at.value(), std::move(tls.value())};
+}
+
+/// A kept listener with `next`'s settings and, for TLS/DTLS, a context read
+/// again from its files, or its old one when they fail (`report`).
+BoundListener keep(const BoundListener& old, const policy::ListenerConfig& next,
+                   std::vector<CertificateReload>& report) {
+  BoundListener kept{next, old.bound, old.tls};  // new realm/cert paths, same sockets
+  if (!old.tls) return kept;
+  auto tls = loadContext(next);
+  if (tls) kept.tls = std::move(tls.value());
+  report.push_back(CertificateReload{kept, tls ? std::nullopt : std::optional(tls.error())});
+  return kept;
+}
+
+std::shared_ptr<const io::TlsContexts> contextsOf(const std::vector<BoundListener>& bound) {
+  std::vector<io::TlsContexts::Entry> entries;
+  for (const auto& b : bound)
+    if (b.tls) entries.push_back({b.config.transport, b.bound, b.tls});
+  return std::make_shared<const io::TlsContexts>(std::move(entries));
 }
 
 }  // namespace
@@ -79,12 +111,12 @@ Result<ListenerChanges, std::string> ListenerSet::apply(
   for (const auto& l : next) {
     if (std::any_of(bound_.begin(), bound_.end(), [&](const auto& b) { return sameListener(b.config, l); }))
       continue;
-    auto at = openEverywhere(workers, l, log);
-    if (!at) {
-      for (const auto& opened : changes.opened) closeEverywhere(opened);
-      return err(at.error());
+    auto opened = openNew(workers, l, log);
+    if (!opened) {
+      for (const auto& o : changes.opened) closeEverywhere(o);
+      return err(opened.error());
     }
-    changes.opened.push_back(BoundListener{l, at.value()});
+    changes.opened.push_back(std::move(opened.value()));
   }
   std::vector<BoundListener> kept;
   for (auto& b : bound_) {
@@ -93,11 +125,12 @@ Result<ListenerChanges, std::string> ListenerSet::apply(
       closeEverywhere(b);
       changes.closed.push_back(std::move(b));
     } else {
-      kept.push_back(BoundListener{*same, b.bound});  // new realm/cert paths, same sockets
+      kept.push_back(keep(b, *same, changes.certificates));
     }
   }
   kept.insert(kept.end(), changes.opened.begin(), changes.opened.end());
   bound_ = std::move(kept);
+  tls_ = contextsOf(bound_);
   return changes;
 }
 
@@ -107,39 +140,14 @@ std::string describeListeners(const std::vector<BoundListener>& listeners) {
   return out;
 }
 
-namespace {
-
-void reloadDtlsCertificate(io::Worker& worker, const policy::ListenerConfig& l, Logger& log) {
-  for (const auto& d : worker.dtlsListeners()) {
-    if (d->local().ip != l.address || (l.port && d->local().port != l.port)) continue;
-    if (auto st = d->reloadCertificate(l.cert, l.key); !st) {
-      log.error("reload: keeping the old certificate of dtls " + d->local().toString() + ": " + st.error());
+void logCertificates(const std::vector<CertificateReload>& reloaded, Logger& log) {
+  for (const auto& r : reloaded) {
+    const std::string which = std::string(toString(r.listener.config.transport)) + " " + r.listener.bound.toString();
+    if (r.error) {
+      log.error("reload: keeping the old certificate of " + which + ": " + *r.error);
     } else {
-      log.info("reload: new certificate for dtls " + d->local().toString() + " (live sessions kept)");
-    }
-  }
-}
-
-}  // namespace
-
-void reloadTlsCertificates(io::Worker& worker, const std::vector<policy::ListenerConfig>& listeners,
-                           Logger& log) {
-  for (const auto& l : listeners) {
-    if (l.transport == Transport::Dtls) reloadDtlsCertificate(worker, l, log);
-    if (l.transport != Transport::Tls) continue;
-    const SocketAddress at{l.address, l.port};
-    auto ctx = io::makeServerTlsContext(l.cert, l.key);
-    if (!ctx) {
-      log.error("reload: keeping the old certificate of " + at.toString() + ": " + ctx.error());
-      continue;
-    }
-    // Port 0 in the config means "any": match the bound listener of that address.
-    for (const auto& [bound, transport] : worker.streams().addresses()) {
-      if (transport != Transport::Tls || bound.ip != at.ip || (at.port && bound.port != at.port))
-        continue;
-      worker.streams().replaceTlsContext(bound, std::move(ctx.value()));
-      log.info("reload: new certificate for tls " + bound.toString() + " (live connections kept)");
-      break;
+      log.info("reload: new certificate for " + which + " (live " +
+               (r.listener.config.transport == Transport::Dtls ? "sessions" : "connections") + " kept)");
     }
   }
 }

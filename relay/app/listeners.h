@@ -1,7 +1,10 @@
 #pragma once
-// Opens the configured listeners on a worker (UDP, TCP, TLS) and reloads TLS
-// certificates on SIGHUP. Kept apart from ServerApp so each transport adds
-// its case here rather than in the start-up sequence.
+// Opens the configured listeners on the workers (UDP, TCP, TLS, DTLS) and
+// loads the TLS/DTLS contexts, once per listener per reload, that the
+// policy snapshot carries to every worker. Kept apart from ServerApp so each
+// transport adds its case here rather than in the start-up sequence.
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,25 +12,41 @@
 #include "relay/base/log.h"
 #include "relay/base/result.h"
 #include "relay/app/worker_pool.h"
+#include "relay/io/tls_context.h"
 #include "relay/io/worker.h"
 
 namespace tw::app {
 
-/// Binds one listener; returns its bound address (port 0 resolved). The
-/// error names the address and errno (and the PEM file for TLS/DTLS).
+/// Binds one listener on `worker`; returns its bound address (port 0
+/// resolved). `tls`: the context of a TLS or DTLS listener (loadContext),
+/// shared by its socket on every worker. The error names the address and errno.
 Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy::ListenerConfig& l,
-                                                Logger& log);
+                                                io::SharedSslCtx tls, Logger& log);
 
-/// A configured listener and the address it is bound to.
+/// A TLS or DTLS listener's context from its PEM files (null for UDP and
+/// TCP); the error names the file and OpenSSL's reason.
+Result<io::SharedSslCtx, std::string> loadContext(const policy::ListenerConfig& l);
+
+/// A configured listener, the address it is bound to and, for TLS and
+/// DTLS, the context its sockets on every worker give new handshakes.
 struct BoundListener {
   policy::ListenerConfig config;
   SocketAddress bound;
+  io::SharedSslCtx tls;
+};
+
+/// A kept TLS/DTLS listener whose files a reload read again: error empty
+/// when its new context is in use, else why it keeps the old one.
+struct CertificateReload {
+  BoundListener listener;
+  std::optional<std::string> error;
 };
 
 /// What a reload changed in the listener set.
 struct ListenerChanges {
   std::vector<BoundListener> opened;
   std::vector<BoundListener> closed;
+  std::vector<CertificateReload> certificates;
 };
 
 /// The listeners the workers run, keyed by (transport, address, configured
@@ -44,23 +63,29 @@ class ListenerSet {
   /// returned, with nothing changed. Then removed listeners are closed on
   /// every worker: UDP and DTLS ones end their allocations
   /// ("listener_removed"); TCP/TLS connections already accepted run on.
+  /// Every TLS/DTLS listener's PEM files are read once here: a new listener
+  /// whose files fail fails the call; a kept one keeps its old context
+  /// (reported in `certificates`, for logging once the snapshot is out).
   Result<ListenerChanges, std::string> apply(WorkerPool& workers,
                                              const std::vector<policy::ListenerConfig>& next,
                                              Logger& log);
   const std::vector<BoundListener>& bound() const { return bound_; }
+  /// The contexts of the bound TLS/DTLS listeners as the last apply left
+  /// them, for the policy snapshot: a new set per apply, shared by all
+  /// workers, never changed after.
+  std::shared_ptr<const io::TlsContexts> tlsContexts() const { return tls_; }
 
  private:
   std::vector<BoundListener> bound_;
+  std::shared_ptr<const io::TlsContexts> tls_;
 };
 
 /// " tcp 127.0.0.1:3479 udp 127.0.0.1:3480" (bound addresses) for reload logs.
 std::string describeListeners(const std::vector<BoundListener>& listeners);
 
-/// Re-reads cert/key of every TLS and DTLS listener in `listeners` and swaps them in
-/// for new connections; live connections keep their session. A listener
-/// whose files fail to load keeps its old certificate (logged).
-void reloadTlsCertificates(io::Worker& worker, const std::vector<policy::ListenerConfig>& listeners,
-                           Logger& log);
+/// Logs what a reload did to each kept TLS/DTLS listener's certificate:
+/// call after the snapshot carrying the new contexts is published.
+void logCertificates(const std::vector<CertificateReload>& reloaded, Logger& log);
 
 /// " udp 127.0.0.1:3478 tcp 127.0.0.1:3478 ..." for the ready line (what
 /// each worker listens on; call on its loop thread).

@@ -90,8 +90,10 @@ bool ServerApp::start() {
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   if (!startFleet() || !startAdmin() || !startCredentials()) return false;
-  // Metrics and admin listeners configured with port 0 are known only now.
-  if (selfAddresses() != self) publish();
+  // Metrics and admin listeners configured with port 0 are known only now,
+  // and the listeners' TLS/DTLS contexts (built once, shared by all workers)
+  // travel in the snapshot like every later reload's.
+  publish();
   log_.info("workers: " + std::to_string(count) +
             (config_.workers == 0 ? " (auto: one per core)" : ""));
   return true;
@@ -107,7 +109,7 @@ void ServerApp::announce() {
 }
 
 void ServerApp::publish() {
-  auto snapshot = policy::buildSnapshot(config_, ++generation_, selfAddresses());
+  auto snapshot = policy::buildSnapshot(config_, ++generation_, selfAddresses(), listeners_.tlsContexts());
   policy_->store(snapshot);
   obs_->usePolicy(snapshot);
   // Wake each loop: it takes the snapshot at the top of its next iteration.
@@ -121,15 +123,16 @@ Status<std::string> ServerApp::reload() {
   }
   auto next = policy::loadConfig(configPath_);
   if (!next) return refuseReload(next.error());
-  if (auto st = applyListeners(*next); !st) return refuseReload(st.error());
+  auto changes = applyListeners(*next);
+  if (!changes) return refuseReload(changes.error());
   policy::ReloadPlan plan = policy::planReload(config_, std::move(next.value()));
   if (fleet_)
     fleet_->setRotation(plan.config.auth.rotation, policy::rotationGraceSeconds(
                                                        plan.config.auth.rotation, plan.config.auth.maxTtlSeconds));
   reloadCredentials(plan.config);
   config_ = std::move(plan.config);
-  publish();
-  workers_->forEach([this](io::Worker& w) { reloadTlsCertificates(w, config_.listeners, log_); });
+  publish();  // with the TLS/DTLS contexts apply loaded, once for all workers
+  logCertificates(changes->certificates, log_);
   obs_->recordReload(true, clock_.unixSeconds(), "policy generation " + std::to_string(generation_));
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   for (const auto& key : plan.restartOnly)
@@ -146,7 +149,7 @@ Status<std::string> ServerApp::refuseReload(const std::vector<policy::ConfigErro
   return err(policy::formatErrors(errors));
 }
 
-Status<std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy::Config& next) {
+Result<ListenerChanges, std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy::Config& next) {
   auto changes = listeners_.apply(*workers_, next.listeners, log_);
   if (!changes) {
     return err(std::vector<policy::ConfigError>{
@@ -158,7 +161,7 @@ Status<std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy:
               " (their udp/dtls allocations ended; tcp/tls connections run on until they close)");
   if (!changes->opened.empty() || !changes->closed.empty())
     log_.info("reload: listening on:" + describeListeners(listeners_.bound()));
-  return {};
+  return std::move(changes.value());
 }
 
 void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {

@@ -41,11 +41,12 @@ class ServerApp {
   Status<std::string> reload();
   /// Logs and counts a refused reload; the old policy and listeners stay.
   Status<std::string> refuseReload(const std::vector<policy::ConfigError>& errors);
-  /// Opens/closes listeners for a reload; the error is a FILE-level one.
-  Status<std::vector<policy::ConfigError>> applyListeners(const policy::Config& next);
-  /// Builds the one snapshot of config_ for this change and hands it to the
-  /// workers (each swaps it in at the top of its next loop iteration), the
-  /// detectors, and the TLS listeners.
+  /// Opens/closes listeners and reads TLS/DTLS certificates for a reload;
+  /// the error is a FILE-level one.
+  Result<ListenerChanges, std::vector<policy::ConfigError>> applyListeners(const policy::Config& next);
+  /// Builds the one snapshot of config_ for this change, with the listeners'
+  /// TLS/DTLS contexts, and hands it to the workers (each swaps it in at the
+  /// top of its next loop iteration) and the detectors.
   void publish();
   bool startAdmin();
   // The JWT -> TURN credentials endpoint (credentials_service.cc).

@@ -70,7 +70,11 @@ void clearSslErrors() { ERR_clear_error(); }
 
 }  // namespace
 
+/// Also the SSL's app data: the cookie callbacks find the listener (its
+/// cookie key and clock) and the client address here, because the SSL_CTX
+/// is shared by every worker's listener and cannot point at one of them.
 struct DtlsListener::Session {
+  DtlsListener* owner = nullptr;
   FiveTuple tuple;
   SslPtr ssl;
   Instant created;
@@ -87,11 +91,19 @@ DtlsListener::DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& 
 
 DtlsListener::~DtlsListener() { sessions_.clear(); }
 
-Status<std::string> DtlsListener::listen(const SocketAddress& local, const std::string& cert,
-                                         const std::string& key, const StreamLimits& limits) {
+Result<SharedSslCtx, std::string> DtlsListener::makeContext(const std::string& cert,
+                                                             const std::string& key) {
+  auto ctx = makeServerDtlsContext(cert, key);
+  if (!ctx) return err(ctx.error());
+  SSL_CTX_set_cookie_generate_cb(ctx->get(), &DtlsListener::generateCookie);
+  SSL_CTX_set_cookie_verify_cb(ctx->get(), &DtlsListener::verifyCookie);
+  return SharedSslCtx(std::move(ctx.value()));
+}
+
+Status<std::string> DtlsListener::listen(const SocketAddress& local, SharedSslCtx ctx,
+                                         const StreamLimits& limits) {
   limits_ = limits;
-  if (auto st = reloadCertificate(cert, key); !st)
-    return err("dtls listener " + local.toString() + ": " + st.error());
+  ctx_ = std::move(ctx);
   auto fd = openUdpSocket(local, /*reusePort=*/true);
   if (!fd) return err("cannot bind dtls " + local.toString() + ": " + std::strerror(fd.error()));
   fd_ = std::move(fd.value());
@@ -99,16 +111,6 @@ Status<std::string> DtlsListener::listen(const SocketAddress& local, const std::
   if (local_.ip.isUnspecified()) enableDestinationInfo(fd_.get(), local_.ip.family());
   ev_.reset(event_new(base_, fd_.get(), EV_READ | EV_PERSIST, &DtlsListener::onReadable, this));
   event_add(ev_.get(), nullptr);
-  return {};
-}
-
-Status<std::string> DtlsListener::reloadCertificate(const std::string& cert, const std::string& key) {
-  auto ctx = makeServerDtlsContext(cert, key);
-  if (!ctx) return err(ctx.error());
-  SSL_CTX_set_app_data(ctx->get(), this);
-  SSL_CTX_set_cookie_generate_cb(ctx->get(), &DtlsListener::generateCookie);
-  SSL_CTX_set_cookie_verify_cb(ctx->get(), &DtlsListener::verifyCookie);
-  ctx_ = std::move(ctx.value());  // live sessions keep a reference to the old one
   return {};
 }
 
@@ -123,24 +125,24 @@ void DtlsListener::cookieFor(const SocketAddress& client, uint64_t slot,
 }
 
 int DtlsListener::generateCookie(SSL* ssl, unsigned char* cookie, unsigned int* len) {
-  auto* self = static_cast<DtlsListener*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  const auto* client = static_cast<const SocketAddress*>(SSL_get_app_data(ssl));
-  if (!client) return 0;
+  const auto* s = static_cast<const Session*>(SSL_get_app_data(ssl));
+  if (!s) return 0;
+  const DtlsListener* self = s->owner;
   std::array<uint8_t, 32> mac;
-  self->cookieFor(*client, static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs, mac);
+  self->cookieFor(s->tuple.client, static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs, mac);
   std::memcpy(cookie, mac.data(), kCookieBytes);
   *len = kCookieBytes;
   return 1;
 }
 
 int DtlsListener::verifyCookie(SSL* ssl, const unsigned char* cookie, unsigned int len) {
-  auto* self = static_cast<DtlsListener*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  const auto* client = static_cast<const SocketAddress*>(SSL_get_app_data(ssl));
-  if (!client || len != kCookieBytes) return 0;
+  const auto* s = static_cast<const Session*>(SSL_get_app_data(ssl));
+  if (!s || len != kCookieBytes) return 0;
+  const DtlsListener* self = s->owner;
   const uint64_t slot = static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs;
-  for (uint64_t s : {slot, slot - 1}) {
+  for (uint64_t at : {slot, slot - 1}) {
     std::array<uint8_t, 32> mac;
-    self->cookieFor(*client, s, mac);
+    self->cookieFor(s->tuple.client, at, mac);
     if (constantTimeEqual(Bytes(mac.data(), kCookieBytes), Bytes(cookie, len))) return 1;
   }
   return 0;
@@ -193,10 +195,11 @@ void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
   SSL_set_options(ssl.get(), SSL_OP_COOKIE_EXCHANGE);
   clearSslErrors();
   auto session = std::make_unique<Session>();
+  session->owner = this;
   session->tuple = FiveTuple{src, dst, Transport::Dtls};
-  // The cookie callbacks find the client address here (also during the
-  // handshake that follows, which checks the cookie again).
-  SSL_set_app_data(ssl.get(), &session->tuple.client);
+  // The cookie callbacks find this listener and the client address here
+  // (also during the handshake that follows, which checks the cookie again).
+  SSL_set_app_data(ssl.get(), session.get());
   BIO_ADDR* peer = BIO_ADDR_new();
   const int r = DTLSv1_listen(ssl.get(), peer);
   BIO_ADDR_free(peer);

@@ -51,11 +51,20 @@ class DtlsListener {
   DtlsListener(const DtlsListener&) = delete;
   DtlsListener& operator=(const DtlsListener&) = delete;
 
-  Status<std::string> listen(const SocketAddress& local, const std::string& cert,
-                             const std::string& key, const StreamLimits& limits);
+  /// A DTLS server context from the PEM files with the stateless cookie
+  /// callbacks installed. The callbacks find their listener through each
+  /// SSL (never through the context), so one context serves this listener's
+  /// socket on every worker; the error names the file.
+  static Result<SharedSslCtx, std::string> makeContext(const std::string& cert,
+                                                       const std::string& key);
+
+  /// `ctx`: from makeContext.
+  Status<std::string> listen(const SocketAddress& local, SharedSslCtx ctx, const StreamLimits& limits);
   SocketAddress local() const { return local_; }
-  /// New certificate for new sessions (SIGHUP); live sessions keep theirs.
-  Status<std::string> reloadCertificate(const std::string& cert, const std::string& key);
+  /// New certificate for new sessions (a reload's TlsContexts, from
+  /// makeContext); live sessions keep theirs (each SSL holds its context).
+  void useContext(SharedSslCtx ctx) { ctx_ = std::move(ctx); }
+  SSL_CTX* context() const { return ctx_.get(); }
   bool send(const FiveTuple& tuple, std::span<const uint8_t> bytes);
   /// Handshake/idle timeouts and DTLS retransmissions (1-second tick).
   void sweep(const HasAllocation& hasAllocation);
@@ -87,8 +96,8 @@ class DtlsListener {
   OnClosed onClosed_;
   StreamLimits limits_;
   DtlsStats stats_;
-  std::array<uint8_t, 32> cookieKey_{};
-  SslCtxPtr ctx_;
+  std::array<uint8_t, 32> cookieKey_{};  ///< per listener, never in the shared context
+  SharedSslCtx ctx_;
   SocketAddress local_;
   UniqueFd fd_;
   EventPtr ev_;

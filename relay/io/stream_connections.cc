@@ -28,7 +28,7 @@ struct StreamConnections::Listener {
   StreamConnections* owner;
   SocketAddress local;
   Transport transport;
-  SslCtxPtr tls;
+  SharedSslCtx tls;  ///< shared with this listener's socket on the other workers
   ListenerPtr ev;
   bool paused = false;  ///< After an accept error, until the next sweep.
 };
@@ -58,7 +58,7 @@ StreamConnections::~StreamConnections() {
   listeners_.clear();
 }
 
-Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress& local, SslCtxPtr tls) {
+Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress& local, SharedSslCtx tls) {
   auto l = std::make_unique<Listener>();
   l->owner = this;
   l->transport = tls ? Transport::Tls : Transport::Tcp;
@@ -87,13 +87,19 @@ size_t StreamConnections::connectionCount(Transport t) const {
   return n;
 }
 
-bool StreamConnections::replaceTlsContext(const SocketAddress& local, SslCtxPtr tls) {
+bool StreamConnections::replaceTlsContext(const SocketAddress& local, SharedSslCtx tls) {
   for (auto& l : listeners_) {
     if (l->local != local || l->transport != Transport::Tls) continue;
     l->tls = std::move(tls);  // live SSLs hold their own reference to the old one
     return true;
   }
   return false;
+}
+
+SSL_CTX* StreamConnections::tlsContext(const SocketAddress& local) const {
+  for (const auto& l : listeners_)
+    if (l->local == local && l->transport == Transport::Tls) return l->tls.get();
+  return nullptr;
 }
 
 std::vector<std::pair<SocketAddress, Transport>> StreamConnections::addresses() const {

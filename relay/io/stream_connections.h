@@ -80,14 +80,17 @@ class StreamConnections {
 
   /// Listens on `local` (port 0 picks one). `tls` non-null makes it a TLS
   /// listener. Returns the bound address; the error text names the address and errno.
-  Result<SocketAddress, std::string> listen(const SocketAddress& local, SslCtxPtr tls = nullptr);
+  Result<SocketAddress, std::string> listen(const SocketAddress& local, SharedSslCtx tls = nullptr);
   /// Stops accepting on the listener bound to `local` and closes its socket
   /// (reload). Connections it accepted run on until they close, so no live
   /// call drops. false when there is no such listener.
   bool closeListener(const SocketAddress& local);
-  /// Replaces the TLS context of the listener bound to `local` (SIGHUP):
-  /// new connections use it, live ones keep theirs.
-  bool replaceTlsContext(const SocketAddress& local, SslCtxPtr tls);
+  /// Replaces the TLS context of the listener bound to `local` (a reload's
+  /// TlsContexts): new connections use it, live ones keep theirs.
+  bool replaceTlsContext(const SocketAddress& local, SharedSslCtx tls);
+  /// The context new connections to the TLS listener at `local` get; null
+  /// when there is no such listener.
+  SSL_CTX* tlsContext(const SocketAddress& local) const;
   /// Bound listener addresses (ports resolved) and whether each is TLS.
   std::vector<std::pair<SocketAddress, Transport>> addresses() const;
 

@@ -84,6 +84,12 @@ Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::
   return ctx;
 }
 
+SharedSslCtx TlsContexts::find(Transport transport, const SocketAddress& bound) const {
+  for (const auto& e : entries_)
+    if (e.transport == transport && e.bound == bound) return e.ctx;
+  return nullptr;
+}
+
 std::string negotiatedAlpn(const SSL* ssl) {
   const unsigned char* p = nullptr;
   unsigned int n = 0;

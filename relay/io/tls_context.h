@@ -3,13 +3,18 @@
 // one SSL_CTX per listener, built from PEM files, TLS 1.2 and 1.3 only,
 // forward-secret AEAD suites, and ALPN "stun.turn" / "stun.nat-discovery".
 //
-// A reload builds a fresh SSL_CTX; live connections keep a reference to the
-// old one (every SSL holds its SSL_CTX), so they are not dropped.
+// A reload builds a fresh SSL_CTX per listener, once, shared by every
+// worker (TlsContexts, carried in the policy snapshot); live connections keep
+// a reference to the old one (every SSL holds its SSL_CTX), so they are not
+// dropped.
 #include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "policy/snapshot.h"
+#include "relay/base/address.h"
 #include "relay/base/result.h"
 
 namespace tw::io {
@@ -18,6 +23,31 @@ struct SslCtxDeleter {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
+/// One listener's context, shared by that listener's socket on every worker.
+/// Nothing changes it after it is shared: SSL_new on an SSL_CTX nobody
+/// mutates is thread-safe in OpenSSL 3, so workers need no lock.
+using SharedSslCtx = std::shared_ptr<SSL_CTX>;
+
+/// The TLS and DTLS server contexts of one reload (or of start-up): one per
+/// listener, by transport and bound address (the address every worker's
+/// SO_REUSEPORT socket of that listener has, port 0 resolved). Immutable.
+/// It reaches the workers inside the policy snapshot (policy::TlsMaterial),
+/// so each takes new certificates in the same swap as the rest of a reload.
+class TlsContexts final : public policy::TlsMaterial {
+ public:
+  struct Entry {
+    Transport transport;  ///< Tls or Dtls
+    SocketAddress bound;
+    SharedSslCtx ctx;
+  };
+  explicit TlsContexts(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  const std::vector<Entry>& entries() const { return entries_; }
+  /// The context of the listener bound to `bound`; null when there is none.
+  SharedSslCtx find(Transport transport, const SocketAddress& bound) const;
+
+ private:
+  std::vector<Entry> entries_;
+};
 
 /// Loads the certificate chain and private key and checks that they match;
 /// the error names the file and OpenSSL's reason.

@@ -236,14 +236,12 @@ bool Worker::removeDtlsListener(const SocketAddress& local) {
   return true;
 }
 
-Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& local,
-                                                           const std::string& cert,
-                                                           const std::string& key) {
+Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& local, SharedSslCtx ctx) {
   auto d = std::make_unique<DtlsListener>(
       base(), deps_.clock, deps_.rng, deps_.log,
       [this](const FiveTuple& t, std::span<const uint8_t> frame) { server_->onClientDatagram(t, frame); },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
-  if (auto st = d->listen(local, cert, key, streams_->limits()); !st) return err(st.error());
+  if (auto st = d->listen(local, std::move(ctx), streams_->limits()); !st) return err(st.error());
   const SocketAddress bound = d->local();
   dtlsIndex_[bound] = d.get();
   dtls_.push_back(std::move(d));
@@ -318,7 +316,23 @@ void Worker::refreshPolicy() {
   policyGeneration_ = gen;
   auto snapshot = deps_.policy.load();
   setStreamLimits(streamLimits(snapshot->transports));
+  if (snapshot->tls != tls_) {  // a pointer compare: contexts change only by reload
+    tls_ = snapshot->tls;
+    useTlsContexts(tls_.get());
+  }
   server_->setPolicy(std::move(snapshot));
+}
+
+void Worker::useTlsContexts(const policy::TlsMaterial* material) {
+  const auto* set = dynamic_cast<const TlsContexts*>(material);
+  if (!set) return;
+  for (const auto& e : set->entries()) {
+    if (e.transport == Transport::Tls) {
+      streams_->replaceTlsContext(e.bound, e.ctx);
+    } else if (auto it = dtlsIndex_.find(e.bound); e.transport == Transport::Dtls && it != dtlsIndex_.end()) {
+      it->second->useContext(e.ctx);
+    }
+  }
 }
 
 void Worker::readListener(Listener& l) {

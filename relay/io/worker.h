@@ -82,9 +82,8 @@ class Worker final : public turn::IoPort {
   /// connection deletes its allocation (RFC 8656 §3.7).
   StreamConnections& streams() { return *streams_; }
   /// A DTLS 1.2 listener (stateless cookies first); limits from streams().
-  Result<SocketAddress, std::string> addDtlsListener(const SocketAddress& local,
-                                                     const std::string& cert,
-                                                     const std::string& key);
+  /// `ctx` (DtlsListener::makeContext) is shared with the other workers.
+  Result<SocketAddress, std::string> addDtlsListener(const SocketAddress& local, SharedSslCtx ctx);
   /// Closes the DTLS listener bound to `local` (reload): its allocations end
   /// ("listener_removed"), then its sessions (close_notify). false when none.
   bool removeDtlsListener(const SocketAddress& local);
@@ -169,6 +168,9 @@ class Worker final : public turn::IoPort {
   void deliverPeerDatagram(uint64_t allocationId, const SocketAddress& source,
                            std::span<const uint8_t> payload, bool truncated);
   void refreshPolicy();
+  /// The snapshot's TLS/DTLS contexts go to the listeners they name (new
+  /// handshakes use them; live sessions keep theirs).
+  void useTlsContexts(const policy::TlsMaterial* material);
   void endAllocationsOn(const SocketAddress& local, Transport transport);
   TcpRelayCallbacks tcpRelayCallbacks();
   /// On the owner: joins a client connection moved here by moveTcpBind.
@@ -192,6 +194,9 @@ class Worker final : public turn::IoPort {
   std::vector<std::unique_ptr<RelaySlot>> relays_;
   std::vector<turn::RelayHandle> freeHandles_;
   uint64_t policyGeneration_ = 0;
+  /// The TLS material last applied: held (not a raw pointer) so a later
+  /// set cannot reuse its address and be mistaken for it.
+  std::shared_ptr<const policy::TlsMaterial> tls_;
   std::unique_ptr<turn::TurnServer> server_;
   std::unique_ptr<StreamConnections> streams_;  // destroyed first: frees bufferevents
   std::unique_ptr<TcpRelay> tcp_;

@@ -45,6 +45,13 @@ struct MemoryDtlsClient {
   }
 };
 
+/// A DTLS listener on 127.0.0.1 (any port) with `cert`'s context.
+Result<SocketAddress, std::string> addDtls(Harness& h, const TempCert& cert) {
+  auto ctx = io::DtlsListener::makeContext(cert.cert(), cert.key());
+  REQUIRE(ctx.ok());
+  return h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), ctx.value());
+}
+
 /// The first flight of a real OpenSSL DTLS 1.2 client: a ClientHello.
 std::vector<uint8_t> clientHello() {
   MemoryDtlsClient c;
@@ -57,7 +64,7 @@ std::vector<uint8_t> clientHello() {
 TEST_CASE("dtls abuse: 10,000 spoofed ClientHellos from distinct ports keep no state") {
   Harness h;
   TempCert cert;
-  REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  REQUIRE(addDtls(h, cert).ok());
   const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
   const auto hello = clientHello();
   REQUIRE(hello.size() > 13);
@@ -114,7 +121,7 @@ struct EstablishedSession {
   MemoryDtlsClient client;
   testing::UdpPeer sock;
   EstablishedSession() {
-    auto added = h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key());
+    auto added = addDtls(h, cert);
     REQUIRE(added.ok());
     at = added.value();
     REQUIRE(listener().local() == at);
@@ -131,7 +138,7 @@ TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one 
   Harness h;
   TempCert cert;
   for (int i = 0; i < 2; ++i)
-    REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+    REQUIRE(addDtls(h, cert).ok());
   const auto hello = clientHello();
   testing::UdpPeer client;
   auto cookieFrom = [&](const io::DtlsListener& l) {
@@ -159,7 +166,7 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
                           "-subj /CN=localhost -addext '" + san + "' -keyout " + cert.key() +
                           " -out " + cert.cert() + " >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  REQUIRE(h.worker->addDtlsListener(*SocketAddress::parse("127.0.0.1:0"), cert.cert(), cert.key()).ok());
+  REQUIRE(addDtls(h, cert).ok());
   const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
 
   // A real OpenSSL DTLS client over a UDP socket of its own.
