@@ -113,6 +113,23 @@ bool handshake(MemoryDtlsClient& client, testing::UdpPeer& sock, const SocketAdd
   return false;
 }
 
+/// `client` sends a Binding request through its session: true when a
+/// success response comes back through it.
+bool bindingAnswered(MemoryDtlsClient& client, testing::UdpPeer& sock, const SocketAddress& at, Harness& h) {
+  std::vector<uint8_t> request;
+  stun::MessageBuilder(request, stun::Method::Binding, stun::MessageClass::Request, stun::TransactionId{7, 7, 7});
+  if (SSL_write(client.ssl, request.data(), static_cast<int>(request.size())) <= 0) return false;
+  sock.sendTo(at, client.output());
+  auto record = sock.receive(h, 2000);
+  if (!record) return false;
+  client.input(*record);
+  std::array<uint8_t, 1500> buf;
+  const int n = SSL_read(client.ssl, buf.data(), static_cast<int>(buf.size()));
+  if (n <= 0) return false;
+  auto answer = stun::decode(std::span(buf.data(), static_cast<size_t>(n)));
+  return answer && answer->messageClass() == stun::MessageClass::SuccessResponse;
+}
+
 /// A worker with one DTLS listener and one client whose handshake completed.
 struct EstablishedSession {
   Harness h;
@@ -239,21 +256,33 @@ TEST_CASE("dtls: a session closed mid-handshake does not take an established ses
   REQUIRE(dtls.sessionCount() == 1);
 
   // The established client asks for a Binding: answered, and its session lives on.
-  std::vector<uint8_t> request;
-  stun::MessageBuilder(request, stun::Method::Binding, stun::MessageClass::Request, stun::TransactionId{7, 7, 7});
-  REQUIRE(SSL_write(good.ssl, request.data(), static_cast<int>(request.size())) > 0);
-  goodSock.sendTo(at, good.output());
-  auto record = goodSock.receive(h, 2000);
-  REQUIRE(record);
-  good.input(*record);
-  std::array<uint8_t, 1500> buf;
-  const int n = SSL_read(good.ssl, buf.data(), static_cast<int>(buf.size()));
-  REQUIRE(n > 0);
-  auto answer = stun::decode(std::span(buf.data(), static_cast<size_t>(n)));
-  REQUIRE(answer);
-  CHECK(answer->messageClass() == stun::MessageClass::SuccessResponse);
+  CHECK(bindingAnswered(good, goodSock, at, h));
   for (int i = 0; i < 20; ++i) h.pump();
   CHECK(dtls.sessionCount() == 1);
   CHECK(dtls.stats().closedByPeer == 0);
   CHECK_FALSE(goodSock.receive(h, 50));  // no close_notify followed the answer
+}
+
+TEST_CASE("dtls: a replaced context serves new handshakes, a live session keeps working") {
+  EstablishedSession e;
+  auto& [h, cert, at, before, beforeSock] = e;
+  TempCert second;
+  auto ctx = io::DtlsListener::makeContext(second.cert(), second.key());
+  REQUIRE(ctx.ok());
+  e.listener().useContext(ctx.value());
+  CHECK(e.listener().context() == ctx->get());
+  // A new client passes the cookie exchange with the new context (its
+  // callbacks find the listener through the SSL) and gets the new certificate.
+  MemoryDtlsClient after;
+  testing::UdpPeer afterSock;
+  REQUIRE(handshake(after, afterSock, at, h));
+  X509* oldCert = SSL_get0_peer_certificate(before.ssl);
+  X509* newCert = SSL_get0_peer_certificate(after.ssl);
+  REQUIRE(oldCert);
+  REQUIRE(newCert);
+  CHECK(X509_cmp(oldCert, newCert) != 0);
+  CHECK(X509_cmp(newCert, SSL_CTX_get0_certificate(ctx->get())) == 0);
+  CHECK(bindingAnswered(before, beforeSock, at, h));  // the old session still works
+  CHECK(bindingAnswered(after, afterSock, at, h));
+  CHECK(e.listener().sessionCount() == 2);
 }
