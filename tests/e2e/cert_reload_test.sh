@@ -12,7 +12,9 @@
 #     worker: a 1-in-32768 chance), so both workers' sockets are exercised;
 #   - a second SIGHUP with a third certificate but an unreadable key: the reload goes
 #     on, the error names the key file, and new handshakes still see the second
-#     certificate (the old context is kept), on both transports.
+#     certificate (the old context is kept), on both transports;
+#   - a third SIGHUP with a good pair and a second TLS listener: the new listener (opened
+#     by the reload on both workers) and the kept ones serve the new certificate.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
@@ -51,13 +53,13 @@ live() {
   exec {LIVE_FD}<>"$E2E_TMP/$name.in"
 }
 
-# probe_all KIND N WANT: N new handshakes (KIND tls or dtls, run at once: a DTLS
+# probe_all KIND PORT N WANT: N new handshakes (KIND tls or dtls, run at once: a DTLS
 # s_client lingers half a second after its handshake), each must present the
 # certificate with fingerprint WANT.
 probe_all() {
-  local kind=$1 n=$2 want=$3 i args pids=()
-  if [[ $kind == tls ]]; then args=(-connect "127.0.0.1:$TLS_PORT" -alpn stun.turn)
-  else args=(-dtls1_2 -connect "127.0.0.1:$DTLS_PORT"); fi
+  local kind=$1 port=$2 n=$3 want=$4 i args pids=()
+  if [[ $kind == tls ]]; then args=(-connect "127.0.0.1:$port" -alpn stun.turn)
+  else args=(-dtls1_2 -connect "127.0.0.1:$port"); fi
   for ((i = 0; i < n; i++)); do
     s_client_probe "$E2E_TMP/probe-$kind-$i.txt" /dev/null 0 "${args[@]}" &
     pids+=($!)
@@ -112,8 +114,8 @@ reload_until 'reload ok'
   || fail "the DTLS listener's new certificate was not logged exactly once"
 pass "SIGHUP: each listener's new certificate is loaded and logged once, not per worker"
 
-probe_all tls 16 "$FP_NEW"
-probe_all dtls 16 "$FP_NEW"
+probe_all tls "$TLS_PORT" 16 "$FP_NEW"
+probe_all dtls "$DTLS_PORT" 16 "$FP_NEW"
 pass "after the reload, 16 new TLS and 16 new DTLS handshakes all see the new certificate"
 
 TXN2="$(openssl rand -hex 12)"
@@ -133,9 +135,27 @@ grep -q "keeping the old certificate of tls 127.0.0.1:$TLS_PORT: .*$E2E_TMP/key.
   || fail "the TLS listener's failed key was not logged with its file"
 grep -q "keeping the old certificate of dtls 127.0.0.1:$DTLS_PORT: .*$E2E_TMP/key.pem" "$E2E_TMP/reload.log" \
   || fail "the DTLS listener's failed key was not logged with its file"
-probe_all tls 4 "$FP_NEW"
-probe_all dtls 4 "$FP_NEW"
+probe_all tls "$TLS_PORT" 4 "$FP_NEW"
+probe_all dtls "$DTLS_PORT" 4 "$FP_NEW"
 pass "a reload whose key fails to load keeps the old certificate (logged with the file)"
+
+# A good pair again and a second TLS listener: the reload opens it with the new
+# context on both workers, and the kept listeners take the same certificate.
+make_cert "$E2E_TMP"
+FP_LAST="$(fingerprint "$E2E_TMP/cert.pem")"
+TLS_PORT2="$(free_tcp_port)"
+add_listeners "$E2E_CONFIG" "  - transport: tls
+    address: 127.0.0.1
+    port: $TLS_PORT2
+    cert: $E2E_TMP/cert.pem
+    key: $E2E_TMP/key.pem"
+reload_until 'reload ok'
+grep -q "reload: opened listeners: tls 127.0.0.1:$TLS_PORT2" "$E2E_TMP/reload.log" \
+  || fail "the reload did not open the second TLS listener"
+probe_all tls "$TLS_PORT2" 8 "$FP_LAST"
+probe_all tls "$TLS_PORT" 4 "$FP_LAST"
+probe_all dtls "$DTLS_PORT" 4 "$FP_LAST"
+pass "a TLS listener opened by a reload serves the certificate, so do the kept ones"
 
 exec {TLS_FD}>&- {DTLS_FD}>&-
 stop_server TERM
