@@ -43,8 +43,9 @@ struct Front {
           tw::fuzz::invariantFailed("a frame without a session", __FILE__, __LINE__);
         },
         [](const FiveTuple&) {});
-    auto st = listener->listen(*SocketAddress::parse("127.0.0.1:0"), dir + "/cert.pem", dir + "/key.pem",
-                               io::StreamLimits{});
+    auto ctx = io::DtlsListener::makeContext(dir + "/cert.pem", dir + "/key.pem");
+    FUZZ_CHECK(ctx.ok());
+    auto st = listener->listen(*SocketAddress::parse("127.0.0.1:0"), ctx.value(), io::StreamLimits{});
     FUZZ_CHECK(st.ok());
     std::filesystem::remove_all(dir);
     for (const char* from : {"127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"}) {
