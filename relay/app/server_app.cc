@@ -90,9 +90,9 @@ bool ServerApp::start() {
   obs_->recordReload(true, clock_.unixSeconds(), "start-up");  // the first load counts
   obs_->noteSecrets(config_.auth.secrets, policy::fileMtime(config_.auth.secretsFile));
   if (!startFleet() || !startAdmin() || !startCredentials()) return false;
-  // Metrics and admin listeners configured with port 0 are known only now,
-  // and the listeners' TLS/DTLS contexts (built once, shared by all workers)
-  // travel in the snapshot like every later reload's.
+  // Generation 1: metrics and admin listeners configured with port 0 are
+  // known only now, and the listeners' TLS/DTLS contexts (built once, shared
+  // by all workers) travel in the snapshot like every later reload's.
   publish();
   log_.info("workers: " + std::to_string(count) +
             (config_.workers == 0 ? " (auto: one per core)" : ""));

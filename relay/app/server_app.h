@@ -72,7 +72,10 @@ class ServerApp {
   CsprngRandom rng_;
   policy::Config config_;  // control thread only
   std::string configPath_;
-  uint64_t generation_ = 1;
+  /// 0: the snapshot the workers are built with, before any listener is
+  /// open; start() publishes 1 with the listeners' TLS/DTLS contexts, so the
+  /// first reload is generation 2 whatever start-up needed.
+  uint64_t generation_ = 0;
   std::unique_ptr<policy::NonceService> nonces_;
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
