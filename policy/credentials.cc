@@ -1,5 +1,7 @@
 #include "policy/credentials.h"
 
+#include "relay/base/mac_engine.h"
+
 #include <limits>
 
 #include "relay/base/crypto.h"
@@ -58,13 +60,23 @@ Result<RestUsername, AuthFailure> parseRestUsername(std::string_view username) {
 }
 
 std::string restPassword(std::string_view secret, std::string_view username) {
-  const auto mac = hmacSha1(asBytes(secret), asBytes(username));
-  return base64Encode(mac);
+  MacEngine engine;
+  return restPassword(secret, username, engine);
+}
+
+std::string restPassword(std::string_view secret, std::string_view username, MacEngine& engine) {
+  const auto mac = engine.hmacSha1(asBytes(secret), {asBytes(username)});
+  return base64Encode(mac.value_or(std::array<uint8_t, 20>{}));
 }
 
 std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
                                     std::string_view password) {
   return longTermKeyMd5(username, realm, password);
+}
+
+std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
+                                    std::string_view password, MacEngine& engine) {
+  return longTermKeyMd5(engine, username, realm, password);
 }
 
 Status<AuthFailure> checkRestExpiry(const RestUsername& username, const CredentialCheck& check) {
@@ -87,11 +99,17 @@ const Secret* Keyring::minting(int64_t nowUnix) const {
 
 size_t Keyring::candidateKeys(std::string_view username, std::string_view realm, int64_t nowUnix,
                               std::span<std::array<uint8_t, 16>> out) const {
+  MacEngine engine;
+  return candidateKeys(username, realm, nowUnix, out, engine);
+}
+
+size_t Keyring::candidateKeys(std::string_view username, std::string_view realm, int64_t nowUnix,
+                              std::span<std::array<uint8_t, 16>> out, MacEngine& engine) const {
   size_t n = 0;
   for (const Secret& s : secrets_) {
     if (n == out.size()) break;
     if (!isUsable(s, nowUnix)) continue;
-    out[n++] = longTermKey(username, realm, restPassword(s.value, username));
+    out[n++] = longTermKey(username, realm, restPassword(s.value, username, engine), engine);
   }
   return n;
 }

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/base/crypto.h"
 #include "relay/base/result.h"
 
 namespace tw::policy {
@@ -80,10 +81,13 @@ Result<RestUsername, AuthFailure> parseRestUsername(std::string_view username);
 /// base64(HMAC-SHA1(secret, username)): what the web application hands the
 /// client as the password.
 std::string restPassword(std::string_view secret, std::string_view username);
+std::string restPassword(std::string_view secret, std::string_view username, MacEngine& engine);
 
 /// MD5(username ":" realm ":" password), the RFC 8489 long-term key.
 std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
                                     std::string_view password);
+std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
+                                    std::string_view password, MacEngine& engine);
 
 struct CredentialCheck {
   int64_t nowUnix;
@@ -115,6 +119,9 @@ class Keyring {
   /// the keys themselves.
   size_t candidateKeys(std::string_view username, std::string_view realm, int64_t nowUnix,
                        std::span<std::array<uint8_t, 16>> out) const;
+  /// The same with the caller's engine (the worker's, on the request path).
+  size_t candidateKeys(std::string_view username, std::string_view realm, int64_t nowUnix,
+                       std::span<std::array<uint8_t, 16>> out, MacEngine& engine) const;
 
  private:
   std::vector<Secret> secrets_;

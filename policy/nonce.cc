@@ -1,5 +1,7 @@
 #include "policy/nonce.h"
 
+#include "relay/base/mac_engine.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -56,7 +58,8 @@ std::string_view toString(NonceStatus s) {
 NonceService::NonceService(std::array<uint8_t, 32> key, Duration lifetime)
     : key_(key), lifetime_(lifetime) {}
 
-std::array<uint8_t, 12> NonceService::mac(uint64_t expirySeconds, const IpAddress& client) const {
+std::array<uint8_t, 12> NonceService::mac(uint64_t expirySeconds, const IpAddress& client,
+                                          MacEngine& engine) const {
   std::array<uint8_t, kDomain.size() + 8 + 1 + 16> data{};  // fixed: no heap per request
   size_t n = 0;
   for (char c : kDomain) data[n++] = static_cast<uint8_t>(c);
@@ -64,25 +67,36 @@ std::array<uint8_t, 12> NonceService::mac(uint64_t expirySeconds, const IpAddres
   data[n++] = static_cast<uint8_t>(client.family());
   const size_t ipLen = client.isV4() ? 4 : 16;
   for (size_t i = 0; i < ipLen; ++i) data[n++] = client.bytes()[i];
-  const auto full = hmacSha256(key_, Bytes(data.data(), n));
+  const auto full = engine.hmacSha256(key_, {Bytes(data.data(), n)}).value_or(std::array<uint8_t, 32>{});
   std::array<uint8_t, 12> out;
   std::copy_n(full.begin(), out.size(), out.begin());
   return out;
 }
 
 std::string NonceService::issue(const IpAddress& client, Instant now) const {
+  MacEngine engine;
+  return issue(client, now, engine);
+}
+
+std::string NonceService::issue(const IpAddress& client, Instant now, MacEngine& engine) const {
   // Short on purpose: the NONCE rides in every 401, and each byte of an
   // unauthenticated answer adds to the amplification factor.
   const uint64_t expiry = toSeconds(now + lifetime_);
-  return hex8(expiry) + macText(mac(expiry, client));
+  return hex8(expiry) + macText(mac(expiry, client, engine));
 }
 
 NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client,
                                  Instant now) const {
+  MacEngine engine;
+  return verify(nonce, client, now, engine);
+}
+
+NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client, Instant now,
+                                 MacEngine& engine) const {
   if (nonce.size() != kNonceLength) return NonceStatus::Invalid;
   const auto expiry = parseExpiryHex(nonce.substr(0, kExpiryHexChars));
   if (!expiry) return NonceStatus::Invalid;
-  const std::string expected = macText(mac(*expiry, client));
+  const std::string expected = macText(mac(*expiry, client, engine));
   if (!constantTimeEqual(asBytes(expected), asBytes(nonce.substr(kExpiryHexChars))))
     return NonceStatus::Invalid;
   if (*expiry > toSeconds(now + lifetime_)) return NonceStatus::Invalid;

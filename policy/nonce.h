@@ -22,6 +22,7 @@
 
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
+#include "relay/base/crypto.h"
 
 namespace tw::policy {
 
@@ -44,6 +45,8 @@ class NonceService {
   /// A nonce for `client` valid until now + lifetime. Printable ASCII,
   /// kNonceLength characters, deterministic for (client, now).
   std::string issue(const IpAddress& client, Instant now) const;
+  /// With the caller's engine (the worker's, on the request path).
+  std::string issue(const IpAddress& client, Instant now, MacEngine& engine) const;
 
   /// Invalid: wrong length, any character other than [0-9a-f], a MAC that
   /// does not match (tampered, forged, or issued to another IP -- a nonce
@@ -52,11 +55,13 @@ class NonceService {
   /// past its expiry. The MAC is compared in constant time and checked
   /// before the expiry, so an attacker cannot probe with forged expiries.
   NonceStatus verify(std::string_view nonce, const IpAddress& client, Instant now) const;
+  NonceStatus verify(std::string_view nonce, const IpAddress& client, Instant now,
+                     MacEngine& engine) const;
 
   Duration lifetime() const { return lifetime_; }
 
  private:
-  std::array<uint8_t, 12> mac(uint64_t expirySeconds, const IpAddress& client) const;
+  std::array<uint8_t, 12> mac(uint64_t expirySeconds, const IpAddress& client, MacEngine& engine) const;
 
   std::array<uint8_t, 32> key_;
   Duration lifetime_;

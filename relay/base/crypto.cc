@@ -1,28 +1,13 @@
 #include "relay/base/crypto.h"
 
+#include "relay/base/mac_engine.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 namespace tw {
 
 namespace {
-template <size_t N>
-std::array<uint8_t, N> hmac(const EVP_MD* md, Bytes key, Bytes data) {
-  std::array<uint8_t, N> out{};
-  unsigned len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len);
-  return out;
-}
-
-template <size_t N>
-std::array<uint8_t, N> digest(const EVP_MD* md, Bytes data) {
-  std::array<uint8_t, N> out{};
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
-  return out;
-}
-
 constexpr std::array<uint32_t, 256> makeCrcTable() {
   std::array<uint32_t, 256> t{};
   for (uint32_t i = 0; i < 256; ++i) {
@@ -35,19 +20,26 @@ constexpr std::array<uint32_t, 256> makeCrcTable() {
 constexpr auto kCrcTable = makeCrcTable();
 }  // namespace
 
-std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data) { return hmac<20>(EVP_sha1(), key, data); }
-std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data) {
-  return hmac<32>(EVP_sha256(), key, data);
+// One-shot callers get a temporary engine: one implementation of each MAC.
+std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data) {
+  return MacEngine().hmacSha1(key, {data}).value_or(std::array<uint8_t, 20>{});
 }
-std::array<uint8_t, 16> md5(Bytes data) { return digest<16>(EVP_md5(), data); }
-std::array<uint8_t, 32> sha256(Bytes data) { return digest<32>(EVP_sha256(), data); }
+std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data) {
+  return MacEngine().hmacSha256(key, {data}).value_or(std::array<uint8_t, 32>{});
+}
+std::array<uint8_t, 16> md5(Bytes data) { return MacEngine().md5({data}); }
+std::array<uint8_t, 32> sha256(Bytes data) { return MacEngine().sha256({data}); }
 
 std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_view realm,
                                        std::string_view password) {
-  std::string input;
-  input.reserve(username.size() + realm.size() + password.size() + 2);
-  input.append(username).append(":").append(realm).append(":").append(password);
-  return md5(asBytes(input));
+  MacEngine engine;
+  return longTermKeyMd5(engine, username, realm, password);
+}
+
+std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username,
+                                       std::string_view realm, std::string_view password) {
+  const Bytes colon = asBytes(":");
+  return engine.md5({asBytes(username), colon, asBytes(realm), colon, asBytes(password)});
 }
 
 uint32_t crc32(Bytes data) {

@@ -16,6 +16,10 @@ inline Bytes asBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+class MacEngine;
+
+/// One-shot MACs and digests (a temporary MacEngine each); the request path
+/// uses its worker's MacEngine instead (mac_engine.h).
 std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data);
 std::array<uint8_t, 32> hmacSha256(Bytes key, Bytes data);
 std::array<uint8_t, 16> md5(Bytes data);
@@ -25,6 +29,9 @@ std::array<uint8_t, 32> sha256(Bytes data);
 /// depend on each other.
 std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_view realm,
                                        std::string_view password);
+/// The same with the caller's engine (no copy of the three strings).
+std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username,
+                                       std::string_view realm, std::string_view password);
 /// CRC-32 (ISO 3309 / ITU-T V.42), as STUN FINGERPRINT uses.
 uint32_t crc32(Bytes data);
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "relay/base/crypto.h"
+#include "relay/base/mac_engine.h"
 #include "relay/stun/address_attr.h"
 #include "relay/stun/attribute.h"
 #include "relay/stun/byte_io.h"
@@ -143,11 +144,17 @@ MessageBuilder& MessageBuilder::addChannelNumber(uint16_t channel) {
 }
 
 MessageBuilder& MessageBuilder::addMessageIntegrity(std::span<const uint8_t> key) {
+  MacEngine engine;
+  return addMessageIntegrity(key, engine);
+}
+
+MessageBuilder& MessageBuilder::addMessageIntegrity(std::span<const uint8_t> key, MacEngine& engine) {
   if (key.empty()) ok_ = false;
   if (uint8_t* v = beginAttribute(attr::MessageIntegrity, kMiSize)) {
     const size_t covered = out_.size() - kAttributeHeaderSize - kMiSize;
-    const auto mac = hmacSha1(key, Bytes(out_).first(covered));
-    std::copy(mac.begin(), mac.end(), v);
+    const auto mac = engine.hmacSha1(key, {Bytes(out_).first(covered)});
+    if (!mac) ok_ = false;
+    std::copy_n(mac.value_or(std::array<uint8_t, kMiSize>{}).begin(), kMiSize, v);
   }
   return *this;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "relay/base/address.h"
+#include "relay/base/crypto.h"
 #include "relay/stun/constants.h"
 
 namespace tw::stun {
@@ -56,6 +57,8 @@ class MessageBuilder {
   /// CHANNEL-NUMBER: number + 2 RFFU bytes.
   MessageBuilder& addChannelNumber(uint16_t channel);
   MessageBuilder& addMessageIntegrity(std::span<const uint8_t> key);
+  /// With the caller's engine (the server's answers: no algorithm lookup).
+  MessageBuilder& addMessageIntegrity(std::span<const uint8_t> key, MacEngine& engine);
   /// Full 32-byte HMAC-SHA256.
   MessageBuilder& addMessageIntegritySha256(std::span<const uint8_t> key);
   /// Truncated to `length` bytes (16..32, multiple of 4; else ok() = false).

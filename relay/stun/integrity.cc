@@ -5,8 +5,8 @@
 #include <string>
 
 #include "relay/base/crypto.h"
+#include "relay/base/mac_engine.h"
 #include "relay/stun/byte_io.h"
-#include "relay/stun/hmac_parts.h"
 
 namespace tw::stun {
 
@@ -40,20 +40,30 @@ std::string joined(std::initializer_list<std::string_view> parts) {
 
 }  // namespace
 
-bool verifyMessageIntegrity(const Message& m, std::span<const uint8_t> key) {
+bool verifyMessageIntegrity(const Message& m, std::span<const uint8_t> key, MacEngine& engine) {
   const RawAttribute* a = m.find(attr::MessageIntegrity);
   if (a == nullptr || key.empty() || a->length != kMessageIntegritySize) return false;
   const auto header = adjustedHeader(m, *a);
-  const auto mac = detail::hmacSha1Parts(key, {Bytes(header), coveredBody(m, *a)});
+  const auto mac = engine.hmacSha1(key, {Bytes(header), coveredBody(m, *a)});
   return mac && constantTimeEqual(Bytes(*mac), m.value(*a));
 }
 
-bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key) {
+bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key, MacEngine& engine) {
   const RawAttribute* a = m.find(attr::MessageIntegritySha256);
   if (a == nullptr || key.empty() || a->length == 0 || a->length > kMessageIntegritySha256Size) return false;
   const auto header = adjustedHeader(m, *a);
-  const auto mac = detail::hmacSha256Parts(key, {Bytes(header), coveredBody(m, *a)});
+  const auto mac = engine.hmacSha256(key, {Bytes(header), coveredBody(m, *a)});
   return mac && constantTimeEqual(Bytes(*mac).first(a->length), m.value(*a));
+}
+
+bool verifyMessageIntegrity(const Message& m, std::span<const uint8_t> key) {
+  MacEngine engine;
+  return verifyMessageIntegrity(m, key, engine);
+}
+
+bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key) {
+  MacEngine engine;
+  return verifyMessageIntegritySha256(m, key, engine);
 }
 
 std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm, std::string_view password) {

@@ -18,6 +18,7 @@
 #include <span>
 #include <string_view>
 
+#include "relay/base/crypto.h"
 #include "relay/stun/message.h"
 
 namespace tw::stun {
@@ -32,6 +33,10 @@ bool verifyMessageIntegrity(const Message& m, std::span<const uint8_t> key);
 /// Same for MESSAGE-INTEGRITY-SHA256; a truncated value (16..32 bytes,
 /// multiple of 4; decode() enforced it) is compared against the same prefix.
 bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key);
+/// Both with the caller's engine (the server's request path: no algorithm
+/// lookup per request); the two above use a temporary one.
+bool verifyMessageIntegrity(const Message& m, std::span<const uint8_t> key, MacEngine& engine);
+bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key, MacEngine& engine);
 
 /// Long-term key = MD5(username ":" realm ":" password) (RFC 8489 §9.2.2).
 /// OpaqueString/SASLprep is not applied: inputs pass through as UTF-8.

@@ -30,12 +30,13 @@ Outcome TurnServer::authenticate(Request& req) {
   };
   if (!username || username->empty() || username->size() > kMaxUsername)
     return fail(policy::AuthFailure::MalformedUsername, "");
-  if (deps_.nonces.verify(*nonce, req.tuple.client.ip, req.now) != policy::NonceStatus::Valid)
+  if (deps_.nonces.verify(*nonce, req.tuple.client.ip, req.now, macs_) != policy::NonceStatus::Valid)
     return fail(policy::AuthFailure::StaleNonce, *username);
   // Each listener serves one realm (listeners[].realm): REALM must be it.
   if (*realm != policy_->realmFor(req.tuple)) return fail(policy::AuthFailure::UnknownUser, *username);
   if (const auto* su = policy::findStaticUser(policy_->users, *username)) {
-    if (!stun::verifyMessageIntegrity(m, su->key) && !stun::verifyMessageIntegritySha256(m, su->key))
+    if (!stun::verifyMessageIntegrity(m, su->key, macs_) &&
+        !stun::verifyMessageIntegritySha256(m, su->key, macs_))
       return fail(policy::AuthFailure::BadIntegrity, *username);
     req.auth = AuthContext{std::string(*username), std::string(*username), su->key};
     return Outcome::success();
@@ -59,12 +60,12 @@ Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   std::array<std::array<uint8_t, 16>, 32> keys;
   const size_t n = std::min(
       keys.size(),
-      policy_->keyring.candidateKeys(username, policy_->realmFor(req.tuple), nowUnix, keys));
+      policy_->keyring.candidateKeys(username, policy_->realmFor(req.tuple), nowUnix, keys, macs_));
   const bool sha256 = req.msg.hasMessageIntegritySha256();
   for (size_t i = 0; i < n; ++i) {
     // Try every secret in the keyring (rotation); each compare is constant-time.
-    const bool ok = sha256 ? stun::verifyMessageIntegritySha256(req.msg, keys[i])
-                           : stun::verifyMessageIntegrity(req.msg, keys[i]);
+    const bool ok = sha256 ? stun::verifyMessageIntegritySha256(req.msg, keys[i], macs_)
+                           : stun::verifyMessageIntegrity(req.msg, keys[i], macs_);
     if (!ok) continue;
     req.auth = AuthContext{std::string(username), std::string(rest->user), keys[i]};
     return Outcome::success();

@@ -48,7 +48,7 @@ void TurnServer::encode(const ReplyTo& to, const Outcome& outcome) {
   error ? encodeError(b, to, outcome) : encodeAttrs(b, outcome.attrs);
   if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);
   // Once the gate has passed, every answer is integrity-protected.
-  if (to.key && !challenge) b.addMessageIntegrity(*to.key);
+  if (to.key && !challenge) b.addMessageIntegrity(*to.key, macs_);
   // FINGERPRINT mirrors the request (RFC 8489 §7.3): answers stay minimal,
   // which keeps the amplification of Binding and 401 answers low.
   if (to.fingerprint) b.addFingerprint();
@@ -63,7 +63,7 @@ void TurnServer::encodeError(stun::MessageBuilder& b, const ReplyTo& to, const O
   if (!challenge) return;
   // RFC 8489 §9.2.4: a fresh nonce bound to this client's address.
   b.addString(stun::attr::Realm, policy_->realmFor(to.tuple));  // this listener's realm
-  b.addString(stun::attr::Nonce, deps_.nonces.issue(to.tuple.client.ip, to.now));
+  b.addString(stun::attr::Nonce, deps_.nonces.issue(to.tuple.client.ip, to.now, macs_));
 }
 
 void TurnServer::encodeAttrs(stun::MessageBuilder& b, const ResponseAttrs& a) {

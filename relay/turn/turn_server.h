@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/nonce.h"
+#include "relay/base/mac_engine.h"
 #include "policy/snapshot.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -182,6 +183,8 @@ class TurnServer {
   AllocationIds ids_;
   bool draining_ = false;
   std::vector<uint8_t> out_;  // reused response/encode buffer
+  /// This worker's MAC state: nonces, REST keys, MESSAGE-INTEGRITY in and out.
+  MacEngine macs_;
   std::unique_ptr<SharedLimits> ownShared_;
   SharedLimits* shared_;
   RateLimiter rates_;

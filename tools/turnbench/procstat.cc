@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -24,6 +25,20 @@ std::optional<CpuTimes> cpuSeconds(pid_t pid) {
   }
   const double tick = double(::sysconf(_SC_CLK_TCK));
   return CpuTimes{double(utime) / tick, double(stime) / tick};
+}
+
+std::optional<double> cpuSecondsPrecise(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  unsigned long long ns = 0;
+  bool any = false;
+  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    unsigned long long onCpu = 0;
+    if (in >> onCpu) ns += onCpu, any = true;
+  }
+  if (ec || !any) return std::nullopt;
+  return double(ns) / 1e9;
 }
 
 std::optional<double> rssBytes(pid_t pid) {
