@@ -142,7 +142,7 @@ void AnomalyDetector::onConnectAttempt(const turn::Allocation& a, const SocketAd
   scanPeer(a.tuple.client, peer, a.user, a.id);
 }
 
-std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table,
+std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table, SendTargets& sends,
                                                 const policy::AnomaliesConfig& config, Instant now) {
   std::vector<AllocationSample> out;
   out.reserve(table.size());
@@ -151,16 +151,7 @@ std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table,
     s.peers.reserve(a.permissions.size() + a.channels.size());
     for (const auto& p : a.permissions) s.peers.push_back(SocketAddress{p.peer, 0});
     for (const auto& c : a.channels) s.peers.push_back(c.peer);
-    turn::DestinationTracker& t = a.sendTargets;
-    const uint32_t threshold = config.scanDistinctPeers;
-    if (threshold == 0 || t.distinct() < threshold) {
-      t.roll(now, config.window);
-    } else {
-      // Reported once: the count starts again so one crossing is seen once.
-      s.sendDistinct = t.distinct();
-      s.sendLast = t.last();
-      t.restart(now);
-    }
+    s.sendDistinct = sends.take(a.id, config.scanDistinctPeers, config.window, now, s.sendLast);
     out.push_back(std::move(s));
   });
   return out;
@@ -174,10 +165,6 @@ void AnomalyDetector::sendScan(const AllocationSample& a, Instant now) {
            withinWindow(a.sendDistinct, "distinct Send destinations from one allocation",
                         config_.window),
            a.id});
-}
-
-void AnomalyDetector::sample(turn::AllocationTable& table) {
-  sample(0, sampleAllocations(table, config_, clock_.now()));
 }
 
 void AnomalyDetector::sample(uint32_t worker, const std::vector<AllocationSample>& allocations) {

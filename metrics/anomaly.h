@@ -1,7 +1,8 @@
 #pragma once
-// Anomaly detectors, fed by RelayEvents and by a once-a-second sample of the
-// worker's allocations (bandwidth, permissions). One instance per worker, on
-// its loop thread; time comes from the caller (ManualClock in tests).
+// Anomaly detectors, fed by RelayEvents and by a once-a-second sample of each
+// worker's allocations (bandwidth, permissions, Send destinations counted by
+// that worker's SendTargets). One instance for all workers, on the EventHub's
+// thread; time comes from the caller (ManualClock in tests).
 //
 //   kind                source key           fires when, within `window`
 //   brute_force         client IP            >= brute_force_failures failed auths
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "metrics/anomaly_kind.h"
+#include "metrics/send_targets.h"
 #include "policy/config.h"
 #include "relay/turn/allocation_table.h"
 #include "relay/turn/events.h"
@@ -95,9 +97,10 @@ struct AllocationSample {
   SocketAddress sendLast;
 };
 
-/// Samples one worker's allocations (on its loop thread); rolls each
-/// allocation's Send-destination window with `config`.
-std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table,
+/// Samples one worker's allocations (on its loop thread) with the Send
+/// destinations its `sends` counted; rolls each allocation's
+/// Send-destination window with `config`.
+std::vector<AllocationSample> sampleAllocations(turn::AllocationTable& table, SendTargets& sends,
                                                 const policy::AnomaliesConfig& config, Instant now);
 
 class AnomalyDetector final : public turn::RelayEvents {
@@ -119,8 +122,6 @@ class AnomalyDetector final : public turn::RelayEvents {
   /// checks on that worker's allocations; total_bandwidth sums the latest
   /// sample of every worker.
   void sample(uint32_t worker, const std::vector<AllocationSample>& allocations);
-  /// sample() of one table, sampled here (single-threaded callers, tests).
-  void sample(turn::AllocationTable& table);
 
  private:
   struct Rate {

@@ -145,7 +145,7 @@ PeerDecision PeerRules::check(const SocketAddress& peer, const PeerLayer* layer)
   for (const IpAddress& c : candidates)
     if (const NamedRange* d = denyingRange(c, peer.port, allowedBy, layer))
       return {false, d->name};
-  return {true, allowedBy ? allowedBy->name : std::string("allowed")};
+  return {true, allowedBy ? std::string_view(allowedBy->name) : std::string_view("allowed")};
 }
 
 }  // namespace tw::policy

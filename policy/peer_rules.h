@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -54,9 +55,13 @@ struct PeerLayer {
 /// The verdict and the rule that produced it: a built-in or configured range
 /// name, "self:<ip:port>", "unspecified", or, when allowed, the name of the
 /// first allowed range that matched (or "allowed" if none was needed).
+/// `rule` views a name in the rules (or the layer) that decided, or a
+/// literal: valid while they live (a policy snapshot is held for the whole
+/// request). No copy: every Send indication is checked, and an allowed
+/// peer must not cost a heap allocation per packet.
 struct PeerDecision {
   bool allowed = false;
-  std::string rule;
+  std::string_view rule;
 };
 
 /// Immutable once built, so one instance can be shared by every worker of a

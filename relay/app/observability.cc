@@ -3,7 +3,7 @@
 namespace tw::app {
 
 Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log,
-                             uint32_t workers)
+                             Random& rng, uint32_t workers)
     : config_(config.metrics),
       clock_(clock),
       log_(log),
@@ -15,7 +15,8 @@ Observability::Observability(const policy::Config& config, const Clock& clock, L
       connections_(workers),
       service_(folder_) {
   for (uint32_t i = 0; i < workers; ++i)
-    sinks_.push_back(std::make_unique<WorkerSinks>(log, clock, hub_, i));
+    sinks_.push_back(
+        std::make_unique<WorkerSinks>(log, clock, rng, hub_, i, config.metrics.enabled));
   hub_.start();
 }
 
@@ -60,8 +61,8 @@ void Observability::collect(io::Worker& worker, uint32_t i) {
   folder_.fold(i, metrics::takeSnapshot(server.counters(), sinks_[i]->stats, server.allocations()));
   metrics::HubEvent sample;
   sample.worker = i;
-  sample.sample = metrics::sampleAllocations(server.allocations(), server.policy().anomalies,
-                                             clock_.now());
+  sample.sample = metrics::sampleAllocations(server.allocations(), sinks_[i]->sends,
+                                             server.policy().anomalies, clock_.now());
   hub_.push(std::move(sample));
   size_t dtls = 0;
   for (const auto& l : worker.dtlsListeners()) dtls += l->sessionCount();

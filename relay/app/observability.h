@@ -1,7 +1,8 @@
 #pragma once
 // Everything the server exports about itself, wired in one place: the
 // Prometheus registry (MetricsFolder), each worker's own event sinks (log
-// lines, plain-integer counters, a forwarder into the EventHub), the merged
+// lines, plain-integer counters, Send destinations per allocation, a
+// forwarder into the EventHub), the merged
 // stream the security event log and the anomaly detectors read, the
 // /metrics + /healthz + /readyz listener and the collector that folds the
 // workers' counters once a second.
@@ -22,6 +23,7 @@
 #include "relay/app/worker_pool.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
+#include "relay/base/random.h"
 #include "relay/turn/fanout_events.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
@@ -31,11 +33,13 @@ namespace tw::app {
 
 class Observability {
  public:
-  Observability(const policy::Config& config, const Clock& clock, Logger& log, uint32_t workers);
+  /// `rng` (thread-safe, outlives this) seeds the Send-destination hashes.
+  Observability(const policy::Config& config, const Clock& clock, Logger& log, Random& rng,
+                uint32_t workers);
   ~Observability();
 
   /// What worker `i` reports to (its loop thread only): its log sink, its
-  /// counters, and the hub forwarder.
+  /// counters, its Send destinations (with metrics on) and the hub forwarder.
   turn::RelayEvents& events(uint32_t i) { return sinks_[i]->fanout; }
   /// Registers the collectors for the workers and the port pools, and opens
   /// the metrics listener. A listener that cannot bind is logged, not fatal:
@@ -65,14 +69,19 @@ class Observability {
 
  private:
   struct WorkerSinks {
-    WorkerSinks(Logger& log, const Clock& clock, metrics::EventHub& hub, uint32_t i)
-        : log(log, clock), stats(clock), forward(hub, i) {
+    /// `sampled`: metrics are on, so the collector samples the allocations
+    /// and the Send destinations are worth counting (else nobody reads them).
+    WorkerSinks(Logger& log, const Clock& clock, Random& rng, metrics::EventHub& hub, uint32_t i,
+                bool sampled)
+        : log(log, clock), stats(clock), sends(clock, rng), forward(hub, i) {
       fanout.add(this->log);
       fanout.add(stats);
+      if (sampled) fanout.add(sends, /*sendTargets=*/true);
       fanout.add(forward);
     }
     turn::LogEvents log;
     metrics::StatsEvents stats;
+    metrics::SendTargets sends;  // never queued: read by collect() on this worker
     metrics::HubForwarder forward;
     turn::FanoutEvents fanout;
   };

@@ -75,7 +75,7 @@ bool ServerApp::start() {
   policy_ = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config_, generation_, self));
   shared_ = std::make_unique<turn::SharedLimits>(rng_);
   const uint32_t count = policy::workerCount(config_);
-  obs_ = std::make_unique<Observability>(config_, clock_, log_, count);
+  obs_ = std::make_unique<Observability>(config_, clock_, log_, rng_, count);
   workers_ = std::make_unique<WorkerPool>(count, [this](turn::WorkerId id) {
     return std::make_unique<io::Worker>(io::WorkerDeps{
         clock_, rng_, obs_->events(id.index), relays_, *nonces_, *policy_, log_, shared_.get(), id,

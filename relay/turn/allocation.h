@@ -10,7 +10,6 @@
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/stun/message.h"
-#include "relay/turn/destination_tracker.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/outcome.h"
 #include "relay/turn/token_bucket.h"
@@ -76,9 +75,6 @@ struct Allocation {
   std::vector<uint32_t> tcpConnections;
   /// quotas.connects_per_minute: the Connect fan-out budget.
   TokenBucket connectBudget;
-  /// Distinct Send destinations in the current anomaly window (relay_scan:
-  /// a port scan of one permitted host); the detector's sample() rolls it.
-  DestinationTracker sendTargets;
 
   /// Whether peers of family `f` can be reached (443 otherwise).
   bool servesFamily(Family f) const {

@@ -33,6 +33,12 @@ class RelayEvents {
   /// before the rules and limits decide: the relay_scan detector counts
   /// distinct peers per allocation.
   virtual void onConnectAttempt(const Allocation& /*a*/, const SocketAddress& /*peer*/) {}
+  /// A Send indication from allocation `a` to `peer` passed its permission
+  /// and the peer rules (before the bandwidth cap and the send itself): the
+  /// relay_scan detector counts distinct Send destinations per allocation.
+  /// Once per relayed Send, on the packet path: a sink must be O(1) and
+  /// allocation-free, and fan-outs call only the sinks that ask for it.
+  virtual void onSendTarget(const Allocation& /*a*/, const SocketAddress& /*peer*/) {}
   /// A reload's peer rules revoked a live permission or channel to `peer`.
   virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
                              const FiveTuple&, std::string_view /*user*/) {}

@@ -9,7 +9,13 @@ namespace tw::turn {
 
 class FanoutEvents final : public RelayEvents {
  public:
-  void add(RelayEvents& sink) { sinks_.push_back(&sink); }
+  /// `sink` gets every event; onSendTarget (once per relayed Send) goes
+  /// only to sinks added with `sendTargets`, so the Send path calls just
+  /// the sinks that count destinations, not every sink's empty default.
+  void add(RelayEvents& sink, bool sendTargets = false) {
+    sinks_.push_back(&sink);
+    if (sendTargets) sendTargetSinks_.push_back(&sink);
+  }
 
   void onAllocationCreated(const Allocation& a) override {
     for (auto* s : sinks_) s->onAllocationCreated(a);
@@ -33,6 +39,9 @@ class FanoutEvents final : public RelayEvents {
   void onConnectAttempt(const Allocation& a, const SocketAddress& peer) override {
     for (auto* s : sinks_) s->onConnectAttempt(a, peer);
   }
+  void onSendTarget(const Allocation& a, const SocketAddress& peer) override {
+    for (auto* s : sendTargetSinks_) s->onSendTarget(a, peer);
+  }
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override {
     for (auto* s : sinks_) s->onPeerRevoked(peer, rule, t, user);
@@ -46,6 +55,7 @@ class FanoutEvents final : public RelayEvents {
 
  private:
   std::vector<RelayEvents*> sinks_;
+  std::vector<RelayEvents*> sendTargetSinks_;
 };
 
 }  // namespace tw::turn

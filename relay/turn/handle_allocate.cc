@@ -176,7 +176,6 @@ Outcome handleAllocate(const RequestContext& req, AllocateDeps& d) {
     return o;
   auto a = std::make_unique<Allocation>();
   a->id = d.ids.take();
-  a->sendTargets.reseed(d.rng.u64());
   a->tcp = req.msg.requestedTransport() == kProtoTcp;
   if (Outcome o = reserveQuota(req, d.quotas, *a); o.kind != Outcome::Kind::Success) return o;
   std::optional<uint64_t> token;

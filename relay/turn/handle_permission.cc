@@ -10,7 +10,7 @@ std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
   if (relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
   auto decision = policy.checkPeer(a.realm, peer);
   if (decision.allowed) return std::nullopt;
-  return decision.rule;
+  return std::string(decision.rule);  // denied: dropped and reported, off the media path
 }
 
 std::optional<std::string> PeerGate::deny(const RequestContext& req, const Allocation& a,

@@ -16,7 +16,7 @@ Outcome handleSend(const RequestContext& ind, SendDeps& d) {
   if (!peer || !a->servesFamily(peer->ip.family())) return Outcome::dropped(DropReason::Malformed);
   if (!a->hasPermission(peer->ip, ind.now)) return Outcome::dropped(DropReason::NoPermission);
   if (d.peers.deny(ind, *a, *peer)) return Outcome::dropped(DropReason::PeerDenied);
-  a->sendTargets.note(*peer);  // O(1): the relay_scan detector reads it once a second
+  d.peers.events.onSendTarget(*a, *peer);  // relay_scan: distinct destinations (metrics side)
   if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), ind.now, ind.policy.quotas.maxBps))
     return Outcome::dropped(DropReason::OverBandwidth);
   if (!d.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))

@@ -28,10 +28,19 @@ struct Fixture {
   policy::AnomaliesConfig config;
   std::vector<Anomaly> fired;
   std::unique_ptr<AnomalyDetector> d;
+  SeededRandom seeds{7};
+  SendTargets sends{clock, seeds};  // the worker's Send destinations
   Fixture() { rebuild(); }
   void rebuild() {
     d = std::make_unique<AnomalyDetector>(config, clock, [this](const Anomaly& a) { fired.push_back(a); });
   }
+  /// The collector's once-a-second round for one worker: sample on the
+  /// worker, then the detectors on the hub.
+  void sample(turn::AllocationTable& table) {
+    d->sample(0, sampleAllocations(table, sends, config, clock.now()));
+  }
+  void send(const turn::Allocation& a, const SocketAddress& peer) { sends.onSendTarget(a, peer); }
+  uint32_t distinct(const turn::Allocation& a) const { return sends.distinct(a.id); }
   size_t count(const std::string& kind) const {
     return size_t(std::count_if(fired.begin(), fired.end(), [&](const Anomaly& a) { return toString(a.kind) == kind; }));
   }
@@ -85,25 +94,23 @@ TEST_CASE("relay scanning: many distinct peers from one allocation, denied or pe
   CHECK(f.count("relay_scan") == 0);  // 6 distinct so far
   for (int i = 0; i < 4; ++i)
     a.permissions.push_back({*IpAddress::parse("198.51.100." + std::to_string(i)), f.clock.now()});
-  f.d->sample(table);
+  f.sample(table);
   REQUIRE(f.count("relay_scan") == 1);
   const Anomaly& s = f.fired.back();
   CHECK(s.allocationId == 7);
   CHECK(s.user == "scanner");
   CHECK(s.details == "10 distinct peers from one allocation within 60s");
-  f.d->sample(table);
+  f.sample(table);
   CHECK(f.count("relay_scan") == 1);
 }
 
 /// A detector firing relay_scan at `threshold`, and allocation `id` of
-/// `user` in `table` (client 192.0.2.id) with its tracker seeded by `id`.
+/// `user` in `table` (client 192.0.2.id).
 turn::Allocation& scanSetup(Fixture& f, turn::AllocationTable& table, uint32_t threshold,
                             uint64_t id, const std::string& user) {
   f.config.scanDistinctPeers = threshold;
   f.rebuild();
-  auto& a = table.insert(allocation(id, "192.0.2." + std::to_string(id) + ":5000", user));
-  a.sendTargets.reseed(id);
-  return a;
+  return table.insert(allocation(id, "192.0.2." + std::to_string(id) + ":5000", user));
 }
 
 TEST_CASE("relay scanning: Connects to N distinct ports of one host fire one relay_scan") {
@@ -135,26 +142,26 @@ TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the s
   auto& a = scanSetup(f, table, 8, 12, "udpscanner");
   a.permissions.push_back({*IpAddress::parse("198.51.100.2"), f.clock.now() + seconds(300)});
   auto port = [](int p) { return SocketAddress{*IpAddress::parse("198.51.100.2"), uint16_t(p)}; };
-  for (int i = 0; i < 3; ++i) a.sendTargets.note(port(7000 + i));
-  f.d->sample(table);
+  for (int i = 0; i < 3; ++i) f.send(a, port(7000 + i));
+  f.sample(table);
   CHECK(f.count("relay_scan") == 0);  // one permission, three destinations
   uint16_t p = 7003;
-  while (a.sendTargets.distinct() < 8) a.sendTargets.note(port(p++));
+  while (f.distinct(a) < 8) f.send(a, port(p++));
   CHECK(p - 7000 <= 10);  // a collision or two at most
-  f.d->sample(table);
+  f.sample(table);
   REQUIRE(f.count("relay_scan") == 1);
   CHECK(f.fired.back().allocationId == 12);
   CHECK(f.fired.back().user == "udpscanner");
   CHECK(f.fired.back().peer == port(p - 1).toString());
   CHECK(f.fired.back().details == "8 distinct Send destinations from one allocation within 60s");
-  CHECK(a.sendTargets.distinct() == 0);  // reported, counting again
-  for (int i = 0; i < 40; ++i) a.sendTargets.note(port(8000 + i));
-  f.d->sample(table);
+  CHECK(f.distinct(a) == 0);  // reported, counting again
+  for (int i = 0; i < 40; ++i) f.send(a, port(8000 + i));
+  f.sample(table);
   CHECK(f.count("relay_scan") == 1);  // still the same window
-  CHECK(a.sendTargets.distinct() == 0);  // that crossing is spent
+  CHECK(f.distinct(a) == 0);  // that crossing is spent
   f.clock.advance(seconds(61));
-  for (int i = 0; i < 40; ++i) a.sendTargets.note(port(9000 + i));
-  f.d->sample(table);
+  for (int i = 0; i < 40; ++i) f.send(a, port(9000 + i));
+  f.sample(table);
   CHECK(f.count("relay_scan") == 2);  // a new window fires again
 }
 
@@ -162,20 +169,20 @@ TEST_CASE("relay scanning: Sends below the threshold in each window never fire, 
   Fixture f;
   turn::AllocationTable table;
   auto& a = scanSetup(f, table, 10, 13, "slow");
-  f.d->sample(table);  // the tracker's window starts
+  f.sample(table);  // nothing sent yet: no tracker
   uint16_t port = 1;
   for (int w = 0; w < 5; ++w) {
-    for (int i = 0; i < 6; ++i) a.sendTargets.note(SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
+    for (int i = 0; i < 6; ++i) f.send(a, SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
     for (int s = 0; s < 60; ++s) {  // 60 samples a second apart: one window
       f.clock.advance(seconds(1));
-      f.d->sample(table);
+      f.sample(table);
     }
   }
   CHECK(f.count("relay_scan") == 0);  // 30 ports, but 6 per window
   f.config.scanDistinctPeers = 0;
   f.d->setConfig(f.config);
-  for (int i = 0; i < 500; ++i) a.sendTargets.note(SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
-  f.d->sample(table);
+  for (int i = 0; i < 500; ++i) f.send(a, SocketAddress{*IpAddress::parse("127.0.0.1"), port++});
+  f.sample(table);
   CHECK(f.fired.empty());
 }
 
@@ -186,14 +193,14 @@ TEST_CASE("relay scanning: peers and Send destinations together fire once per wi
   for (int i = 0; i < 4; ++i)
     a.permissions.push_back({*IpAddress::parse("198.51.100." + std::to_string(10 + i)), f.clock.now()});
   uint16_t p = 1;
-  while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.10"), p++});
-  f.d->sample(table);
+  while (f.distinct(a) < 4) f.send(a, SocketAddress{*IpAddress::parse("198.51.100.10"), p++});
+  f.sample(table);
   REQUIRE(f.count("relay_scan") == 1);
   CHECK(f.fired.back().details == "4 distinct peers from one allocation within 60s");
-  CHECK(a.sendTargets.distinct() == 0);  // the Send count was seen too, and spent
+  CHECK(f.distinct(a) == 0);  // the Send count was seen too, and spent
   f.clock.advance(seconds(30));
-  while (a.sendTargets.distinct() < 4) a.sendTargets.note(SocketAddress{*IpAddress::parse("198.51.100.11"), p++});
-  f.d->sample(table);
+  while (f.distinct(a) < 4) f.send(a, SocketAddress{*IpAddress::parse("198.51.100.11"), p++});
+  f.sample(table);
   CHECK(f.count("relay_scan") == 1);  // same window: still one
 }
 
@@ -252,16 +259,16 @@ TEST_CASE("bandwidth spike: far above the allocation's own EWMA, or above max_bp
   f.rebuild();
   turn::AllocationTable table;
   auto& a = table.insert(allocation(3, "192.0.2.6:5000", "streamer"));
-  f.d->sample(table);  // baseline
+  f.sample(table);  // baseline
   for (int i = 0; i < 10; ++i) {  // steady 80 kbit/s
     f.clock.advance(seconds(1));
     a.bytesToPeer += 10'000;
-    f.d->sample(table);
+    f.sample(table);
   }
   CHECK(f.fired.empty());
   f.clock.advance(seconds(1));
   a.bytesToPeer += 1'000'000;  // 8 Mbit/s in one second: 100x its average
-  f.d->sample(table);
+  f.sample(table);
   REQUIRE(f.count("bandwidth_spike") == 1);
   CHECK(f.fired.back().allocationId == 3);
 
@@ -271,10 +278,10 @@ TEST_CASE("bandwidth spike: far above the allocation's own EWMA, or above max_bp
   g.rebuild();
   turn::AllocationTable t2;
   auto& b = t2.insert(allocation(4, "192.0.2.7:5000", "hog"));
-  g.d->sample(t2);
+  g.sample(t2);
   g.clock.advance(seconds(1));
   b.bytesToClient += 200'000;  // 1.6 Mbit/s
-  g.d->sample(t2);
+  g.sample(t2);
   REQUIRE(g.count("bandwidth_spike") == 1);
   CHECK(g.fired.back().details.find("> max_bps 1000000 bit/s") != std::string::npos);
 }
@@ -287,12 +294,12 @@ TEST_CASE("total bandwidth above the configured ceiling fires once per window") 
   turn::AllocationTable table;
   auto& a = table.insert(allocation(1, "192.0.2.8:5000", "u1"));
   auto& b = table.insert(allocation(2, "192.0.2.9:5000", "u2"));
-  f.d->sample(table);
+  f.sample(table);
   for (int i = 0; i < 3; ++i) {
     f.clock.advance(seconds(1));
     a.bytesToPeer += 80'000;  // 640 kbit/s each, 1.28 Mbit/s together
     b.bytesToPeer += 80'000;
-    f.d->sample(table);
+    f.sample(table);
   }
   CHECK(f.count("total_bandwidth") == 1);
 }

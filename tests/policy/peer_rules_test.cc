@@ -39,7 +39,7 @@ SocketAddress sock(std::string_view text) {
 /// one string comparison checks both the verdict and the reason.
 std::string verdict(const PeerRules& rules, std::string_view address, uint16_t port = 40000) {
   const PeerDecision d = rules.check(SocketAddress{ip(address), port});
-  return d.allowed ? "allowed:" + d.rule : d.rule;
+  return d.allowed ? "allowed:" + std::string(d.rule) : std::string(d.rule);
 }
 
 PeerRules defaults() { return PeerRules({}, {}, true, {}); }

@@ -47,7 +47,7 @@ FiveTuple tupleTo(const char* server, Transport t = Transport::Udp) {
 /// "allowed:<rule>" or the denying rule, as in peer_rules_test.cc.
 std::string verdict(const PolicySnapshot& s, std::string_view realm, const char* peer) {
   const PeerDecision d = s.checkPeer(realm, sock(peer));
-  return d.allowed ? "allowed:" + d.rule : d.rule;
+  return d.allowed ? "allowed:" + std::string(d.rule) : std::string(d.rule);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ Harness::Harness(const std::string& extraYaml, int portSpan) {
   relays.add(config.relay.addresses[0], config.relay.addresses[0], config.relay.portMin,
              config.relay.portMax);
   holder = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config, 1, {}));
+  events.add(logEvents);
   worker = std::make_unique<io::Worker>(
       io::WorkerDeps{clock, rng, events, relays, *nonces, *holder, log});
   REQUIRE(worker->addUdpListener(*SocketAddress::parse("127.0.0.1:0")).ok());

@@ -11,6 +11,7 @@
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
 #include "relay/io/worker.h"
+#include "relay/turn/fanout_events.h"
 #include "relay/turn/log_events.h"
 #include "tests/support/stun_client.h"
 
@@ -62,7 +63,9 @@ class Harness {
   ManualClock clock;
   CsprngRandom rng;
   Logger log{stderr, LogLevel::Error};
-  turn::LogEvents events{log, clock};
+  turn::LogEvents logEvents{log, clock};
+  /// What the worker reports to: logEvents, then any sink a test adds.
+  turn::FanoutEvents events;
   turn::RelayAddresses relays;
   std::unique_ptr<policy::NonceService> nonces;
   std::unique_ptr<policy::PolicyHolder> holder;

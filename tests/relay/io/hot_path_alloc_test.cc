@@ -1,6 +1,8 @@
 // The relay path allocates nothing per packet: 10,000 ChannelData packets
 // client -> peer and 10,000 datagrams peer -> client through a real Worker on
-// loopback, with every operator new (this binary replaces them) and every
+// loopback, then 10,000 Send indications with the relay_scan detector's
+// SendTargets in the worker's fan-out, with every operator new (this binary
+// replaces them) and every
 // libevent allocation (event_set_mem_functions) counted while the loop runs.
 // Only the worker's loop runs while counting; the test's own sends and
 // receives are plain syscalls into stack buffers.
@@ -14,6 +16,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "metrics/send_targets.h"
+#include "relay/stun/builder.h"
 #include "relay/stun/channel_data.h"
 #include "tests/relay/io/harness.h"
 
@@ -131,6 +135,38 @@ TEST_CASE("relaying 10000 packets each way allocates nothing per packet", "[io][
   allocations = 0;
   CHECK(relayCounted(h, peer.fd.get(), relayed, payload, c.fd()) == kPackets);
   CHECK(allocations.load() == 0);
+}
+
+TEST_CASE("relaying 10000 Send indications allocates nothing per packet, destinations counted",
+          "[io][hot_path]") {
+  REQUIRE(kLibeventCounted);
+  // The server's SendTargets, declared first: the worker reports to it
+  // until it stops (its last allocations' deletion).
+  ManualClock clock;
+  CsprngRandom seeds;
+  metrics::SendTargets sends(clock, seeds);
+  Harness h(kAllowLoopback + "quotas:\n  max_bps: 0\n");
+  h.events.add(sends, /*sendTargets=*/true);
+  StunClient c = h.authedClient();
+  REQUIRE(c.allocate()->code == 0);
+  UdpPeer peer;
+  REQUIRE(c.createPermission(peer.addr)->code == 0);
+  std::vector<uint8_t> indication;
+  const std::vector<uint8_t> payload(160, 0xAB);
+  stun::MessageBuilder b(indication, stun::Method::Send, stun::MessageClass::Indication,
+                         stun::TransactionId{});
+  b.addXorAddress(stun::attr::XorPeerAddress, peer.addr);
+  b.addBytes(stun::attr::Data, payload);
+  // Warm-up: the allocation's first Send makes its tracker entry.
+  relayCounted(h, c.fd(), h.address, indication, peer.fd.get());
+
+  allocations = 0;
+  CHECK(relayCounted(h, c.fd(), h.address, indication, peer.fd.get()) == kPackets);
+  CHECK(allocations.load() == 0);
+  uint64_t id = 0;
+  h.server().allocations().forEach([&](turn::Allocation& a) { id = a.id; });
+  CHECK(sends.distinct(id) == 1);  // every Send reached the tracker: one destination
+  CHECK(sends.size() == 1);
 }
 
 }  // namespace tw::testing

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -475,8 +476,26 @@ TEST_CASE("threats: a zero-length USERNAME never authenticates") {
   CHECK(h.server().allocations().size() == 0);
 }
 
-TEST_CASE("threats: Send to many ports of one permitted IP counts each destination but ChannelData does not") {
+namespace {
+
+/// The Send destinations the worker reports (what the relay_scan detector's
+/// SendTargets counts on the metrics side).
+struct SendTargetLog final : turn::RelayEvents {
+  void onSendTarget(const turn::Allocation& a, const SocketAddress& peer) override {
+    ids.insert(a.id);
+    peers.push_back(peer);
+  }
+  size_t distinct() const { return std::set<SocketAddress>(peers.begin(), peers.end()).size(); }
+  std::set<uint64_t> ids;
+  std::vector<SocketAddress> peers;
+};
+
+}  // namespace
+
+TEST_CASE("threats: Send to many ports of one permitted IP reports each destination but ChannelData does not") {
+  SendTargetLog targets;  // outlives the worker, which reports to it until it stops
   Harness h(kAllowLoopback);
+  h.events.add(targets, /*sendTargets=*/true);
   StunClient c = h.authedClient();
   REQUIRE(c.allocate()->code == 0);
   std::vector<std::unique_ptr<Peer>> ports;
@@ -494,11 +513,11 @@ TEST_CASE("threats: Send to many ports of one permitted IP counts each destinati
     c.send(frame);
     REQUIRE(ports[0]->receive(h));
   }
-  CHECK(a->sendTargets.distinct() == 0);  // ChannelData is per channel: not tracked
+  CHECK(targets.peers.empty());  // ChannelData is per channel: not reported
 
   c.sendIndication(*SocketAddress::parse("127.0.0.2:9"), data);  // no permission: dropped
   h.pump();
-  CHECK(a->sendTargets.distinct() == 0);
+  CHECK(targets.peers.empty());
 
   for (int round = 0; round < 3; ++round) {
     for (auto& p : ports) {
@@ -506,9 +525,10 @@ TEST_CASE("threats: Send to many ports of one permitted IP counts each destinati
       REQUIRE(p->receive(h));
     }
   }
-  // 24 destinations, each sent to three times. The count is a lower bound:
-  // a hash collision (random per-allocation seed) would count two as one.
-  CHECK(a->sendTargets.distinct() <= 24);
-  CHECK(a->sendTargets.distinct() >= 20);
-  CHECK(a->sendTargets.last().ip == ports[0]->addr.ip);
+  // 24 destinations, each sent to three times: every relayed Send is
+  // reported, with its allocation (the tracker dedupes, not the core).
+  CHECK(targets.peers.size() == 72);
+  CHECK(targets.distinct() == 24);
+  CHECK(targets.ids == std::set<uint64_t>{a->id});
+  CHECK(targets.peers.back() == ports[23]->addr);
 }

@@ -1,6 +1,6 @@
-#include "relay/turn/destination_tracker.h"
+#include "metrics/destination_tracker.h"
 
-namespace tw::turn {
+namespace tw::metrics {
 
 size_t DestinationTracker::slot(const SocketAddress& peer) const {
   // The seed goes through a splitmix64 finaliser together with the address
@@ -29,4 +29,4 @@ void DestinationTracker::restart(Instant now) {
   windowStart_ = now;
 }
 
-}  // namespace tw::turn
+}  // namespace tw::metrics

@@ -1,4 +1,4 @@
-#include "relay/turn/destination_tracker.h"
+#include "metrics/destination_tracker.h"
 
 #include <catch2/catch.hpp>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 using namespace tw;
-using namespace tw::turn;
+using namespace tw::metrics;
 
 namespace {
 

@@ -6,7 +6,8 @@
 //
 // Cost: O(1) per Send, no allocation: one hash, one bit test, and on a new
 // destination one bit set and a counter increment. Memory: a fixed
-// kBits-bit set (128 bytes) plus a few words per allocation.
+// kBits-bit set (128 bytes) plus a few words per allocation that has sent
+// at least one Send (SendTargets keeps one per such allocation).
 //
 //   destination --hash(seed)--> bit i of kBits --new?--> distinct_ += 1
 //
@@ -16,8 +17,8 @@
 // distinct destinations about kBits * (1 - e^(-n/kBits)) bits are set: 20
 // count as ~19.8, 100 as ~95, and the count stops at kBits. The hash is keyed
 // with a random per-allocation seed, so a client cannot pick ports that
-// collide to hide a scan. The window (reset) is driven by the anomaly
-// detector's once-a-second sample, not by the packet path.
+// collide to hide a scan. The window (reset) is driven by the worker's
+// once-a-second sample (sampleAllocations), not by the packet path.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -25,13 +26,13 @@
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 
-namespace tw::turn {
+namespace tw::metrics {
 
 class DestinationTracker {
  public:
   static constexpr size_t kBits = 1024;
 
-  /// A new random seed (at Allocate time) keys the hash.
+  /// A new random seed (at the allocation's first Send) keys the hash.
   void reseed(uint64_t seed) { seed_ = seed; }
   /// Notes one Send destination; O(1), allocation-free.
   void note(const SocketAddress& peer) {
@@ -65,4 +66,4 @@ class DestinationTracker {
   SocketAddress last_;
 };
 
-}  // namespace tw::turn
+}  // namespace tw::metrics
