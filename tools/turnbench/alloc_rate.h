@@ -41,6 +41,10 @@ struct AllocRateResult {
   double serverCpuSeconds = -1;  ///< < 0: unknown
 };
 
+/// A TURN REST user name valid for an hour; `tag` keeps users apart so that
+/// quotas.per_user (default 10) does not cap a run.
+std::string restUser(const std::string& tag);
+
 /// Runs the timed allocations, then releases them.
 AllocRateResult measureAllocationRate(const AllocRateOptions& o);
 

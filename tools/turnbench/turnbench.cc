@@ -100,12 +100,6 @@ bool parse(int argc, char** argv, Options& o) {
   return !o.secret.empty() && o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
 }
 
-/// A REST user name valid for an hour; `tag` keeps users apart so that
-/// quotas.per_user (default 10) does not cap the run.
-std::string restUser(const std::string& tag) {
-  return std::to_string(std::time(nullptr) + 3600) + ":" + tag;
-}
-
 /// Bare mode: each leg registers its flow index with tools/bareforward.
 bool setUpBare(const Options& o, std::vector<Leg>& legs) {
   for (int i = 0; i < 2 * o.pairs; ++i) {
@@ -150,7 +144,7 @@ bool setUp(const Options& o, std::vector<Leg>& legs) {
   if (o.bare) return setUpBare(o, legs);
   for (int i = 0; i < 2 * o.pairs; ++i) {
     // One REST user per leg: quotas.per_user (default 10) must not cap the run.
-    const std::string user = restUser("bench" + std::to_string(i));
+    const std::string user = bench::restUser("bench" + std::to_string(i));
     Leg leg;
     std::optional<testing::Reply> r;
     leg.client = allocateFresh(o, user, r);
@@ -244,7 +238,7 @@ std::vector<std::unique_ptr<testing::StunClient>> idleAllocations(const Options&
   const auto before = o.serverPid ? bench::rssBytes(o.serverPid) : std::nullopt;
   for (int i = 0; i < o.idle; ++i) {
     std::optional<testing::Reply> r;
-    auto c = allocateFresh(o, restUser("idle" + std::to_string(i)), r);
+    auto c = allocateFresh(o, bench::restUser("idle" + std::to_string(i)), r);
     if (!r || r->code != 0) {
       std::fprintf(stderr, "turnbench: idle allocation %d failed: %s\n", i, outcome(r).c_str());
       break;
