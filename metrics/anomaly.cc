@@ -27,14 +27,6 @@ void AnomalyDetector::fire(Anomaly a) {
 
 namespace {
 
-/// Drops entries whose window has ended once the map is full.
-template <class M>
-bool makeRoom(M& entries, Instant now, Duration window) {
-  if (entries.size() < kMaxKeys) return true;
-  std::erase_if(entries, [&](const auto& kv) { return now - kv.second.start >= window; });
-  return entries.size() < kMaxKeys;
-}
-
 std::string bps(double v) { return std::to_string(uint64_t(v)) + " bit/s"; }
 
 }  // namespace
@@ -43,31 +35,15 @@ template <class K>
 bool WindowCounter<K>::add(const K& key, Instant now, Duration window, uint32_t threshold,
                            uint32_t& count) {
   if (threshold == 0) return false;
-  auto it = entries_.find(key);
-  if (it == entries_.end() || now - it->second.start >= window) {
-    if (it == entries_.end() && !makeRoom(entries_, now, window)) return false;
-    entries_[key] = Entry{now, 0};
-    it = entries_.find(key);
-  }
-  count = ++it->second.count;
+  Entry* e = entries_.current(key, now, window);
+  if (!e) return false;
+  count = ++e->count;
   return count == threshold;
 }
 
 template <class K, class V>
-typename DistinctCounter<K, V>::Entry* DistinctCounter<K, V>::current(const K& key, Instant now,
-                                                                      Duration window) {
-  auto it = entries_.find(key);
-  if (it == entries_.end() || now - it->second.start >= window) {
-    if (it == entries_.end() && !makeRoom(entries_, now, window)) return nullptr;
-    entries_[key] = Entry{now, {}, false};
-    it = entries_.find(key);
-  }
-  return &it->second;
-}
-
-template <class K, class V>
 bool DistinctCounter<K, V>::claim(const K& key, Instant now, Duration window) {
-  Entry* e = current(key, now, window);
+  Entry* e = entries_.current(key, now, window);
   if (!e || e->fired) return false;
   e->fired = true;
   return true;
@@ -77,7 +53,7 @@ template <class K, class V>
 bool DistinctCounter<K, V>::add(const K& key, const V& value, Instant now, Duration window,
                                 uint32_t threshold, size_t& distinct) {
   if (threshold == 0) return false;
-  Entry* found = current(key, now, window);
+  Entry* found = entries_.current(key, now, window);
   if (!found) return false;
   Entry& e = *found;
   if (e.values.size() <= threshold) e.values.insert(value);  // no need to keep more

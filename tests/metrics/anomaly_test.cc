@@ -252,6 +252,62 @@ TEST_CASE("credential sharing: one user from more than N client IPs") {
   CHECK(f.count("credential_sharing") == 1);
 }
 
+struct Count {
+  Instant start;
+  int n = 0;
+};
+
+TEST_CASE("windowed keys: bounded, a full map refuses new keys until windows end") {
+  WindowedMap<int, Count> m;
+  ManualClock clock;
+  const Duration window = seconds(60);
+  for (int k = 0; k < int(kMaxKeys); ++k) REQUIRE(m.current(k, clock.now(), window) != nullptr);
+  CHECK(m.current(-1, clock.now(), window) == nullptr);  // full: not tracked
+  Count* kept = m.current(5, clock.now(), window);        // a tracked key still counts
+  REQUIRE(kept);
+  kept->n = 3;
+  CHECK(m.current(5, clock.now(), window)->n == 3);
+  clock.advance(seconds(30));
+  CHECK(m.current(-1, clock.now(), window) == nullptr);
+  clock.advance(seconds(30));  // every window has ended
+  Count* fresh = m.current(-1, clock.now(), window);
+  REQUIRE(fresh);
+  CHECK(fresh->n == 0);
+  CHECK(m.size() == 1);  // the ended windows were dropped, not kept until needed
+}
+
+TEST_CASE("windowed keys: a window that started again outlives its first start") {
+  WindowedMap<std::string, Count> m;
+  ManualClock clock;
+  const Duration window = seconds(10);
+  m.current("a", clock.now(), window)->n = 1;
+  clock.advance(seconds(10));
+  Count* again = m.current("a", clock.now(), window);  // a's second window
+  REQUIRE(again);
+  CHECK(again->n == 0);
+  again->n = 7;
+  clock.advance(seconds(5));
+  m.current("b", clock.now(), window);  // drops what ended: a's first record only
+  CHECK(m.current("a", clock.now(), window)->n == 7);
+  CHECK(m.size() == 2);
+}
+
+TEST_CASE("credential sharing: past 10,000 users in the window, new users cost no scan and old ones still fire") {
+  Fixture f;
+  f.config.sharingIps = 1;
+  f.config.churnAllocations = 0;
+  f.rebuild();
+  for (int i = 0; i < int(kMaxKeys) + 500; ++i)
+    f.d->onAllocationCreated(*allocation(uint64_t(i + 1), "198.51.100.1:5000", "u" + std::to_string(i)));
+  CHECK(f.count("credential_sharing") == 0);
+  f.d->onAllocationCreated(*allocation(90000, "198.51.100.2:5000", "u17"));  // tracked: fires
+  CHECK(f.count("credential_sharing") == 1);
+  f.clock.advance(f.config.sharingWindow);
+  f.d->onAllocationCreated(*allocation(90001, "198.51.100.1:5000", "late"));
+  f.d->onAllocationCreated(*allocation(90002, "198.51.100.2:5000", "late"));  // room again
+  CHECK(f.count("credential_sharing") == 2);
+}
+
 TEST_CASE("bandwidth spike: far above the allocation's own EWMA, or above max_bps") {
   Fixture f;
   f.config.spikeFactor = 10;
