@@ -1,18 +1,20 @@
 #pragma once
 // The allocations/s figure: authenticated allocations made as fast as the
-// server answers. One generator thread keeps `inFlight` fresh clients
-// (each its own UDP socket, so its own 5-tuple) in the middle of the
-// RFC 8656 §7.2 exchange at once: Allocate, 401 with REALM and NONCE, the
-// signed Allocate, success. The generator never sleeps while an answer is
-// owed, so the figure measures the server, not the wake-ups of blocked
-// client threads (on this VM class, waking a sleeping thread through a
-// socket costs the sender an IPI, which the earlier 8-blocking-thread
-// generator charged to the server).
+// server answers. One generator thread keeps `inFlight` fresh clients in
+// the middle of the RFC 8656 §7.2 exchange at once: Allocate, 401 with
+// REALM and NONCE, the signed Allocate, success. Each client has its own
+// 5-tuple: its own source address in 127/8 on the generator's one UDP
+// socket (IP_PKTINFO), as real clients come from many addresses. Requests
+// and answers go in batches (sendmmsg, recvmmsg), so the generator costs
+// less than half of what the server does per allocation (and release), and
+// the server's core is the bound. (A socket per client made the generator's core the
+// bound: a socket, a connect and an empty recv per allocation.)
 //
 // Afterwards every allocation is released (signed Refresh LIFETIME=0), in
 // the same pipelined way, so the next figure finds the server's ports free.
-// Traffic goes only to `server` (loopback in scripts/bench); every wait is
-// bounded (a retransmit after 500 ms, at most 4 sends per request).
+// Traffic goes only to `server` (an IPv4 loopback address in scripts/bench)
+// from 127/8; every wait is bounded (a retransmit after 500 ms, at most 4
+// sends per request).
 #include <sys/types.h>
 
 #include <map>
@@ -35,7 +37,7 @@ struct AllocRateResult {
   int failed = 0;
   std::map<int, int> failedCodes;  ///< ERROR-CODE (-1: no answer) -> count
   int retransmits = 0;
-  int mismatches = 0;  ///< 437s retried from a new socket
+  int mismatches = 0;  ///< 437s retried from a new address
   int released = 0;
   double seconds = 0;
   double serverCpuSeconds = -1;  ///< < 0: unknown
