@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +35,21 @@ void CsprngRandom::fill(std::span<uint8_t> out) {
   if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
     // Without a working CSPRNG no secure nonce or port can be made: stop.
     std::abort();
+  }
+}
+
+void BufferedRandom::fill(std::span<uint8_t> out) {
+  if (out.size() > buf_.size()) return upstream_.fill(out);
+  while (!out.empty()) {
+    if (used_ == buf_.size()) {
+      upstream_.fill(buf_);
+      used_ = 0;
+    }
+    const size_t n = std::min(out.size(), buf_.size() - used_);
+    std::memcpy(out.data(), buf_.data() + used_, n);
+    std::memset(buf_.data() + used_, 0, n);  // handed out once, not kept
+    used_ += n;
+    out = out.subspan(n);
   }
 }
 

@@ -42,7 +42,7 @@ Worker::Worker(WorkerDeps deps) : deps_(deps) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
   server_ = std::make_unique<turn::TurnServer>(
-      turn::ServerDeps{deps_.clock, deps_.rng, *this, deps_.events, deps_.relays, deps_.nonces,
+      turn::ServerDeps{deps_.clock, rng_, *this, deps_.events, deps_.relays, deps_.nonces,
                        deps_.shared, deps_.id},
       std::move(snapshot));
   tick_.reset(event_new(base(), -1, EV_PERSIST, &Worker::onTick, this));
@@ -238,7 +238,7 @@ bool Worker::removeDtlsListener(const SocketAddress& local) {
 
 Result<SocketAddress, std::string> Worker::addDtlsListener(const SocketAddress& local, SharedSslCtx ctx) {
   auto d = std::make_unique<DtlsListener>(
-      base(), deps_.clock, deps_.rng, deps_.log,
+      base(), deps_.clock, rng_, deps_.log,
       [this](const FiveTuple& t, std::span<const uint8_t> frame) { server_->onClientDatagram(t, frame); },
       [this](const FiveTuple& t) { server_->onConnectionClosed(t); });
   if (auto st = d->listen(local, std::move(ctx), streams_->limits()); !st) return err(st.error());

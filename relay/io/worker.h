@@ -13,6 +13,7 @@
 
 #include "policy/snapshot.h"
 #include "relay/base/log.h"
+#include "relay/base/random.h"
 #include "relay/io/datagram_batch.h"
 #include "relay/io/connection_move.h"
 #include "relay/io/dtls_listener.h"
@@ -177,6 +178,7 @@ class Worker final : public turn::IoPort {
   void adoptTcpBind(uint32_t id, MovedConnection moved);
 
   WorkerDeps deps_;
+  BufferedRandom rng_{deps_.rng};  // the loop thread's: ports, ids, txns, cookies
   EventLoop loop_;
   EventPtr tick_;
   DatagramBatch batch_;
