@@ -1,6 +1,9 @@
 #include "relay/base/mac_engine.h"
 
+#include <algorithm>
+
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -29,14 +32,75 @@ Owned<EVP_MAC_CTX> hmacContext(Owned<EVP_MAC>& hmac, const char* digest) {
   return ctx;
 }
 
+/// The HMAC contexts of one digest, each keyed with the last key it was
+/// given. A key seen again (the nonce key, a REST secret, one user's
+/// long-term key for the request's check and the answer's signature) reuses
+/// its context's precomputed pads: EVP_MAC_init with a null key re-inits
+/// with the same key, which costs a state copy instead of two compressions
+/// and the key schedule. A new key takes the least recently used context.
+class KeyedMacs {
+ public:
+  explicit KeyedMacs(const char* digest) : digest_(digest) {}
+  ~KeyedMacs() {
+    for (Slot& s : slots_) OPENSSL_cleanse(s.key.data(), s.key.size());
+  }
+
+  /// A context ready for EVP_MAC_update with `key`; null if OpenSSL fails.
+  EVP_MAC_CTX* init(Owned<EVP_MAC>& hmac, Bytes key) {
+    ++clock_;
+    if (Slot* s = find(key)) {
+      s->used = clock_;
+      return EVP_MAC_init(s->ctx.get(), nullptr, 0, nullptr) == 1 ? s->ctx.get() : nullptr;
+    }
+    Slot& s = leastRecent();
+    s.length = 0;  // unkeyed until EVP_MAC_init succeeds
+    if (!s.ctx) s.ctx = hmacContext(hmac, digest_);
+    if (!s.ctx) return nullptr;
+    // A non-null pointer even for an empty key: OpenSSL treats a null key
+    // as "keep the previous key".
+    static constexpr uint8_t kEmpty = 0;
+    if (EVP_MAC_init(s.ctx.get(), key.empty() ? &kEmpty : key.data(), key.size(), nullptr) != 1)
+      return nullptr;
+    if (key.size() <= s.key.size()) {  // longer keys are not kept (nor reused)
+      std::copy(key.begin(), key.end(), s.key.begin());
+      s.length = key.size();
+      s.keyed = true;
+    }
+    s.used = clock_;
+    return s.ctx.get();
+  }
+
+ private:
+  struct Slot {
+    Owned<EVP_MAC_CTX> ctx;
+    std::array<uint8_t, 64> key{};
+    size_t length = 0;
+    bool keyed = false;
+    uint64_t used = 0;
+  };
+
+  Slot* find(Bytes key) {
+    for (Slot& s : slots_)
+      if (s.keyed && s.length == key.size() && CRYPTO_memcmp(s.key.data(), key.data(), key.size()) == 0)
+        return &s;
+    return nullptr;
+  }
+  Slot& leastRecent() {
+    Slot* oldest = &slots_[0];
+    for (Slot& s : slots_)
+      if (s.used < oldest->used) oldest = &s;
+    oldest->keyed = false;
+    return *oldest;
+  }
+
+  const char* digest_;
+  std::array<Slot, 4> slots_;
+  uint64_t clock_ = 0;
+};
+
 template <size_t N>
-std::optional<std::array<uint8_t, N>> runMac(EVP_MAC_CTX* ctx, Bytes key, std::initializer_list<Bytes> parts) {
+std::optional<std::array<uint8_t, N>> runMac(EVP_MAC_CTX* ctx, std::initializer_list<Bytes> parts) {
   if (!ctx) return std::nullopt;
-  // A non-null pointer even for an empty key: OpenSSL treats a null key as
-  // "keep the previous key", which here would be another caller's.
-  static constexpr uint8_t kEmpty = 0;
-  const uint8_t* keyData = key.empty() ? &kEmpty : key.data();
-  if (EVP_MAC_init(ctx, keyData, key.size(), nullptr) != 1) return std::nullopt;
   for (Bytes part : parts)
     if (!part.empty() && EVP_MAC_update(ctx, part.data(), part.size()) != 1) return std::nullopt;
   std::array<uint8_t, N> out{};
@@ -60,7 +124,7 @@ std::array<uint8_t, N> runDigest(EVP_MD_CTX* ctx, const EVP_MD* md, std::initial
 
 struct MacEngine::State {
   Owned<EVP_MAC> hmac;
-  Owned<EVP_MAC_CTX> sha1, sha256;
+  KeyedMacs sha1{"SHA1"}, sha256{"SHA256"};
   Owned<EVP_MD> md5, sha256Md;
   Owned<EVP_MD_CTX> digest{EVP_MD_CTX_new()};
 };
@@ -69,13 +133,11 @@ MacEngine::MacEngine() : s_(std::make_unique<State>()) {}
 MacEngine::~MacEngine() = default;
 
 std::optional<std::array<uint8_t, 20>> MacEngine::hmacSha1(Bytes key, std::initializer_list<Bytes> parts) {
-  if (!s_->sha1) s_->sha1 = hmacContext(s_->hmac, "SHA1");
-  return runMac<20>(s_->sha1.get(), key, parts);
+  return runMac<20>(s_->sha1.init(s_->hmac, key), parts);
 }
 
 std::optional<std::array<uint8_t, 32>> MacEngine::hmacSha256(Bytes key, std::initializer_list<Bytes> parts) {
-  if (!s_->sha256) s_->sha256 = hmacContext(s_->hmac, "SHA256");
-  return runMac<32>(s_->sha256.get(), key, parts);
+  return runMac<32>(s_->sha256.init(s_->hmac, key), parts);
 }
 
 std::array<uint8_t, 16> MacEngine::md5(std::initializer_list<Bytes> parts) {

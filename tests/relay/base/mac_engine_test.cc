@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 using namespace tw;
 
@@ -36,6 +37,28 @@ TEST_CASE("MacEngine: a reused context takes each call's key, never the previous
     }
   }
   CHECK(reused.hmacSha1(asBytes(""), {data}) != reused.hmacSha1(asBytes("k1"), {data}));
+}
+
+TEST_CASE("MacEngine: keys kept for reuse stay apart, past the four kept per digest") {
+  // Six keys (more than the four contexts kept), keys that differ only in
+  // their last byte or length, and a key longer than 64 bytes (never kept),
+  // in an order that evicts and brings back: each answer must be what a
+  // fresh engine gives.
+  const std::string longKey(100, 'x');
+  const std::vector<std::string> keys = {"key-a", "key-b", "key-c", "key-d", "key-e", "key-f",
+                                         "key-a1", "key-", longKey, std::string(64, 'y')};
+  MacEngine reused;
+  uint32_t state = 1;
+  for (int i = 0; i < 400; ++i) {
+    state = state * 1103515245 + 12345;
+    const std::string& key = keys[(state >> 8) % keys.size()];
+    const std::string data = "message " + std::to_string(i);
+    MacEngine fresh;
+    REQUIRE(reused.hmacSha1(asBytes(key), {asBytes(data)}) == fresh.hmacSha1(asBytes(key), {asBytes(data)}));
+    REQUIRE(reused.hmacSha256(asBytes(key), {asBytes(data)}) == fresh.hmacSha256(asBytes(key), {asBytes(data)}));
+  }
+  // The same key twice in a row (a check, then a signature) gives the same MAC.
+  CHECK(reused.hmacSha1(asBytes("key-a"), {asBytes("m")}) == reused.hmacSha1(asBytes("key-a"), {asBytes("m")}));
 }
 
 TEST_CASE("MacEngine: parts are the MAC of their concatenation") {
