@@ -4,21 +4,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 namespace tw {
-
-namespace {
-constexpr std::array<uint32_t, 256> makeCrcTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kCrcTable = makeCrcTable();
-}  // namespace
 
 // One-shot callers get a temporary engine: one implementation of each MAC.
 std::array<uint8_t, 20> hmacSha1(Bytes key, Bytes data) {
@@ -43,9 +31,12 @@ std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view usern
 }
 
 uint32_t crc32(Bytes data) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (uint8_t b : data) c = kCrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+  // zlib's CRC-32 is the ISO 3309 one STUN uses, computed several bytes at
+  // a time (our byte-at-a-time table was 2% of the server's CPU per
+  // allocation: every message in and out carries a FINGERPRINT).
+  uLong c = ::crc32_z(0L, nullptr, 0);
+  if (!data.empty()) c = ::crc32_z(c, data.data(), data.size());
+  return static_cast<uint32_t>(c);
 }
 
 bool constantTimeEqual(Bytes a, Bytes b) {

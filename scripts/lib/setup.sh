@@ -31,10 +31,11 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # a second chroot with systemd as its init, to run the unit for real (package-test 8).
 # clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
 # scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
+# zlib1g-dev: zlib's crc32_z computes STUN FINGERPRINT.
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
-  nlohmann-json3-dev liburing-dev
+  nlohmann-json3-dev liburing-dev zlib1g-dev
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
