@@ -25,12 +25,14 @@ bool LogEvents::admit() {
 }
 
 void LogEvents::onAllocationCreated(const Allocation& a) {
+  if (!log_.enabled(LogLevel::Info)) return;  // the line is not built to be dropped
   log_.info("allocation created id=" + std::to_string(a.id) + " user=\"" + sanitize(a.user) +
             "\" client=" + a.tuple.client.toString() + " transport=" +
             std::string(toString(a.tuple.transport)) + " relayed=" + a.advertised.toString());
 }
 
 void LogEvents::onAllocationDeleted(const Allocation& a, std::string_view why) {
+  if (!log_.enabled(LogLevel::Info)) return;
   log_.info("allocation deleted id=" + std::to_string(a.id) + " reason=" + std::string(why) +
             " to_peer_bytes=" + std::to_string(a.bytesToPeer) +
             " to_client_bytes=" + std::to_string(a.bytesToClient));
