@@ -3,13 +3,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <ctime>
 #include <optional>
 #include <random>
@@ -37,10 +40,9 @@ enum class Stage : uint8_t { Challenge, Signed, Held, Release, Done };
 
 bool inFlight(Stage s) { return s == Stage::Challenge || s == Stage::Signed || s == Stage::Release; }
 
-/// One client: its source address (with the generator's port, its
-/// 5-tuple), its credentials and nonce, and the request owed an answer.
+/// One client (its 5-tuple is the transport's): its credentials and nonce,
+/// and the request owed an answer.
 struct Client {
-  in_addr_t address = 0;  ///< network order, in 127/8
   testing::LongTermAuth auth;
   Stage stage = Stage::Challenge;
   stun::TransactionId txn{};
@@ -63,45 +65,115 @@ std::optional<uint32_t> clientNumber(in_addr_t address) {
   return (x - 2) * 62500 + (y - 1) * 250 + (z - 1);
 }
 
-/// The generator's one UDP socket, bound to 0.0.0.0 on an ephemeral port.
-/// Each client sends from its own 127/8 address (IP_PKTINFO), so each has
-/// its own 5-tuple, and each answer's destination address (IP_PKTINFO
-/// again) names its client. Sends and receives go in batches of up to 64
-/// (sendmmsg, recvmmsg): a socket per client cost the generator a socket,
-/// a connect and a recv that found nothing per allocation, which made its
-/// core, not the server, the bound of the figure.
-class ClientSocket {
+/// Where the clients' requests leave and their answers arrive. A client is
+/// its number; each has its own 5-tuple.
+class ClientTransport {
  public:
-  using Answer = std::pair<in_addr_t, std::span<const uint8_t>>;
+  using Answer = std::pair<uint32_t, std::span<const uint8_t>>;  ///< client, bytes
+  virtual ~ClientTransport() = default;
+  /// Sends `bytes` from `client`, now or at the next flush().
+  virtual void queue(uint32_t client, std::span<const uint8_t> bytes) = 0;
+  virtual void flush() {}
+  /// The answers waiting now (none: an empty list). The bytes stay valid
+  /// until the next receive().
+  virtual const std::vector<Answer>& receive() = 0;
+  /// Readable when answers wait.
+  virtual int pollFd() const = 0;
 
+ protected:
+  std::vector<uint8_t> in_ = std::vector<uint8_t>(kBatch * kMaxDatagram);
+  std::vector<Answer> answers_;
+};
+
+/// --client-addresses one: every client on 127.0.0.1 (or ::1) with a port
+/// of its own, as many users behind one NAT. The sockets are made and
+/// connected before the timed part (socket, connect and a wasted recv per
+/// allocation made the generator's core the bound); answers are found
+/// with epoll.
+class SocketPerClient final : public ClientTransport {
+ public:
+  bool open(const SocketAddress& server, uint32_t clients) {
+    server_ = server;
+    epoll_ = io::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    while (fds_.size() < clients)
+      if (!add()) return false;
+    return bool(epoll_);
+  }
+
+  void queue(uint32_t client, std::span<const uint8_t> bytes) override {
+    while (fds_.size() <= client)
+      if (!add()) return;  // a retry beyond the sockets made up front (437)
+    ::send(fds_[client].get(), bytes.data(), bytes.size(), MSG_DONTWAIT);
+  }
+
+  const std::vector<Answer>& receive() override {
+    std::array<epoll_event, kBatch> ready;
+    answers_.clear();
+    const int n = ::epoll_wait(epoll_.get(), ready.data(), int(kBatch), 0);
+    for (int i = 0; i < n; ++i) {
+      const uint32_t client = ready[i].data.u32;
+      uint8_t* slot = in_.data() + size_t(i) * kMaxDatagram;
+      const ssize_t len = ::recv(fds_[client].get(), slot, kMaxDatagram, MSG_DONTWAIT);
+      if (len > 0) answers_.emplace_back(client, std::span<const uint8_t>(slot, size_t(len)));
+    }
+    return answers_;
+  }
+
+  int pollFd() const override { return epoll_.get(); }
+
+ private:
+  bool add() {
+    io::UniqueFd fd(::socket(server_.ip.family() == Family::V6 ? AF_INET6 : AF_INET,
+                             SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sockaddr_storage ss;
+    const socklen_t len = server_.toSockaddr(ss);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = uint32_t(fds_.size());
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0)
+      return false;
+    fds_.push_back(std::move(fd));
+    return true;
+  }
+
+  SocketAddress server_;
+  io::UniqueFd epoll_;
+  std::vector<io::UniqueFd> fds_;  ///< by client number
+};
+
+/// --client-addresses many: each client sends from its own source address
+/// in 127/8, through one UDP socket bound to 0.0.0.0 on an ephemeral port
+/// (IP_PKTINFO sets the source; the answer's IP_PKTINFO names the client),
+/// in sendmmsg/recvmmsg batches of up to 64. As real clients, from many
+/// addresses. IPv4 only (::1 is the one IPv6 loopback address).
+class AddressPerClient final : public ClientTransport {
+ public:
   bool open(const SocketAddress& server) {
     fd_ = io::UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     const int on = 1;
     sockaddr_in any{};
     any.sin_family = AF_INET;
-    if (!fd_ || ::setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||
+    if (server.ip.family() != Family::V4 || !fd_ ||
+        ::setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof on) != 0 ||
         ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&any), sizeof any) != 0)
       return false;
     sockaddr_storage ss;
     server.toSockaddr(ss);
     std::memcpy(&server_, &ss, sizeof server_);
-    in_.resize(kBatch * kMaxDatagram);
     return true;
   }
 
-  int fd() const { return fd_.get(); }
-
-  /// Queues `bytes` from `from`; sends the batch when it is full.
-  void queue(in_addr_t from, std::span<const uint8_t> bytes) {
+  void queue(uint32_t client, std::span<const uint8_t> bytes) override {
     if (pending_ == kBatch) flush();
     Slot& s = out_[pending_++];
     s.length = std::min(bytes.size(), s.bytes.size());
     std::memcpy(s.bytes.data(), bytes.data(), s.length);
-    s.from = from;
+    s.from = clientAddress(client);
   }
 
   /// Sends what is queued (what the kernel refuses is lost, and retransmitted).
-  void flush() {
+  void flush() override {
     std::array<mmsghdr, kBatch> msgs{};
     std::array<iovec, kBatch> iov;
     std::array<std::array<char, CMSG_SPACE(sizeof(in_pktinfo))>, kBatch> ctl{};
@@ -130,9 +202,7 @@ class ClientSocket {
     pending_ = 0;
   }
 
-  /// The answers waiting now (none: an empty list), each with the client
-  /// address it was sent to.
-  const std::vector<Answer>& receive() {
+  const std::vector<Answer>& receive() override {
     std::array<mmsghdr, kBatch> msgs{};
     std::array<iovec, kBatch> iov;
     std::array<std::array<char, CMSG_SPACE(sizeof(in_pktinfo))>, kBatch> ctl;
@@ -146,11 +216,14 @@ class ClientSocket {
     answers_.clear();
     const int n = ::recvmmsg(fd_.get(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     for (int i = 0; i < n; ++i) {
-      if (auto to = destination(msgs[i].msg_hdr))
-        answers_.emplace_back(*to, std::span<const uint8_t>(in_.data() + i * kMaxDatagram, msgs[i].msg_len));
+      const auto to = destination(msgs[i].msg_hdr);
+      if (auto client = to ? clientNumber(*to) : std::nullopt)
+        answers_.emplace_back(*client, std::span<const uint8_t>(in_.data() + i * kMaxDatagram, msgs[i].msg_len));
     }
     return answers_;
   }
+
+  int pollFd() const override { return fd_.get(); }
 
  private:
   struct Slot {
@@ -173,17 +246,13 @@ class ClientSocket {
   sockaddr_in server_{};
   std::array<Slot, kBatch> out_;
   size_t pending_ = 0;
-  std::vector<uint8_t> in_;
-  std::vector<Answer> answers_;
 };
 
 class Pipeline {
  public:
-  Pipeline(const AllocRateOptions& o, AllocRateResult& r) : o_(o), r_(r), rng_(std::random_device{}()) {}
-
-  bool open() {
+  Pipeline(const AllocRateOptions& o, AllocRateResult& r, ClientTransport& transport)
+      : o_(o), r_(r), transport_(transport), rng_(std::random_device{}()) {
     clients_.reserve(size_t(o_.allocations) + 1024);
-    return socket_.open(o_.server);
   }
 
   /// Makes `o_.allocations` allocations, `o_.inFlight` at a time.
@@ -212,7 +281,6 @@ class Pipeline {
   /// A new client for `user`, its unsigned Allocate queued.
   void startClient(const std::string& user) {
     Client& c = clients_.emplace_back();
-    c.address = clientAddress(uint32_t(clients_.size() - 1));
     c.auth.engine = &macs_;
     c.auth.username = user;
     c.auth.password = policy::restPassword(o_.secret, user, macs_);
@@ -250,7 +318,7 @@ class Pipeline {
   }
 
   void transmit(Client& c) {
-    socket_.queue(c.address, c.request);
+    transport_.queue(uint32_t(&c - clients_.data()), c.request);
     c.sentAt = Clock::now();
     ++c.sends;
   }
@@ -265,12 +333,16 @@ class Pipeline {
   /// (bounded) for some when none has; retransmits or gives up on requests
   /// owed an answer for too long.
   void pump() {
-    socket_.flush();
-    const std::vector<ClientSocket::Answer>* answers = &socket_.receive();
+    transport_.flush();
+    const std::vector<ClientTransport::Answer>* answers = &transport_.receive();
+    // Spinning before the wait keeps this thread off the socket's wait
+    // queue, so the server's answer wakes no one (see AllocRateOptions::spinUs).
+    const auto spinUntil = Clock::now() + std::chrono::microseconds(o_.spinUs);
+    while (answers->empty() && Clock::now() < spinUntil) answers = &transport_.receive();
     if (answers->empty()) {
-      pollfd p{socket_.fd(), POLLIN, 0};
+      pollfd p{transport_.pollFd(), POLLIN, 0};
       ::poll(&p, 1, int(kScanEvery.count()));
-      answers = &socket_.receive();
+      answers = &transport_.receive();
     }
     // Handling an answer may queue (and send) requests, never receive, so
     // the answers' bytes stay valid through the loop.
@@ -278,10 +350,9 @@ class Pipeline {
     if (Clock::now() >= nextScan_) scanOverdue();
   }
 
-  void handle(in_addr_t to, std::span<const uint8_t> bytes) {
-    const auto n = clientNumber(to);
-    if (!n || *n >= clients_.size() || !inFlight(clients_[*n].stage)) return;  // late duplicate
-    Client& c = clients_[*n];
+  void handle(uint32_t n, std::span<const uint8_t> bytes) {
+    if (n >= clients_.size() || !inFlight(clients_[n].stage)) return;  // late duplicate
+    Client& c = clients_[n];
     auto msg = stun::decode(bytes);
     if (!msg || msg->transactionId() != c.txn) return;
     auto ec = msg->errorCode();
@@ -313,7 +384,7 @@ class Pipeline {
     if (c.stage == Stage::Release) return advanceRelease(c, code, msg);
     if (code == 437) {
       // A 5-tuple an earlier run left allocated: a real client retries
-      // from a new one (RFC 8656 §7.2); here, the next address.
+      // from a new one (RFC 8656 §7.2); here, the next client's.
       ++r_.mismatches;
       end(c, Stage::Done);
       return startClient(std::string(c.auth.username));
@@ -345,12 +416,12 @@ class Pipeline {
 
   const AllocRateOptions& o_;
   AllocRateResult& r_;
+  ClientTransport& transport_;
   std::mt19937_64 rng_;
   MacEngine macs_;
-  ClientSocket socket_;
   int started_ = 0;
   int inFlight_ = 0;
-  std::vector<Client> clients_;   ///< every client, by number (its address)
+  std::vector<Client> clients_;   ///< every client, by number
   std::vector<uint32_t> active_;  ///< clients that were in flight at the last scan, or since
   std::vector<uint32_t> held_;    ///< clients holding an allocation
   Clock::time_point nextScan_ = Clock::now() + kScanEvery;
@@ -362,15 +433,33 @@ std::string restUser(const std::string& tag) {
   return std::to_string(std::time(nullptr) + 3600) + ":" + tag;
 }
 
+namespace {
+/// The transport `o` asks for, open; null (after a message) when it cannot be.
+std::unique_ptr<ClientTransport> openTransport(const AllocRateOptions& o) {
+  if (o.manyAddresses) {
+    auto t = std::make_unique<AddressPerClient>();
+    if (t->open(o.server)) return t;
+    std::fprintf(stderr, "turnbench: --client-addresses many needs an IPv4 server address "
+                         "(its clients send from addresses in 127/8)\n");
+    return nullptr;
+  }
+  auto t = std::make_unique<SocketPerClient>();
+  // Room for 437 retries without making sockets inside the timed part.
+  if (t->open(o.server, uint32_t(o.allocations) + 64)) return t;
+  std::fprintf(stderr, "turnbench: cannot open %d client sockets: %s (ulimit -n?)\n",
+               o.allocations + 64, std::strerror(errno));
+  return nullptr;
+}
+}  // namespace
+
 AllocRateResult measureAllocationRate(const AllocRateOptions& o) {
   AllocRateResult r;
-  Pipeline p(o, r);
-  if (o.server.ip.family() != Family::V4 || !p.open()) {
-    std::fprintf(stderr, "turnbench: the allocations figure needs an IPv4 server address "
-                         "(its clients send from addresses in 127/8)\n");
+  auto transport = openTransport(o);
+  if (!transport) {
     r.failed = o.allocations;
     return r;
   }
+  Pipeline p(o, r, *transport);
   const auto cpu0 = o.serverPid ? cpuSecondsPrecise(o.serverPid) : std::nullopt;
   const auto start = Clock::now();
   p.allocate();

@@ -56,6 +56,8 @@ struct Options {
   bool idleClose = false;  ///< close the idle clients' sockets while the load runs (scale)
   int allocations = 0;  ///< > 0: time this many authenticated allocations
   int inFlight = 32;    ///< clients mid-exchange at once in the allocations figure
+  int spinUs = 0;       ///< allocations figure: poll this long before sleeping
+  bool manyAddresses = false;  ///< allocations figure: --client-addresses many
   SocketAddress metrics;  ///< port != 0: time GET /metrics once everything is set up
 };
 
@@ -89,6 +91,8 @@ bool parse(int argc, char** argv, Options& o) {
     else if (k == "--idle") o.idle = std::stoi(v);
     else if (k == "--idle-close") o.idleClose = v == "1";
     else if (k == "--allocations") o.allocations = std::stoi(v);
+    else if (k == "--spin-us") o.spinUs = std::stoi(v);
+    else if (k == "--client-addresses") o.manyAddresses = v == "many";
     else if (k == "--in-flight") o.inFlight = std::stoi(v);
     else if (k == "--metrics") {
       auto a = SocketAddress::parse(v);
@@ -350,12 +354,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: turnbench --server 127.0.0.1:PORT --secret S [--pairs 8] [--seconds 5] "
                  "[--size 200] [--window 32] [--tcp-streams 0] [--bare 1] [--rate PPS | --search MAXPPS]\n"
-                 "       [--latency 1] [--server-pid PID] [--idle N [--idle-close 1]] [--allocations N [--in-flight 32]] [--metrics ADDR]\n");
+                 "       [--latency 1] [--server-pid PID] [--idle N [--idle-close 1]] [--allocations N [--in-flight 32] [--spin-us 0] [--client-addresses one|many]] [--metrics ADDR]\n");
     return 64;
   }
   if (o.allocations > 0) {
     const auto r = bench::measureAllocationRate(
-        bench::AllocRateOptions{o.server, o.secret, o.allocations, o.inFlight, o.serverPid});
+        bench::AllocRateOptions{o.server, o.secret, o.allocations, o.inFlight, o.serverPid, o.spinUs,
+                                o.manyAddresses});
     bench::printAllocationRate(r, o.allocations);
     return 0;
   }
