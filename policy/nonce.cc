@@ -1,11 +1,10 @@
 #include "policy/nonce.h"
 
-#include "relay/base/mac_engine.h"
-
 #include <algorithm>
 #include <optional>
 
 #include "relay/base/crypto.h"
+#include "relay/base/mac_engine.h"
 
 namespace tw::policy {
 namespace {

@@ -1,10 +1,10 @@
 #include "relay/base/crypto.h"
 
-#include "relay/base/mac_engine.h"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <zlib.h>
+
+#include "relay/base/mac_engine.h"
 
 namespace tw {
 

@@ -8,15 +8,21 @@ using tw::turn::QuotaRefusal;
 
 namespace {
 IpAddress ip(const char* s) { return *IpAddress::parse(s); }
+
+/// Count limits as given (0: off), no bandwidth limits.
+policy::QuotasConfig counts(size_t perUser, size_t perIp, size_t total) {
+  policy::QuotasConfig q;
+  q.perUser = perUser;
+  q.perIp = perIp;
+  q.total = total;
+  q.maxBps = 0;
+  return q;
+}
 }  // namespace
 
 TEST_CASE("QuotaBook refuses per user, per IP and in total, and recovers on release") {
   QuotaBook book;
-  policy::QuotasConfig q;
-  q.perUser = 2;
-  q.perIp = 3;
-  q.total = 4;
-  q.maxBps = 0;
+  const policy::QuotasConfig q = counts(2, 3, 4);
   REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
   REQUIRE(book.acquire("alice", ip("10.0.0.1"), 0, q).ok());
   auto third = book.acquire("alice", ip("10.0.0.1"), 0, q);
@@ -44,10 +50,7 @@ TEST_CASE("QuotaBook refuses per user, per IP and in total, and recovers on rele
 
 TEST_CASE("QuotaBook per-IP limit") {
   QuotaBook book;
-  policy::QuotasConfig q;
-  q.perUser = 0;
-  q.perIp = 2;
-  q.total = 0;
+  const policy::QuotasConfig q = counts(0, 2, 0);
   REQUIRE(book.acquire("a", ip("::1"), 0, q).ok());
   REQUIRE(book.acquire("b", ip("::1"), 0, q).ok());
   auto r = book.acquire("c", ip("::1"), 0, q);
@@ -90,11 +93,7 @@ TEST_CASE("QuotaBook forgets users and IPs with no live allocation") {
 
 TEST_CASE("QuotaBook adds the other fleet nodes' counts to per_user and per_ip, not to total") {
   QuotaBook book;
-  policy::QuotasConfig q;
-  q.perUser = 2;
-  q.perIp = 3;
-  q.total = 1;
-  q.maxBps = 0;
+  const policy::QuotasConfig q = counts(2, 3, 1);
   const uint64_t before = book.changes();
   // The fleet's per_user counts use the same key: one credential from one IP.
   book.setFleetCounts({{{policy::perUserKey("alice", ip("10.0.0.9")), 2}}, {{ip("10.0.0.1"), 3}}});
