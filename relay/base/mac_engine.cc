@@ -52,8 +52,7 @@ class KeyedMacs {
       s->used = clock_;
       return EVP_MAC_init(s->ctx.get(), nullptr, 0, nullptr) == 1 ? s->ctx.get() : nullptr;
     }
-    Slot& s = leastRecent();
-    s.length = 0;  // unkeyed until EVP_MAC_init succeeds
+    Slot& s = leastRecent();  // unkeyed until EVP_MAC_init succeeds
     if (!s.ctx) s.ctx = hmacContext(hmac, digest_);
     if (!s.ctx) return nullptr;
     // A non-null pointer even for an empty key: OpenSSL treats a null key

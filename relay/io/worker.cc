@@ -329,9 +329,9 @@ void Worker::useTlsContexts(const policy::TlsMaterial* material) {
   for (const auto& e : set->entries()) {
     if (e.transport == Transport::Tls) {
       streams_->replaceTlsContext(e.bound, e.ctx);
-    } else if (auto it = dtlsIndex_.find(e.bound); e.transport == Transport::Dtls && it != dtlsIndex_.end()) {
-      it->second->useContext(e.ctx);
+      continue;
     }
+    if (auto it = dtlsIndex_.find(e.bound); it != dtlsIndex_.end()) it->second->useContext(e.ctx);
   }
 }
 

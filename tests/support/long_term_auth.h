@@ -3,6 +3,7 @@
 // builder and the challenge step, shared by StunClient (real sockets) and
 // PipelineClient (the socket-less pipeline).
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,9 @@ struct LongTermAuth {
       b.addString(stun::attr::Username, username);
       b.addString(stun::attr::Realm, realm);
       b.addString(stun::attr::Nonce, nonce);
-      if (engine)
-        b.addMessageIntegrity(longTermKeyMd5(*engine, username, realm, password), *engine);
-      else
-        b.addMessageIntegrity(stun::longTermKey(username, realm, password));
+      std::optional<MacEngine> oneShot;
+      MacEngine& e = engine ? *engine : oneShot.emplace();
+      b.addMessageIntegrity(longTermKeyMd5(e, username, realm, password), e);
     }
     b.addFingerprint();
     return {b.bytes().begin(), b.bytes().end()};

@@ -12,8 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -303,10 +303,12 @@ class Pipeline {
     return c.txn;
   }
 
+  uint32_t numberOf(const Client& c) const { return uint32_t(&c - clients_.data()); }
+
   /// The client (not in flight) starts an exchange with `request`.
   void begin(Client& c, std::vector<uint8_t> request) {
     ++inFlight_;
-    active_.push_back(uint32_t(&c - clients_.data()));
+    active_.push_back(numberOf(c));
     next(c, std::move(request));
   }
 
@@ -318,7 +320,7 @@ class Pipeline {
   }
 
   void transmit(Client& c) {
-    transport_.queue(uint32_t(&c - clients_.data()), c.request);
+    transport_.queue(numberOf(c), c.request);
     c.sentAt = Clock::now();
     ++c.sends;
   }
@@ -395,7 +397,7 @@ class Pipeline {
     }
     if (code == 0 && c.stage == Stage::Signed) {
       ++r_.ok;
-      held_.push_back(uint32_t(&c - clients_.data()));
+      held_.push_back(numberOf(c));
       return end(c, Stage::Held);
     }
     ++r_.failed;
