@@ -34,14 +34,7 @@ binding() { printf '%s' "000100002112a442$1" | xxd -r -p >&"$2"; }
 answered() { xxd -p "$1" | tr -d '\n' | grep -Eq "0101[0-9a-f]{4}2112a442$2"; }
 
 # wait_answered OUT TXN: up to 10 s for that answer.
-wait_answered() {
-  local deadline
-  deadline="$(_deadline 10)"
-  until answered "$1" "$2"; do
-    _before "$deadline" || return 1
-    sleep 0.1
-  done
-}
+wait_answered() { eventually 10 answered "$1" "$2"; }
 
 # live NAME ARGS...: an s_client session (ARGS) that stays open, its stdin a fifo held
 # open read-write on a new fd (set in LIVE_FD), its transcript in $E2E_TMP/NAME.log.
@@ -88,17 +81,16 @@ wait_answered "$E2E_TMP/live-dtls.log" "$TXN1" || fail "the live DTLS session go
 [[ "$(fingerprint "$E2E_TMP/live-dtls.log")" == "$FP_OLD" ]] || fail "live DTLS session: not the first certificate"
 pass "a TLS and a DTLS session are live, with the first certificate"
 
+# logged_after LINES PATTERN: PATTERN is in the server log past its first LINES lines.
+logged_after() { tail -n "+$(($1 + 1))" "$SERVER_LOG" | grep -q "$2"; }
+
 # reload_until PATTERN: SIGHUP, then up to 10 s for PATTERN in the log (counted from
 # the lines after the signal).
 reload_until() {
-  local deadline lines
+  local lines
   lines="$(wc -l <"$SERVER_LOG")"
   kill -HUP "$SERVER_PID"
-  deadline="$(_deadline 10)"
-  until tail -n "+$((lines + 1))" "$SERVER_LOG" | grep -q "$1"; do
-    _before "$deadline" || fail "no '$1' logged after SIGHUP"
-    sleep 0.1
-  done
+  eventually 10 logged_after "$lines" "$1" || fail "no '$1' logged after SIGHUP"
   sleep 0.2  # the rest of the reload's lines
   tail -n "+$((lines + 1))" "$SERVER_LOG" >"$E2E_TMP/reload.log"
   show_on_failure "$E2E_TMP/reload.log"

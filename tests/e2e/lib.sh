@@ -208,6 +208,18 @@ _alive() {
 _deadline() { echo $(( ${EPOCHREALTIME/./} + $1 * 1000000 )); }
 _before() { (( ${EPOCHREALTIME/./} < $1 )); }
 
+# eventually SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 when it has
+# not within SECONDS.
+eventually() {
+  local deadline
+  deadline="$(_deadline "$1")"
+  shift
+  until "$@"; do
+    _before "$deadline" || return 1
+    sleep 0.1
+  done
+}
+
 # _wait_gone PID SECONDS: wait until PID has exited; 1 if it is still running.
 _wait_gone() {
   local deadline
