@@ -221,15 +221,8 @@ eventually() {
 }
 
 # _wait_gone PID SECONDS: wait until PID has exited; 1 if it is still running.
-_wait_gone() {
-  local deadline
-  deadline="$(_deadline "$2")"
-  while _before "$deadline"; do
-    _alive "$1" || return 0
-    sleep 0.1
-  done
-  ! _alive "$1"
-}
+_wait_gone() { eventually "$2" _gone "$1"; }
+_gone() { ! _alive "$1"; }
 
 # _reap PID: collect an exited child's exit code (128+N if killed by signal N) into
 # REAPED. Not in $(...): a subshell cannot wait for its parent's children.
