@@ -3,9 +3,10 @@
 # tools/turnbench --bare: with one forwarding thread and with two (each its own
 # SO_REUSEPORT listener; a pair whose flows landed on different threads crosses
 # between them through the kernel), every datagram of a short paced run arrives
-# (1,000 pps over 64 flows on loopback, nothing else on the path). With two
-# threads both forwarded some (64 client ports: all on one thread has odds of
-# 2^-63). The forwarder stops on SIGTERM with exit 0 and counts what it sent.
+# (1,000 pps over 64 flows on loopback, nothing else on the path; at least 500
+# sent). With two threads both forwarded some (64 client ports: all on one thread
+# has odds of 2^-63). The forwarder stops on SIGTERM with exit 0 and counts what
+# it sent.
 # Usage: bareforward_test.sh PATH/TO/turnwarden PATH/TO/bareforward PATH/TO/turnbench
 # (the first only for lib.sh).
 # shellcheck source-path=SCRIPTDIR source=../e2e/lib.sh
@@ -27,7 +28,9 @@ for threads in 1 2; do
     >"$out" 2>&1 || fail "turnbench --bare against $threads thread(s) failed"
   received="$(awk '$1 == "received_packets" {print $2}' "$out")"
   loss="$(awk '$1 == "loss_percent" {print $2}' "$out")"
-  [[ "$loss" == 0.000 && "$received" -ge 1000 ]] ||
+  # A generator that the scheduler stalls skips what it could not send in time (and
+  # does not count it): every datagram it sent must arrive, and at least half were sent.
+  [[ "$loss" == 0.000 && "$received" -ge 500 ]] ||
     fail "$threads thread(s): received ${received:-none}, loss ${loss:-none}% (want every datagram)"
 
   kill -TERM "$pid"
