@@ -7,7 +7,7 @@
 
 namespace tw::app {
 
-using metrics::ActionResult;
+using http::ActionResult;
 
 namespace {
 
@@ -147,15 +147,15 @@ Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
     const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
     const Clock& clock, AppHooks hooks, int64_t maxTtl, metrics::EventLog* events,
     turn::SharedLimits* shared) {
-  auto token = metrics::readTokenFile(config.tokenFile);
+  auto token = http::readTokenFile(config.tokenFile);
   if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
   auto s = std::make_unique<AdminService>();
   s->actions_ =
       std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), maxTtl, shared);
-  s->api_ = std::make_unique<metrics::AdminApi>(*s->actions_, *token, clock, events);
+  s->api_ = std::make_unique<http::AdminApi>(*s->actions_, *token, clock, events);
   auto* api = s->api_.get();
-  auto http = metrics::HttpServer::start(*config.listen,
-                                         [api](const metrics::HttpRequest& r) { return api->handle(r); });
+  auto http = http::HttpServer::start(*config.listen,
+                                         [api](const http::HttpRequest& r) { return api->handle(r); });
   if (!http) return err("admin: " + http.error());
   s->http_ = std::move(http.value());
   return s;

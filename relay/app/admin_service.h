@@ -1,5 +1,5 @@
 #pragma once
-// The admin and credential API of the running server: metrics::AdminApi's
+// The admin and credential API of the running server: http::AdminApi's
 // routes served on admin.listen, with AdminActions implemented by posting to
 // the loops that own the state and waiting, bounded, for the answer: session
 // actions to every worker (or the one owning an allocation id), reload,
@@ -9,9 +9,9 @@
 #include <functional>
 #include <memory>
 
-#include "metrics/admin_api.h"
+#include "relay/http/admin_api.h"
 #include "metrics/event_log.h"
-#include "metrics/http_server.h"
+#include "relay/http/http_server.h"
 #include "policy/config.h"
 #include "relay/base/clock.h"
 #include "relay/app/worker_pool.h"
@@ -30,7 +30,7 @@ struct AppHooks {
   std::function<Result<std::string, std::string>()> rotate;
   /// Fleet mode (fleet_setup.cc): fleet-wide actions, rotation included.
   /// Called on the HTTP thread: it waits for Redis, so never on the loop.
-  std::function<metrics::ActionResult(const metrics::FleetRequest&)> fleet;
+  std::function<http::ActionResult(const http::FleetRequest&)> fleet;
 };
 
 /// GET /admin/bans: each active ban by the source address it applies to
@@ -38,25 +38,25 @@ struct AppHooks {
 /// so that clients filtering by IP keep working.
 std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now);
 
-class LoopAdminActions final : public metrics::AdminActions {
+class LoopAdminActions final : public http::AdminActions {
  public:
   LoopAdminActions(WorkerPool& workers, io::EventLoop& control, const Clock& clock, AppHooks hooks,
                    int64_t maxTtl, turn::SharedLimits* shared)
       : workers_(workers), control_(control), clock_(clock), hooks_(std::move(hooks)),
         maxTtl_(maxTtl), shared_(shared) {}
 
-  metrics::ActionResult listSessions() override;
-  metrics::ActionResult endSession(uint64_t id) override;
-  metrics::ActionResult endUserSessions(const std::string& user) override;
-  metrics::ActionResult reload() override;
-  metrics::ActionResult drain() override;
-  metrics::ActionResult mintCredential(const std::string& user, int64_t ttl) override;
+  http::ActionResult listSessions() override;
+  http::ActionResult endSession(uint64_t id) override;
+  http::ActionResult endUserSessions(const std::string& user) override;
+  http::ActionResult reload() override;
+  http::ActionResult drain() override;
+  http::ActionResult mintCredential(const std::string& user, int64_t ttl) override;
   int64_t maxTtl() const override { return maxTtl_; }
   /// The BanTable is thread-safe: no post needed.
-  metrics::ActionResult listBans() override;
-  metrics::ActionResult liftBan(const IpAddress& ip) override;
-  metrics::ActionResult rotate() override;
-  metrics::ActionResult fleet(const metrics::FleetRequest& req) override {
+  http::ActionResult listBans() override;
+  http::ActionResult liftBan(const IpAddress& ip) override;
+  http::ActionResult rotate() override;
+  http::ActionResult fleet(const http::FleetRequest& req) override {
     return hooks_.fleet ? hooks_.fleet(req) : AdminActions::fleet(req);
   }
   void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
@@ -64,7 +64,7 @@ class LoopAdminActions final : public metrics::AdminActions {
  private:
   /// Runs `fn` on the control loop and returns its result; 503 if the loop
   /// does not answer within a few seconds.
-  metrics::ActionResult onControl(std::function<metrics::ActionResult()> fn);
+  http::ActionResult onControl(std::function<http::ActionResult()> fn);
   /// Ends the allocations `pick` selects on every worker; how many ended,
   /// or nullopt when a worker did not answer in time.
   std::optional<size_t> endWhere(std::function<bool(const turn::Allocation&)> pick);
@@ -89,8 +89,8 @@ class AdminService {
 
  private:
   std::unique_ptr<LoopAdminActions> actions_;
-  std::unique_ptr<metrics::AdminApi> api_;
-  std::unique_ptr<metrics::HttpServer> http_;  // last: stops first
+  std::unique_ptr<http::AdminApi> api_;
+  std::unique_ptr<http::HttpServer> http_;  // last: stops first
 };
 
 /// The JSON of one allocation for GET /admin/sessions.

@@ -28,7 +28,7 @@ bool ServerApp::startAdmin() {
     if (auto st = rotateNow("admin API"); !st) return err(st.error());
     return config_.auth.secrets.front().id;  // an id, never a value
   };
-  if (fleet_) hooks.fleet = [this](const metrics::FleetRequest& r) { return fleetAdmin(r); };
+  if (fleet_) hooks.fleet = [this](const http::FleetRequest& r) { return fleetAdmin(r); };
   auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
                                    config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
   if (!admin) {

@@ -1,9 +1,9 @@
-// The short subcommands: check-config and credential.
+// The short subcommands: check-config, credential and fleet status.
 #include <cstdio>
 
 #include "policy/duration.h"
 #include "relay/app/cli.h"
-#include "relay/app/fleet_command.h"
+#include "relay/fleet/fleet_command.h"
 #include "relay/app/setup.h"
 #include "relay/base/clock.h"
 
@@ -34,7 +34,7 @@ int credentialCommand(const CliArgs& args) {
   const int64_t ttlSeconds = std::min<int64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(ttl).count(), cfg->auth.maxTtlSeconds);
   SystemClock clock;
-  policy::Keyring keyring(cfg->fleet ? fleetSecretsForCli(*cfg) : cfg->auth.secrets);
+  policy::Keyring keyring(cfg->fleet ? fleet::fleetSecretsForCli(*cfg) : cfg->auth.secrets);
   auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
   if (!cred) {
     std::fprintf(stderr,
@@ -44,6 +44,13 @@ int credentialCommand(const CliArgs& args) {
   }
   std::printf("%s\n", credentialJson(clientUris(*cfg), *cred).c_str());
   return 0;
+}
+
+int fleetCommand(const CliArgs& args) {
+  auto cfg = loadOrReport(args.config);
+  if (!cfg) return 2;
+  if (!cfg->fleet) return std::fprintf(stderr, "turnwarden: %s has no fleet: section\n", args.config.c_str()), 2;
+  return fleet::fleetStatusCommand(*cfg);
 }
 
 }  // namespace tw::app

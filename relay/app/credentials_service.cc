@@ -9,7 +9,7 @@ namespace tw::app {
 Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::start(
     const policy::CredentialsConfig& config, const policy::PolicyHolder& policy, const Clock& clock,
     metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt) {
-  metrics::HttpOptions options;
+  http::HttpOptions options;
   options.maxBody = 1024;  // the body is empty; a little slack for clients that send "{}"
   options.connectionLimit = kConnectionLimit;
   options.connectionMemory = 16 * 1024;  // headers beyond it get 431: the token is bounded anyway
@@ -23,10 +23,10 @@ Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::sta
   }
   auto s = std::make_unique<CredentialsService>();
   s->https_ = !options.certPem.empty();
-  s->api_ = std::make_unique<metrics::CredentialsApi>(policy, clock, events, registry, salt);
+  s->api_ = std::make_unique<http::CredentialsApi>(policy, clock, events, registry, salt);
   auto* api = s->api_.get();
-  auto http = metrics::HttpServer::start(
-      *config.listen, [api](const metrics::HttpRequest& r) { return api->handle(r); }, options);
+  auto http = http::HttpServer::start(
+      *config.listen, [api](const http::HttpRequest& r) { return api->handle(r); }, options);
   if (!http) return err("credentials: " + http.error());
   s->http_ = std::move(http.value());
   return s;
@@ -34,7 +34,7 @@ Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::sta
 
 std::string CredentialsService::url() const {
   return std::string(https_ ? "https://" : "http://") + address().toString() +
-         std::string(metrics::CredentialsApi::kPath);
+         std::string(http::CredentialsApi::kPath);
 }
 
 bool ServerApp::startCredentials() {

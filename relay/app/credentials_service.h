@@ -1,5 +1,5 @@
 #pragma once
-// The credentials endpoint of the running server: metrics::CredentialsApi
+// The credentials endpoint of the running server: http::CredentialsApi
 // served on credentials.listen (HTTPS with credentials.cert/key, plain HTTP
 // otherwise). The API reads the policy snapshot (keyring, JWKS, limits) at
 // each request, so neither a rotation nor a reload needs to tell it anything
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "metrics/credentials_api.h"
+#include "relay/http/credentials_api.h"
 #include "metrics/event_log.h"
-#include "metrics/http_server.h"
+#include "relay/http/http_server.h"
 #include "policy/config.h"
 #include "policy/snapshot.h"
 #include "relay/base/clock.h"
@@ -32,8 +32,8 @@ class CredentialsService {
   std::string url() const;
 
  private:
-  std::unique_ptr<metrics::CredentialsApi> api_;
-  std::unique_ptr<metrics::HttpServer> http_;  // last: stops first
+  std::unique_ptr<http::CredentialsApi> api_;
+  std::unique_ptr<http::HttpServer> http_;  // last: stops first
   bool https_ = false;
 };
 

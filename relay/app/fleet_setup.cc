@@ -1,4 +1,4 @@
-// ServerApp's side of fleet mode (docs/fleet.md): builds the FleetNode on
+// ServerApp's side of fleet mode (docs/fleet.md): builds the fleet::FleetNode on
 // the control loop (main thread: Redis I/O never runs on a worker), with the
 // hooks only the app can fulfil, and the admin API's fleet-wide actions (run
 // on the HTTP thread: each posts to the control loop and waits, bounded, for
@@ -23,8 +23,8 @@ std::string hostName() {
 }
 }  // namespace
 
-FleetHost ServerApp::fleetHost() {
-  FleetHost h;
+fleet::FleetHost ServerApp::fleetHost() {
+  fleet::FleetHost h;
   h.keyring = [this](std::vector<policy::Secret> secrets, const std::string& why) {
     publishSecrets(std::move(secrets), why, keyringMtime_);
   };
@@ -49,7 +49,7 @@ FleetHost ServerApp::fleetHost() {
   h.reload = [this] { (void)reload(); };
   h.drain = [this] { drainNow(); };
   h.describe = [this] {
-    policy::NodeInfo n;
+    fleet::NodeInfo n;
     n.addresses = describeListeners(listeners_.bound());
     if (!n.addresses.empty() && n.addresses.front() == ' ') n.addresses.erase(0, 1);
     n.allocations = shared_->quotas.total();
@@ -64,7 +64,7 @@ FleetHost ServerApp::fleetHost() {
 bool ServerApp::startFleet() {
   if (!config_.fleet) return true;
   const policy::FleetConfig& fc = *config_.fleet;
-  FleetSettings s{fc, config_.realm};
+  fleet::FleetSettings s{fc, config_.realm};
   s.nodeId = fc.nodeId.empty() ? policy::autoNodeId(hostName()) : fc.nodeId;
   if (!fc.redis.passwordFile.empty()) {
     auto pw = policy::readFleetPassword(fc.redis.passwordFile);
@@ -80,14 +80,14 @@ bool ServerApp::startFleet() {
   s.seedRotatedAt = policy::fileMtime(config_.auth.secretsFile).value_or(clock_.unixSeconds());
   s.rotation = config_.auth.rotation;
   s.graceSeconds = policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
-  fleetMetrics_ = std::make_unique<metrics::FleetMetrics>(obs_->folder().registry());
-  fleet_ = std::make_unique<FleetNode>(
-      FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s), fleetHost());
+  fleetMetrics_ = std::make_unique<fleet::FleetMetrics>(obs_->folder().registry());
+  fleet_ = std::make_unique<fleet::FleetNode>(
+      fleet::FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s), fleetHost());
   fleet_->start();
   return true;
 }
 
-metrics::ActionResult ServerApp::fleetAdmin(const metrics::FleetRequest& req) {
+http::ActionResult ServerApp::fleetAdmin(const http::FleetRequest& req) {
   if (req.op == "nodes") return {200, fleet_->nodesJson()};
   auto done = std::make_shared<std::promise<Result<std::string, std::string>>>();
   auto answer = done->get_future();
@@ -95,10 +95,10 @@ metrics::ActionResult ServerApp::fleetAdmin(const metrics::FleetRequest& req) {
   control_->post([this, req, reply] {
     if (req.op == "rotate") return fleet_->rotate("admin API", reply);
     if (req.op == "lift_ban") return fleet_->liftBan(*IpAddress::parse(req.arg), reply);
-    policy::FleetMessage m;
-    m.op = req.op == "end_user" ? policy::FleetOp::EndUser
-           : req.op == "reload" ? policy::FleetOp::Reload
-                                : policy::FleetOp::Drain;
+    fleet::FleetMessage m;
+    m.op = req.op == "end_user" ? fleet::FleetOp::EndUser
+           : req.op == "reload" ? fleet::FleetOp::Reload
+                                : fleet::FleetOp::Drain;
     m.user = req.arg;
     fleet_->publish(std::move(m), reply);
   });

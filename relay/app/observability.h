@@ -14,7 +14,7 @@
 #include "metrics/event_hub.h"
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
-#include "metrics/metrics_service.h"
+#include "relay/http/metrics_service.h"
 #include "metrics/secret_age.h"
 #include "metrics/security_events.h"
 #include "metrics/stats_events.h"
@@ -60,7 +60,7 @@ class Observability {
   void reopenEventLog() { eventLog_.reopen(); }
   metrics::EventLog& eventLog() { return eventLog_; }
   metrics::MetricsFolder& folder() { return folder_; }
-  metrics::MetricsService& service() { return service_; }
+  http::MetricsService& service() { return service_; }
   /// Waits until every event queued so far reached the detectors and the log.
   void flushEvents() { hub_.flush(); }
   /// A new policy snapshot is in force: the detectors take its anomaly
@@ -106,7 +106,7 @@ class Observability {
   std::vector<std::array<uint64_t, 4>> connections_;
   std::mutex connectionsMu_;
   WorkerPool* workers_ = nullptr;  // set by start(); anomaly revocations post to it
-  metrics::MetricsService service_;
+  http::MetricsService service_;
 };
 
 }  // namespace tw::app

@@ -7,7 +7,7 @@
 
 #include "policy/rotation.h"
 #include "relay/app/cli.h"
-#include "relay/app/fleet_command.h"
+#include "relay/fleet/fleet_command.h"
 #include "relay/app/setup.h"
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
@@ -17,7 +17,7 @@ namespace tw::app {
 int rotateCommand(const CliArgs& args) {
   auto cfg = loadOrReport(args.config);
   if (!cfg) return 2;
-  if (cfg->fleet) return fleetRotateCommand(*cfg);  // the fleet keyring lives in Redis
+  if (cfg->fleet) return fleet::fleetRotateCommand(*cfg);  // the fleet keyring lives in Redis
   if (cfg->auth.secretsFile.empty()) {
     std::fprintf(stderr, "turnwarden: rotate needs auth.secrets_file (inline auth.secrets "
                          "cannot be rewritten)\n");

@@ -12,7 +12,7 @@
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
 #include "relay/app/admin_service.h"
-#include "relay/app/fleet_node.h"
+#include "relay/fleet/fleet_node.h"
 #include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
@@ -64,8 +64,8 @@ class ServerApp {
   void drainNow();
   // Fleet mode (fleet_setup.cc, docs/fleet.md).
   bool startFleet();
-  FleetHost fleetHost();
-  metrics::ActionResult fleetAdmin(const metrics::FleetRequest& req);
+  fleet::FleetHost fleetHost();
+  http::ActionResult fleetAdmin(const http::FleetRequest& req);
 
   Logger log_;
   SystemClock clock_;
@@ -91,8 +91,8 @@ class ServerApp {
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
-  std::unique_ptr<metrics::FleetMetrics> fleetMetrics_;
-  std::unique_ptr<FleetNode> fleet_;  // on control_'s loop: declared after it, destroyed first
+  std::unique_ptr<fleet::FleetMetrics> fleetMetrics_;
+  std::unique_ptr<fleet::FleetNode> fleet_;  // on control_'s loop: declared after it, destroyed first
 };
 
 }  // namespace tw::app

@@ -12,7 +12,7 @@
 #include "relay/stun/message.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/outcome.h"
-#include "relay/turn/token_bucket.h"
+#include "relay/base/token_bucket.h"
 
 namespace tw::turn {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "relay/turn/allocation.h"
-#include "relay/turn/flat_index.h"
+#include "relay/base/flat_index.h"
 
 namespace tw::turn {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "policy/quotas.h"
-#include "relay/turn/ip_table.h"
+#include "relay/base/ip_table.h"
 
 namespace tw::turn {
 

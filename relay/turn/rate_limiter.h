@@ -20,8 +20,8 @@
 #include <cstdint>
 
 #include "policy/quotas.h"
-#include "relay/turn/ip_table.h"
-#include "relay/turn/token_bucket.h"
+#include "relay/base/ip_table.h"
+#include "relay/base/token_bucket.h"
 
 namespace tw::turn {
 

@@ -133,6 +133,9 @@ tw_configure_dir() {
   fi
   if command -v ccache >/dev/null 2>&1; then
     cmake_args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    # Paths below the checkout are hashed relative to it, so another clone or worktree
+    # of the same tree (CI's fresh clone, a second worktree) hits the same cache.
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$TW_ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   fi
   mkdir -p "$dir"
   local log="$dir/setup-configure.log"

@@ -25,7 +25,7 @@
 #include <sstream>
 #include <thread>
 
-#include "policy/fleet_state.h"
+#include "relay/fleet/fleet_state.h"
 #include "tests/e2e/counting_peer.h"
 #include "tests/e2e/live_helpers.h"
 #include "tests/support/http_client.h"
@@ -540,11 +540,11 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0}, lost{0}, versions{0};
   std::thread watcher([&] {
-    std::optional<policy::FleetKeyring> last;
+    std::optional<fleet::FleetKeyring> last;
     while (!stop) {
       auto flat = f.redis.command({"HGETALL", "turnwarden:fleet.test:keyring"});
-      auto k = flat ? policy::parseFleetKeyring(*flat, std::time(nullptr))
-                    : decltype(policy::parseFleetKeyring({}, 0))(std::optional<policy::FleetKeyring>{});
+      auto k = flat ? fleet::parseFleetKeyring(*flat, std::time(nullptr))
+                    : decltype(fleet::parseFleetKeyring({}, 0))(std::optional<fleet::FleetKeyring>{});
       if (!k || !*k) ++bad;  // never missing, invalid or without a usable secret
       else if (!last || (*k)->version != last->version) {
         if (last)

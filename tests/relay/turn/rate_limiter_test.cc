@@ -4,7 +4,7 @@
 
 using namespace tw;
 using tw::turn::RateLimiter;
-using tw::turn::TokenBucket;
+using tw::TokenBucket;
 
 namespace {
 Instant at(int64_t ms) { return Instant{std::chrono::milliseconds(ms)}; }
