@@ -19,6 +19,7 @@
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
+#include "relay/base/files.h"
 
 namespace tw::policy {
 namespace {

@@ -5,6 +5,7 @@
 
 #include "policy/config_observability.h"
 #include "policy/config_quotas.h"
+#include "relay/base/files.h"
 
 namespace tw::policy::config_detail {
 

@@ -3,6 +3,7 @@
 #include "policy/config_fleet.h"
 
 #include "policy/duration.h"
+#include "relay/base/files.h"
 
 namespace tw::policy {
 
@@ -23,7 +24,7 @@ std::string autoNodeId(std::string_view hostName) {
 }
 
 tw::Result<std::string, std::string> readFleetPassword(const std::string& path) {
-  auto text = config_detail::readRegularFile(path, /*privateOnly=*/true);
+  auto text = readRegularFile(path, /*privateOnly=*/true);
   if (!text) return tw::err(path + ": " + text.error());
   std::string pw = *text;
   const auto first = pw.find_first_not_of(" \t\r\n");

@@ -405,46 +405,6 @@ bool checkRepeats(Reader& r, const Item& item, const Secret& s, SeenSecrets& see
 
 }  // namespace
 
-namespace {
-
-/// Closes a descriptor on scope exit.
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-std::optional<std::string> checkOpenedFile(const struct stat& st, bool privateOnly) {
-  if (!S_ISREG(st.st_mode)) return "not a regular file";
-  if (privateOnly && (st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return "mode " + std::string(mode) + " gives group/other access; it must be private (chmod 600)";
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-tw::Result<std::string, std::string> readRegularFile(const std::string& path, bool privateOnly) {
-  FdCloser f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
-  struct stat st {};
-  if (f.fd < 0 || ::fstat(f.fd, &st) != 0)
-    return tw::err(std::string("cannot open: ") + std::strerror(errno));
-  if (auto why = checkOpenedFile(st, privateOnly)) return tw::err(*why);
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return tw::err(std::string("read error: ") + std::strerror(errno));
-    if (n == 0) return text;
-    if (text.size() + static_cast<size_t>(n) > (16u << 20)) return tw::err(std::string("larger than 16 MiB"));
-    text.append(buf, static_cast<size_t>(n));
-  }
-}
-
 std::optional<std::string> checkSecretId(std::string_view id) {
   if (id.empty()) return "secret id must not be empty";
   if (id.size() > 64) return "secret id is longer than 64 characters";

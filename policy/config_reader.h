@@ -126,12 +126,6 @@ Item fieldItem(const Item& map, std::string_view key);
 /// values (>= kMinSecretBytes, not repeated) without ever echoing a value.
 std::vector<Secret> readSecretList(Reader& r, const Item& seq);
 
-/// Reads a whole regular file. With `privateOnly`, a file whose mode has any
-/// group/other bit (mode & 077) is refused; the check is made on the opened
-/// descriptor so a concurrent chmod or rename cannot slip past it. The error
-/// text does not include the path.
-tw::Result<std::string, std::string> readRegularFile(const std::string& path, bool privateOnly);
-
 /// Minimum secret length: 16 bytes, i.e. 128 bits if the secret is random.
 inline constexpr size_t kMinSecretBytes = 16;
 

@@ -13,6 +13,7 @@
 
 #include "policy/config_reader.h"
 #include "relay/base/crypto.h"
+#include "relay/base/files.h"
 
 namespace tw::policy {
 namespace {

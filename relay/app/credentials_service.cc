@@ -1,8 +1,8 @@
 #include "relay/app/credentials_service.h"
 
-#include "policy/config_reader.h"
 #include "relay/app/server_app.h"
 #include "relay/app/setup.h"
+#include "relay/base/files.h"
 
 namespace tw::app {
 
@@ -14,9 +14,9 @@ Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::sta
   options.connectionLimit = kConnectionLimit;
   options.connectionMemory = 16 * 1024;  // headers beyond it get 431: the token is bounded anyway
   if (!config.cert.empty()) {
-    auto cert = policy::config_detail::readRegularFile(config.cert, /*privateOnly=*/false);
+    auto cert = readRegularFile(config.cert, /*privateOnly=*/false);
     if (!cert) return err("credentials: cannot read " + config.cert + ": " + cert.error());
-    auto key = policy::config_detail::readRegularFile(config.key, /*privateOnly=*/false);
+    auto key = readRegularFile(config.key, /*privateOnly=*/false);
     if (!key) return err("credentials: cannot read " + config.key + ": " + key.error());
     options.certPem = std::move(cert.value());
     options.keyPem = std::move(key.value());

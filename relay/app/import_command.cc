@@ -2,15 +2,15 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "policy/config_reader.h"
 #include "policy/secrets_file.h"
 #include "relay/app/cli.h"
 #include "relay/app/import_coturn.h"
+#include "relay/base/files.h"
 
 namespace tw::app {
 
 int importCoturnCommand(const CliArgs& args) {
-  auto text = policy::config_detail::readRegularFile(args.config, /*privateOnly=*/false);
+  auto text = readRegularFile(args.config, /*privateOnly=*/false);
   if (!text) {
     std::fprintf(stderr, "turnwarden: cannot read %s: %s\n", args.config.c_str(), text.error().c_str());
     return 2;
