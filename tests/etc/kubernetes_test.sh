@@ -26,7 +26,9 @@ import glob, os, sys, yaml
 src, tmp = sys.argv[1], sys.argv[2]
 known = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service"),
          ("apps/v1", "DaemonSet"), ("apps/v1", "StatefulSet"),
-         ("networking.k8s.io/v1", "NetworkPolicy"), ("monitoring.coreos.com/v1", "ServiceMonitor")}
+         ("networking.k8s.io/v1", "NetworkPolicy"), ("monitoring.coreos.com/v1", "ServiceMonitor"),
+         ("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")}
 docs = []
 for path in sorted(glob.glob(os.path.join(src, "*.yaml"))):
     for d in yaml.safe_load_all(open(path)):
@@ -59,8 +61,27 @@ for path in ("/etc/turnwarden/redis/password", "/etc/turnwarden/admin/token"):
         f.write("0123456789abcdef0123456789abcdef\n")
     os.chmod(tmp + path, 0o600)
 config = config.replace("/etc/turnwarden/", tmp + "/etc/turnwarden/").replace("/var/lib/turnwarden/", tmp + "/")
-assert "__HOST_IP__" in config, "the init container fills in __HOST_IP__"
-config = config.replace("__HOST_IP__", "127.0.0.1")  # what the init container does with status.hostIP
+cfg = yaml.safe_load(config)
+# The public address: on EKS/GKE/AKS status.hostIP is private, so the init container reads
+# the node's annotation or ExternalIP through the API, as the pod's own service account.
+assert cfg["relay"]["addresses"] == ["__HOST_IP__"], "relay addresses: the node's own address"
+assert cfg["relay"]["external_address"] == "__PUBLIC_IP__", "external_address comes from the node"
+assert cfg["metrics"]["listen"].startswith("__HOST_IP__:"), "/metrics listens on the private address, never 0.0.0.0"
+init = [c for c in pod["initContainers"] if c["name"] == "config"][0]
+script = "\n".join(init["command"])
+for needle in ("turnwarden\\.io/external-address", 'type=="ExternalIP"', "exit 1", "__PUBLIC_IP__", "__HOST_IP__"):
+    assert needle in script, f"init container script lacks {needle}"
+env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in init["env"]}
+assert env == {"HOST_IP": "status.hostIP", "NODE_NAME": "spec.nodeName"}, env
+sa = pod.get("serviceAccountName")
+assert sa and any(d["metadata"]["name"] == sa for d in by_kind["ServiceAccount"]), "no ServiceAccount"
+role = by_kind["ClusterRole"][0]
+assert role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}], "RBAC: get nodes only"
+binding = by_kind["ClusterRoleBinding"][0]
+assert binding["roleRef"]["name"] == role["metadata"]["name"]
+assert {"kind": "ServiceAccount", "name": sa, "namespace": "turnwarden"} in binding["subjects"]
+# What the init container writes, with a private node address and a public one.
+config = config.replace("__HOST_IP__", "127.0.0.1").replace("__PUBLIC_IP__", "203.0.113.10")
 open(os.path.join(tmp, "turnwarden.yaml"), "w").write(config)
 print(f"schema check: {len(docs)} documents ok")
 PY
