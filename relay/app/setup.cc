@@ -44,10 +44,27 @@ std::vector<std::string> clientUris(const policy::Config& config) {
   return out;
 }
 
-std::string iceServerJson(const std::vector<std::string>& uris,
-                          const policy::MintedCredential& cred) {
-  return "{\"urls\":" + jsonArray(uris) + ",\"username\":" + jsonString(cred.username) +
-         ",\"credential\":" + jsonString(cred.password) + "}";
+namespace {
+/// FILE as one shell word: as it is when it is plain, else in single quotes.
+std::string shellWord(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of(
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@%+=,-") == std::string::npos;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+std::string mintCommand(const std::string& configPath) {
+  return "turnwarden credential " +
+         (configPath.empty() ? std::string() : "--config " + shellWord(configPath) + " ") +
+         "--user NAME";
+}
+
+std::string startupIceLine(const std::vector<std::string>& uris, const std::string& configPath) {
+  return "iceServers urls: " + jsonArray(uris) + "; mint a credential with: " +
+         mintCommand(configPath);
 }
 
 std::string credentialJson(const std::vector<std::string>& uris,

@@ -16,9 +16,14 @@ std::optional<policy::Config> loadOrReport(const std::string& path);
 /// turn:/turns:/stun: URIs a browser uses for these listeners.
 std::vector<std::string> clientUris(const policy::Config& config);
 
-/// {"urls":[...],"username":"...","credential":"..."} for RTCPeerConnection.
-std::string iceServerJson(const std::vector<std::string>& uris,
-                          const policy::MintedCredential& cred);
+/// The command that mints a REST credential for the server run with
+/// CONFIGPATH (empty: the built-in config): `turnwarden credential --config
+/// FILE --user NAME`.
+std::string mintCommand(const std::string& configPath);
+
+/// The start-up line: the listeners' URIs and the command that mints a
+/// credential. Never a credential: a log line outlives its readers' rights.
+std::string startupIceLine(const std::vector<std::string>& uris, const std::string& configPath);
 
 /// The credential-service JSON: {"username","password","ttl","uris"}.
 std::string credentialJson(const std::vector<std::string>& uris,

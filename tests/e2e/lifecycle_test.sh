@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server lifecycle, as an operator sees it:
-#   - start: a "turnwarden ready" line and a ready-to-paste iceServers entry whose
-#     credential really is base64(HMAC-SHA1(secret, username)) for the configured secret;
+#   - start: a "turnwarden ready" line and an iceServers line with the listener's URI and
+#     the command that mints a credential (which works), but no credential;
 #   - SIGTERM and SIGINT: exit code 0 within 10 s, no process left behind;
 #   - auth.secrets_file that does not exist: the first start creates it, mode 0600, and
 #     logs its path; the second start reuses it unchanged.
@@ -16,25 +16,30 @@ assert_no_leftover() {
   pass "no process left behind"
 }
 
-# check_ice_servers LOG PORT SECRET: the log holds an iceServers entry with urls,
-# username and credential; the URL names our listener; with SECRET, the credential
-# must be the REST password of the username.
+# check_ice_servers LOG PORT CONFIG SECRET: the start-up line names the listener's URI and
+# the command that mints a credential, and no credential is in the log (issue 22, finding
+# 7: journal readers must not get one). The command it names, run as printed, mints a
+# credential that is base64(HMAC-SHA1(secret, username)) for the configured secret.
 check_ice_servers() {
-  local log=$1 port=$2 secret=$3 text username credential expiry
-  text="$(grep -E -A 12 'iceServers|"?urls"?[[:space:]]*:' "$log" || true)"
-  [[ -n "$text" ]] || fail "no iceServers entry in the log"
-  [[ "$text" =~ [\"\']?urls[\"\']?[[:space:]]*: ]] || fail "iceServers entry has no urls"
-  [[ "$text" == *"turn:127.0.0.1:$port"* ]] || fail "iceServers urls lack turn:127.0.0.1:$port"
-  username="$(json_string "$text" username)" || fail "iceServers entry has no username"
-  credential="$(json_string "$text" credential)" || fail "iceServers entry has no credential"
-  [[ "$username" =~ ^([0-9]+): ]] || fail "iceServers username '$username' is not a REST one"
-  expiry=${BASH_REMATCH[1]}
-  (( expiry > $(date +%s) )) || fail "iceServers username '$username' has already expired"
-  pass "iceServers entry: urls turn:127.0.0.1:$port, username $username, credential"
+  local log=$1 port=$2 config=$3 secret=$4 line cmd out username password
+  line="$(grep -m 1 'iceServers urls: ' "$log" || true)"
+  [[ -n "$line" ]] || fail "no iceServers line in the log"
+  [[ "$line" == *"\"turn:127.0.0.1:$port?transport=udp\""* ]] || fail "iceServers urls lack turn:127.0.0.1:$port: $line"
+  cmd="${line#*mint a credential with: }"
+  [[ "$cmd" == "turnwarden credential --config $config --user NAME" ]] \
+    || fail "the line does not name the mint command for $config: $line"
+  pass "start-up line: URIs and the mint command ($cmd)"
+  ! grep -Eq '"(username|credential|password)"|[0-9]{10}:webrtc' "$log" \
+    || fail "the log holds a credential: $(grep -E '"(username|credential|password)"|[0-9]{10}:webrtc' "$log")"
+  pass "no credential in the log"
   [[ -n "$secret" ]] || return 0
-  [[ "$credential" == "$(rest_password "$secret" "$username")" ]] \
-    || fail "iceServers credential is not base64(HMAC-SHA1(secret, '$username'))"
-  pass "iceServers credential matches the configured secret"
+  out="$(timeout 10 "$TW_BIN" credential --config "$config" --user alice </dev/null)" \
+    || fail "the printed mint command failed"
+  username="$(json_string "$out" username)" || fail "credential printed no username: $out"
+  password="$(json_string "$out" password)" || fail "credential printed no password: $out"
+  [[ "$password" == "$(rest_password "$secret" "$username")" ]] \
+    || fail "the minted password is not base64(HMAC-SHA1(secret, '$username'))"
+  pass "the printed command mints a credential of the configured secret"
 }
 
 # ---------------------------------------------------------------------------- SIGTERM, SIGINT
@@ -49,7 +54,7 @@ PID=$SERVER_PID
 pass "ready line: $(grep -m 1 'turnwarden ready' "$SERVER_LOG")"
 [[ -n "$(ss -Hnlu "sport = :$PORT")" ]] || fail "nothing listens on UDP 127.0.0.1:$PORT after ready"
 pass "listening on UDP 127.0.0.1:$PORT"
-check_ice_servers "$SERVER_LOG" "$PORT" "$E2E_SECRET"
+check_ice_servers "$SERVER_LOG" "$PORT" "$CONFIG" "$E2E_SECRET"
 ! grep -qF -- "$E2E_SECRET" "$SERVER_LOG" || fail "the secret appears in the log"
 pass "the secret is not in the log"
 stop_server TERM
@@ -87,7 +92,7 @@ pass "first start created $SECRETS (mode 600) and logged its path"
 FILE_SECRET="$(sed -n 's/^ *value: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$SECRETS" | head -n 1)"
 (( ${#FILE_SECRET} >= 32 )) || fail "no secret value of at least 32 characters in $SECRETS"
 ! grep -qF -- "$FILE_SECRET" "$SERVER_LOG" || fail "the generated secret appears in the log"
-check_ice_servers "$SERVER_LOG" "$PORT2" "$FILE_SECRET"
+check_ice_servers "$SERVER_LOG" "$PORT2" "$CONFIG2" "$FILE_SECRET"
 SUM1="$(sha256sum <"$SECRETS")"
 stop_server TERM
 
@@ -97,5 +102,5 @@ SUM2="$(sha256sum <"$SECRETS")"
 MODE="$(stat -c %a "$SECRETS")"
 [[ "$MODE" == 600 ]] || fail "$SECRETS has mode $MODE after the second start"
 pass "second start reused $SECRETS unchanged"
-check_ice_servers "$SERVER_LOG" "$PORT2" "$FILE_SECRET"
+check_ice_servers "$SERVER_LOG" "$PORT2" "$CONFIG2" "$FILE_SECRET"
 stop_server TERM

@@ -55,3 +55,18 @@ TEST_CASE("Client URIs follow the listeners' transports") {
   CHECK(app::credentialJson(uris, cred) ==
         R"({"username":"123:u","password":"p\"w","ttl":60,"uris":["turn:127.0.0.1:3478?transport=udp"]})");
 }
+
+TEST_CASE("The start-up line names the URIs and the mint command, never a credential") {
+  const std::vector<std::string> uris = {"turn:127.0.0.1:3478?transport=udp",
+                                         "turns:127.0.0.1:5349?transport=tcp"};
+  const std::string line = app::startupIceLine(uris, "/etc/turnwarden/turnwarden.yaml");
+  CHECK(line == "iceServers urls: [\"turn:127.0.0.1:3478?transport=udp\","
+                "\"turns:127.0.0.1:5349?transport=tcp\"]; mint a credential with: "
+                "turnwarden credential --config /etc/turnwarden/turnwarden.yaml --user NAME");
+  CHECK(line.find("username") == std::string::npos);
+  CHECK(line.find("credential\"") == std::string::npos);
+  // The built-in config needs no --config; a path with a space or a quote stays one word.
+  CHECK(app::mintCommand("") == "turnwarden credential --user NAME");
+  CHECK(app::mintCommand("my dir/it's.yaml") ==
+        "turnwarden credential --config 'my dir/it'\\''s.yaml' --user NAME");
+}
