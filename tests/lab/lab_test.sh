@@ -66,4 +66,55 @@ if nsx corp python3 "$LAB_TESTS/reflector.py" tcp 2 198.51.100.50 7000 >/dev/nul
 fi
 lab_pass "corporate firewall: TCP 443 out (seen as 198.51.100.20), UDP and other TCP ports not"
 
+# ------------------------------------------------------------- turnutils_uclient -> peer
+# The real turnwarden in twlab-cloud (scripts/lab's lab_server), Debian's coturn clients
+# from twlab-home to turnutils_peer at 198.51.100.50 (and [2001:db8::1]), through the home
+# NAT and the 1:1 NAT. check_uclient_output (tests/e2e/uclient_lib.sh) asserts 0 lost
+# and every message back.
+fail() { lab_die "$@"; }
+pass() { lab_pass "$@"; }
+# shellcheck source=../e2e/uclient_lib.sh
+source "$TW_ROOT/tests/e2e/uclient_lib.sh"
+LAB_SECRET="$(sed -n 's/^ *value: "\(.*\)"$/\1/p' "$LAB_DIR/cloud/secrets.yaml" | head -n 1)"
+[[ -n "$LAB_SECRET" ]] || lab_die "no secret in $LAB_DIR/cloud/secrets.yaml"
+LAB_FIGURES=()
+
+# lab_uclient NAME NS PORT SERVER PEER RELAYED [ARGS...]: one bounded uclient run in
+# twlab-NS against SERVER:PORT (a name or an address) relaying to PEER:3480; every relayed
+# address the server handed out must be RELAYED.
+lab_uclient() {
+  local name=$1 ns=$2 port=$3 server=$4 peer=$5 relayed=$6 out rc=0 got
+  shift 6
+  out="$LAB_DIR/logs/uclient-$name.txt"
+  lab_log "uclient $name: turnutils_uclient $* -p $port -e $peer $server (in twlab-$ns)"
+  nsx "$ns" timeout 60 turnutils_uclient -v -m "$UCLIENT_CLIENTS" -n "$UCLIENT_MESSAGES" \
+    -l "$UCLIENT_LENGTH" -W "$LAB_SECRET" -u lab -p "$port" -e "$peer" -r 3480 "$@" "$server" \
+    >"$out" 2>&1 || rc=$?
+  (( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "$name: turnutils_uclient exited with $rc (log: $out)"; }
+  check_uclient_output "$name" "$out"
+  got="$(sed -n 's/.*Received relay addr: \(.*\):[0-9]*$/\1/p' "$out" | sort -u | tr '\n' ' ')"
+  [[ "$got" == "$relayed " ]] || lab_die "$name: relayed addresses handed out: '$got', expected $relayed"
+  lab_pass "$name: every relayed address handed out is $relayed"
+  LAB_FIGURES+=("uclient $name: $(grep -o 'Total lost packets.*' "$out")")
+}
+
+lab_uclient udp home 3478 turn.example.test 198.51.100.50 203.0.113.10
+lab_uclient tcp home 3478 turn.example.test 198.51.100.50 203.0.113.10 -t
+lab_uclient udp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -x
+lab_uclient tcp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -x
+
+# lab.json's credential command prints a credential the server accepts (the uclient runs
+# above used the same keyring), as JSON with username, password and uris.
+cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential_command"])' "$LAB_DIR/lab.json")")" \
+  || lab_die "lab.json's credential_command failed"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["username"] and d["password"] and d["uris"]' "$cred" \
+  || lab_die "lab.json's credential_command printed no username/password/uris: $cred"
+lab_pass "lab.json: the credential command prints username, password and uris"
+LAB_FIGURES+=("credential uris: $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")")
+
+# The server lived through all of it.
+kill -0 "$(cat "$LAB_DIR/pids/turnwarden.pid")" 2>/dev/null || lab_die "turnwarden is no longer running"
+lab_pass "turnwarden still running"
+
+printf '[lab] %s\n' "${LAB_FIGURES[@]}"
 printf '[lab] %d passed, 0 failed\n' "$LAB_PASSED"
