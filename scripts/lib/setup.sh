@@ -32,6 +32,10 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
 # scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
 # zlib1g-dev: zlib's crc32_z computes STUN FINGERPRINT.
+# The network-namespace lab (scripts/lab, ctest label `lab`): nftables gives its NATs and
+# firewalls (iproute2 its namespaces and veths), pebble is the ACME CA and certbot the
+# ACME client that gets the TLS certificate over HTTP-01, libnss3-tools' certutil puts
+# pebble's root in each Chromium's own NSS database (no --ignore-certificate-errors).
 TW_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config
   libssl-dev libevent-dev libmicrohttpd-dev libyaml-cpp-dev prometheus-cpp-dev catch2
@@ -41,6 +45,7 @@ TW_PACKAGES=(
   redis-server libhiredis-dev python3-yaml
   help2man dpkg-dev lintian debootstrap systemd systemd-container
   clang libclang-rt-14-dev llvm
+  nftables pebble certbot libnss3-tools
 )
 
 # Prints, one per line, the packages of TW_PACKAGES that dpkg does not report installed.

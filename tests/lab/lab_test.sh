@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# The lab's checks (issue 21). Sourced by `scripts/lab test` after `lab_up`, with the
+# lab's helpers (nsx, lab_spawn, lab_wait, lab_die, lab_log) and LAB_DIR; the lab is torn
+# down by scripts/lab's trap whatever happens here. Every check asserts on what a real
+# client saw; every wait is bounded.
+LAB_TESTS="$TW_ROOT/tests/lab"
+LAB_PASSED=0
+lab_pass() { LAB_PASSED=$((LAB_PASSED + 1)); printf '[lab] ok %d - %s\n' "$LAB_PASSED" "$*"; }
+
+# ----------------------------------------------------------------- containment and names
+# Nothing of the lab is in the host's namespace: no tw-* interface, none of the lab's
+# addresses. (The host may have a documentation address of its own, e.g. a sandbox's
+# 192.0.2.2 on eth0: that network is not the lab's, and the lab never routes to it.)
+! ip -o link show | grep -q ': tw-' || lab_die "a tw-* interface is in the host namespace"
+! ip -o addr show | grep -Eq 'inet6? (192\.0\.2\.1/|198\.51\.100\.|203\.0\.113\.|10\.10\.0\.|2001:db8:(1|10)?:)' \
+  || lab_die "a lab address is in the host namespace"
+[[ -z "$(nsx net ip route show default)$(nsx net ip -6 route show default)" ]] \
+  || lab_die "twlab-net has a default route"
+lab_pass "containment: no lab interface or address on the host, no default route in twlab-net"
+
+for ns in net cloud home corp; do
+  got="$(nsx "$ns" getent ahosts turn.example.test | awk '{print $1}' | sort -u | tr '\n' ' ')"
+  [[ "$got" == "2001:db8:10::10 203.0.113.10 " ]] \
+    || lab_die "twlab-$ns: turn.example.test resolves to '$got'"
+done
+lab_pass "names: turn.example.test is 203.0.113.10 and 2001:db8:10::10 in every namespace"
+
+# ------------------------------------------------------------------- NAT and firewalls
+reflector() { python3 "$LAB_TESTS/reflector.py" "$@"; }
+lab_spawn cloud reflector-cloud python3 "$LAB_TESTS/reflector.py" serve 10.10.0.10 7000
+lab_spawn net reflector-net python3 "$LAB_TESTS/reflector.py" serve 198.51.100.50 7000
+lab_spawn net reflector-net443 python3 "$LAB_TESTS/reflector.py" serve 198.51.100.50 443
+for r in reflector-cloud reflector-net reflector-net443; do
+  lab_wait 10 "$r serving" grep -q '^serving' "$LAB_DIR/logs/$r.log"
+done
+
+# 1:1 NAT: the cloud host is seen as 203.0.113.10 outside, and reached through it.
+out="$(nsx cloud python3 "$LAB_TESTS/reflector.py" udp 1 198.51.100.50:7000)"
+[[ "$(awk '$1 == "198.51.100.50" && $2 == 7000 {print $3}' <<<"$out")" == 203.0.113.10 ]] \
+  || lab_die "cloud -> peer: not seen from 203.0.113.10: $out"
+out="$(nsx home python3 "$LAB_TESTS/reflector.py" udp 1 203.0.113.10:7000)"
+[[ "$(awk '$1 == "203.0.113.10" {print $3}' <<<"$out")" == 198.51.100.10 ]] \
+  || lab_die "home -> 203.0.113.10: no answer through the 1:1 NAT, or not seen as 198.51.100.10: $out"
+# No hairpin: the cloud host cannot reach its own public address.
+out="$(nsx cloud python3 "$LAB_TESTS/reflector.py" udp 1 203.0.113.10:7000 2>&1 || true)"
+! grep -q '^203.0.113.10 7000' <<<"$out" || lab_die "the provider edge hairpins: $out"
+lab_pass "1:1 NAT: 10.10.0.10 is 203.0.113.10 both ways; the edge does not hairpin"
+
+# Home NAT: one socket, two destinations -> two public ports (address- and port-dependent
+# mapping); the datagram from the peer's other port is filtered out.
+out="$(nsx home python3 "$LAB_TESTS/reflector.py" udp 1 198.51.100.50:7000 203.0.113.10:7000)"
+p1="$(awk '$1 == "198.51.100.50" && $2 == 7000 {print $4}' <<<"$out")"
+p2="$(awk '$1 == "203.0.113.10" && $2 == 7000 {print $4}' <<<"$out")"
+[[ -n "$p1" && -n "$p2" ]] || lab_die "home NAT: missing answers: $out"
+[[ "$p1" != "$p2" ]] || lab_die "home NAT: the same public port $p1 for two destinations: $out"
+! grep -q unsolicited <<<"$out" || lab_die "home NAT: a datagram from another port of the peer came in: $out"
+lab_pass "home NAT: public ports $p1 and $p2 for two destinations of one socket; other ports filtered"
+
+# Corporate firewall: TCP 443 out, UDP not.
+out="$(nsx corp python3 "$LAB_TESTS/reflector.py" tcp 3 198.51.100.50 443)"
+[[ "$out" == "198.51.100.20 "* ]] || lab_die "corp -> TCP 443: $out"
+out="$(nsx corp python3 "$LAB_TESTS/reflector.py" udp 1 198.51.100.50:7000 2>&1 || true)"
+[[ -z "$out" ]] || lab_die "corp: UDP went through the firewall: $out"
+if nsx corp python3 "$LAB_TESTS/reflector.py" tcp 2 198.51.100.50 7000 >/dev/null 2>&1; then
+  lab_die "corp: TCP 7000 went through the firewall"
+fi
+lab_pass "corporate firewall: TCP 443 out (seen as 198.51.100.20), UDP and other TCP ports not"
+
+# ------------------------------------------------------------- turnutils_uclient -> peer
+# The real turnwarden in twlab-cloud (scripts/lab's lab_server), Debian's coturn clients
+# from twlab-home to turnutils_peer at 198.51.100.50 (and [2001:db8::1]), through the home
+# NAT and the 1:1 NAT. check_uclient_output (tests/e2e/uclient_lib.sh) asserts 0 lost
+# and every message back.
+fail() { lab_die "$@"; }
+pass() { lab_pass "$@"; }
+# shellcheck source=../e2e/uclient_lib.sh
+source "$TW_ROOT/tests/e2e/uclient_lib.sh"
+LAB_SECRET="$(sed -n 's/^ *value: "\(.*\)"$/\1/p' "$LAB_DIR/cloud/secrets.yaml" | head -n 1)"
+[[ -n "$LAB_SECRET" ]] || lab_die "no secret in $LAB_DIR/cloud/secrets.yaml"
+LAB_FIGURES=()
+
+# lab_uclient NAME NS PORT SERVER PEER RELAYED [ARGS...]: one bounded uclient run in
+# twlab-NS against SERVER:PORT (a name or an address) relaying to PEER:3480; every relayed
+# address the server handed out must be RELAYED.
+lab_uclient() {
+  local name=$1 ns=$2 port=$3 server=$4 peer=$5 relayed=$6 out rc=0 got
+  shift 6
+  out="$LAB_DIR/logs/uclient-$name.txt"
+  lab_log "uclient $name: turnutils_uclient $* -p $port -e $peer $server (in twlab-$ns)"
+  nsx "$ns" timeout 60 turnutils_uclient -v -m "$UCLIENT_CLIENTS" -n "$UCLIENT_MESSAGES" \
+    -l "$UCLIENT_LENGTH" -W "$LAB_SECRET" -u lab -p "$port" -e "$peer" -r 3480 "$@" "$server" \
+    >"$out" 2>&1 || rc=$?
+  (( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "$name: turnutils_uclient exited with $rc (log: $out)"; }
+  check_uclient_output "$name" "$out"
+  got="$(sed -n 's/.*Received relay addr: \(.*\):[0-9]*$/\1/p' "$out" | sort -u | tr '\n' ' ')"
+  [[ "$got" == "$relayed " ]] || lab_die "$name: relayed addresses handed out: '$got', expected $relayed"
+  lab_pass "$name: every relayed address handed out is $relayed"
+  LAB_FIGURES+=("uclient $name: $(grep -o 'Total lost packets.*' "$out")")
+}
+
+lab_uclient udp home 3478 turn.example.test 198.51.100.50 203.0.113.10
+lab_uclient tcp home 3478 turn.example.test 198.51.100.50 203.0.113.10 -t
+lab_uclient udp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -x
+lab_uclient tcp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -x
+
+# lab.json's credential command prints a credential the server accepts (the uclient runs
+# above used the same keyring), as JSON with username, password and uris.
+cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential_command"])' "$LAB_DIR/lab.json")")" \
+  || lab_die "lab.json's credential_command failed"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["username"] and d["password"] and d["uris"]' "$cred" \
+  || lab_die "lab.json's credential_command printed no username/password/uris: $cred"
+lab_pass "lab.json: the credential command prints username, password and uris"
+LAB_FIGURES+=("credential uris: $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")")
+
+# The server lived through all of it.
+kill -0 "$(cat "$LAB_DIR/pids/turnwarden.pid")" 2>/dev/null || lab_die "turnwarden is no longer running"
+lab_pass "turnwarden still running"
+
+printf '[lab] %s\n' "${LAB_FIGURES[@]}"
+printf '[lab] %d passed, 0 failed\n' "$LAB_PASSED"
