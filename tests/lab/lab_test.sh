@@ -91,6 +91,13 @@ lab_uclient() {
     -l "$UCLIENT_LENGTH" -W "$LAB_SECRET" -u lab -p "$port" -e "$peer" -r 3480 "$@" "$server" \
     >"$out" 2>&1 || rc=$?
   (( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "$name: turnutils_uclient exited with $rc (log: $out)"; }
+  lab_uclient_check "$name" "$out" "$relayed"
+}
+
+# lab_uclient_check NAME OUT RELAYED: OUT (a finished run) relayed everything, and every
+# relayed address handed out was RELAYED.
+lab_uclient_check() {
+  local name=$1 out=$2 relayed=$3 got
   check_uclient_output "$name" "$out"
   got="$(sed -n 's/.*Received relay addr: \(.*\):[0-9]*$/\1/p' "$out" | sort -u | tr '\n' ' ')"
   [[ "$got" == "$relayed " ]] || lab_die "$name: relayed addresses handed out: '$got', expected $relayed"
@@ -102,6 +109,56 @@ lab_uclient udp home 3478 turn.example.test 198.51.100.50 203.0.113.10
 lab_uclient tcp home 3478 turn.example.test 198.51.100.50 203.0.113.10 -t
 lab_uclient udp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -x
 lab_uclient tcp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -x
+
+# ------------------------------------------------------------------- TLS, real ACME
+# The certificate certbot got from pebble over HTTP-01 through the 1:1 NAT verifies by
+# name against pebble's root (what every lab client trusts), from behind the corporate
+# firewall, on 443: the one way out it has.
+serial_of() { openssl x509 -noout -serial <"$1" | sed 's/^serial=//'; }
+# lab_tls_serial NS: the serial of the certificate turn.example.test:443 presents in NS,
+# verified against pebble's root and by name (empty when it does not verify).
+lab_tls_serial() {
+  local t="$LAB_DIR/logs/s_client-$1-$RANDOM.txt"
+  nsx "$1" timeout 10 openssl s_client -connect turn.example.test:443 -servername turn.example.test \
+    -verify_hostname turn.example.test -verify_return_error -CAfile "$LAB_CA" -alpn stun.turn \
+    </dev/null >"$t" 2>&1 || return 0
+  grep -q 'Verify return code: 0 (ok)' "$t" && serial_of "$t"
+}
+cert_before="$(serial_of "$LAB_DIR/cloud/tls/fullchain.pem")"
+[[ "$(lab_tls_serial corp)" == "$cert_before" ]] \
+  || lab_die "corp: turn.example.test:443 does not present certbot's certificate $cert_before, verified by name"
+lab_pass "TLS: turn.example.test:443 presents certbot's certificate (serial $cert_before), verified against pebble's root by name, from twlab-corp"
+
+lab_uclient tls home 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
+lab_uclient tls-corp corp 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
+lab_uclient tls6 home 443 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -S -x
+
+# Forced renewal while a TLS allocation relays: certbot renew --force-renewal runs the
+# deploy hook (install + SIGHUP); new handshakes get the new certificate, the live
+# allocations keep relaying without a loss.
+live_out="$LAB_DIR/logs/uclient-tls-renewal.txt"
+tls_allocs() { grep -c 'allocation created .* client=198.51.100.20:[0-9]* transport=tls ' "$LAB_DIR/logs/turnwarden.log" || true; }
+allocs_before="$(tls_allocs)"
+nsx corp timeout 90 turnutils_uclient -v -m "$UCLIENT_CLIENTS" -n 300 -z 50 -l "$UCLIENT_LENGTH" \
+  -W "$LAB_SECRET" -u lab -p 443 -e 198.51.100.50 -r 3480 -t -S turn.example.test >"$live_out" 2>&1 &
+live_pid=$!
+live_allocated() { (( $(tls_allocs) >= allocs_before + UCLIENT_CLIENTS )); }
+lab_wait 20 "the live TLS allocations" live_allocated
+allocs_live="$(tls_allocs)"
+lab_certbot renew --force-renewal --no-random-sleep-on-renew \
+  || { tail -n 30 "$LAB_DIR/logs/certbot.log" >&2; lab_die "certbot renew --force-renewal failed"; }
+cert_after="$(serial_of "$LAB_DIR/cloud/tls/fullchain.pem")"
+[[ "$cert_after" != "$cert_before" ]] || lab_die "renewal: the deploy hook installed no new certificate"
+lab_wait 20 "turnwarden loading the renewed certificate" grep -q 'new certificate for tls 10.10.0.10:443 ' "$LAB_DIR/logs/turnwarden.log"
+[[ "$(lab_tls_serial corp)" == "$cert_after" ]] || lab_die "renewal: new handshakes do not get the new certificate $cert_after"
+kill -0 "$live_pid" 2>/dev/null || lab_die "renewal: the live TLS run ended before the renewal was in force"
+rc=0
+wait "$live_pid" || rc=$?
+(( rc == 0 )) || { tail -n 20 "$live_out" >&2; lab_die "renewal: the live TLS uclient exited with $rc"; }
+UCLIENT_MESSAGES=300 lab_uclient_check tls-renewal "$live_out" 203.0.113.10
+(( $(tls_allocs) == allocs_live )) || lab_die "renewal: the live run allocated again after the renewal"
+lab_pass "renewal: serial $cert_before -> $cert_after without a restart; the live TLS allocations kept relaying"
+LAB_FIGURES+=("certificate serial before renewal $cert_before, after $cert_after")
 
 # lab.json's credential command prints a credential the server accepts (the uclient runs
 # above used the same keyring), as JSON with username, password and uris.
