@@ -160,6 +160,83 @@ UCLIENT_MESSAGES=300 lab_uclient_check tls-renewal "$live_out" 203.0.113.10
 lab_pass "renewal: serial $cert_before -> $cert_after without a restart; the live TLS allocations kept relaying"
 LAB_FIGURES+=("certificate serial before renewal $cert_before, after $cert_after")
 
+# ---------------------------------------------------------------- Chromium, relay-only
+# Headless Chromium (Debian's, driven by playwright-core as tests/e2e/chromium does) in
+# twlab-home and in twlab-corp, each trusting pebble's root through its own NSS database
+# (certutil), without --ignore-certificate-errors: home over turn: UDP, corp over
+# turns:turn.example.test:443 only, a relay-only DataChannel between them.
+#
+# Their relayed addresses are both 203.0.113.10, so the relay-to-relay path goes from
+# the server to its own public address. Until the server delivers that itself (issue 21,
+# "own relayed addresses are" peers), it needs an edge that hairpins: the lab's edge is
+# switched to hairpinning for this check only (lab_edge_hairpin), and back.
+E2E_DIR="$TW_ROOT/tests/e2e"
+E2E_LOG_DIR="$TW_BUILD_DIR/e2e-logs"
+E2E_TMP="$LAB_DIR/tmp"
+mkdir -p "$E2E_TMP"
+log() { lab_log "$@"; }
+# shellcheck source=../e2e/chromium/playwright.sh
+source "$TW_ROOT/tests/e2e/chromium/playwright.sh"
+command -v certutil >/dev/null || lab_die "certutil missing: scripts/lib/setup.sh installs libnss3-tools"
+CHROMIUM_MESSAGES=20
+cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential_command"])' "$LAB_DIR/lab.json")")" \
+  || lab_die "lab.json's credential_command failed"
+for side in home corp; do
+  d="$LAB_DIR/chromium/$side"
+  mkdir -p "$d/.pki/nssdb"
+  certutil -N -d "sql:$d/.pki/nssdb" --empty-password
+  certutil -A -d "sql:$d/.pki/nssdb" -n "twlab pebble root" -t "C,," -i "$LAB_CA"
+  printf '#!/bin/sh\nexec ip netns exec twlab-%s /usr/bin/chromium "$@"\n' "$side" >"$d/launch"
+  chmod 755 "$d/launch"
+  case $side in
+    # The UDP URI the server hands out (an address: see issue 21, "Names in URIs").
+    home) uri="$(python3 -c 'import json,sys; print(next(u for u in json.loads(sys.argv[1])["uris"] if u.startswith("turn:") and u.endswith("=udp")))' "$cred")" ;;
+    corp) uri='turns:turn.example.test:443?transport=tcp' ;;
+  esac
+  python3 - "$side" "$d" "$uri" "$cred" >"$d/side.json" <<'PY'
+import json, sys
+side, d, uri, cred = sys.argv[1:]
+c = json.loads(cred)
+print(json.dumps({"name": side, "launcher": d + "/launch", "home": d,
+                  "iceServers": [{"urls": uri, "username": c["username"], "credential": c["password"]}]}))
+PY
+done
+allocs() { grep -c "allocation created .* client=$1:[0-9]* transport=$2 " "$LAB_DIR/logs/turnwarden.log" || true; }
+home_before="$(allocs 198.51.100.10 udp)"
+corp_before="$(allocs 198.51.100.20 tls)"
+lab_edge_hairpin on
+out="$LAB_DIR/logs/chromium-pair.json"
+rc=0
+timeout 180 node "$LAB_TESTS/chromium_pair.mjs" "$PW_DIR" "$CHROMIUM_MESSAGES" \
+  "$LAB_DIR/chromium/home/side.json" "$LAB_DIR/chromium/corp/side.json" >"$out" 2>&1 || rc=$?
+lab_edge_hairpin off
+(( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "chromium: the driver exited with $rc"; }
+json="$(tail -n 1 "$out")"
+python3 - "$json" "$CHROMIUM_MESSAGES" <<'PY' || lab_die "chromium: $json"
+import json, sys
+r, n = json.loads(sys.argv[1]), int(sys.argv[2])
+assert r["ok"] and r["received"] == n, f'{r.get("received")} of {n} messages arrived'
+for side, proto in (("home", "udp"), ("corp", "tls")):
+    p = r["pairs"][side]
+    assert p and p["local"] == "relay" and p["remote"] == "relay", f"{side}: selected pair {p}"
+    assert p["relayProtocol"] == proto, f"{side}: relayProtocol {p['relayProtocol']}, expected {proto}"
+    assert p["localAddress"].startswith("203.0.113.10:"), f"{side}: relayed address {p['localAddress']}"
+    assert not r["errors"][side], f"{side}: ICE candidate errors {r['errors'][side]}"
+PY
+lab_pass "chromium: $CHROMIUM_MESSAGES DataChannel messages home -> corp; both selected pairs relay/relay at 203.0.113.10, home over udp, corp over tls; no ICE candidate error"
+(( $(allocs 198.51.100.10 udp) > home_before )) || lab_die "chromium: no new UDP allocation from the home NAT in the server log"
+(( $(allocs 198.51.100.20 tls) > corp_before )) || lab_die "chromium: no new TLS allocation from the corporate NAT in the server log"
+lab_pass "chromium: the server log shows home's UDP and corp's TLS allocations"
+pairs="$(python3 - "$json" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print("; ".join("%s: %s/%s relayProtocol %s %s -> %s" % (k, v["local"], v["remote"], v["relayProtocol"],
+                                                        v["localAddress"], v["remoteAddress"])
+                for k, v in r["pairs"].items()))
+PY
+)"
+LAB_FIGURES+=("chromium selected pairs: $pairs")
+
 # lab.json's credential command prints a credential the server accepts (the uclient runs
 # above used the same keyring), as JSON with username, password and uris.
 cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["credential_command"])' "$LAB_DIR/lab.json")")" \
