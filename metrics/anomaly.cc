@@ -6,14 +6,22 @@ namespace tw::metrics {
 
 std::string_view toString(AnomalyKind k) {
   switch (k) {
-    case AnomalyKind::BruteForce: return "brute_force";
-    case AnomalyKind::RelayScan: return "relay_scan";
-    case AnomalyKind::BandwidthSpike: return "bandwidth_spike";
-    case AnomalyKind::TotalBandwidth: return "total_bandwidth";
-    case AnomalyKind::AllocationChurn: return "allocation_churn";
-    case AnomalyKind::DeniedPeerBurst: return "denied_peer_burst";
-    case AnomalyKind::CredentialSharing: return "credential_sharing";
-    case AnomalyKind::kCount: break;
+    case AnomalyKind::BruteForce:
+      return "brute_force";
+    case AnomalyKind::RelayScan:
+      return "relay_scan";
+    case AnomalyKind::BandwidthSpike:
+      return "bandwidth_spike";
+    case AnomalyKind::TotalBandwidth:
+      return "total_bandwidth";
+    case AnomalyKind::AllocationChurn:
+      return "allocation_churn";
+    case AnomalyKind::DeniedPeerBurst:
+      return "denied_peer_burst";
+    case AnomalyKind::CredentialSharing:
+      return "credential_sharing";
+    case AnomalyKind::kCount:
+      break;
   }
   return "unknown";
 }
@@ -32,8 +40,7 @@ std::string bps(double v) { return std::to_string(uint64_t(v)) + " bit/s"; }
 }  // namespace
 
 template <class K>
-bool WindowCounter<K>::add(const K& key, Instant now, Duration window, uint32_t threshold,
-                           uint32_t& count) {
+bool WindowCounter<K>::add(const K& key, Instant now, Duration window, uint32_t threshold, uint32_t& count) {
   if (threshold == 0) return false;
   Entry* e = entries_.current(key, now, window);
   if (!e) return false;
@@ -72,7 +79,7 @@ void AnomalyDetector::onAuthFailed(std::string_view, const FiveTuple& t, std::st
   uint32_t n = 0;
   if (authFailures_.add(t.client.ip, clock_.now(), config_.window, config_.bruteForceFailures, n))
     fire({AnomalyKind::BruteForce, std::string(user), t.client.ip.toString(), "",
-           withinWindow(n, "failed authentications", config_.window)});
+          withinWindow(n, "failed authentications", config_.window)});
 }
 
 void AnomalyDetector::onAllocationCreated(const turn::Allocation& a) {
@@ -82,7 +89,7 @@ void AnomalyDetector::onAllocationCreated(const turn::Allocation& a) {
   if (sharing_.add(a.user, a.tuple.client.ip, clock_.now(), config_.sharingWindow,
                    config_.sharingIps == 0 ? 0 : config_.sharingIps + 1, n))
     fire({AnomalyKind::CredentialSharing, a.user, a.tuple.client.ip.toString(), "",
-           withinWindow(n, "distinct client IPs for one user", config_.sharingWindow)});
+          withinWindow(n, "distinct client IPs for one user", config_.sharingWindow)});
 }
 
 void AnomalyDetector::onAllocationDeleted(const turn::Allocation& a, std::string_view why) {
@@ -94,24 +101,24 @@ void AnomalyDetector::churn(const turn::Allocation& a) {
   uint32_t n = 0;
   if (churn_.add(a.tuple.client.ip, clock_.now(), config_.window, config_.churnAllocations, n))
     fire({AnomalyKind::AllocationChurn, a.user, a.tuple.client.ip.toString(), "",
-           withinWindow(n, "allocations created or deleted", config_.window)});
+          withinWindow(n, "allocations created or deleted", config_.window)});
 }
 
-void AnomalyDetector::onPeerDenied(const SocketAddress& peer, std::string_view rule,
-                                   const FiveTuple& t, std::string_view user) {
+void AnomalyDetector::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                                   std::string_view user) {
   uint32_t n = 0;
   if (denied_.add(std::string(user), clock_.now(), config_.window, config_.deniedPeerBurst, n))
     fire({AnomalyKind::DeniedPeerBurst, std::string(user), t.client.ip.toString(), peer.toString(),
-           withinWindow(n, "denied peers (last rule " + std::string(rule) + ")", config_.window)});
+          withinWindow(n, "denied peers (last rule " + std::string(rule) + ")", config_.window)});
   scanPeer(t.client, peer, user, 0);
 }
 
-void AnomalyDetector::scanPeer(const SocketAddress& client, const SocketAddress& peer,
-                               std::string_view user, uint64_t allocationId) {
+void AnomalyDetector::scanPeer(const SocketAddress& client, const SocketAddress& peer, std::string_view user,
+                               uint64_t allocationId) {
   size_t n = 0;
   if (scan_.add(client, peer, clock_.now(), config_.window, config_.scanDistinctPeers, n))
     fire({AnomalyKind::RelayScan, std::string(user), client.ip.toString(), peer.toString(),
-           withinWindow(n, "distinct peers from one allocation", config_.window), allocationId});
+          withinWindow(n, "distinct peers from one allocation", config_.window), allocationId});
 }
 
 void AnomalyDetector::onConnectAttempt(const turn::Allocation& a, const SocketAddress& peer) {
@@ -138,9 +145,8 @@ void AnomalyDetector::sendScan(const AllocationSample& a, Instant now) {
   // One relay_scan per allocation and window, whichever count gets there first.
   if (scan_.claim(a.client, now, config_.window))
     fire({AnomalyKind::RelayScan, a.user, a.client.ip.toString(), a.sendLast.toString(),
-           withinWindow(a.sendDistinct, "distinct Send destinations from one allocation",
-                        config_.window),
-           a.id});
+          withinWindow(a.sendDistinct, "distinct Send destinations from one allocation", config_.window),
+          a.id});
 }
 
 void AnomalyDetector::sample(uint32_t worker, const std::vector<AllocationSample>& allocations) {
@@ -157,7 +163,8 @@ void AnomalyDetector::sample(uint32_t worker, const std::vector<AllocationSample
   if (config_.totalBps > 0 && total > double(config_.totalBps) &&
       (totalFiredAt_ == Instant{} || now - totalFiredAt_ >= config_.window)) {
     totalFiredAt_ = now;
-    fire({AnomalyKind::TotalBandwidth, "", "", "", "relayed " + bps(total) + " > total_bps " + bps(double(config_.totalBps))});
+    fire({AnomalyKind::TotalBandwidth, "", "", "",
+          "relayed " + bps(total) + " > total_bps " + bps(double(config_.totalBps))});
   }
 }
 
@@ -171,16 +178,15 @@ void AnomalyDetector::bandwidth(const AllocationSample& a, Instant now, double& 
   }
   const double rate = double(bytes - r.bytes) * 8 / secs;
   totalBps += rate;
-  const bool spike = r.primed && rate > config_.spikeFactor * r.ewmaBps &&
-                     rate > double(config_.spikeMinBps);
+  const bool spike = r.primed && rate > config_.spikeFactor * r.ewmaBps && rate > double(config_.spikeMinBps);
   const bool over = config_.maxBps > 0 && rate > double(config_.maxBps);
   const bool quiet = r.firedAt != Instant{} && now - r.firedAt < config_.window;
   if ((spike || over) && !quiet) {
     r.firedAt = now;
     fire({AnomalyKind::BandwidthSpike, a.user, a.client.ip.toString(), "",
-           bps(rate) + (over ? " > max_bps " + bps(double(config_.maxBps))
-                             : " vs its average " + bps(r.ewmaBps)),
-           a.id});
+          bps(rate) +
+              (over ? " > max_bps " + bps(double(config_.maxBps)) : " vs its average " + bps(r.ewmaBps)),
+          a.id});
   }
   // EWMA with alpha 0.2: about the last 5 samples (seconds).
   r.ewmaBps = r.primed ? 0.8 * r.ewmaBps + 0.2 * rate : rate;

@@ -105,8 +105,7 @@ class WindowCounter {
 template <class K, class V>
 class DistinctCounter {
  public:
-  bool add(const K& key, const V& value, Instant now, Duration window, uint32_t threshold,
-           size_t& distinct);
+  bool add(const K& key, const V& value, Instant now, Duration window, uint32_t threshold, size_t& distinct);
   /// Marks `key` as fired in its current window without adding a value (a
   /// count measured elsewhere reached the threshold); true unless it had
   /// already fired, so the key still fires once per window.

@@ -4,8 +4,7 @@
 
 namespace tw::metrics {
 
-EventHub::EventHub(std::vector<turn::RelayEvents*> sinks, AnomalyDetector* detector,
-                   size_t capacity)
+EventHub::EventHub(std::vector<turn::RelayEvents*> sinks, AnomalyDetector* detector, size_t capacity)
     : sinks_(std::move(sinks)), detector_(detector), capacity_(capacity) {}
 
 EventHub::~EventHub() { stop(); }
@@ -104,14 +103,29 @@ void EventHub::replay(HubEvent& e) {
   a.tuple = e.tuple;
   for (auto* s : sinks_) {
     switch (e.kind) {
-      case K::AllocationCreated: s->onAllocationCreated(a); break;
-      case K::AllocationDeleted: s->onAllocationDeleted(a, e.text); break;
-      case K::AuthFailed: s->onAuthFailed(e.text, e.tuple, e.user); break;
-      case K::PeerDenied: s->onPeerDenied(e.peer, e.text, e.tuple, e.user); break;
-      case K::ConnectAttempt: s->onConnectAttempt(a, e.peer); break;
-      case K::PeerRevoked: s->onPeerRevoked(e.peer, e.text, e.tuple, e.user); break;
-      case K::Banned: s->onBanned(e.tuple.client, e.banFor); break;
-      case K::Sample: break;
+      case K::AllocationCreated:
+        s->onAllocationCreated(a);
+        break;
+      case K::AllocationDeleted:
+        s->onAllocationDeleted(a, e.text);
+        break;
+      case K::AuthFailed:
+        s->onAuthFailed(e.text, e.tuple, e.user);
+        break;
+      case K::PeerDenied:
+        s->onPeerDenied(e.peer, e.text, e.tuple, e.user);
+        break;
+      case K::ConnectAttempt:
+        s->onConnectAttempt(a, e.peer);
+        break;
+      case K::PeerRevoked:
+        s->onPeerRevoked(e.peer, e.text, e.tuple, e.user);
+        break;
+      case K::Banned:
+        s->onBanned(e.tuple.client, e.banFor);
+        break;
+      case K::Sample:
+        break;
     }
   }
 }

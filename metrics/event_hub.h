@@ -56,8 +56,7 @@ class EventHub {
  public:
   /// `sinks` get every event, in order, on the hub thread; `detector` (may
   /// be null) also gets the allocation samples.
-  EventHub(std::vector<turn::RelayEvents*> sinks, AnomalyDetector* detector,
-           size_t capacity = 65536);
+  EventHub(std::vector<turn::RelayEvents*> sinks, AnomalyDetector* detector, size_t capacity = 65536);
   ~EventHub();
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
@@ -124,8 +123,8 @@ class HubForwarder final : public turn::RelayEvents {
   HubEvent textEvent(HubEvent::Kind k, std::string_view text, const FiveTuple& t,
                      std::string_view user) const;
   /// PeerDenied and PeerRevoked differ only in their kind.
-  void pushPeerEvent(HubEvent::Kind k, const SocketAddress& peer, std::string_view rule,
-                     const FiveTuple& t, std::string_view user);
+  void pushPeerEvent(HubEvent::Kind k, const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                     std::string_view user);
   EventHub& hub_;
   uint32_t worker_;
 };

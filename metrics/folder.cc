@@ -52,10 +52,8 @@ double growth(uint64_t now, uint64_t then) { return now > then ? double(now - th
 constexpr std::array<std::string_view, 2> kDirections{"client_to_peer", "peer_to_client"};
 /// Labels of relayed_{bytes,packets}_total for RelayedCounts[d][t].
 prometheus::Labels relayedLabels(size_t d, size_t t) {
-  return {{"direction", std::string(kDirections[d])},
-          {"transport", std::string(toString(Transport(t)))}};
+  return {{"direction", std::string(kDirections[d])}, {"transport", std::string(toString(Transport(t)))}};
 }
-
 
 }  // namespace
 
@@ -138,8 +136,8 @@ MetricsFolder::MetricsFolder(std::string_view version)
   f_->allocActive.Add({{"transport", "udp"}, {"family", "ipv4"}});
   for (size_t k = 0; k < size_t(turn::RateLimitKind::kCount); ++k)
     f_->rateLimited.Add({{"kind", std::string(turn::toString(turn::RateLimitKind(k)))}});
-  for (auto* g : {&f_->permissions, &f_->channels, &f_->bansActive, &f_->secretAge,
-                  &f_->lastReload, &f_->portsInUse, &f_->portsCapacity})
+  for (auto* g : {&f_->permissions, &f_->channels, &f_->bansActive, &f_->secretAge, &f_->lastReload,
+                  &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
   for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
   for (auto t : {Transport::Tcp, Transport::Tls, Transport::Dtls})
@@ -215,8 +213,7 @@ void MetricsFolder::foldHistograms(const WorkerStats& now, const WorkerStats& th
     auto& h = f_->duration.Add({{"method", method}}, boundaries(kRequestBounds));
     foldHistogram(h, b, it == then.durations.end() ? RequestBuckets{} : it->second);
   }
-  foldHistogram(f_->lifetime.Add({}, boundaries(kLifetimeBounds)), now.lifetimes,
-                then.lifetimes);
+  foldHistogram(f_->lifetime.Add({}, boundaries(kLifetimeBounds)), now.lifetimes, then.lifetimes);
 }
 
 void MetricsFolder::setGauges() {
@@ -232,8 +229,7 @@ void MetricsFolder::setGauges() {
   for (const auto& [k, v] : allocations) allocActiveSeen_[k] = v;
   for (const auto& [k, v] : allocActiveSeen_) {
     const auto bar = k.find('|');
-    f_->allocActive.Add({{"transport", k.substr(0, bar)}, {"family", k.substr(bar + 1)}})
-        .Set(double(v));
+    f_->allocActive.Add({{"transport", k.substr(0, bar)}, {"family", k.substr(bar + 1)}}).Set(double(v));
   }
   f_->permissions.Add({}).Set(double(permissions));
   f_->channels.Add({}).Set(double(channels));

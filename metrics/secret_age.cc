@@ -20,8 +20,8 @@ std::optional<int64_t> secretCreatedFromId(std::string_view id) {
   return static_cast<int64_t>(::timegm(&tm));
 }
 
-bool SecretAge::observe(const std::vector<policy::Secret>& secrets,
-                        std::optional<int64_t> fileMtime, int64_t nowUnix) {
+bool SecretAge::observe(const std::vector<policy::Secret>& secrets, std::optional<int64_t> fileMtime,
+                        int64_t nowUnix) {
   if (secrets.empty()) return false;
   const std::string& id = secrets.front().id;
   if (mintingId_ == id) return false;

@@ -28,8 +28,7 @@ class SecretAge {
   /// Records the keyring now in force. `fileMtime`: the keyring file's mtime
   /// (unix s), nullopt with inline secrets. True when the minting secret
   /// changed from the one seen before: a rotation performed or picked up.
-  bool observe(const std::vector<policy::Secret>& secrets, std::optional<int64_t> fileMtime,
-               int64_t nowUnix);
+  bool observe(const std::vector<policy::Secret>& secrets, std::optional<int64_t> fileMtime, int64_t nowUnix);
   /// Seconds since the minting secret was created; nullopt before observe().
   std::optional<double> ageSeconds(int64_t nowUnix) const;
 

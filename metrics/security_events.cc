@@ -32,16 +32,15 @@ std::string suppressedNote(uint64_t n) {
   return std::to_string(n) + " similar events from this source were not logged (sampling)";
 }
 
-void SecurityEvents::onAuthFailed(std::string_view reason, const FiveTuple& t,
-                                  std::string_view username) {
+void SecurityEvents::onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) {
   auto n = auth_.admit(t.client.ip, clock_.now());
   if (!n) return;
-  log_.push(SecurityEvent{"auth_failure", "warning", std::string(username), t.client.ip.toString(),
-                          "", std::string(reason), suppressedNote(*n)});
+  log_.push(SecurityEvent{"auth_failure", "warning", std::string(username), t.client.ip.toString(), "",
+                          std::string(reason), suppressedNote(*n)});
 }
 
-void SecurityEvents::onPeerDenied(const SocketAddress& peer, std::string_view rule,
-                                  const FiveTuple& t, std::string_view user) {
+void SecurityEvents::onPeerDenied(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                                  std::string_view user) {
   auto n = denied_.admit(t.client.ip, clock_.now());
   if (!n) return;
   log_.push(SecurityEvent{"peer_denied", "warning", std::string(user), t.client.ip.toString(),
@@ -55,10 +54,11 @@ void SecurityEvents::onBanned(const SocketAddress& source, Duration banFor) {
                               std::to_string(secs) + "s after repeated failed authentications"});
 }
 
-void SecurityEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule,
-                                   const FiveTuple& t, std::string_view user) {
+void SecurityEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
+                                   std::string_view user) {
   log_.push(SecurityEvent{"peer_revoked", "warning", std::string(user), t.client.ip.toString(),
-                          peer.toString(), std::string(rule), "a reload's peer rules revoked a live permission"});
+                          peer.toString(), std::string(rule),
+                          "a reload's peer rules revoked a live permission"});
 }
 
 }  // namespace tw::metrics

@@ -36,8 +36,8 @@ class SourceSampler {
 
 class SecurityEvents final : public turn::RelayEvents {
  public:
-  SecurityEvents(EventLog& log, const Clock& clock,
-                 Duration window = std::chrono::seconds(60), size_t maxSources = 10000)
+  SecurityEvents(EventLog& log, const Clock& clock, Duration window = std::chrono::seconds(60),
+                 size_t maxSources = 10000)
       : log_(log), clock_(clock), auth_(window, maxSources), denied_(window, maxSources) {}
 
   void onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) override;

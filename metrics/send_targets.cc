@@ -13,9 +13,7 @@ void SendTargets::onSendTarget(const turn::Allocation& a, const SocketAddress& p
   it->second.note(peer);
 }
 
-void SendTargets::onAllocationDeleted(const turn::Allocation& a, std::string_view) {
-  entries_.erase(a.id);
-}
+void SendTargets::onAllocationDeleted(const turn::Allocation& a, std::string_view) { entries_.erase(a.id); }
 
 uint32_t SendTargets::take(uint64_t id, uint32_t threshold, Duration window, Instant now,
                            SocketAddress& last) {

@@ -37,8 +37,7 @@ class SendTargets final : public turn::RelayEvents {
   /// `threshold` (its window then restarts at `now`, so one crossing is
   /// reported once), with the latest one in `last`; else 0, and the window
   /// rolls once `window` has passed. 0 for an allocation that has not sent.
-  uint32_t take(uint64_t id, uint32_t threshold, Duration window, Instant now,
-                SocketAddress& last);
+  uint32_t take(uint64_t id, uint32_t threshold, Duration window, Instant now, SocketAddress& last);
   /// Allocation `id`'s distinct Send destinations in its current window
   /// (a lower bound, see DestinationTracker); 0 when it has not sent.
   uint32_t distinct(uint64_t id) const {

@@ -12,13 +12,19 @@ std::string resultCode(int code, std::string_view reason) {
 
 std::string_view allocationResult(int code) {
   switch (code) {
-    case 0: return kAllocationResults[0];
+    case 0:
+      return kAllocationResults[0];
     case 401:
-    case 438: return kAllocationResults[1];
-    case 403: return kAllocationResults[2];
-    case 486: return kAllocationResults[3];
-    case 508: return kAllocationResults[4];
-    default: return kAllocationResults[5];
+    case 438:
+      return kAllocationResults[1];
+    case 403:
+      return kAllocationResults[2];
+    case 486:
+      return kAllocationResults[3];
+    case 508:
+      return kAllocationResults[4];
+    default:
+      return kAllocationResults[5];
   }
 }
 
@@ -33,8 +39,7 @@ void StatsEvents::onAllocationDeleted(const turn::Allocation& a, std::string_vie
   observe(stats_.lifetimes, kLifetimeBounds, lived < 0 ? 0 : lived);
 }
 
-void StatsEvents::onRequest(stun::Method m, int code, std::string_view reason,
-                            const FiveTuple& t) {
+void StatsEvents::onRequest(stun::Method m, int code, std::string_view reason, const FiveTuple& t) {
   ++stats_.requests[{std::string(stun::toString(m)), resultCode(code, reason)}];
   if (m == stun::Method::Allocate && code != 0)
     ++stats_.allocations[{std::string(toString(t.transport)), std::string(allocationResult(code))}];
@@ -59,8 +64,8 @@ WorkerSnapshot takeSnapshot(const turn::WorkerCounters& counters, const StatsEve
                             turn::AllocationTable& table) {
   WorkerSnapshot s{counters, stats.stats(), {}};
   table.forEach([&](turn::Allocation& a) {
-    const std::string key = std::string(toString(a.tuple.transport)) + "|" +
-                            std::string(familyLabel(a.relayed.ip.family()));
+    const std::string key =
+        std::string(toString(a.tuple.transport)) + "|" + std::string(familyLabel(a.relayed.ip.family()));
     ++s.gauges.allocations[key];
     s.gauges.permissions += a.permissions.size();
     s.gauges.channels += a.channels.size();

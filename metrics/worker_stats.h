@@ -43,8 +43,8 @@ void observe(Buckets<N>& b, const std::array<double, N>& bounds, double value) {
 
 /// The result label values of allocations_total, declared once: the
 /// folder creates every series from this list, allocationResult() picks one.
-inline constexpr std::array<std::string_view, 6> kAllocationResults{
-    "success", "unauthorized", "forbidden", "quota", "capacity", "error"};
+inline constexpr std::array<std::string_view, 6> kAllocationResults{"success", "unauthorized", "forbidden",
+                                                                    "quota",   "capacity",     "error"};
 
 /// Gauges sampled from the worker's allocation table when the copy is taken.
 struct WorkerGauges {
@@ -58,12 +58,12 @@ struct WorkerGauges {
 /// names, STUN codes, reason codes, configured rule names), never from a
 /// user, address or port.
 struct WorkerStats {
-  std::map<std::pair<std::string, std::string>, uint64_t> requests;  // {method, result_code}
-  std::map<std::string, RequestBuckets> durations;                   // by method
-  std::map<std::string, uint64_t> authFailures;                      // by reason
-  std::map<std::string, uint64_t> peerDenied;                        // by rule
+  std::map<std::pair<std::string, std::string>, uint64_t> requests;     // {method, result_code}
+  std::map<std::string, RequestBuckets> durations;                      // by method
+  std::map<std::string, uint64_t> authFailures;                         // by reason
+  std::map<std::string, uint64_t> peerDenied;                           // by rule
   std::map<std::pair<std::string, std::string>, uint64_t> allocations;  // {transport, result}
-  std::map<std::string, uint64_t> quotaRejections;                   // by quota
+  std::map<std::string, uint64_t> quotaRejections;                      // by quota
   LifetimeBuckets lifetimes;
   uint64_t bans = 0;  // bans this worker started
 };

@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "policy/config_credentials.h"
+#include "policy/config_fleet.h"
+#include "policy/config_observability.h"
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
 #include "policy/config_transports.h"
-#include "policy/config_fleet.h"
-#include "policy/config_observability.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
 #include "relay/base/crypto.h"
@@ -429,8 +429,8 @@ void checkPerAllocation(Reader& r, const Item& root, const Config& cfg) {
     const std::string perAllocation = std::to_string(l.permissionsPerAllocation);
     if (inQuotas && hasKey(quotas, "permissions_per_allocation")) {
       r.error(fieldItem(quotas, "permissions_per_allocation"),
-              "permissions_per_allocation (" + perAllocation +
-                  ") is below limits.permissions_per_request (" + request + ")");
+              "permissions_per_allocation (" + perAllocation + ") is below limits.permissions_per_request (" +
+                  request + ")");
     } else {
       r.error(inLimits ? blame(limits, "permissions_per_request", "permissions_per_allocation") : root,
               "permissions_per_request (" + request + ") exceeds permissions_per_allocation (" +

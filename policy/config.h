@@ -134,10 +134,10 @@ struct LimitsConfig {
 
 /// Limits of connection-oriented transports (TCP, TLS; config `transports:`).
 struct TransportsConfig {
-  size_t maxConnectionsPerIp = 64;     ///< Live stream connections from one client IP.
-  size_t streamBufferBytes = 16384;    ///< Largest frame a stream client may announce.
-  size_t streamOutputBytes = 262144;   ///< Output backlog above which relay data is dropped.
-  tw::Duration idleTimeout = std::chrono::seconds(30);       ///< Connections with no allocation.
+  size_t maxConnectionsPerIp = 64;                      ///< Live stream connections from one client IP.
+  size_t streamBufferBytes = 16384;                     ///< Largest frame a stream client may announce.
+  size_t streamOutputBytes = 262144;                    ///< Output backlog above which relay data is dropped.
+  tw::Duration idleTimeout = std::chrono::seconds(30);  ///< Connections with no allocation.
   tw::Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS/DTLS handshakes.
   /// TCP relay: bytes a peer connection may send before its ConnectionBind;
   /// then the relay stops reading and TCP flow control holds the rest.
@@ -164,7 +164,7 @@ struct MetricsConfig {
 
 /// events: the security event log (JSON lines, docs/config.md).
 struct EventsConfig {
-  std::string file;  ///< Absolute path; empty = stderr.
+  std::string file;     ///< Absolute path; empty = stderr.
   size_t queue = 4096;  ///< Events waiting for the writer; more are dropped and counted.
   tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
 };
@@ -178,16 +178,16 @@ struct AdminConfig {
 /// anomalies: detector thresholds (docs/config.md). 0 turns a detector off.
 struct AnomaliesConfig {
   tw::Duration window = std::chrono::seconds(60);
-  uint32_t bruteForceFailures = 20;   ///< failed auths per source IP per window
-  uint32_t scanDistinctPeers = 20;    ///< distinct peers per allocation per window
-  bool scanRevoke = false;            ///< end the scanning allocation
-  double spikeFactor = 10;            ///< x the allocation's own EWMA rate...
-  uint64_t spikeMinBps = 1'000'000;   ///< ...and at least this many bits/s
-  uint64_t maxBps = 0;                ///< one allocation above this (bits/s)
-  uint64_t totalBps = 0;              ///< all relayed traffic above this (bits/s)
-  uint32_t churnAllocations = 30;     ///< allocations created+deleted per IP per window
-  uint32_t deniedPeerBurst = 10;      ///< 403s per user per window
-  uint32_t sharingIps = 5;            ///< distinct client IPs per user per sharing window
+  uint32_t bruteForceFailures = 20;  ///< failed auths per source IP per window
+  uint32_t scanDistinctPeers = 20;   ///< distinct peers per allocation per window
+  bool scanRevoke = false;           ///< end the scanning allocation
+  double spikeFactor = 10;           ///< x the allocation's own EWMA rate...
+  uint64_t spikeMinBps = 1'000'000;  ///< ...and at least this many bits/s
+  uint64_t maxBps = 0;               ///< one allocation above this (bits/s)
+  uint64_t totalBps = 0;             ///< all relayed traffic above this (bits/s)
+  uint32_t churnAllocations = 30;    ///< allocations created+deleted per IP per window
+  uint32_t deniedPeerBurst = 10;     ///< 403s per user per window
+  uint32_t sharingIps = 5;           ///< distinct client IPs per user per sharing window
   tw::Duration sharingWindow = std::chrono::minutes(10);
 };
 
@@ -221,9 +221,9 @@ struct Config {
   TransportsConfig transports;
   LogConfig log;
   ServerConfig server;
-  QuotasConfig quotas;         ///< quotas: (config_quotas.cc)
-  RateLimitsConfig rateLimits; ///< rate_limits:
-  BansConfig bans;             ///< bans:
+  QuotasConfig quotas;          ///< quotas: (config_quotas.cc)
+  RateLimitsConfig rateLimits;  ///< rate_limits:
+  BansConfig bans;              ///< bans:
   MetricsConfig metrics;
   EventsConfig events;
   AdminConfig admin;

@@ -41,8 +41,9 @@ void readOrigins(Reader& r, const Item& item, CredentialsConfig& c) {
     if (!s) return;
     if (*s == "*") return r.error(i, "\"*\" is not allowed: list the exact origins of your application");
     if (!isOrigin(*s))
-      return r.error(i, "expected an origin such as https://app.example.org (no path, no trailing '/'), got " +
-                            shown(*s));
+      return r.error(
+          i,
+          "expected an origin such as https://app.example.org (no path, no trailing '/'), got " + shown(*s));
     c.allowedOrigins.push_back(*s);
   });
 }
@@ -88,7 +89,8 @@ constexpr std::array<Field<CredentialsConfig>, 11> kCredentialsFields{{
        if (auto b = r.boolean(i)) c.insecureHttp = *b;
      }},
     {"requests_per_ip", [](Reader& r, const Item& i, CredentialsConfig& c) { readBucket(r, i, c.perIp); }},
-    {"requests_per_user", [](Reader& r, const Item& i, CredentialsConfig& c) { readBucket(r, i, c.perUser); }},
+    {"requests_per_user",
+     [](Reader& r, const Item& i, CredentialsConfig& c) { readBucket(r, i, c.perUser); }},
 }};
 
 bool isLoopback(const IpAddress& ip) {
@@ -104,7 +106,8 @@ void checkTransport(Reader& r, const Item& item, const CredentialsConfig& c) {
   if (c.cert.empty() != c.key.empty())
     return r.error(fieldItem(item, c.cert.empty() ? "key" : "cert"), "cert: and key: go together (HTTPS)");
   const bool https = !c.cert.empty();
-  if (https && c.insecureHttp) r.error(fieldItem(item, "insecure_http"), "insecure_http only applies without cert/key");
+  if (https && c.insecureHttp)
+    r.error(fieldItem(item, "insecure_http"), "insecure_http only applies without cert/key");
   if (!https && !c.insecureHttp && c.listen && !isLoopback(c.listen->ip))
     r.error(fieldItem(item, "listen"),
             "plain HTTP on a non-loopback address would expose bearer tokens: set cert: and key: "
@@ -128,12 +131,14 @@ void loadJwks(Reader& r, const Item& at, CredentialsConfig& c) {
   if (!r.checkFiles() || c.jwksFile.empty()) return;
   auto text = readRegularFile(c.jwksFile, /*privateOnly=*/false);
   if (!text) return r.error(at, "cannot read the JWKS file " + shown(c.jwksFile) + ": " + text.error());
-  if (text->size() > (1u << 20)) return r.error(at, "the JWKS file " + shown(c.jwksFile) + " is larger than 1 MiB");
+  if (text->size() > (1u << 20))
+    return r.error(at, "the JWKS file " + shown(c.jwksFile) + " is larger than 1 MiB");
   auto set = Jwks::parse(*text);
   if (set) return void(c.jwks = std::make_shared<const Jwks>(std::move(set.value())));
   const JwksError& e = set.error();
   if (e.syntax)
-    return r.error(at, "the JWKS file " + shown(c.jwksFile) + " is not valid JSON (" + lineColumn(*text, e.byte) + ")");
+    return r.error(
+        at, "the JWKS file " + shown(c.jwksFile) + " is not valid JSON (" + lineColumn(*text, e.byte) + ")");
   if (e.message.rfind("keys[", 0) == 0) return r.append({ConfigError{c.jwksFile, 0, 0, e.message}});
   r.error(at, "the JWKS file " + shown(c.jwksFile) + ": " + e.message);
 }
@@ -142,13 +147,18 @@ void loadJwks(Reader& r, const Item& at, CredentialsConfig& c) {
 
 bool isOrigin(std::string_view text) {
   std::string_view rest;
-  if (text.rfind("https://", 0) == 0) rest = text.substr(8);
-  else if (text.rfind("http://", 0) == 0) rest = text.substr(7);
-  else return false;
+  if (text.rfind("https://", 0) == 0)
+    rest = text.substr(8);
+  else if (text.rfind("http://", 0) == 0)
+    rest = text.substr(7);
+  else
+    return false;
   auto ok = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+           c == ']';
   };
-  return !rest.empty() && rest.size() <= 253 && rest.front() != ':' && std::all_of(rest.begin(), rest.end(), ok);
+  return !rest.empty() && rest.size() <= 253 && rest.front() != ':' &&
+         std::all_of(rest.begin(), rest.end(), ok);
 }
 
 void readCredentials(Reader& r, const Item& item, Config& cfg) {

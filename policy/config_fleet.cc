@@ -10,8 +10,8 @@ namespace tw::policy {
 std::optional<std::string> checkNodeId(std::string_view id) {
   if (id.empty() || id.size() > 64) return std::string("a node id must be 1-64 characters");
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
     if (!ok) return std::string("a node id may only hold A-Z a-z 0-9 . _ -");
   }
   return std::nullopt;
@@ -40,8 +40,8 @@ namespace {
 bool validHostName(std::string_view h) {
   if (h.empty() || h.size() > 253 || h.front() == '-' || h.front() == '.') return false;
   for (char c : h) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -62,8 +62,8 @@ void readAddress(Reader& r, const Item& item, FleetRedisConfig& out) {
   const std::string digits = colon == std::string::npos ? "" : s->substr(colon + 1);
   for (char c : digits) port = (c >= '0' && c <= '9' && port < 70000) ? port * 10 + (c - '0') : 70000;
   if (!validHostName(host) || digits.empty() || port < 1 || port > 65535)
-    return r.error(item, "expected HOST:PORT for Redis, e.g. 127.0.0.1:6379 or redis.internal:6379, got " +
-                             shown(*s));
+    return r.error(
+        item, "expected HOST:PORT for Redis, e.g. 127.0.0.1:6379 or redis.internal:6379, got " + shown(*s));
   out.host = host;
   out.port = static_cast<uint16_t>(port);
 }
@@ -102,7 +102,8 @@ void readHeartbeat(Reader& r, const Item& item, FleetConfig& out) {
 }
 
 constexpr std::array<Field<FleetConfig>, 3> kFleetFields{{
-    {"redis", [](Reader& r, const Item& i, FleetConfig& o) { readFields(r, i, kRedisFields, o.redis); }, true},
+    {"redis", [](Reader& r, const Item& i, FleetConfig& o) { readFields(r, i, kRedisFields, o.redis); },
+     true},
     {"node_id", readNodeId},
     {"heartbeat", readHeartbeat},
 }};

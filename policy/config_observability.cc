@@ -86,7 +86,8 @@ void readListen(Reader& r, const Item& item, SocketAddress& out) {
   auto s = r.text(item);
   if (!s) return;
   auto addr = SocketAddress::parse(*s);
-  if (!addr) return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
+  if (!addr)
+    return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
   out = *addr;
 }
 
@@ -94,13 +95,9 @@ void readAnomalies(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kAnomaliesFields, cfg.anomalies);
 }
 
-void readAdmin(Reader& r, const Item& item, Config& cfg) {
-  readFields(r, item, kAdminFields, cfg.admin);
-}
+void readAdmin(Reader& r, const Item& item, Config& cfg) { readFields(r, item, kAdminFields, cfg.admin); }
 
-void readEvents(Reader& r, const Item& item, Config& cfg) {
-  readFields(r, item, kEventsFields, cfg.events);
-}
+void readEvents(Reader& r, const Item& item, Config& cfg) { readFields(r, item, kEventsFields, cfg.events); }
 
 void readMetrics(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kMetricsFields, cfg.metrics);

@@ -53,13 +53,13 @@ constexpr std::array<Field<QuotaDraft>, 9> kQuotaFields{{
 void checkQuotas(Reader& r, const Item& item, const Config& cfg) {
   const QuotasConfig& q = cfg.quotas;
   if (q.totalBps != 0 && q.maxBps > q.totalBps) {
-    r.error(fieldItem(item, "total_bps"),
-            "total_bps (" + std::to_string(q.totalBps) + ") is below max_bps (" +
-                std::to_string(q.maxBps) + "): no allocation could ever be made");
+    r.error(fieldItem(item, "total_bps"), "total_bps (" + std::to_string(q.totalBps) +
+                                              ") is below max_bps (" + std::to_string(q.maxBps) +
+                                              "): no allocation could ever be made");
   }
   if (q.total != 0 && q.perUser > q.total) {
-    r.error(fieldItem(item, "per_user"), "per_user (" + std::to_string(q.perUser) +
-                                             ") exceeds total (" + std::to_string(q.total) + ")");
+    r.error(fieldItem(item, "per_user"),
+            "per_user (" + std::to_string(q.perUser) + ") exceeds total (" + std::to_string(q.total) + ")");
   }
   // permissions/channels per allocation against limits: checkPerAllocation
   // (config.cc), once both sections are read, in whichever order.
@@ -80,14 +80,11 @@ constexpr std::array<Field<RateConfig>, 2> kRateFields{{
     {"burst", readBurst},
 }};
 
-
 constexpr std::array<Field<RateLimitsConfig>, 4> kRateLimitFields{{
     {"requests_per_source",
      [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerSource); }},
     {"unauthenticated_per_source",
-     [](Reader& r, const Item& i, RateLimitsConfig& o) {
-       readBucket(r, i, o.unauthenticatedPerSource);
-     }},
+     [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.unauthenticatedPerSource); }},
     {"requests_per_ip",
      [](Reader& r, const Item& i, RateLimitsConfig& o) { readBucket(r, i, o.requestsPerIp); }},
     {"unauthenticated_per_ip",
@@ -115,8 +112,7 @@ constexpr std::array<Field<BansConfig>, 3> kFailedAuthFields{{
 }};
 
 constexpr std::array<Field<BansConfig>, 1> kBansFields{{
-    {"failed_auth",
-     [](Reader& r, const Item& i, BansConfig& o) { readFields(r, i, kFailedAuthFields, o); }},
+    {"failed_auth", [](Reader& r, const Item& i, BansConfig& o) { readFields(r, i, kFailedAuthFields, o); }},
 }};
 
 }  // namespace

@@ -34,8 +34,7 @@ void checkRotation(Reader& r, const Item& item, const AuthConfig& auth) {
     r.error(at, "auth.rotation needs auth.secrets_file: the rotated keyring is written there");
   const auto grace = std::chrono::duration_cast<std::chrono::seconds>(auth.rotation->grace).count();
   if (grace < auth.maxTtlSeconds) {
-    r.error(at, "grace (" + formatDuration(auth.rotation->grace) +
-                    ") must be at least max_ttl (" +
+    r.error(at, "grace (" + formatDuration(auth.rotation->grace) + ") must be at least max_ttl (" +
                     formatDuration(std::chrono::seconds(auth.maxTtlSeconds)) +
                     ") so credentials already handed out stay valid until they expire");
   }

@@ -1,10 +1,9 @@
 #include "policy/credentials.h"
 
-#include "relay/base/mac_engine.h"
-
 #include <limits>
 
 #include "relay/base/crypto.h"
+#include "relay/base/mac_engine.h"
 
 namespace tw::policy {
 namespace {
@@ -35,21 +34,28 @@ std::optional<int64_t> parseExpiry(std::string_view digits) {
 
 std::string_view toString(AuthFailure f) {
   switch (f) {
-    case AuthFailure::BadIntegrity: return "bad_integrity";
-    case AuthFailure::Expired: return "expired";
-    case AuthFailure::MalformedUsername: return "malformed_username";
-    case AuthFailure::UnknownUser: return "unknown_user";
-    case AuthFailure::StaleNonce: return "stale_nonce";
-    case AuthFailure::OverMaxTtl: return "over_max_ttl";
-    case AuthFailure::MissingAttributes: return "missing_attributes";
-    case AuthFailure::Blocked: return "blocked";
+    case AuthFailure::BadIntegrity:
+      return "bad_integrity";
+    case AuthFailure::Expired:
+      return "expired";
+    case AuthFailure::MalformedUsername:
+      return "malformed_username";
+    case AuthFailure::UnknownUser:
+      return "unknown_user";
+    case AuthFailure::StaleNonce:
+      return "stale_nonce";
+    case AuthFailure::OverMaxTtl:
+      return "over_max_ttl";
+    case AuthFailure::MissingAttributes:
+      return "missing_attributes";
+    case AuthFailure::Blocked:
+      return "blocked";
   }
   return "unknown";
 }
 
 Result<RestUsername, AuthFailure> parseRestUsername(std::string_view username) {
-  if (username.empty() || username.size() > kMaxUsernameBytes)
-    return err(AuthFailure::MalformedUsername);
+  if (username.empty() || username.size() > kMaxUsernameBytes) return err(AuthFailure::MalformedUsername);
   const size_t colon = username.find(':');
   const std::string_view expiryText = username.substr(0, colon);
   const auto expiry = parseExpiry(expiryText);

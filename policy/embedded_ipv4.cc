@@ -11,21 +11,20 @@ uint32_t bits32At(U128 a, int from) { return static_cast<uint32_t>(a >> (128 - 3
 
 // Prefix values, right-aligned (compared against the address shifted right
 // by its host-bit count).
-constexpr U128 kCompat96 = 0;                            // ::/96
-constexpr U128 kMapped96 = 0xffff;                       // ::ffff:0:0/96
-constexpr U128 kSiit96 = 0xffff0000;                     // ::ffff:0:0:0/96
-constexpr U128 kNat64_96 = U128{0x0064ff9b} << 64;       // 64:ff9b::/96
-constexpr uint64_t kLocalNat64_48 = 0x0064ff9b0001;      // 64:ff9b:1::/48
-constexpr uint64_t kSixToFour16 = 0x2002;                // 2002::/16
-constexpr uint64_t kTeredo32 = 0x20010000;               // 2001:0::/32
+constexpr U128 kCompat96 = 0;                        // ::/96
+constexpr U128 kMapped96 = 0xffff;                   // ::ffff:0:0/96
+constexpr U128 kSiit96 = 0xffff0000;                 // ::ffff:0:0:0/96
+constexpr U128 kNat64_96 = U128{0x0064ff9b} << 64;   // 64:ff9b::/96
+constexpr uint64_t kLocalNat64_48 = 0x0064ff9b0001;  // 64:ff9b:1::/48
+constexpr uint64_t kSixToFour16 = 0x2002;            // 2002::/16
+constexpr uint64_t kTeredo32 = 0x20010000;           // 2001:0::/32
 
 /// The /96 layouts all keep the IPv4 in the last 32 bits.
 void addLast32Layouts(U128 a, EmbeddedIpv4List& out) {
   const U128 prefix = a >> 32;
   const uint32_t low = static_cast<uint32_t>(a);
   const bool compat = prefix == kCompat96 && low > 1;  // not :: or ::1, see header
-  if (compat || prefix == kMapped96 || prefix == kSiit96 || prefix == kNat64_96)
-    out.push(IpAddress::v4(low));
+  if (compat || prefix == kMapped96 || prefix == kSiit96 || prefix == kNat64_96) out.push(IpAddress::v4(low));
 }
 
 /// RFC 6052 2.2: the IPv4 follows a prefix of length `prefixLen` (32, 40,
@@ -55,7 +54,7 @@ void addTunnels(U128 a, EmbeddedIpv4List& out) {
   if (topBits(a, 16) == kSixToFour16) out.push(IpAddress::v4(bits32At(a, 16)));
   if (topBits(a, 32) == kTeredo32) {
     out.push(IpAddress::v4(static_cast<uint32_t>(a) ^ 0xffffffffu));  // client, obfuscated
-    out.push(IpAddress::v4(bits32At(a, 32)));                          // server
+    out.push(IpAddress::v4(bits32At(a, 32)));                         // server
   }
 }
 

@@ -49,8 +49,7 @@ Result<IpRange, std::string> parseCidr(std::string_view addrText, std::string_vi
   if (!addr) return err(addr.error());
   auto prefix = parsePrefix(prefixText);
   if (!prefix) return err(prefix.error());
-  if (*prefix > familyBits(addr->family()))
-    return err("bad prefix length " + std::to_string(*prefix));
+  if (*prefix > familyBits(addr->family())) return err("bad prefix length " + std::to_string(*prefix));
   if ((valueOf(*addr) & hostMask(addr->family(), *prefix)) != 0)
     return err("host bits set in " + quoted(std::string(addrText) + "/" + std::string(prefixText)) +
                " (did you mean " + IpRange::cidr(*addr, *prefix).toString() + "?)");
@@ -72,8 +71,8 @@ int exactPrefix(Family f, U128 first, U128 last) {
   const U128 span = last - first;  // a block of 2^k addresses has span 2^k - 1
   if ((span & (span + 1)) != 0) return -1;
   if ((first & span) != 0) return -1;
-  const int hostBits = std::popcount(static_cast<uint64_t>(span)) +
-                       std::popcount(static_cast<uint64_t>(span >> 64));
+  const int hostBits =
+      std::popcount(static_cast<uint64_t>(span)) + std::popcount(static_cast<uint64_t>(span >> 64));
   return familyBits(f) - hostBits;
 }
 

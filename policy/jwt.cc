@@ -30,7 +30,8 @@ std::optional<Segments> split(std::string_view token) {
   const size_t a = token.find('.');
   const size_t b = a == std::string_view::npos ? a : token.find('.', a + 1);
   if (b == std::string_view::npos || token.find('.', b + 1) != std::string_view::npos) return std::nullopt;
-  return Segments{token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1), token.substr(0, b)};
+  return Segments{token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1),
+                  token.substr(0, b)};
 }
 
 /// A base64url segment holding a JSON object; nullopt when it is not one.
@@ -114,7 +115,8 @@ std::optional<int64_t> numericDate(const json& v) {
 
 bool audienceMatches(const json& aud, std::span<const std::string> wanted) {
   auto ok = [&](const json& v) {
-    return v.is_string() && std::find(wanted.begin(), wanted.end(), v.get_ref<const std::string&>()) != wanted.end();
+    return v.is_string() &&
+           std::find(wanted.begin(), wanted.end(), v.get_ref<const std::string&>()) != wanted.end();
   };
   if (aud.is_array()) return std::any_of(aud.begin(), aud.end(), ok);
   return ok(aud);
@@ -147,17 +149,28 @@ Result<JwtClaims, JwtRejection> readClaims(const json& c, const JwtExpectations&
 
 std::string_view toString(JwtRejection r) {
   switch (r) {
-    case JwtRejection::Malformed: return "malformed";
-    case JwtRejection::Oversize: return "oversize";
-    case JwtRejection::BadAlgorithm: return "bad_algorithm";
-    case JwtRejection::UnknownKey: return "unknown_key";
-    case JwtRejection::BadSignature: return "bad_signature";
-    case JwtRejection::Expired: return "expired";
-    case JwtRejection::NotYetValid: return "not_yet_valid";
-    case JwtRejection::WrongIssuer: return "wrong_issuer";
-    case JwtRejection::WrongAudience: return "wrong_audience";
-    case JwtRejection::MissingSubject: return "missing_subject";
-    case JwtRejection::MissingExpiry: return "missing_expiry";
+    case JwtRejection::Malformed:
+      return "malformed";
+    case JwtRejection::Oversize:
+      return "oversize";
+    case JwtRejection::BadAlgorithm:
+      return "bad_algorithm";
+    case JwtRejection::UnknownKey:
+      return "unknown_key";
+    case JwtRejection::BadSignature:
+      return "bad_signature";
+    case JwtRejection::Expired:
+      return "expired";
+    case JwtRejection::NotYetValid:
+      return "not_yet_valid";
+    case JwtRejection::WrongIssuer:
+      return "wrong_issuer";
+    case JwtRejection::WrongAudience:
+      return "wrong_audience";
+    case JwtRejection::MissingSubject:
+      return "missing_subject";
+    case JwtRejection::MissingExpiry:
+      return "missing_expiry";
   }
   return "?";
 }

@@ -30,10 +30,10 @@ inline constexpr size_t kMaxJwtBytes = 8192;
 inline constexpr size_t kMaxJwtHeaderBytes = 1024;  ///< base64url characters
 
 enum class JwtRejection {
-  Malformed,       ///< not three base64url segments of JSON objects
-  Oversize,        ///< token or header over the limits above
-  BadAlgorithm,    ///< none, HS256, RS512..., or crit present
-  UnknownKey,      ///< no key with that kid and algorithm
+  Malformed,     ///< not three base64url segments of JSON objects
+  Oversize,      ///< token or header over the limits above
+  BadAlgorithm,  ///< none, HS256, RS512..., or crit present
+  UnknownKey,    ///< no key with that kid and algorithm
   BadSignature,
   Expired,
   NotYetValid,

@@ -124,10 +124,14 @@ std::optional<JwtAlg> algorithmOf(const json& jwk, const std::string& kty) {
   const std::string use = memberText(jwk, "use");
   if (jwk.contains("use") && use != "sig") return std::nullopt;
   JwtAlg implied;
-  if (kty == "RSA") implied = JwtAlg::RS256;
-  else if (kty == "EC") implied = JwtAlg::ES256;
-  else if (kty == "OKP") implied = JwtAlg::EdDSA;
-  else return std::nullopt;
+  if (kty == "RSA")
+    implied = JwtAlg::RS256;
+  else if (kty == "EC")
+    implied = JwtAlg::ES256;
+  else if (kty == "OKP")
+    implied = JwtAlg::EdDSA;
+  else
+    return std::nullopt;
   if (!jwk.contains("alg")) return implied;
   auto alg = parseJwtAlg(memberText(jwk, "alg"));
   if (!alg || *alg != implied) return std::nullopt;
@@ -165,7 +169,8 @@ Result<std::vector<JwtKey>, JwksError> readKeys(const json& doc) {
       return err(JwksError{where + (kid.empty() ? "a second key without kid" : "duplicate kid")});
     keys.push_back(std::move(*key.value()));
   }
-  if (keys.empty()) return err(JwksError{"no usable key (RS256, ES256 P-256 or EdDSA Ed25519 signature keys)"});
+  if (keys.empty())
+    return err(JwksError{"no usable key (RS256, ES256 P-256 or EdDSA Ed25519 signature keys)"});
   return keys;
 }
 
@@ -173,9 +178,12 @@ Result<std::vector<JwtKey>, JwksError> readKeys(const json& doc) {
 
 std::string_view toString(JwtAlg alg) {
   switch (alg) {
-    case JwtAlg::RS256: return "RS256";
-    case JwtAlg::ES256: return "ES256";
-    case JwtAlg::EdDSA: return "EdDSA";
+    case JwtAlg::RS256:
+      return "RS256";
+    case JwtAlg::ES256:
+      return "ES256";
+    case JwtAlg::EdDSA:
+      return "EdDSA";
   }
   return "?";
 }
@@ -217,10 +225,14 @@ std::optional<std::vector<uint8_t>> base64UrlDecode(std::string_view text) {
   std::string std64;
   std64.reserve(text.size() + 3);
   for (char c : text) {
-    if (c == '-') std64 += '+';
-    else if (c == '_') std64 += '/';
-    else if (std::isalnum(static_cast<unsigned char>(c))) std64 += c;
-    else return std::nullopt;  // padding, whitespace, '+', '/'...
+    if (c == '-')
+      std64 += '+';
+    else if (c == '_')
+      std64 += '/';
+    else if (std::isalnum(static_cast<unsigned char>(c)))
+      std64 += c;
+    else
+      return std::nullopt;  // padding, whitespace, '+', '/'...
   }
   while (std64.size() % 4) std64 += '=';
   return base64Decode(std64);

@@ -33,8 +33,7 @@ Result<int, std::string> openLockFile(const std::string& lockPath) {
 
 std::string keyringLockPath(const std::string& keyringPath) { return keyringPath + ".lock"; }
 
-Result<KeyringLock, std::string> KeyringLock::acquire(const std::string& keyringPath,
-                                                      tw::Duration timeout) {
+Result<KeyringLock, std::string> KeyringLock::acquire(const std::string& keyringPath, tw::Duration timeout) {
   const std::string lockPath = keyringLockPath(keyringPath);
   auto fd = openLockFile(lockPath);
   if (!fd) return tw::err(fd.error());

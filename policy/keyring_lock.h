@@ -30,8 +30,7 @@ class KeyringLock {
   /// Waits up to `timeout` (polling, so a wedged holder cannot hang the
   /// server's loop forever). Refuses a lock path that is a symlink or not a
   /// regular file.
-  static Result<KeyringLock, std::string> acquire(const std::string& keyringPath,
-                                                  tw::Duration timeout);
+  static Result<KeyringLock, std::string> acquire(const std::string& keyringPath, tw::Duration timeout);
   KeyringLock(KeyringLock&& other) noexcept;
   KeyringLock& operator=(KeyringLock&& other) noexcept;
   KeyringLock(const KeyringLock&) = delete;

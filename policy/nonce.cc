@@ -47,15 +47,17 @@ std::string macText(const std::array<uint8_t, 12>& mac) {
 
 std::string_view toString(NonceStatus s) {
   switch (s) {
-    case NonceStatus::Valid: return "valid";
-    case NonceStatus::Stale: return "stale";
-    case NonceStatus::Invalid: return "invalid";
+    case NonceStatus::Valid:
+      return "valid";
+    case NonceStatus::Stale:
+      return "stale";
+    case NonceStatus::Invalid:
+      return "invalid";
   }
   return "invalid";
 }
 
-NonceService::NonceService(std::array<uint8_t, 32> key, Duration lifetime)
-    : key_(key), lifetime_(lifetime) {}
+NonceService::NonceService(std::array<uint8_t, 32> key, Duration lifetime) : key_(key), lifetime_(lifetime) {}
 
 std::array<uint8_t, 12> NonceService::mac(uint64_t expirySeconds, const IpAddress& client,
                                           MacEngine& engine) const {
@@ -84,8 +86,7 @@ std::string NonceService::issue(const IpAddress& client, Instant now, MacEngine&
   return hex8(expiry) + macText(mac(expiry, client, engine));
 }
 
-NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client,
-                                 Instant now) const {
+NonceStatus NonceService::verify(std::string_view nonce, const IpAddress& client, Instant now) const {
   MacEngine engine;
   return verify(nonce, client, now, engine);
 }

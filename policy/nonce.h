@@ -55,8 +55,7 @@ class NonceService {
   /// past its expiry. The MAC is compared in constant time and checked
   /// before the expiry, so an attacker cannot probe with forged expiries.
   NonceStatus verify(std::string_view nonce, const IpAddress& client, Instant now) const;
-  NonceStatus verify(std::string_view nonce, const IpAddress& client, Instant now,
-                     MacEngine& engine) const;
+  NonceStatus verify(std::string_view nonce, const IpAddress& client, Instant now, MacEngine& engine) const;
 
   Duration lifetime() const { return lifetime_; }
 

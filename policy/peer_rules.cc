@@ -26,8 +26,7 @@ bool portInSpan(const NamedRange& r, uint16_t port) {
   return !r.ports || (r.ports->first <= port && port <= r.ports->second);
 }
 
-const NamedRange* findRange(const std::vector<NamedRange>& list, const IpAddress& a,
-                            uint16_t port) {
+const NamedRange* findRange(const std::vector<NamedRange>& list, const IpAddress& a, uint16_t port) {
   for (const NamedRange& r : list)
     if (r.range.contains(a) && portInSpan(r, port)) return &r;
   return nullptr;
@@ -87,8 +86,8 @@ std::vector<NamedRange> makeBuiltinDenyList() {
 
 }  // namespace
 
-PeerRules::PeerRules(std::vector<NamedRange> allowed, std::vector<NamedRange> denied,
-                     bool defaultDeny, std::vector<SocketAddress> selfAddresses)
+PeerRules::PeerRules(std::vector<NamedRange> allowed, std::vector<NamedRange> denied, bool defaultDeny,
+                     std::vector<SocketAddress> selfAddresses)
     : allowed_(std::move(allowed)), denied_(std::move(denied)), defaultDeny_(defaultDeny) {
   // Each self address is stored with its embedded IPv4s, so that a self
   // address given in IPv6 form still matches an IPv4 peer and vice versa.
@@ -104,8 +103,7 @@ const std::vector<NamedRange>& PeerRules::builtinDenyList() {
   return kList;
 }
 
-const PeerRules::SelfEntry* PeerRules::matchSelf(const IpAddress& candidate,
-                                                 uint16_t port) const {
+const PeerRules::SelfEntry* PeerRules::matchSelf(const IpAddress& candidate, uint16_t port) const {
   for (const SelfEntry& s : self_) {
     if (s.port != port) continue;
     if (s.ip == candidate) return &s;
@@ -116,8 +114,7 @@ const PeerRules::SelfEntry* PeerRules::matchSelf(const IpAddress& candidate,
 }
 
 const NamedRange* PeerRules::denyingRange(const IpAddress& candidate, uint16_t port,
-                                          const NamedRange*& allowedBy,
-                                          const PeerLayer* layer) const {
+                                          const NamedRange*& allowedBy, const PeerLayer* layer) const {
   if (layer) {
     if (const NamedRange* d = findRange(layer->denied, candidate, port)) return d;
     if (const NamedRange* a = findRange(layer->allowed, candidate, port)) {
@@ -143,8 +140,7 @@ PeerDecision PeerRules::check(const SocketAddress& peer, const PeerLayer* layer)
     if (const SelfEntry* s = matchSelf(c, peer.port)) return {false, s->name};
   const NamedRange* allowedBy = nullptr;
   for (const IpAddress& c : candidates)
-    if (const NamedRange* d = denyingRange(c, peer.port, allowedBy, layer))
-      return {false, d->name};
+    if (const NamedRange* d = denyingRange(c, peer.port, allowedBy, layer)) return {false, d->name};
   return {true, allowedBy ? std::string_view(allowedBy->name) : std::string_view("allowed")};
 }
 

@@ -99,8 +99,8 @@ class PeerRules {
 
   const SelfEntry* matchSelf(const IpAddress& candidate, uint16_t port) const;
   /// nullptr if the candidate is OK, else the range that denies it.
-  const NamedRange* denyingRange(const IpAddress& candidate, uint16_t port,
-                                 const NamedRange*& allowedBy, const PeerLayer* layer) const;
+  const NamedRange* denyingRange(const IpAddress& candidate, uint16_t port, const NamedRange*& allowedBy,
+                                 const PeerLayer* layer) const;
 
   std::vector<NamedRange> allowed_;
   std::vector<NamedRange> denied_;

@@ -3,8 +3,7 @@
 #include "policy/config.h"
 
 namespace tw::policy {
-std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in,
-                                        std::string_view prefix) {
+std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in, std::string_view prefix) {
   std::vector<NamedRange> out;
   for (size_t i = 0; i < in.size(); ++i) {
     std::string name = std::string(prefix) + "[" + std::to_string(i) + "] " + in[i].text;
@@ -15,9 +14,7 @@ std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in,
 
 RealmMap::RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listeners,
                    std::vector<RealmPeerLayer> layers)
-    : default_(std::move(defaultRealm)),
-      listeners_(std::move(listeners)),
-      layers_(std::move(layers)) {}
+    : default_(std::move(defaultRealm)), listeners_(std::move(listeners)), layers_(std::move(layers)) {}
 
 const std::string& RealmMap::realmFor(const FiveTuple& tuple) const {
   for (const ListenerRealm& l : listeners_)
@@ -34,8 +31,8 @@ const PeerLayer* RealmMap::layerFor(std::string_view realm) const {
 RealmMap buildRealmMap(const Config& config) {
   std::vector<ListenerRealm> listeners;
   for (const ListenerConfig& l : config.listeners)
-    listeners.push_back(ListenerRealm{SocketAddress{l.address, l.port}, l.transport,
-                                      effectiveRealm(config, l)});
+    listeners.push_back(
+        ListenerRealm{SocketAddress{l.address, l.port}, l.transport, effectiveRealm(config, l)});
   std::vector<RealmPeerLayer> layers;
   for (const RealmPeersConfig& r : config.peers.realms) {
     const std::string prefix = "config:realms[" + r.realm + "].";

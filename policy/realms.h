@@ -52,8 +52,7 @@ class RealmMap {
 
 /// Configured peer ranges with the names logs and revocations report:
 /// "PREFIX[i] TEXT", e.g. "config:allowed[0] 10.1.0.0/16".
-std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in,
-                                        std::string_view prefix);
+std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in, std::string_view prefix);
 
 /// The realm map of a validated config. Rule names read
 /// "config:realms[REALM].allowed[i] TEXT" (denied likewise) in logs.

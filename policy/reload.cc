@@ -14,8 +14,8 @@ bool sameFleet(const std::optional<FleetConfig>& a, const std::optional<FleetCon
 }
 
 bool sameRelay(const RelayConfig& a, const RelayConfig& b) {
-  return a.addresses == b.addresses && a.externalAddress == b.externalAddress &&
-         a.portMin == b.portMin && a.portMax == b.portMax;
+  return a.addresses == b.addresses && a.externalAddress == b.externalAddress && a.portMin == b.portMin &&
+         a.portMax == b.portMax;
 }
 
 /// Keeps `running`'s value of one restart-only section, noting a change.
@@ -39,19 +39,22 @@ ReloadPlan planReload(const Config& running, Config next) {
   keep(next.relay, running.relay, sameRelay, "relay", changed);
   next.relay.tcp = tcp;
   keep(next.workers, running.workers, std::equal_to<>(), "workers", changed);
-  keep(next.log, running.log, [](const auto& a, const auto& b) { return a.level == b.level; }, "log",
-       changed);
-  keep(next.metrics, running.metrics,
-       [](const auto& a, const auto& b) { return a.enabled == b.enabled && a.listen == b.listen; },
-       "metrics", changed);
-  keep(next.events, running.events,
-       [](const auto& a, const auto& b) {
-         return a.file == b.file && a.queue == b.queue && a.sampleWindow == b.sampleWindow;
-       },
-       "events", changed);
-  keep(next.admin, running.admin,
-       [](const auto& a, const auto& b) { return a.listen == b.listen && a.tokenFile == b.tokenFile; },
-       "admin", changed);
+  keep(
+      next.log, running.log, [](const auto& a, const auto& b) { return a.level == b.level; }, "log", changed);
+  keep(
+      next.metrics, running.metrics,
+      [](const auto& a, const auto& b) { return a.enabled == b.enabled && a.listen == b.listen; }, "metrics",
+      changed);
+  keep(
+      next.events, running.events,
+      [](const auto& a, const auto& b) {
+        return a.file == b.file && a.queue == b.queue && a.sampleWindow == b.sampleWindow;
+      },
+      "events", changed);
+  keep(
+      next.admin, running.admin,
+      [](const auto& a, const auto& b) { return a.listen == b.listen && a.tokenFile == b.tokenFile; },
+      "admin", changed);
   keep(next.fleet, running.fleet, sameFleet, "fleet", changed);
   plan.config = std::move(next);
   return plan;

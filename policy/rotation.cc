@@ -51,9 +51,8 @@ std::vector<Secret> rotateKeyring(const std::vector<Secret>& current, Random& rn
   return out;
 }
 
-Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng,
-                                                     int64_t nowUnix, int64_t graceSeconds,
-                                                     tw::Duration lockTimeout) {
+Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng, int64_t nowUnix,
+                                                     int64_t graceSeconds, tw::Duration lockTimeout) {
   return updateSecretsFile(
       path,
       [&](const std::vector<Secret>& current) -> std::optional<std::vector<Secret>> {
@@ -83,8 +82,8 @@ std::optional<int64_t> fileMtime(const std::string& path) {
 std::optional<int64_t> fileStampNs(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  const uint64_t ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000u +
-                     static_cast<uint64_t>(st.st_mtim.tv_nsec);
+  const uint64_t ns =
+      static_cast<uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(st.st_mtim.tv_nsec);
   // Each atomic write is a new inode (temp file + rename) of a new size as
   // the keyring grows or shrinks; mixing them in catches same-tick rewrites.
   const uint64_t mixed = ns ^ (static_cast<uint64_t>(st.st_ino) * 0x9E3779B97F4A7C15u) ^

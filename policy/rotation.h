@@ -41,8 +41,8 @@ std::vector<Secret> withoutExpired(const std::vector<Secret>& current, int64_t n
 /// rotates it and writes it back atomically (temp file, fsync, rename, mode
 /// 0600), so a concurrent rotation's secret is never lost. Errors never
 /// contain a secret.
-Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng,
-                                                     int64_t nowUnix, int64_t graceSeconds,
+Result<KeyringUpdate, std::string> rotateSecretsFile(const std::string& path, Random& rng, int64_t nowUnix,
+                                                     int64_t graceSeconds,
                                                      tw::Duration lockTimeout = kKeyringLockTimeout);
 
 /// Under the keyring lock: drops the secrets whose not_after has passed from

@@ -21,9 +21,9 @@ void PolicyHolder::store(std::shared_ptr<const PolicySnapshot> next) {
 
 }  // namespace tw::policy
 
-#include "policy/config.h"
-
 #include <algorithm>
+
+#include "policy/config.h"
 
 namespace tw::policy {
 
@@ -49,8 +49,7 @@ std::vector<std::string> sortedBlocked(std::vector<std::string> names) {
 }
 }  // namespace
 
-PeerDecision PolicySnapshot::checkPeer(std::string_view allocationRealm,
-                                       const SocketAddress& peer) const {
+PeerDecision PolicySnapshot::checkPeer(std::string_view allocationRealm, const SocketAddress& peer) const {
   return peers.check(peer, realms.layerFor(allocationRealm));
 }
 
@@ -64,9 +63,8 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
   return std::make_shared<const PolicySnapshot>(PolicySnapshot{
       generation,
       config.realm,
-      PeerRules(namedRanges(config.peers.allowed, "allowed"),
-                namedRanges(config.peers.denied, "denied"), config.peers.defaultDeny,
-                std::move(self)),
+      PeerRules(namedRanges(config.peers.allowed, "allowed"), namedRanges(config.peers.denied, "denied"),
+                config.peers.defaultDeny, std::move(self)),
       Keyring(config.auth.secrets),
       config.auth.users,
       config.auth.maxTtlSeconds,

@@ -4,8 +4,8 @@
 // after it is built, so workers read it without locks.
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>

@@ -11,9 +11,7 @@ using http::ActionResult;
 
 namespace {
 
-ActionResult ended(size_t n) {
-  return {n == 0 ? 404 : 200, "{\"ended\":" + std::to_string(n) + "}\n"};
-}
+ActionResult ended(size_t n) { return {n == 0 ? 404 : 200, "{\"ended\":" + std::to_string(n) + "}\n"}; }
 
 }  // namespace
 
@@ -22,12 +20,11 @@ std::string sessionJson(const turn::Allocation& a, Instant now) {
   for (const auto& p : a.permissions) perms += (perms.empty() ? "" : ",") + jsonString(p.peer.toString());
   const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - a.created).count();
   return "{\"id\":" + std::to_string(a.id) + ",\"user\":" + jsonString(a.user) +
-         ",\"username\":" + jsonString(a.username) + ",\"client\":" +
-         jsonString(a.tuple.client.toString()) + ",\"transport\":" +
-         jsonString(std::string(toString(a.tuple.transport))) + ",\"relayed\":" +
-         jsonString(a.advertised.toString()) + ",\"age_seconds\":" + std::to_string(age) +
-         ",\"bytes_to_peer\":" + std::to_string(a.bytesToPeer) + ",\"bytes_to_client\":" +
-         std::to_string(a.bytesToClient) + ",\"permissions\":[" + perms + "]}";
+         ",\"username\":" + jsonString(a.username) + ",\"client\":" + jsonString(a.tuple.client.toString()) +
+         ",\"transport\":" + jsonString(std::string(toString(a.tuple.transport))) +
+         ",\"relayed\":" + jsonString(a.advertised.toString()) + ",\"age_seconds\":" + std::to_string(age) +
+         ",\"bytes_to_peer\":" + std::to_string(a.bytesToPeer) +
+         ",\"bytes_to_client\":" + std::to_string(a.bytesToClient) + ",\"permissions\":[" + perms + "]}";
 }
 
 ActionResult LoopAdminActions::onControl(std::function<ActionResult()> fn) {
@@ -47,9 +44,8 @@ ActionResult LoopAdminActions::listSessions() {
   const Instant now = clock_.now();
   auto lists = workers_.gather<std::string>([now](io::Worker& w) {
     std::string out;
-    w.server().allocations().forEach([&](turn::Allocation& a) {
-      out += (out.empty() ? "" : ",\n ") + sessionJson(a, now);
-    });
+    w.server().allocations().forEach(
+        [&](turn::Allocation& a) { out += (out.empty() ? "" : ",\n ") + sessionJson(a, now); });
     return out;
   });
   if (!lists) return kWorkersLate;
@@ -115,8 +111,8 @@ std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now) 
     const SocketAddress source{b.ip, b.port};
     out += std::string(out.empty() ? "" : ",") + "{\"source\":" + jsonString(source.toString()) +
            ",\"ip\":" + jsonString(b.ip.toString()) + ",\"port\":" + std::to_string(b.port) +
-           ",\"remaining_seconds\":" + std::to_string(left) + ",\"failures\":" +
-           std::to_string(b.failures) + "}";
+           ",\"remaining_seconds\":" + std::to_string(left) + ",\"failures\":" + std::to_string(b.failures) +
+           "}";
   }
   return "{\"bans\":[" + out + "]}\n";
 }
@@ -144,18 +140,16 @@ ActionResult LoopAdminActions::rotate() {
 }
 
 Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
-    const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
-    const Clock& clock, AppHooks hooks, int64_t maxTtl, metrics::EventLog* events,
-    turn::SharedLimits* shared) {
+    const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control, const Clock& clock,
+    AppHooks hooks, int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared) {
   auto token = http::readTokenFile(config.tokenFile);
   if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
   auto s = std::make_unique<AdminService>();
-  s->actions_ =
-      std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), maxTtl, shared);
+  s->actions_ = std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), maxTtl, shared);
   s->api_ = std::make_unique<http::AdminApi>(*s->actions_, *token, clock, events);
   auto* api = s->api_.get();
-  auto http = http::HttpServer::start(*config.listen,
-                                         [api](const http::HttpRequest& r) { return api->handle(r); });
+  auto http =
+      http::HttpServer::start(*config.listen, [api](const http::HttpRequest& r) { return api->handle(r); });
   if (!http) return err("admin: " + http.error());
   s->http_ = std::move(http.value());
   return s;

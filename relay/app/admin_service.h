@@ -9,12 +9,12 @@
 #include <functional>
 #include <memory>
 
-#include "relay/http/admin_api.h"
 #include "metrics/event_log.h"
-#include "relay/http/http_server.h"
 #include "policy/config.h"
-#include "relay/base/clock.h"
 #include "relay/app/worker_pool.h"
+#include "relay/base/clock.h"
+#include "relay/http/admin_api.h"
+#include "relay/http/http_server.h"
 #include "relay/io/event_loop.h"
 #include "relay/turn/shared_limits.h"
 
@@ -42,8 +42,12 @@ class LoopAdminActions final : public http::AdminActions {
  public:
   LoopAdminActions(WorkerPool& workers, io::EventLoop& control, const Clock& clock, AppHooks hooks,
                    int64_t maxTtl, turn::SharedLimits* shared)
-      : workers_(workers), control_(control), clock_(clock), hooks_(std::move(hooks)),
-        maxTtl_(maxTtl), shared_(shared) {}
+      : workers_(workers),
+        control_(control),
+        clock_(clock),
+        hooks_(std::move(hooks)),
+        maxTtl_(maxTtl),
+        shared_(shared) {}
 
   http::ActionResult listSessions() override;
   http::ActionResult endSession(uint64_t id) override;
@@ -80,10 +84,11 @@ class LoopAdminActions final : public http::AdminActions {
 class AdminService {
  public:
   /// Reads the token file and binds admin.listen; the error says which failed.
-  static Result<std::unique_ptr<AdminService>, std::string> start(
-      const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
-      const Clock& clock, AppHooks hooks,
-      int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared);
+  static Result<std::unique_ptr<AdminService>, std::string> start(const policy::AdminConfig& config,
+                                                                  WorkerPool& workers, io::EventLoop& control,
+                                                                  const Clock& clock, AppHooks hooks,
+                                                                  int64_t maxTtl, metrics::EventLog* events,
+                                                                  turn::SharedLimits* shared);
   void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
   SocketAddress address() const { return http_->address(); }
 

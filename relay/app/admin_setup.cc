@@ -15,15 +15,13 @@ void ServerApp::drainNow() {
 
 bool ServerApp::startAdmin() {
   if (!config_.admin.listen) return true;
-  AppHooks hooks{
-      [this] { return reload(); },
-      [this] { drainNow(); },
-      [this](const std::string& user, int64_t ttl) -> std::optional<std::string> {
-        policy::Keyring keyring(config_.auth.secrets);
-        auto cred = policy::mintCredential(keyring, user, ttl, clock_.unixSeconds());
-        if (!cred) return std::nullopt;
-        return credentialJson(clientUris(config_), *cred);
-      }};
+  AppHooks hooks{[this] { return reload(); }, [this] { drainNow(); },
+                 [this](const std::string& user, int64_t ttl) -> std::optional<std::string> {
+                   policy::Keyring keyring(config_.auth.secrets);
+                   auto cred = policy::mintCredential(keyring, user, ttl, clock_.unixSeconds());
+                   if (!cred) return std::nullopt;
+                   return credentialJson(clientUris(config_), *cred);
+                 }};
   hooks.rotate = [this]() -> Result<std::string, std::string> {
     if (auto st = rotateNow("admin API"); !st) return err(st.error());
     return config_.auth.secrets.front().id;  // an id, never a value

@@ -15,16 +15,23 @@ bool takeValue(const std::vector<std::string>& a, size_t& i, std::string& out, C
 void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
   for (; i < a.size() && r.error.empty(); ++i) {
     const std::string& arg = a[i];
-    if (arg == "--config" || arg == "-c") takeValue(a, i, r.config, r);
-    else if (arg == "--user" || arg == "-u") takeValue(a, i, r.user, r);
-    else if (arg == "--ttl") takeValue(a, i, r.ttl, r);
-    else if (arg == "--secrets-out") takeValue(a, i, r.secretsOut, r);
-    else if (arg == "--help" || arg == "-h") r.command = "help";
-    else if (r.command == "fleet" && r.sub.empty() && arg[0] != '-') r.sub = arg;
+    if (arg == "--config" || arg == "-c")
+      takeValue(a, i, r.config, r);
+    else if (arg == "--user" || arg == "-u")
+      takeValue(a, i, r.user, r);
+    else if (arg == "--ttl")
+      takeValue(a, i, r.ttl, r);
+    else if (arg == "--secrets-out")
+      takeValue(a, i, r.secretsOut, r);
+    else if (arg == "--help" || arg == "-h")
+      r.command = "help";
+    else if (r.command == "fleet" && r.sub.empty() && arg[0] != '-')
+      r.sub = arg;
     else if ((r.command == "check-config" || r.command == "import-coturn") && r.config.empty() &&
              arg[0] != '-')
       r.config = arg;
-    else r.error = "unknown argument: " + arg;
+    else
+      r.error = "unknown argument: " + arg;
   }
 }
 }  // namespace
@@ -38,9 +45,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     i = 2;
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
-  const char* known[] = {"run",     "check-config",   "credential", "help",
-                         "version", "default-config", "rotate", "import-coturn",
-                         "doctor", "fleet"};
+  const char* known[] = {"run",    "check-config",  "credential", "help", "version", "default-config",
+                         "rotate", "import-coturn", "doctor",     "fleet"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
@@ -49,12 +55,10 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     r.error = "check-config needs a FILE";
   if (r.error.empty() && r.command == "import-coturn" && r.config.empty())
     r.error = "import-coturn needs a coturn config FILE";
-  if (r.error.empty() && r.command == "rotate" && r.config.empty())
-    r.error = "rotate needs --config FILE";
+  if (r.error.empty() && r.command == "rotate" && r.config.empty()) r.error = "rotate needs --config FILE";
   if (r.error.empty() && r.command == "fleet" && (r.sub != "status" || r.config.empty()))
     r.error = "usage: turnwarden fleet status --config FILE";
-  if (r.error.empty() && r.command == "doctor" && r.config.empty())
-    r.error = "doctor needs --config FILE";
+  if (r.error.empty() && r.command == "doctor" && r.config.empty()) r.error = "doctor needs --config FILE";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;

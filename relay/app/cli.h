@@ -7,13 +7,13 @@
 namespace tw::app {
 
 struct CliArgs {
-  std::string command;  // "run", "check-config", "credential", "help", "version", "default-config"
-  std::string config;   // --config FILE (or the check-config argument)
-  std::string user;     // --user
-  std::string ttl;      // --ttl
+  std::string command;     // "run", "check-config", "credential", "help", "version", "default-config"
+  std::string config;      // --config FILE (or the check-config argument)
+  std::string user;        // --user
+  std::string ttl;         // --ttl
   std::string secretsOut;  // import-coturn --secrets-out
-  std::string sub;      // fleet SUBCOMMAND ("status")
-  std::string error;    // set when the arguments did not parse
+  std::string sub;         // fleet SUBCOMMAND ("status")
+  std::string error;       // set when the arguments did not parse
 };
 
 CliArgs parseCli(const std::vector<std::string>& argv);

@@ -3,9 +3,9 @@
 
 #include "policy/duration.h"
 #include "relay/app/cli.h"
-#include "relay/fleet/fleet_command.h"
 #include "relay/app/setup.h"
 #include "relay/base/clock.h"
+#include "relay/fleet/fleet_command.h"
 
 namespace tw::app {
 
@@ -31,14 +31,13 @@ int credentialCommand(const CliArgs& args) {
     }
     ttl = *parsed;
   }
-  const int64_t ttlSeconds = std::min<int64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(ttl).count(), cfg->auth.maxTtlSeconds);
+  const int64_t ttlSeconds = std::min<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(ttl).count(),
+                                               cfg->auth.maxTtlSeconds);
   SystemClock clock;
   policy::Keyring keyring(cfg->fleet ? fleet::fleetSecretsForCli(*cfg) : cfg->auth.secrets);
   auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
   if (!cred) {
-    std::fprintf(stderr,
-                 "turnwarden: no usable secret (start the server once to generate %s)\n",
+    std::fprintf(stderr, "turnwarden: no usable secret (start the server once to generate %s)\n",
                  cfg->auth.secretsFile.empty() ? "one" : cfg->auth.secretsFile.c_str());
     return 2;
   }
@@ -49,7 +48,8 @@ int credentialCommand(const CliArgs& args) {
 int fleetCommand(const CliArgs& args) {
   auto cfg = loadOrReport(args.config);
   if (!cfg) return 2;
-  if (!cfg->fleet) return std::fprintf(stderr, "turnwarden: %s has no fleet: section\n", args.config.c_str()), 2;
+  if (!cfg->fleet)
+    return std::fprintf(stderr, "turnwarden: %s has no fleet: section\n", args.config.c_str()), 2;
   return fleet::fleetStatusCommand(*cfg);
 }
 

@@ -48,13 +48,15 @@ bool ServerApp::startCredentials() {
   credentials_ = std::move(s.value());
   credentials_->setIceUris(clientUris(config_));
   log_.info("credentials: serving " + credentials_->url() + " (POST; issuer " + config_.credentials.issuer +
-            ", " + std::to_string(config_.credentials.jwks ? config_.credentials.jwks->size() : 0) + " JWKS keys)");
+            ", " + std::to_string(config_.credentials.jwks ? config_.credentials.jwks->size() : 0) +
+            " JWKS keys)");
   return true;
 }
 
 void ServerApp::reloadCredentials(const policy::Config& next) {
   const auto& now = config_.credentials;
-  if (next.credentials.listen != now.listen || next.credentials.cert != now.cert || next.credentials.key != now.key)
+  if (next.credentials.listen != now.listen || next.credentials.cert != now.cert ||
+      next.credentials.key != now.key)
     log_.warn("reload: credentials listen/cert/key changes need a restart; serving as before");
   config_.credentials = next.credentials;  // keys, issuer, audiences, ttl, origins, rates: now
   if (credentials_) credentials_->setIceUris(clientUris(next));

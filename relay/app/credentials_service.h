@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "relay/http/credentials_api.h"
 #include "metrics/event_log.h"
-#include "relay/http/http_server.h"
 #include "policy/config.h"
 #include "policy/snapshot.h"
 #include "relay/base/clock.h"
+#include "relay/http/credentials_api.h"
+#include "relay/http/http_server.h"
 
 namespace tw::app {
 

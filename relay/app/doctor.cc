@@ -66,7 +66,8 @@ void checkOpenFiles(const policy::Config& c, const HostFacts& h, Findings& out) 
   const std::string limitFix = "raise the limit to at least " + num(recommended) +
                                ": LimitNOFILE=" + num(recommended) +
                                " in the systemd unit (the packaged unit has 65536), or "
-                               "`ulimit -n " + num(recommended) + "` before starting";
+                               "`ulimit -n " +
+                               num(recommended) + "` before starting";
   if (have < needed) {
     fail(out, kCheck,
          "open-file limit " + num(have) + " cannot hold quotas.total " + num(total) +
@@ -78,12 +79,12 @@ void checkOpenFiles(const policy::Config& c, const HostFacts& h, Findings& out) 
     warn(out, kCheck,
          "open-file limit " + num(have) + " holds quotas.total " + num(total) +
              " allocations but not one connection each for TCP/TLS clients (or TCP relay "
-             "peers): " + num(recommended) + " needed",
+             "peers): " +
+             num(recommended) + " needed",
          limitFix);
   } else {
     ok(out, kCheck,
-       "open-file limit " + num(have) + " >= " + num(recommended) + " needed for quotas.total " +
-           num(total));
+       "open-file limit " + num(have) + " >= " + num(recommended) + " needed for quotas.total " + num(total));
   }
 }
 
@@ -93,9 +94,9 @@ void checkPortCapacity(const policy::Config& c, Findings& out) {
   const uint64_t ports = uint64_t(c.relay.portMax) - c.relay.portMin + 1;
   if (c.quotas.total != 0 && ports < c.quotas.total) {
     warn(out, "relay-ports",
-         "relay.port_range " + num(c.relay.portMin) + "-" + num(c.relay.portMax) + " has " +
-             num(ports) + " ports per relay address, fewer than quotas.total " +
-             num(c.quotas.total) + ": allocations beyond that get 508",
+         "relay.port_range " + num(c.relay.portMin) + "-" + num(c.relay.portMax) + " has " + num(ports) +
+             " ports per relay address, fewer than quotas.total " + num(c.quotas.total) +
+             ": allocations beyond that get 508",
          "widen relay.port_range, add a relay address, or lower quotas.total to " + num(ports));
   } else {
     ok(out, "relay-ports", "relay.port_range has " + num(ports) + " ports per relay address");
@@ -158,15 +159,15 @@ void checkExposure(const policy::Config& c, Findings& out) {
          "behind 1:1 NAT (AWS, GCP) set relay.external_address to the public address; "
          "otherwise put the public address in relay.addresses");
   } else if (allLoopback) {
-    ok(out, kCheck, "loopback only (a local test setup): set the listener and relay "
-                    "addresses to public ones to serve clients");
+    ok(out, kCheck,
+       "loopback only (a local test setup): set the listener and relay "
+       "addresses to public ones to serve clients");
   } else {
     ok(out, kCheck, "listener and relay addresses are consistent");
   }
 }
 
-void checkOnInterface(const std::string& what, const IpAddress& a, const HostFacts& h,
-                      Findings& out) {
+void checkOnInterface(const std::string& what, const IpAddress& a, const HostFacts& h, Findings& out) {
   if (a.isUnspecified()) return;
   const auto& ifs = h.interfaceAddresses;
   // Linux routes all of 127.0.0.0/8 to lo, so any of it binds once lo is up.
@@ -176,8 +177,7 @@ void checkOnInterface(const std::string& what, const IpAddress& a, const HostFac
     ok(out, "addresses", what + " " + a.toString() + " is configured on an interface");
     return;
   }
-  fail(out, "addresses",
-       what + " " + a.toString() + " is not configured on any interface: binding it fails",
+  fail(out, "addresses", what + " " + a.toString() + " is not configured on any interface: binding it fails",
        "use an address listed by `ip -brief address`; behind 1:1 NAT bind the private "
        "address and put the public one in relay.external_address");
 }
@@ -201,8 +201,8 @@ bool certCovers(const CertFacts& cert, const std::vector<std::string>& hosts,
   return false;
 }
 
-void checkCertNames(const policy::Config& c, const policy::ListenerConfig& l,
-                    const CertFacts& cert, Findings& out) {
+void checkCertNames(const policy::Config& c, const policy::ListenerConfig& l, const CertFacts& cert,
+                    Findings& out) {
   const std::string& realm = policy::effectiveRealm(c, l);
   std::vector<IpAddress> ips;
   if (!l.address.isUnspecified()) ips.push_back(l.address);
@@ -215,19 +215,17 @@ void checkCertNames(const policy::Config& c, const policy::ListenerConfig& l,
   std::string names;
   for (const auto& n : cert.dnsNames) names += (names.empty() ? "" : ", ") + n;
   warn(out, "certificate",
-       l.cert + " (" + (names.empty() ? "no DNS names" : names) + ") covers neither realm " +
-           realm + " nor the " + where + "'s address: clients verifying turns:" + realm +
-           " refuse it",
+       l.cert + " (" + (names.empty() ? "no DNS names" : names) + ") covers neither realm " + realm +
+           " nor the " + where + "'s address: clients verifying turns:" + realm + " refuse it",
        "issue the certificate for the name clients use in their turns: URI and set the "
        "realm to it (doctor matches the realm)");
 }
 
-void checkCertificate(const policy::Config& c, const policy::ListenerConfig& l,
-                      const HostFacts& h, Findings& out) {
+void checkCertificate(const policy::Config& c, const policy::ListenerConfig& l, const HostFacts& h,
+                      Findings& out) {
   const auto it = h.certs.find(l.cert);
   if (it == h.certs.end() || !it->second.error.empty()) {
-    fail(out, "certificate",
-         l.cert + ": " + (it == h.certs.end() ? "not read" : it->second.error),
+    fail(out, "certificate", l.cert + ": " + (it == h.certs.end() ? "not read" : it->second.error),
          "point cert: at a readable PEM certificate chain");
     return;
   }
@@ -236,18 +234,18 @@ void checkCertificate(const policy::Config& c, const policy::ListenerConfig& l,
   const std::string renew =
       "renew it (certbot renew) and make the ACME renewal hook run `systemctl reload "
       "turnwarden`";
-  if (left <= 0) fail(out, "certificate", l.cert + " has expired", renew);
+  if (left <= 0)
+    fail(out, "certificate", l.cert + " has expired", renew);
   else if (left < kCertWarnSeconds)
-    warn(out, "certificate", l.cert + " expires in " + num(uint64_t(left / 86400)) + " days",
-         renew);
-  else ok(out, "certificate", l.cert + " is valid for " + num(uint64_t(left / 86400)) + " days");
+    warn(out, "certificate", l.cert + " expires in " + num(uint64_t(left / 86400)) + " days", renew);
+  else
+    ok(out, "certificate", l.cert + " is valid for " + num(uint64_t(left / 86400)) + " days");
   checkCertNames(c, l, cert, out);
 }
 
 void checkCertificates(const policy::Config& c, const HostFacts& h, Findings& out) {
   for (const auto& l : c.listeners)
-    if (l.transport == Transport::Tls || l.transport == Transport::Dtls)
-      checkCertificate(c, l, h, out);
+    if (l.transport == Transport::Tls || l.transport == Transport::Dtls) checkCertificate(c, l, h, out);
 }
 
 // ---------------------------------------------------------------- keyring
@@ -289,8 +287,10 @@ void checkKeyring(const policy::Config& c, const HostFacts& h, Findings& out) {
   }
   const auto& file = c.auth.secretsFile;
   if (!h.keyring.exists) {
-    ok(out, "keyring", file + " does not exist yet: the server generates it (mode 0600) on "
-                              "first start");
+    ok(out, "keyring",
+       file +
+           " does not exist yet: the server generates it (mode 0600) on "
+           "first start");
     return;
   }
   if (h.keyring.mode & 077) {
@@ -304,8 +304,8 @@ void checkKeyring(const policy::Config& c, const HostFacts& h, Findings& out) {
   // someone else (`turnwarden rotate` run as root) is one it cannot read.
   if (h.keyringDir.exists && h.keyring.uid != h.keyringDir.uid) {
     warn(out, "keyring",
-         file + " is owned by uid " + num(h.keyring.uid) + ", its directory by uid " +
-             num(h.keyringDir.uid) + ": the server, running as the directory's owner, cannot "
+         file + " is owned by uid " + num(h.keyring.uid) + ", its directory by uid " + num(h.keyringDir.uid) +
+             ": the server, running as the directory's owner, cannot "
              "read a keyring it does not own",
          "chown --reference=" + file.substr(0, file.rfind('/') + 1) + " " + file +
              "; run `turnwarden rotate` as the server's user (sudo -u turnwarden ...)");
@@ -338,14 +338,14 @@ void checkAdminEndpoint(const policy::Config& c, const HostFacts& h, Findings& o
     (isLoopback(at.ip) ? warn : fail)(
         out, "admin",
         "admin API on " + at.toString() + " but its token file " + c.admin.tokenFile + " " + why,
-        "head -c 32 /dev/urandom | base64 > " + c.admin.tokenFile + "; chmod 600 " +
-            c.admin.tokenFile);
+        "head -c 32 /dev/urandom | base64 > " + c.admin.tokenFile + "; chmod 600 " + c.admin.tokenFile);
     return;
   }
   if (isLoopback(at.ip)) return ok(out, "admin", "admin API on loopback with a token");
   warn(out, "admin",
-       "admin API on " + at.toString() + ": plain HTTP, so the bearer token crosses the "
-                                         "network in clear",
+       "admin API on " + at.toString() +
+           ": plain HTTP, so the bearer token crosses the "
+           "network in clear",
        "bind admin.listen to loopback and reach it over SSH or a TLS reverse proxy");
 }
 
@@ -360,8 +360,9 @@ void checkReceiveBuffers(const HostFacts& h, Findings& out) {
     warn(out, "udp-buffers",
          "net.core.rmem_max " + num(*h.rmemMax) + " caps the " + num(want) +
              "-byte receive buffer of the UDP listeners: bursts are dropped by the kernel",
-         "echo 'net.core.rmem_max = " + num(want) + "' > /etc/sysctl.d/60-turnwarden-buffers.conf"
-         " && sysctl --system");
+         "echo 'net.core.rmem_max = " + num(want) +
+             "' > /etc/sysctl.d/60-turnwarden-buffers.conf"
+             " && sysctl --system");
   } else {
     ok(out, "udp-buffers", "net.core.rmem_max " + num(*h.rmemMax) + " >= " + num(want));
   }
@@ -369,9 +370,12 @@ void checkReceiveBuffers(const HostFacts& h, Findings& out) {
 
 std::string_view label(Severity s) {
   switch (s) {
-    case Severity::Ok: return "OK  ";
-    case Severity::Warn: return "WARN";
-    case Severity::Fail: return "FAIL";
+    case Severity::Ok:
+      return "OK  ";
+    case Severity::Warn:
+      return "WARN";
+    case Severity::Fail:
+      return "FAIL";
   }
   return "?";
 }

@@ -34,18 +34,18 @@ struct Finding {
 
 /// What a certificate file says, as far as the checks care.
 struct CertFacts {
-  std::string error;          ///< non-empty: the file could not be read or parsed
+  std::string error;  ///< non-empty: the file could not be read or parsed
   int64_t notAfterUnix = 0;
-  std::vector<std::string> dnsNames;  ///< subjectAltName DNS entries, else the CN
-  std::vector<IpAddress> ipAddresses; ///< subjectAltName IP entries
+  std::vector<std::string> dnsNames;   ///< subjectAltName DNS entries, else the CN
+  std::vector<IpAddress> ipAddresses;  ///< subjectAltName IP entries
 };
 
 /// stat() of a file that matters (keyring, admin token).
 struct FileFacts {
   bool exists = false;
-  uint32_t mode = 0;       ///< permission bits (st_mode & 07777)
+  uint32_t mode = 0;  ///< permission bits (st_mode & 07777)
   int64_t mtimeUnix = 0;
-  uint32_t uid = 0;        ///< owner
+  uint32_t uid = 0;  ///< owner
 };
 
 /// Everything the checks read from the host, gathered once.
@@ -59,9 +59,9 @@ struct HostFacts {
   std::optional<uint64_t> rmemMax;  ///< net.core.rmem_max
   std::vector<IpAddress> interfaceAddresses;
   std::map<std::string, CertFacts> certs;  ///< by certificate path
-  FileFacts keyring;      ///< auth.secrets_file (unused with inline secrets)
-  FileFacts keyringDir;   ///< its directory (the server's StateDirectory when packaged)
-  FileFacts adminToken;   ///< admin.token_file
+  FileFacts keyring;                       ///< auth.secrets_file (unused with inline secrets)
+  FileFacts keyringDir;                    ///< its directory (the server's StateDirectory when packaged)
+  FileFacts adminToken;                    ///< admin.token_file
 };
 
 /// Certificates expiring sooner than this are a FAIL.

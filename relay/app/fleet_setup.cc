@@ -8,8 +8,8 @@
 
 #include <future>
 
-#include "relay/app/server_app.h"
 #include "relay/app/listeners.h"
+#include "relay/app/server_app.h"
 #include "relay/base/json.h"
 #include "relay/turn/allocation.h"
 
@@ -82,7 +82,8 @@ bool ServerApp::startFleet() {
   s.graceSeconds = policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
   fleetMetrics_ = std::make_unique<fleet::FleetMetrics>(obs_->folder().registry());
   fleet_ = std::make_unique<fleet::FleetNode>(
-      fleet::FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s), fleetHost());
+      fleet::FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s),
+      fleetHost());
   fleet_->start();
   return true;
 }
@@ -106,8 +107,10 @@ http::ActionResult ServerApp::fleetAdmin(const http::FleetRequest& req) {
     return {503, "{\"error\":\"the fleet did not answer in time\"}\n"};
   auto r = answer.get();
   if (!r) return {503, "{\"error\":" + jsonString(r.error()) + ",\"scope\":\"fleet\"}\n"};
-  if (req.op == "rotate") return {200, "{\"rotated\":true,\"minting_id\":" + jsonString(*r) + ",\"scope\":\"fleet\"}\n"};
-  return {202, "{\"published\":" + jsonString(req.op) + ",\"scope\":\"fleet\",\"nodes_listening\":" + *r + "}\n"};
+  if (req.op == "rotate")
+    return {200, "{\"rotated\":true,\"minting_id\":" + jsonString(*r) + ",\"scope\":\"fleet\"}\n"};
+  return {202,
+          "{\"published\":" + jsonString(req.op) + ",\"scope\":\"fleet\",\"nodes_listening\":" + *r + "}\n"};
 }
 
 }  // namespace tw::app

@@ -16,8 +16,9 @@ int importCoturnCommand(const CliArgs& args) {
     return 2;
   }
   std::error_code ec;
-  const std::string keyring = std::filesystem::absolute(
-      args.secretsOut.empty() ? "turnwarden-secrets.yaml" : args.secretsOut, ec).string();
+  const std::string keyring =
+      std::filesystem::absolute(args.secretsOut.empty() ? "turnwarden-secrets.yaml" : args.secretsOut, ec)
+          .string();
   CoturnImport out = importCoturn(text.value(), args.config, keyring);
   for (const auto& w : out.warnings) std::fprintf(stderr, "%s\n", w.c_str());
   if (!out.secrets.empty()) {

@@ -47,8 +47,7 @@ class Importer {
 
   /// line 0: about the file as a whole (a conflict between options).
   void warn(int line, const std::string& what) {
-    out_.warnings.push_back(file_ + (line > 0 ? ":" + std::to_string(line) : "") +
-                            ": warning: " + what);
+    out_.warnings.push_back(file_ + (line > 0 ? ":" + std::to_string(line) : "") + ": warning: " + what);
   }
 
   std::optional<int64_t> number(const Line& l, int64_t min, int64_t max) {
@@ -163,8 +162,9 @@ void Importer::take(const Line& l) {
     return;
   }
   if (k == "allow-loopback-peers") {
-    warn(l.number, "allow-loopback-peers: loopback peers allowed (127.0.0.0/8, ::1); "
-                   "this exposes local services through the relay");
+    warn(l.number,
+         "allow-loopback-peers: loopback peers allowed (127.0.0.0/8, ::1); "
+         "this exposes local services through the relay");
     return void(d.allowLoopback = true);
   }
   if (k == "no-tcp-relay") return void(d.noTcpRelay = true);  // relay.tcp is off by default
@@ -191,15 +191,17 @@ void Importer::emitListeners(std::ostringstream& y) {
   if (haveCert && !d.noTls) kinds.push_back({"tls", tls});
   if (haveCert && !d.noDtls && tls != port) kinds.push_back({"dtls", tls});
   if (kinds.empty()) {
-    warn(d.transportLine, "every transport is disabled (no-udp, no-tcp, no-tls/no-dtls or no certificate); "
-            "a UDP listener was kept so the server can start");
+    warn(d.transportLine,
+         "every transport is disabled (no-udp, no-tcp, no-tls/no-dtls or no certificate); "
+         "a UDP listener was kept so the server can start");
     kinds.push_back({"udp", port});
   }
   y << "listeners:\n";
   for (const auto& ip : ips) {
     for (const auto& [t, p] : kinds) {
       y << "  - {transport: " << t << ", address: " << std::quoted(ip) << ", port: " << p;
-      if (t == "tls" || t == "dtls") y << ", cert: " << std::quoted(*d.cert) << ", key: " << std::quoted(*d.pkey);
+      if (t == "tls" || t == "dtls")
+        y << ", cert: " << std::quoted(*d.cert) << ", key: " << std::quoted(*d.pkey);
       y << "}\n";
     }
   }
@@ -223,11 +225,14 @@ void Importer::emitRelay(std::ostringstream& y) {
   }
   if (d.external) {
     const auto fam = IpAddress::parse(*d.external)->family();
-    const bool match = std::any_of(relays.begin(), relays.end(),
-                                   [&](const std::string& r) { return IpAddress::parse(r)->family() == fam; });
+    const bool match = std::any_of(relays.begin(), relays.end(), [&](const std::string& r) {
+      return IpAddress::parse(r)->family() == fam;
+    });
     const bool defaultMatches = relays.empty() && fam == Family::V4;
-    if (match || defaultMatches) y << "  external_address: " << std::quoted(*d.external) << "\n";
-    else warn(0, "external-ip " + *d.external + " has no relay address of its family; left out");
+    if (match || defaultMatches)
+      y << "  external_address: " << std::quoted(*d.external) << "\n";
+    else
+      warn(0, "external-ip " + *d.external + " has no relay address of its family; left out");
   }
   uint16_t lo = d.minPort.value_or(49152), hi = d.maxPort.value_or(65535);
   if (lo > hi) {
@@ -236,8 +241,9 @@ void Importer::emitRelay(std::ostringstream& y) {
   }
   y << "  port_range: " << lo << "-" << hi << "\n";
   if (!d.noTcpRelay && !(d.noTcp && d.noTls)) {
-    warn(0, "coturn relays TCP (RFC 6062) unless no-tcp-relay is set; turnwarden leaves it off "
-            "(relay.tcp: false, browsers never use it); set relay.tcp: true if your clients do");
+    warn(0,
+         "coturn relays TCP (RFC 6062) unless no-tcp-relay is set; turnwarden leaves it off "
+         "(relay.tcp: false, browsers never use it); set relay.tcp: true if your clients do");
   }
 }
 
@@ -263,7 +269,8 @@ std::vector<User> Importer::collectUsers() {
       // coturn's long-term key: MD5(name:realm:password) (RFC 8489 §9.2.2).
       key = hexEncode(md5(asBytes(name + ":" + d.realm.value_or("") + ":" + secret)));
     }
-    std::transform(key.begin(), key.end(), key.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
     users.push_back(User{name, key});
   }
   return users;
@@ -273,9 +280,10 @@ void Importer::emitAuth(std::ostringstream& y) {
   for (const Line& l : d.secrets) {
     // The value is never echoed in a warning.
     if (l.value.size() < 16) {
-      warn(l.number, "static-auth-secret is shorter than 16 bytes and was not imported; the "
-                     "server generates a 256-bit secret on first start (update your "
-                     "application servers)");
+      warn(l.number,
+           "static-auth-secret is shorter than 16 bytes and was not imported; the "
+           "server generates a 256-bit secret on first start (update your "
+           "application servers)");
       continue;
     }
     const bool dup = std::any_of(out_.secrets.begin(), out_.secrets.end(),
@@ -291,7 +299,8 @@ void Importer::emitAuth(std::ostringstream& y) {
   const std::vector<User> users = collectUsers();
   if (users.empty()) return;
   y << "  users:\n";
-  for (const auto& u : users) y << "    - {name: " << std::quoted(u.name) << ", key: " << std::quoted(u.key) << "}\n";
+  for (const auto& u : users)
+    y << "    - {name: " << std::quoted(u.name) << ", key: " << std::quoted(u.key) << "}\n";
 }
 
 void Importer::emitPeersAndQuotas(std::ostringstream& y) {
@@ -339,8 +348,9 @@ void Importer::emitPeersAndQuotas(std::ostringstream& y) {
 }
 
 bool isProtocolText(std::string_view s) {
-  return !s.empty() && s.size() <= 127 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+  return !s.empty() && s.size() <= 127 && std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+  });
 }
 
 void Importer::emit() {

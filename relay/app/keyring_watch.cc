@@ -8,9 +8,9 @@
 // `turnwarden rotate` is never lost; the stamp recorded is the one taken
 // under the lock, so a rewrite that follows ours is picked up next second.
 // Secret values are never logged, only ids.
-#include <chrono>
-
 #include <sys/stat.h>
+
+#include <chrono>
 
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
@@ -35,8 +35,7 @@ namespace {
 constexpr tw::Duration kServerLockWait = std::chrono::seconds(2);
 }  // namespace
 
-void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_view why,
-                               int64_t stamp) {
+void ServerApp::publishSecrets(std::vector<policy::Secret> secrets, std::string_view why, int64_t stamp) {
   config_.auth.secrets = std::move(secrets);
   keyringMtime_ = stamp;
   publish();
@@ -59,10 +58,9 @@ Status<std::string> ServerApp::rotateNow(std::string_view why) {
     log_.warn("rotation requested (" + std::string(why) + ") but auth.secrets_file is not set");
     return err(std::string("auth.secrets_file is not set: inline secrets cannot be rotated"));
   }
-  const int64_t grace =
-      policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
-  auto next = policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace,
-                                        kServerLockWait);
+  const int64_t grace = policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
+  auto next =
+      policy::rotateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds(), grace, kServerLockWait);
   if (!next) {
     log_.error("keyring rotation failed, keeping the current keyring: " + next.error());
     return err(next.error());
@@ -87,8 +85,7 @@ void ServerApp::checkKeyring() {
     // The stamp read before loading: a rewrite racing this load is seen next time.
     return publishSecrets(std::move(loaded.value()), "reloaded (file changed)", *stamp);
   }
-  if (config_.auth.rotation && mtime &&
-      policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
+  if (config_.auth.rotation && mtime && policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
     return (void)rotateNow("interval");
   const auto kept = policy::withoutExpired(config_.auth.secrets, now);
   if (kept.size() != config_.auth.secrets.size() && !kept.empty()) {
@@ -99,8 +96,7 @@ void ServerApp::checkKeyring() {
       return;
     }
     publishSecrets(std::move(pruned->secrets),
-                   pruned->written ? "pruned (grace ended)" : "reloaded (file changed)",
-                   pruned->stampNs);
+                   pruned->written ? "pruned (grace ended)" : "reloaded (file changed)", pruned->stampNs);
   }
 }
 

@@ -18,10 +18,14 @@ Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy
                                                 io::SharedSslCtx tls, Logger& log) {
   const SocketAddress at{l.address, l.port};
   switch (l.transport) {
-    case Transport::Udp: return worker.addUdpListener(at);
-    case Transport::Tcp: return worker.streams().listen(at);
-    case Transport::Tls: return worker.streams().listen(at, std::move(tls));
-    case Transport::Dtls: return worker.addDtlsListener(at, std::move(tls));
+    case Transport::Udp:
+      return worker.addUdpListener(at);
+    case Transport::Tcp:
+      return worker.streams().listen(at);
+    case Transport::Tls:
+      return worker.streams().listen(at, std::move(tls));
+    case Transport::Dtls:
+      return worker.addDtlsListener(at, std::move(tls));
     default:
       log.warn("listener " + at.toString() + " transport " + std::string(toString(l.transport)) +
                " is not supported yet; skipped");
@@ -37,10 +41,16 @@ bool sameListener(const policy::ListenerConfig& a, const policy::ListenerConfig&
 
 void closeListener(io::Worker& worker, const BoundListener& l) {
   switch (l.config.transport) {
-    case Transport::Udp: worker.removeUdpListener(l.bound); break;
+    case Transport::Udp:
+      worker.removeUdpListener(l.bound);
+      break;
     case Transport::Tcp:
-    case Transport::Tls: worker.streams().closeListener(l.bound); break;
-    case Transport::Dtls: worker.removeDtlsListener(l.bound); break;
+    case Transport::Tls:
+      worker.streams().closeListener(l.bound);
+      break;
+    case Transport::Dtls:
+      worker.removeDtlsListener(l.bound);
+      break;
   }
 }
 
@@ -56,8 +66,10 @@ Result<SocketAddress, std::string> openEverywhere(WorkerPool& workers, const pol
     if (i > 0) at.port = first->port;  // the port the first worker bound (port 0 resolved)
     bool ran = workers[i].call([&] {
       auto r = openListener(workers[i], at, tls, log);
-      if (!r) failed = r.error();
-      else if (i == 0) first = r.value();
+      if (!r)
+        failed = r.error();
+      else if (i == 0)
+        first = r.value();
     });
     if (!ran) failed = "worker " + std::to_string(i) + " did not answer";
     if (!failed) ++opened;
@@ -102,8 +114,9 @@ std::shared_ptr<const io::TlsContexts> contextsOf(const std::vector<BoundListene
 
 }  // namespace
 
-Result<ListenerChanges, std::string> ListenerSet::apply(
-    WorkerPool& workers, const std::vector<policy::ListenerConfig>& next, Logger& log) {
+Result<ListenerChanges, std::string> ListenerSet::apply(WorkerPool& workers,
+                                                        const std::vector<policy::ListenerConfig>& next,
+                                                        Logger& log) {
   ListenerChanges changes;
   auto closeEverywhere = [&](const BoundListener& b) {
     workers.forEach([b](io::Worker& w) { closeListener(w, b); });
@@ -120,7 +133,8 @@ Result<ListenerChanges, std::string> ListenerSet::apply(
   }
   std::vector<BoundListener> kept;
   for (auto& b : bound_) {
-    auto same = std::find_if(next.begin(), next.end(), [&](const auto& n) { return sameListener(n, b.config); });
+    auto same =
+        std::find_if(next.begin(), next.end(), [&](const auto& n) { return sameListener(n, b.config); });
     if (same == next.end()) {
       closeEverywhere(b);
       changes.closed.push_back(std::move(b));
@@ -136,13 +150,15 @@ Result<ListenerChanges, std::string> ListenerSet::apply(
 
 std::string describeListeners(const std::vector<BoundListener>& listeners) {
   std::string out;
-  for (const auto& l : listeners) out += " " + std::string(toString(l.config.transport)) + " " + l.bound.toString();
+  for (const auto& l : listeners)
+    out += " " + std::string(toString(l.config.transport)) + " " + l.bound.toString();
   return out;
 }
 
 void logCertificates(const std::vector<CertificateReload>& reloaded, Logger& log) {
   for (const auto& r : reloaded) {
-    const std::string which = std::string(toString(r.listener.config.transport)) + " " + r.listener.bound.toString();
+    const std::string which =
+        std::string(toString(r.listener.config.transport)) + " " + r.listener.bound.toString();
     if (r.error) {
       log.error("reload: keeping the old certificate of " + which + ": " + *r.error);
     } else {

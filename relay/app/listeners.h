@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "policy/config.h"
+#include "relay/app/worker_pool.h"
 #include "relay/base/log.h"
 #include "relay/base/result.h"
-#include "relay/app/worker_pool.h"
 #include "relay/io/tls_context.h"
 #include "relay/io/worker.h"
 
@@ -67,8 +67,7 @@ class ListenerSet {
   /// whose files fail fails the call; a kept one keeps its old context
   /// (reported in `certificates`, for logging once the snapshot is out).
   Result<ListenerChanges, std::string> apply(WorkerPool& workers,
-                                             const std::vector<policy::ListenerConfig>& next,
-                                             Logger& log);
+                                             const std::vector<policy::ListenerConfig>& next, Logger& log);
   const std::vector<BoundListener>& bound() const { return bound_; }
   /// The contexts of the bound TLS/DTLS listeners as the last apply left
   /// them, for the policy snapshot: a new set per apply, shared by all

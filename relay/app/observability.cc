@@ -2,8 +2,8 @@
 
 namespace tw::app {
 
-Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log,
-                             Random& rng, uint32_t workers)
+Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log, Random& rng,
+                             uint32_t workers)
     : config_(config.metrics),
       clock_(clock),
       log_(log),
@@ -15,15 +15,14 @@ Observability::Observability(const policy::Config& config, const Clock& clock, L
       connections_(workers),
       service_(folder_) {
   for (uint32_t i = 0; i < workers; ++i)
-    sinks_.push_back(
-        std::make_unique<WorkerSinks>(log, clock, rng, hub_, i, config.metrics.enabled));
+    sinks_.push_back(std::make_unique<WorkerSinks>(log, clock, rng, hub_, i, config.metrics.enabled));
   hub_.start();
 }
 
 void Observability::onAnomaly(const metrics::Anomaly& a) {
   folder_.recordAnomaly(a.kind);
-  eventLog_.push({"anomaly", "warning", a.user, a.clientIp, a.peer, std::string(metrics::toString(a.kind)),
-                  a.details});
+  eventLog_.push(
+      {"anomaly", "warning", a.user, a.clientIp, a.peer, std::string(metrics::toString(a.kind)), a.details});
   if (a.action != metrics::AnomalyAction::EndAllocation || !workers_) return;
   // On the allocation's own worker: this runs on the hub thread.
   io::Worker& owner = workers_->ownerOf(a.allocationId);
@@ -31,9 +30,7 @@ void Observability::onAnomaly(const metrics::Anomaly& a) {
 }
 
 void Observability::usePolicy(std::shared_ptr<const policy::PolicySnapshot> snapshot) {
-  hub_.post([this, snapshot] {
-    anomalies_.setConfig(snapshot->anomalies);
-  });
+  hub_.post([this, snapshot] { anomalies_.setConfig(snapshot->anomalies); });
 }
 
 void Observability::recordReload(bool ok, int64_t unixNow, const std::string& details) {
@@ -109,8 +106,7 @@ void Observability::start(WorkerPool& workers, const turn::RelayAddresses& relay
   });
   if (auto st = service_.start(config_.listen); !st)
     return log_.error("metrics: " + st.error() + "; /metrics is not served");
-  log_.info("metrics: serving http://" + service_.address()->toString() +
-            "/metrics, /healthz and /readyz");
+  log_.info("metrics: serving http://" + service_.address()->toString() + "/metrics, /healthz and /readyz");
 }
 
 void Observability::stop() {

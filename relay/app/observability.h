@@ -14,7 +14,6 @@
 #include "metrics/event_hub.h"
 #include "metrics/event_log.h"
 #include "metrics/folder.h"
-#include "relay/http/metrics_service.h"
 #include "metrics/secret_age.h"
 #include "metrics/security_events.h"
 #include "metrics/stats_events.h"
@@ -24,6 +23,7 @@
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
 #include "relay/base/random.h"
+#include "relay/http/metrics_service.h"
 #include "relay/turn/fanout_events.h"
 #include "relay/turn/log_events.h"
 #include "relay/turn/relay_addresses.h"
@@ -34,8 +34,7 @@ namespace tw::app {
 class Observability {
  public:
   /// `rng` (thread-safe, outlives this) seeds the Send-destination hashes.
-  Observability(const policy::Config& config, const Clock& clock, Logger& log, Random& rng,
-                uint32_t workers);
+  Observability(const policy::Config& config, const Clock& clock, Logger& log, Random& rng, uint32_t workers);
   ~Observability();
 
   /// What worker `i` reports to (its loop thread only): its log sink, its
@@ -96,8 +95,8 @@ class Observability {
   Logger& log_;
   metrics::MetricsFolder folder_;
   metrics::EventLog eventLog_;
-  metrics::SecurityEvents security_;   // hub thread only
-  metrics::AnomalyDetector anomalies_; // hub thread only
+  metrics::SecurityEvents security_;    // hub thread only
+  metrics::AnomalyDetector anomalies_;  // hub thread only
   metrics::EventHub hub_;
   std::vector<std::unique_ptr<WorkerSinks>> sinks_;
   std::mutex secretMu_;

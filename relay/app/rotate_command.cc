@@ -7,10 +7,10 @@
 
 #include "policy/rotation.h"
 #include "relay/app/cli.h"
-#include "relay/fleet/fleet_command.h"
 #include "relay/app/setup.h"
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
+#include "relay/fleet/fleet_command.h"
 
 namespace tw::app {
 
@@ -19,8 +19,9 @@ int rotateCommand(const CliArgs& args) {
   if (!cfg) return 2;
   if (cfg->fleet) return fleet::fleetRotateCommand(*cfg);  // the fleet keyring lives in Redis
   if (cfg->auth.secretsFile.empty()) {
-    std::fprintf(stderr, "turnwarden: rotate needs auth.secrets_file (inline auth.secrets "
-                         "cannot be rewritten)\n");
+    std::fprintf(stderr,
+                 "turnwarden: rotate needs auth.secrets_file (inline auth.secrets "
+                 "cannot be rewritten)\n");
     return 2;
   }
   const int64_t grace = policy::rotationGraceSeconds(cfg->auth.rotation, cfg->auth.maxTtlSeconds);

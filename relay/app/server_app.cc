@@ -77,9 +77,9 @@ bool ServerApp::start() {
   const uint32_t count = policy::workerCount(config_);
   obs_ = std::make_unique<Observability>(config_, clock_, log_, rng_, count);
   workers_ = std::make_unique<WorkerPool>(count, [this](turn::WorkerId id) {
-    return std::make_unique<io::Worker>(io::WorkerDeps{
-        clock_, rng_, obs_->events(id.index), relays_, *nonces_, *policy_, log_, shared_.get(), id,
-        [this](uint32_t i) { return &(*workers_)[i]; }});
+    return std::make_unique<io::Worker>(io::WorkerDeps{clock_, rng_, obs_->events(id.index), relays_,
+                                                       *nonces_, *policy_, log_, shared_.get(), id,
+                                                       [this](uint32_t i) { return &(*workers_)[i]; }});
   });
   // The loops do not run yet: listeners open on this thread.
   if (auto opened = listeners_.apply(*workers_, config_.listeners, log_); !opened) {
@@ -94,8 +94,7 @@ bool ServerApp::start() {
   // known only now, and the listeners' TLS/DTLS contexts (built once, shared
   // by all workers) travel in the snapshot like every later reload's.
   publish();
-  log_.info("workers: " + std::to_string(count) +
-            (config_.workers == 0 ? " (auto: one per core)" : ""));
+  log_.info("workers: " + std::to_string(count) + (config_.workers == 0 ? " (auto: one per core)" : ""));
   return true;
 }
 
@@ -125,8 +124,9 @@ Status<std::string> ServerApp::reload() {
   if (!changes) return refuseReload(changes.error());
   policy::ReloadPlan plan = policy::planReload(config_, std::move(next.value()));
   if (fleet_)
-    fleet_->setRotation(plan.config.auth.rotation, policy::rotationGraceSeconds(
-                                                       plan.config.auth.rotation, plan.config.auth.maxTtlSeconds));
+    fleet_->setRotation(
+        plan.config.auth.rotation,
+        policy::rotationGraceSeconds(plan.config.auth.rotation, plan.config.auth.maxTtlSeconds));
   reloadCredentials(plan.config);
   config_ = std::move(plan.config);
   publish();  // with the TLS/DTLS contexts apply loaded, once for all workers
@@ -147,7 +147,8 @@ Status<std::string> ServerApp::refuseReload(const std::vector<policy::ConfigErro
   return err(policy::formatErrors(errors));
 }
 
-Result<ListenerChanges, std::vector<policy::ConfigError>> ServerApp::applyListeners(const policy::Config& next) {
+Result<ListenerChanges, std::vector<policy::ConfigError>> ServerApp::applyListeners(
+    const policy::Config& next) {
   auto changes = listeners_.apply(*workers_, next.listeners, log_);
   if (!changes) {
     return err(std::vector<policy::ConfigError>{
@@ -167,8 +168,7 @@ void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   if (sig == SIGHUP) return (void)app->reload();
   if (sig == SIGUSR1) return app->obs_->reopenEventLog();
   if (sig == SIGUSR2) return (void)app->rotateNow("SIGUSR2");
-  app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                 ", shutting down");
+  app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   app->control_->stop();
 }
 

@@ -12,7 +12,6 @@
 #include "policy/nonce.h"
 #include "policy/snapshot.h"
 #include "relay/app/admin_service.h"
-#include "relay/fleet/fleet_node.h"
 #include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
@@ -20,6 +19,7 @@
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
 #include "relay/base/random.h"
+#include "relay/fleet/fleet_node.h"
 #include "relay/io/event_loop.h"
 #include "relay/io/handles.h"
 #include "relay/turn/relay_addresses.h"
@@ -87,7 +87,7 @@ class ServerApp {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<AdminService> admin_;
   std::unique_ptr<CredentialsService> credentials_;  // reads policy_, obs_
-  ListenerSet listeners_;  // what every worker listens on, by configured listener
+  ListenerSet listeners_;                            // what every worker listens on, by configured listener
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
   int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote

@@ -18,8 +18,10 @@ std::optional<policy::Config> loadOrReport(const std::string& path) {
 namespace {
 std::string hostFor(const policy::Config& c, const policy::ListenerConfig& l) {
   IpAddress host = l.address;
-  if (c.relay.externalAddress) host = *c.relay.externalAddress;
-  else if (host.isUnspecified() && !c.relay.addresses.empty()) host = c.relay.addresses.front();
+  if (c.relay.externalAddress)
+    host = *c.relay.externalAddress;
+  else if (host.isUnspecified() && !c.relay.addresses.empty())
+    host = c.relay.addresses.front();
   return host.isV4() ? host.toString() : "[" + host.toString() + "]";
 }
 
@@ -35,10 +37,18 @@ std::vector<std::string> clientUris(const policy::Config& config) {
   for (const auto& l : config.listeners) {
     const std::string hp = hostFor(config, l) + ":" + std::to_string(l.port);
     switch (l.transport) {
-      case Transport::Udp: out.push_back("turn:" + hp + "?transport=udp"); break;
-      case Transport::Tcp: out.push_back("turn:" + hp + "?transport=tcp"); break;
-      case Transport::Tls: out.push_back("turns:" + hp + "?transport=tcp"); break;
-      case Transport::Dtls: out.push_back("turns:" + hp + "?transport=udp"); break;
+      case Transport::Udp:
+        out.push_back("turn:" + hp + "?transport=udp");
+        break;
+      case Transport::Tcp:
+        out.push_back("turn:" + hp + "?transport=tcp");
+        break;
+      case Transport::Tls:
+        out.push_back("turns:" + hp + "?transport=tcp");
+        break;
+      case Transport::Dtls:
+        out.push_back("turns:" + hp + "?transport=udp");
+        break;
     }
   }
   return out;
@@ -47,8 +57,10 @@ std::vector<std::string> clientUris(const policy::Config& config) {
 namespace {
 /// FILE as one shell word: as it is when it is plain, else in single quotes.
 std::string shellWord(const std::string& s) {
-  const bool plain = !s.empty() && s.find_first_not_of(
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@%+=,-") == std::string::npos;
+  const bool plain =
+      !s.empty() &&
+      s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:@%+=,-") ==
+          std::string::npos;
   if (plain) return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -58,20 +70,16 @@ std::string shellWord(const std::string& s) {
 
 std::string mintCommand(const std::string& configPath) {
   return "turnwarden credential " +
-         (configPath.empty() ? std::string() : "--config " + shellWord(configPath) + " ") +
-         "--user NAME";
+         (configPath.empty() ? std::string() : "--config " + shellWord(configPath) + " ") + "--user NAME";
 }
 
 std::string startupIceLine(const std::vector<std::string>& uris, const std::string& configPath) {
-  return "iceServers urls: " + jsonArray(uris) + "; mint a credential with: " +
-         mintCommand(configPath);
+  return "iceServers urls: " + jsonArray(uris) + "; mint a credential with: " + mintCommand(configPath);
 }
 
-std::string credentialJson(const std::vector<std::string>& uris,
-                           const policy::MintedCredential& cred) {
-  return "{\"username\":" + jsonString(cred.username) + ",\"password\":" +
-         jsonString(cred.password) + ",\"ttl\":" + std::to_string(cred.ttl) +
-         ",\"uris\":" + jsonArray(uris) + "}";
+std::string credentialJson(const std::vector<std::string>& uris, const policy::MintedCredential& cred) {
+  return "{\"username\":" + jsonString(cred.username) + ",\"password\":" + jsonString(cred.password) +
+         ",\"ttl\":" + std::to_string(cred.ttl) + ",\"uris\":" + jsonArray(uris) + "}";
 }
 
 }  // namespace tw::app

@@ -26,7 +26,6 @@ std::string mintCommand(const std::string& configPath);
 std::string startupIceLine(const std::vector<std::string>& uris, const std::string& configPath);
 
 /// The credential-service JSON: {"username","password","ttl","uris"}.
-std::string credentialJson(const std::vector<std::string>& uris,
-                           const policy::MintedCredential& cred);
+std::string credentialJson(const std::vector<std::string>& uris, const policy::MintedCredential& cred);
 
 }  // namespace tw::app

@@ -55,8 +55,7 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 uint32_t IpAddress::v4Value() const {
-  return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) |
-         (uint32_t{bytes_[2]} << 8) | bytes_[3];
+  return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) | bytes_[3];
 }
 
 U128 IpAddress::v6Value() const {
@@ -65,9 +64,7 @@ U128 IpAddress::v6Value() const {
   return v;
 }
 
-bool IpAddress::isUnspecified() const {
-  return isV4() ? v4Value() == 0 : v6Value() == 0;
-}
+bool IpAddress::isUnspecified() const { return isV4() ? v4Value() == 0 : v6Value() == 0; }
 
 std::string IpAddress::toString() const {
   char buf[INET6_ADDRSTRLEN];
@@ -117,8 +114,7 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
 
 bool covers(const SocketAddress& bound, const SocketAddress& local) {
   if (bound == local) return true;
-  return bound.port == local.port && bound.ip.family() == local.ip.family() &&
-         bound.ip.isUnspecified();
+  return bound.port == local.port && bound.ip.family() == local.ip.family() && bound.ip.isUnspecified();
 }
 
 std::optional<SocketAddress> SocketAddress::fromSockaddr(const sockaddr* sa) {
@@ -157,10 +153,14 @@ unsigned SocketAddress::toSockaddr(sockaddr_storage& out) const {
 
 std::string_view toString(Transport t) {
   switch (t) {
-    case Transport::Udp: return "udp";
-    case Transport::Tcp: return "tcp";
-    case Transport::Tls: return "tls";
-    case Transport::Dtls: return "dtls";
+    case Transport::Udp:
+      return "udp";
+    case Transport::Tcp:
+      return "tcp";
+    case Transport::Tls:
+      return "tls";
+    case Transport::Dtls:
+      return "dtls";
   }
   return "?";
 }

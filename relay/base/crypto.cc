@@ -24,8 +24,8 @@ std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_vi
   return longTermKeyMd5(engine, username, realm, password);
 }
 
-std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username,
-                                       std::string_view realm, std::string_view password) {
+std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username, std::string_view realm,
+                                       std::string_view password) {
   const Bytes colon = asBytes(":");
   return engine.md5({asBytes(username), colon, asBytes(realm), colon, asBytes(password)});
 }

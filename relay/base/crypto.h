@@ -12,9 +12,7 @@ namespace tw {
 
 using Bytes = std::span<const uint8_t>;
 
-inline Bytes asBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+inline Bytes asBytes(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 class MacEngine;
 
@@ -30,8 +28,8 @@ std::array<uint8_t, 32> sha256(Bytes data);
 std::array<uint8_t, 16> longTermKeyMd5(std::string_view username, std::string_view realm,
                                        std::string_view password);
 /// The same with the caller's engine (no copy of the three strings).
-std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username,
-                                       std::string_view realm, std::string_view password);
+std::array<uint8_t, 16> longTermKeyMd5(MacEngine& engine, std::string_view username, std::string_view realm,
+                                       std::string_view password);
 /// CRC-32 (ISO 3309 / ITU-T V.42), as STUN FINGERPRINT uses.
 uint32_t crc32(Bytes data);
 

@@ -46,8 +46,7 @@ class IpTable {
 
   /// The entry for `key`, created (fresh Value) when missing. `keep(entry)`
   /// protects an entry from eviction (e.g. an active ban) while others exist.
-  Entry& touch(const Key& key, Instant now,
-               const std::function<bool(const Entry&)>& keep = {}) {
+  Entry& touch(const Key& key, Instant now, const std::function<bool(const Entry&)>& keep = {}) {
     auto s = set(key);
     Entry* victim = nullptr;
     for (Entry& e : s) {

@@ -1,11 +1,11 @@
 #include "relay/base/mac_engine.h"
 
-#include <algorithm>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <algorithm>
 
 namespace tw {
 
@@ -113,7 +113,8 @@ std::array<uint8_t, N> runDigest(EVP_MD_CTX* ctx, const EVP_MD* md, std::initial
   std::array<uint8_t, N> out{};
   if (!ctx || !md || EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return out;
   for (Bytes part : parts)
-    if (!part.empty() && EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) return std::array<uint8_t, N>{};
+    if (!part.empty() && EVP_DigestUpdate(ctx, part.data(), part.size()) != 1)
+      return std::array<uint8_t, N>{};
   unsigned len = 0;
   if (EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != N) return std::array<uint8_t, N>{};
   return out;

@@ -60,13 +60,15 @@ class [[nodiscard]] Result {
   T* valuePtr() { return const_cast<T*>(std::as_const(*this).valuePtr()); }
   const T* valuePtr() const {
     const T* p = std::get_if<0>(&v_);
-    if (!p) [[unlikely]] result_detail::resultMisuse("Result::value() called on a Result holding an error");
+    if (!p) [[unlikely]]
+      result_detail::resultMisuse("Result::value() called on a Result holding an error");
     return p;
   }
   E* errorPtr() { return const_cast<E*>(std::as_const(*this).errorPtr()); }
   const E* errorPtr() const {
     const E* p = std::get_if<1>(&v_);
-    if (!p) [[unlikely]] result_detail::resultMisuse("Result::error() called on a Result holding a value");
+    if (!p) [[unlikely]]
+      result_detail::resultMisuse("Result::error() called on a Result holding a value");
     return p;
   }
 
@@ -85,7 +87,8 @@ class [[nodiscard]] Result<void, E> {
   explicit operator bool() const { return ok(); }
   const E& error() const {
     const E* p = std::get_if<1>(&e_);
-    if (!p) [[unlikely]] result_detail::resultMisuse("Status::error() called on a success");
+    if (!p) [[unlikely]]
+      result_detail::resultMisuse("Status::error() called on a success");
     return *p;
   }
 

@@ -3,18 +3,19 @@
 // has fleet:, and `turnwarden fleet status` lists the nodes. One short-lived
 // blocking hiredis connection (a CLI has no event loop to share), with a
 // timeout; commands are argv arrays like the server's.
+#include "relay/fleet/fleet_command.h"
+
 #include <hiredis/hiredis.h>
 
 #include <cstdio>
 #include <memory>
 
-#include "relay/fleet/fleet_keys.h"
-#include "relay/fleet/fleet_state.h"
 #include "policy/secrets_file.h"
-#include "relay/fleet/fleet_command.h"
-#include "relay/fleet/fleet_scripts.h"
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
+#include "relay/fleet/fleet_keys.h"
+#include "relay/fleet/fleet_scripts.h"
+#include "relay/fleet/fleet_state.h"
 
 namespace tw::fleet {
 
@@ -53,11 +54,12 @@ class SyncRedis {
     std::vector<const char*> args;
     std::vector<size_t> lens;
     for (const auto& a : argv) args.push_back(a.data()), lens.push_back(a.size());
-    return ReplyPtr(static_cast<redisReply*>(
-        redisCommandArgv(ctx_.get(), int(args.size()), args.data(), lens.data())));
+    return ReplyPtr(
+        static_cast<redisReply*>(redisCommandArgv(ctx_.get(), int(args.size()), args.data(), lens.data())));
   }
 
-  ReplyPtr eval(const char* script, const std::vector<std::string>& keys, const std::vector<std::string>& args) {
+  ReplyPtr eval(const char* script, const std::vector<std::string>& keys,
+                const std::vector<std::string>& args) {
     std::vector<std::string> argv{"EVAL", script, std::to_string(keys.size())};
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
@@ -71,14 +73,15 @@ class SyncRedis {
 std::vector<std::string> strings(const redisReply* r) {
   std::vector<std::string> out;
   if (!r || r->type != REDIS_REPLY_ARRAY) return out;
-  for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str ? r->element[i]->str : "",
-                                                            r->element[i]->str ? r->element[i]->len : 0);
+  for (size_t i = 0; i < r->elements; ++i)
+    out.emplace_back(r->element[i]->str ? r->element[i]->str : "",
+                     r->element[i]->str ? r->element[i]->len : 0);
   return out;
 }
 
 /// The fleet keyring in Redis; nullopt when there is none yet.
 Result<std::optional<fleet::FleetKeyring>, std::string> readKeyring(SyncRedis& redis,
-                                                                     const fleet::FleetKeys& keys) {
+                                                                    const fleet::FleetKeys& keys) {
   auto r = redis.run({"HGETALL", keys.keyring()});
   if (!r || r->type != REDIS_REPLY_ARRAY) return err(std::string("Redis did not answer HGETALL"));
   return fleet::parseFleetKeyring(strings(r.get()), SystemClock().unixSeconds());
@@ -104,18 +107,22 @@ int fleetRotateCommand(const policy::Config& cfg) {
   CsprngRandom rng;
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto current = readKeyring(*redis, keys);
-    if (!current) return std::fprintf(stderr, "turnwarden: fleet keyring refused: %s\n", current.error().c_str()), 2;
+    if (!current)
+      return std::fprintf(stderr, "turnwarden: fleet keyring refused: %s\n", current.error().c_str()), 2;
     const int64_t now = SystemClock().unixSeconds();
     fleet::FleetKeyring base = current->value_or(fleet::FleetKeyring{cfg.auth.secrets, 0, now});
     if (base.secrets.empty())
-      return std::fprintf(stderr, "turnwarden: the fleet keyring is empty and there is no local one to seed it\n"), 2;
+      return std::fprintf(stderr,
+                          "turnwarden: the fleet keyring is empty and there is no local one to seed it\n"),
+             2;
     auto change = fleet::planKeyringChange(base, cfg.auth.rotation, grace, now, rng, true);
     const int64_t v = casKeyring(*redis, keys, base.version, change->secrets, now);
     if (v < 0) continue;  // someone wrote meanwhile: rotate what is there now
-    std::printf("rotated the fleet keyring of realm %s (version %lld): new secret %s mints; previous "
-                "secrets verify until %lld\n",
-                cfg.realm.c_str(), static_cast<long long>(v), change->secrets.front().id.c_str(),
-                static_cast<long long>(now + grace));
+    std::printf(
+        "rotated the fleet keyring of realm %s (version %lld): new secret %s mints; previous "
+        "secrets verify until %lld\n",
+        cfg.realm.c_str(), static_cast<long long>(v), change->secrets.front().id.c_str(),
+        static_cast<long long>(now + grace));
     return 0;
   }
   std::fprintf(stderr, "turnwarden: the fleet keyring kept changing; try again\n");
@@ -141,10 +148,11 @@ int fleetStatusCommand(const policy::Config& cfg) {
   auto read = redis->eval(fleet_scripts::kFleetRead, {keys.nodes()}, {keys.node("")});
   std::printf("realm %s, Redis %s:%u db %d\n", cfg.realm.c_str(), cfg.fleet->redis.host.c_str(),
               cfg.fleet->redis.port, cfg.fleet->redis.db);
-  if (ring && *ring) std::printf("keyring version %lld, minting %s, %zu secret(s)\n",
-                                 static_cast<long long>((*ring)->version), (*ring)->secrets.front().id.c_str(),
-                                 (*ring)->secrets.size());
-  else std::printf("keyring: %s\n", ring ? "none yet" : ring.error().c_str());
+  if (ring && *ring)
+    std::printf("keyring version %lld, minting %s, %zu secret(s)\n", static_cast<long long>((*ring)->version),
+                (*ring)->secrets.front().id.c_str(), (*ring)->secrets.size());
+  else
+    std::printf("keyring: %s\n", ring ? "none yet" : ring.error().c_str());
   std::printf("rotation lease: %s\n", lease && lease->type == REDIS_REPLY_STRING ? lease->str : "free");
   std::printf("%-24s %-6s %-9s %12s %14s  %s\n", "NODE", "READY", "DRAINING", "ALLOCATIONS", "RESERVED_BPS",
               "ADDRESSES");

@@ -31,7 +31,7 @@ void FleetNode::beat() {
   loadKeyring();  // the safety net under pub/sub
   if (!lease_.held(deps_.clock.now()) || !keyring_) return;
   auto change = fleet::planKeyringChange(*keyring_, settings_.rotation, settings_.graceSeconds,
-                                          deps_.clock.unixSeconds(), deps_.rng, false);
+                                         deps_.clock.unixSeconds(), deps_.rng, false);
   if (!change) return;
   const int64_t rotatedAt = change->rotated ? deps_.clock.unixSeconds() : keyring_->rotatedAt;
   const std::string why = change->rotated ? "rotated (interval, lease holder)" : "pruned (grace ended)";
@@ -46,8 +46,10 @@ void FleetNode::renewLease() {
   eval(fleet_scripts::kLease, {keys_.lease()}, {settings_.nodeId, std::to_string(ttlMs)},
        [this, sent](const redisReply* r) {
          const bool was = lease_.held(deps_.clock.now());
-         if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1) lease_.granted(sent, timing_.leaseTtl);
-         else lease_.lost();
+         if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+           lease_.granted(sent, timing_.leaseTtl);
+         else
+           lease_.lost();
          const bool is = lease_.held(deps_.clock.now());
          deps_.metrics.setLeaseHeld(is);
          if (is != was)
@@ -76,10 +78,12 @@ void FleetNode::loadKeyring() {
       // A new Redis, or one that restarted empty: seed it with the keyring in
       // force here (the local one at first start, the last fleet one after).
       const auto& seed = keyring_ ? keyring_->secrets : settings_.seed;
-      deps_.log.info("fleet: the fleet keyring is empty: seeding it with this node's keyring (" + ids(seed) + ")");
-      return writeKeyring(0, seed, keyring_ ? keyring_->rotatedAt : settings_.seedRotatedAt, [this](int64_t v) {
-        if (v < 0) loadKeyring();
-      });
+      deps_.log.info("fleet: the fleet keyring is empty: seeding it with this node's keyring (" + ids(seed) +
+                     ")");
+      return writeKeyring(0, seed, keyring_ ? keyring_->rotatedAt : settings_.seedRotatedAt,
+                          [this](int64_t v) {
+                            if (v < 0) loadKeyring();
+                          });
     }
     adopt(std::move(**parsed), "loaded from Redis");
   });
@@ -114,41 +118,45 @@ void FleetNode::writeKeyring(int64_t expected, std::vector<policy::Secret> secre
     deps_.log.error("fleet: refusing to write the keyring: " + yaml.error());
     return then(-1);
   }
-  const bool sent = eval(
-      fleet_scripts::kKeyringCas, {keys_.keyring(), keys_.channel()},
-      {std::to_string(expected), *yaml, std::to_string(rotatedAt), settings_.nodeId},
-      [this, secrets = std::move(secrets), rotatedAt, then](const redisReply* r) mutable {
-        if (!r || r->type != REDIS_REPLY_INTEGER) return then(-1);
-        if (r->integer > 0) adopt(fleet::FleetKeyring{std::move(secrets), r->integer, rotatedAt}, "written here");
-        then(r->integer);
-      });
+  const bool sent =
+      eval(fleet_scripts::kKeyringCas, {keys_.keyring(), keys_.channel()},
+           {std::to_string(expected), *yaml, std::to_string(rotatedAt), settings_.nodeId},
+           [this, secrets = std::move(secrets), rotatedAt, then](const redisReply* r) mutable {
+             if (!r || r->type != REDIS_REPLY_INTEGER) return then(-1);
+             if (r->integer > 0)
+               adopt(fleet::FleetKeyring{std::move(secrets), r->integer, rotatedAt}, "written here");
+             then(r->integer);
+           });
   if (!sent) then(-1);
 }
 
 void FleetNode::rotate(const std::string& why, Done done) {
-  if (!link_->up()) return done(err(std::string("Redis is unreachable: the fleet keyring cannot be rotated now")));
+  if (!link_->up())
+    return done(err(std::string("Redis is unreachable: the fleet keyring cannot be rotated now")));
   rotateAttempt(3, why, std::move(done));
 }
 
 void FleetNode::rotateAttempt(int left, const std::string& why, Done done) {
   // Read fresh (not the cached copy): the rotation builds on what Redis holds.
-  const bool sent = link_->command({"HGETALL", keys_.keyring()}, [this, left, why, done](const redisReply* r) {
-    if (!r || r->type != REDIS_REPLY_ARRAY) return done(err(std::string("Redis did not answer")));
-    auto parsed = fleet::parseFleetKeyring(replyStrings(r), deps_.clock.unixSeconds());
-    if (!parsed || !*parsed) return done(err(std::string("the fleet keyring in Redis is missing or invalid")));
-    auto change = fleet::planKeyringChange(**parsed, settings_.rotation, settings_.graceSeconds,
-                                            deps_.clock.unixSeconds(), deps_.rng, true);
-    const std::string id = change->secrets.front().id;
-    writeKeyring((*parsed)->version, std::move(change->secrets), deps_.clock.unixSeconds(),
-                 [this, left, why, done, id](int64_t v) {
-                   if (v > 0) {
-                     deps_.log.info("fleet: keyring rotated (" + why + "): " + id + " mints");
-                     return done(id);
-                   }
-                   if (left > 1 && link_->up()) return rotateAttempt(left - 1, why, done);
-                   done(err(std::string("the fleet keyring kept changing; try again")));
-                 });
-  });
+  const bool sent =
+      link_->command({"HGETALL", keys_.keyring()}, [this, left, why, done](const redisReply* r) {
+        if (!r || r->type != REDIS_REPLY_ARRAY) return done(err(std::string("Redis did not answer")));
+        auto parsed = fleet::parseFleetKeyring(replyStrings(r), deps_.clock.unixSeconds());
+        if (!parsed || !*parsed)
+          return done(err(std::string("the fleet keyring in Redis is missing or invalid")));
+        auto change = fleet::planKeyringChange(**parsed, settings_.rotation, settings_.graceSeconds,
+                                               deps_.clock.unixSeconds(), deps_.rng, true);
+        const std::string id = change->secrets.front().id;
+        writeKeyring((*parsed)->version, std::move(change->secrets), deps_.clock.unixSeconds(),
+                     [this, left, why, done, id](int64_t v) {
+                       if (v > 0) {
+                         deps_.log.info("fleet: keyring rotated (" + why + "): " + id + " mints");
+                         return done(id);
+                       }
+                       if (left > 1 && link_->up()) return rotateAttempt(left - 1, why, done);
+                       done(err(std::string("the fleet keyring kept changing; try again")));
+                     });
+      });
   if (!sent) done(err(std::string("Redis is unreachable")));
 }
 

@@ -76,7 +76,8 @@ bool parseArgs(FleetMessage& m, std::string_view rest) {
       m.user = std::string(rest);
       return !rest.empty() && rest.size() <= kMaxUsernameBytes;
     case FleetOp::Reload:
-    case FleetOp::Drain: return rest.empty();
+    case FleetOp::Drain:
+      return rest.empty();
   }
   return false;
 }
@@ -92,12 +93,17 @@ std::string_view toString(FleetOp op) {
 std::string formatFleetMessage(const FleetMessage& m) {
   std::string out = std::string(toString(m.op)) + " " + m.origin;
   switch (m.op) {
-    case FleetOp::Keyring: return out + " " + std::to_string(m.version);
-    case FleetOp::Ban: return out + " " + (m.source ? m.source->toString() : "") + " " + std::to_string(m.ttlMs);
-    case FleetOp::Unban: return out + " " + (m.ip ? m.ip->toString() : "");
-    case FleetOp::EndUser: return out + " " + m.user;
+    case FleetOp::Keyring:
+      return out + " " + std::to_string(m.version);
+    case FleetOp::Ban:
+      return out + " " + (m.source ? m.source->toString() : "") + " " + std::to_string(m.ttlMs);
+    case FleetOp::Unban:
+      return out + " " + (m.ip ? m.ip->toString() : "");
+    case FleetOp::EndUser:
+      return out + " " + m.user;
     case FleetOp::Reload:
-    case FleetOp::Drain: return out;
+    case FleetOp::Drain:
+      return out;
   }
   return out;
 }

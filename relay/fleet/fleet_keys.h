@@ -54,12 +54,12 @@ std::string_view toString(FleetOp op);
 
 struct FleetMessage {
   FleetOp op = FleetOp::Reload;
-  std::string origin;            ///< node id of the sender
+  std::string origin;                   ///< node id of the sender
   std::optional<SocketAddress> source;  ///< Ban: the banned IP and port
-  std::optional<IpAddress> ip;   ///< Unban: every port of this IP
-  int64_t ttlMs = 0;             ///< Ban: how long it lasts from now
-  int64_t version = 0;           ///< Keyring: the version now in Redis
-  std::string user;              ///< EndUser (may hold spaces; never empty)
+  std::optional<IpAddress> ip;          ///< Unban: every port of this IP
+  int64_t ttlMs = 0;                    ///< Ban: how long it lasts from now
+  int64_t version = 0;                  ///< Keyring: the version now in Redis
+  std::string user;                     ///< EndUser (may hold spaces; never empty)
 };
 
 /// "OP ORIGIN [ARGS]": "keyring N1 7", "ban N1 192.0.2.1:5000 600000",

@@ -17,8 +17,10 @@ prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const
 struct FleetMetrics::Impl {
   explicit Impl(prometheus::Registry& r)
       : up(gauge(r, "redis_up", "1 while this node's Redis connections work.")),
-        synced(gauge(r, "synced", "1 once the fleet keyring is loaded and Redis is up: ready for the fleet.")),
-        stale(gauge(r, "keyring_stale", "1 while verifying with the last keyring seen because Redis is unreachable.")),
+        synced(
+            gauge(r, "synced", "1 once the fleet keyring is loaded and Redis is up: ready for the fleet.")),
+        stale(gauge(r, "keyring_stale",
+                    "1 while verifying with the last keyring seen because Redis is unreachable.")),
         version(gauge(r, "keyring_version", "Version of the fleet keyring in force.")),
         lease(gauge(r, "lease_held", "1 while this node holds the rotation lease.")),
         nodes(gauge(r, "nodes", "Live fleet nodes seen at the last read.")),

@@ -16,10 +16,17 @@ int64_t millis(tw::Duration d) { return std::chrono::duration_cast<std::chrono::
 }  // namespace
 
 FleetNode::FleetNode(FleetDeps deps, FleetSettings settings, FleetHost host)
-    : deps_(deps), settings_(std::move(settings)), host_(std::move(host)), keys_(settings_.realm),
+    : deps_(deps),
+      settings_(std::move(settings)),
+      host_(std::move(host)),
+      keys_(settings_.realm),
       timing_(fleet::fleetTiming(settings_.config.heartbeat)) {
-  RedisLinkOptions o{settings_.config.redis.host, settings_.config.redis.port, settings_.password,
-                     settings_.config.redis.db, keys_.channel(), timing_.redisTimeout};
+  RedisLinkOptions o{settings_.config.redis.host,
+                     settings_.config.redis.port,
+                     settings_.password,
+                     settings_.config.redis.db,
+                     keys_.channel(),
+                     timing_.redisTimeout};
   link_ = std::make_unique<RedisLink>(
       deps_.base, deps_.clock, deps_.rng, deps_.log, std::move(o),
       RedisLink::Handlers{[this] { onUp(); }, [this](const std::string& why) { onDown(why); },
@@ -39,9 +46,8 @@ void FleetNode::start() {
   deps_.metrics.setSynced(false);
   deps_.metrics.setKeyringStale(true);
   noteSelf();
-  deps_.log.info("fleet: node " + settings_.nodeId + " of realm " + sanitize(settings_.realm) +
-                 ", Redis " + settings_.config.redis.host + ":" +
-                 std::to_string(settings_.config.redis.port) +
+  deps_.log.info("fleet: node " + settings_.nodeId + " of realm " + sanitize(settings_.realm) + ", Redis " +
+                 settings_.config.redis.host + ":" + std::to_string(settings_.config.redis.port) +
                  "; not ready for the fleet until the keyring is loaded from Redis (running on the "
                  "local keyring and YAML policy meanwhile)");
   const timeval tv = toTimeval(timing_.tick);
@@ -124,7 +130,9 @@ void FleetNode::apply(const fleet::FleetMessage& m) {
       if (!keyring_ || m.version != keyring_->version) loadKeyring();
       return;
     case fleet::FleetOp::Ban:
-      if (!mine) deps_.shared.bans.impose(*m.source, deps_.clock.now(), deps_.clock.now() + std::chrono::milliseconds(m.ttlMs));
+      if (!mine)
+        deps_.shared.bans.impose(*m.source, deps_.clock.now(),
+                                 deps_.clock.now() + std::chrono::milliseconds(m.ttlMs));
       return;
     case fleet::FleetOp::Unban:
       deps_.shared.bans.lift(*m.ip);
@@ -147,11 +155,11 @@ void FleetNode::apply(const fleet::FleetMessage& m) {
 
 void FleetNode::publish(fleet::FleetMessage m, Done done) {
   m.origin = settings_.nodeId;
-  const bool sent = link_->command({"PUBLISH", keys_.channel(), fleet::formatFleetMessage(m)},
-                                   [done](const redisReply* r) {
-                                     if (replyFailed(r)) return done(err(std::string("Redis did not take it")));
-                                     done(std::to_string(r->integer));  // nodes that heard it
-                                   });
+  const bool sent =
+      link_->command({"PUBLISH", keys_.channel(), fleet::formatFleetMessage(m)}, [done](const redisReply* r) {
+        if (replyFailed(r)) return done(err(std::string("Redis did not take it")));
+        done(std::to_string(r->integer));  // nodes that heard it
+      });
   if (!sent) done(err(std::string("Redis is unreachable")));
 }
 

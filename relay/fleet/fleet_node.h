@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "relay/fleet/fleet_metrics.h"
 #include "policy/fleet_config.h"
 #include "relay/fleet/fleet_keys.h"
+#include "relay/fleet/fleet_metrics.h"
 #include "relay/fleet/fleet_state.h"
 #include "relay/fleet/redis_link.h"
 #include "relay/turn/shared_limits.h"
@@ -50,8 +50,8 @@ struct FleetSettings {
   std::string nodeId;    ///< resolved (never "auto")
   std::string password;  ///< Redis AUTH; empty = none
   std::string version;
-  std::string secretsFile;                 ///< local copy; empty = none
-  std::vector<policy::Secret> seed;        ///< seeds an empty fleet keyring
+  std::string secretsFile;           ///< local copy; empty = none
+  std::vector<policy::Secret> seed;  ///< seeds an empty fleet keyring
   int64_t seedRotatedAt = 0;
   std::optional<policy::RotationConfig> rotation;
   int64_t graceSeconds = 86400;
@@ -127,8 +127,8 @@ class FleetNode {
   io::EventPtr tick_;
   bool synced_ = false;
   std::optional<fleet::FleetKeyring> keyring_;  ///< in force, from Redis
-  int64_t refusedVersion_ = -1;                  ///< reported once per bad version
-  std::vector<policy::Secret> copied_;           ///< last written to secretsFile
+  int64_t refusedVersion_ = -1;                 ///< reported once per bad version
+  std::vector<policy::Secret> copied_;          ///< last written to secretsFile
   fleet::RotationLease lease_;
   int64_t started_ = 0;
   Instant lastBeat_{};

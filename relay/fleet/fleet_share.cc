@@ -74,8 +74,9 @@ void FleetNode::forgetFleetCounts() {
   // may belong to nodes that died since. Each node enforces its own alone.
   deps_.shared.quotas.setFleetCounts({});
   fleetCounts_ = false;
-  deps_.log.warn("fleet: Redis away for more than 1.5 heartbeats: per_user/per_ip quotas now count "
-                 "this node's allocations only");
+  deps_.log.warn(
+      "fleet: Redis away for more than 1.5 heartbeats: per_user/per_ip quotas now count "
+      "this node's allocations only");
 }
 
 std::string FleetNode::nodesJson() const {

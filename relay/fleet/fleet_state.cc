@@ -77,15 +77,15 @@ std::optional<KeyringChange> planKeyringChange(const FleetKeyring& current,
 }
 
 std::vector<std::string> encodeNodeRecord(const NodeInfo& n, const QuotaCounts& counts) {
-  std::vector<std::string> out{"addresses", n.addresses,
-                               "version", n.version,
+  std::vector<std::string> out{"addresses",   n.addresses,
+                               "version",     n.version,
                                "allocations", std::to_string(n.allocations),
-                               "bps", std::to_string(n.bps),
-                               "started", std::to_string(n.started),
-                               "seen", std::to_string(n.seen),
-                               "ready", n.ready ? "1" : "0",
-                               "draining", n.draining ? "1" : "0",
-                               "lease", n.leaseHolder ? "1" : "0"};
+                               "bps",         std::to_string(n.bps),
+                               "started",     std::to_string(n.started),
+                               "seen",        std::to_string(n.seen),
+                               "ready",       n.ready ? "1" : "0",
+                               "draining",    n.draining ? "1" : "0",
+                               "lease",       n.leaseHolder ? "1" : "0"};
   for (const auto& [key, c] : counts.users) {
     // perUserKey is "USERNAME\0IP"; the field is "u:IP USERNAME" (an IP's
     // text has no space, a user name may).
@@ -129,11 +129,16 @@ bool readInfo(NodeInfo& n, const std::string& name, const std::string& value) {
   }
   auto v = integer(value);
   if (!v) return false;
-  if (name == "allocations") n.allocations = uint64_t(*v);
-  else if (name == "bps") n.bps = uint64_t(*v);
-  else if (name == "started") n.started = *v;
-  else if (name == "seen") n.seen = *v;
-  else return false;
+  if (name == "allocations")
+    n.allocations = uint64_t(*v);
+  else if (name == "bps")
+    n.bps = uint64_t(*v);
+  else if (name == "started")
+    n.started = *v;
+  else if (name == "seen")
+    n.seen = *v;
+  else
+    return false;
   return true;
 }
 
@@ -168,10 +173,11 @@ std::string nodesJson(const NodeSelf& self, const std::vector<NodeInfo>& nodes) 
            ",\"addresses\":" + jsonString(n.addresses) + ",\"version\":" + jsonString(n.version) +
            ",\"allocations\":" + std::to_string(n.allocations) + ",\"bps\":" + std::to_string(n.bps) +
            ",\"started\":" + std::to_string(n.started) + ",\"seen\":" + std::to_string(n.seen) +
-           ",\"ready\":" + (n.ready ? "true" : "false") + ",\"draining\":" +
-           (n.draining ? "true" : "false") + ",\"lease\":" + (n.leaseHolder ? "true" : "false") + "}";
+           ",\"ready\":" + (n.ready ? "true" : "false") + ",\"draining\":" + (n.draining ? "true" : "false") +
+           ",\"lease\":" + (n.leaseHolder ? "true" : "false") + "}";
   }
-  const std::string me = "{\"id\":" + jsonString(self.id) + ",\"redis_up\":" + (self.redisUp ? "true" : "false") +
+  const std::string me = "{\"id\":" + jsonString(self.id) +
+                         ",\"redis_up\":" + (self.redisUp ? "true" : "false") +
                          ",\"fleet_ready\":" + (self.fleetReady ? "true" : "false") +
                          ",\"keyring_version\":" + std::to_string(self.keyringVersion) + "}";
   return "{\"self\":" + me + ",\"nodes\":[" + out + "]}\n";

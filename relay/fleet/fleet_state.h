@@ -25,9 +25,9 @@ namespace tw::fleet {
 /// How often and for how long, all from fleet.heartbeat.
 struct FleetTiming {
   tw::Duration heartbeat;
-  tw::Duration tick;       ///< quota share push (when changed) and fleet read
-  tw::Duration nodeTtl;    ///< a node record lives this long after its last write
-  tw::Duration leaseTtl;   ///< the rotation lease's PX
+  tw::Duration tick;          ///< quota share push (when changed) and fleet read
+  tw::Duration nodeTtl;       ///< a node record lives this long after its last write
+  tw::Duration leaseTtl;      ///< the rotation lease's PX
   tw::Duration redisTimeout;  ///< a reply later than this drops the connection
 };
 FleetTiming fleetTiming(tw::Duration heartbeat);
@@ -64,9 +64,9 @@ struct NodeInfo {
   std::string addresses;  ///< listeners, space separated
   std::string version;
   uint64_t allocations = 0;
-  uint64_t bps = 0;        ///< bandwidth reserved by live allocations (their max_bps), bits/s
-  int64_t started = 0;     ///< unix seconds
-  int64_t seen = 0;        ///< unix seconds of the record's last write
+  uint64_t bps = 0;     ///< bandwidth reserved by live allocations (their max_bps), bits/s
+  int64_t started = 0;  ///< unix seconds
+  int64_t seen = 0;     ///< unix seconds of the record's last write
   bool ready = false;
   bool draining = false;
   bool leaseHolder = false;
@@ -92,7 +92,7 @@ policy::QuotaCounts sumOtherNodes(const std::vector<NodeRecord>& nodes, std::str
 struct NodeSelf {
   std::string id;
   bool redisUp = false;
-  bool fleetReady = false;  ///< Redis up and the fleet keyring loaded
+  bool fleetReady = false;     ///< Redis up and the fleet keyring loaded
   int64_t keyringVersion = 0;  ///< 0: none from Redis yet
 };
 

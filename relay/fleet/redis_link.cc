@@ -44,9 +44,13 @@ std::vector<std::string> replyStrings(const redisReply* r) {
   return out;
 }
 
-RedisLink::RedisLink(event_base* base, const Clock& clock, Random& rng, Logger& log,
-                     RedisLinkOptions options, Handlers handlers)
-    : base_(base), clock_(clock), rng_(rng), log_(log), options_(std::move(options)),
+RedisLink::RedisLink(event_base* base, const Clock& clock, Random& rng, Logger& log, RedisLinkOptions options,
+                     Handlers handlers)
+    : base_(base),
+      clock_(clock),
+      rng_(rng),
+      log_(log),
+      options_(std::move(options)),
       handlers_(std::move(handlers)) {
   reconnect_.reset(evtimer_new(base_, &RedisLink::onTimer, this));
   failEvent_.reset(event_new(base_, -1, 0, &RedisLink::onFail, this));
@@ -148,8 +152,8 @@ void RedisLink::fail(const std::string& why) {
   const bool wasUp = state_ == State::Up;
   state_ = State::Down;
   if (wasUp || why != lastWhy_)
-    log_.warn("fleet: Redis at " + options_.host + ":" + std::to_string(options_.port) +
-              " unavailable (" + sanitize(why) + "); retrying with backoff");
+    log_.warn("fleet: Redis at " + options_.host + ":" + std::to_string(options_.port) + " unavailable (" +
+              sanitize(why) + "); retrying with backoff");
   lastWhy_ = why;
   event_active(failEvent_.get(), 0, 0);
   if (wasUp && handlers_.down) handlers_.down(why);

@@ -33,7 +33,7 @@ struct RedisLinkOptions {
   uint16_t port = 6379;
   std::string password;  ///< empty: no AUTH
   int db = 0;
-  std::string channel;   ///< subscribed on the second connection
+  std::string channel;  ///< subscribed on the second connection
   tw::Duration timeout = std::chrono::seconds(2);
 };
 
@@ -95,9 +95,9 @@ class RedisLink {
   State state_ = State::Down;
   redisAsyncContext* cmd_ = nullptr;
   redisAsyncContext* sub_ = nullptr;
-  int readySteps_ = 0;        ///< command side and subscription side
-  size_t pending_ = 0;        ///< replies awaited on the command connection
-  Instant waitingSince_{};    ///< connect start, or the oldest unanswered moment
+  int readySteps_ = 0;      ///< command side and subscription side
+  size_t pending_ = 0;      ///< replies awaited on the command connection
+  Instant waitingSince_{};  ///< connect start, or the oldest unanswered moment
   bool wasUp_ = false;
   bool failing_ = false;
   int attempts_ = 0;

@@ -56,7 +56,7 @@ std::optional<uint64_t> parseId(std::string_view text) {
 Result<std::string, std::string> readTokenFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return err(std::string("cannot open the admin token file"));
-  struct stat st{};
+  struct stat st {};
   std::string text;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 && st.st_size <= 8192) {
     text.resize(size_t(st.st_size));
@@ -67,9 +67,11 @@ Result<std::string, std::string> readTokenFile(const std::string& path) {
   }
   ::close(fd);
   const std::string token(trim(text));
-  if (token.size() < 16 || token.size() > 4096) return err(std::string("the admin token must be 16-4096 bytes"));
+  if (token.size() < 16 || token.size() > 4096)
+    return err(std::string("the admin token must be 16-4096 bytes"));
   for (char c : token)
-    if (c < 0x21 || c > 0x7e) return err(std::string("the admin token must be printable ASCII without spaces"));
+    if (c < 0x21 || c > 0x7e)
+      return err(std::string("the admin token must be printable ASCII without spaces"));
   return token;
 }
 
@@ -84,13 +86,15 @@ std::optional<HttpResponse> AdminApi::authorize(const HttpRequest& req) {
   if (now - s.windowStart >= kThrottleWindow) s = Strikes{now, 0};
   if (s.count >= kMaxBadTokens) return jsonError(429, "too many bad tokens; try again later");
   constexpr std::string_view kBearer = "Bearer ";
-  const std::string_view given = std::string_view(req.authorization).substr(
-      req.authorization.rfind(kBearer, 0) == 0 ? kBearer.size() : req.authorization.size());
+  const std::string_view given =
+      std::string_view(req.authorization)
+          .substr(req.authorization.rfind(kBearer, 0) == 0 ? kBearer.size() : req.authorization.size());
   const auto digest = sha256(asBytes(given));
   if (!req.authorization.empty() && constantTimeEqual(digest, tokenDigest_)) return std::nullopt;
   ++s.count;
   if (events_)
-    events_->push({"admin_auth_failure", "warning", "", who.toString(), "", "", "bad or missing bearer token"});
+    events_->push(
+        {"admin_auth_failure", "warning", "", who.toString(), "", "", "bad or missing bearer token"});
   return jsonError(401, "missing or bad bearer token");
 }
 
@@ -109,7 +113,8 @@ void AdminApi::audit(const HttpRequest& req, int status) {
 }
 
 HttpResponse AdminApi::route(const HttpRequest& req) {
-  if (req.method == "POST" && !acceptableBody(req.body)) return jsonError(400, "the body must be empty or a JSON object");
+  if (req.method == "POST" && !acceptableBody(req.body))
+    return jsonError(400, "the body must be empty or a JSON object");
   const std::string& p = req.path;
   if (auto fleet = fleetScope(req)) return *fleet;
   if (p == "/admin/sessions" || p.rfind("/admin/sessions/", 0) == 0) return sessions(req);
@@ -147,8 +152,9 @@ std::optional<HttpResponse> AdminApi::fleetScope(const HttpRequest& req) {
   }
   if ((p == "/admin/reload" || p == "/admin/drain") && req.method == "POST")
     return fromResult(actions_.fleet({p == "/admin/reload" ? "reload" : "drain", ""}));
-  return jsonError(400, "scope=fleet applies to DELETE /admin/sessions?user=, DELETE /admin/bans/{ip}, "
-                        "POST /admin/reload and POST /admin/drain");
+  return jsonError(400,
+                   "scope=fleet applies to DELETE /admin/sessions?user=, DELETE /admin/bans/{ip}, "
+                   "POST /admin/reload and POST /admin/drain");
 }
 
 HttpResponse AdminApi::sessions(const HttpRequest& req) {

@@ -23,8 +23,8 @@
 #include <unordered_map>
 
 #include "metrics/event_log.h"
-#include "relay/http/http_server.h"
 #include "relay/base/clock.h"
+#include "relay/http/http_server.h"
 
 namespace tw::http {
 

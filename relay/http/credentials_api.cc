@@ -64,8 +64,9 @@ std::string_view bearerToken(std::string_view authorization) {
 
 const std::vector<std::string_view>& CredentialsApi::results() {
   static const std::vector<std::string_view> kResults = [] {
-    std::vector<std::string_view> r{"ok", "missing_token", "origin_denied", "rate_limited_ip",
-                                    "rate_limited_user", "blocked", "unavailable"};
+    std::vector<std::string_view> r{
+        "ok",      "missing_token", "origin_denied", "rate_limited_ip", "rate_limited_user",
+        "blocked", "unavailable"};
     for (int i = 0; i <= int(policy::JwtRejection::MissingExpiry); ++i)
       r.push_back(policy::toString(policy::JwtRejection(i)));
     return r;
@@ -124,11 +125,12 @@ HttpResponse CredentialsApi::refuse(const HttpRequest& req, int status, std::str
     admitted = sampler_.admit(who, clock_.now());
   }
   if (events_ && admitted)
-    events_->push({"credential_refused", "warning", std::string(user), who.toString(), "", std::string(result),
+    events_->push({"credential_refused", "warning", std::string(user), who.toString(), "",
+                   std::string(result),
                    "POST /v1/credentials -> " + std::to_string(status) + suppressedNote(*admitted)});
   auto snap = policy_.load();
-  auto headers = corsHeaders(req.origin, snap->credentials ? snap->credentials->allowedOrigins
-                                                           : std::vector<std::string>{});
+  auto headers = corsHeaders(
+      req.origin, snap->credentials ? snap->credentials->allowedOrigins : std::vector<std::string>{});
   if (status == 401) headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
   return jsonAnswer(status, "{\"error\":\"" + std::string(error) + "\"}", std::move(headers));
 }
@@ -137,7 +139,8 @@ HttpResponse CredentialsApi::handle(const HttpRequest& req) {
   auto snap = policy_.load();
   const policy::CredentialsConfig* c = snap->credentials.get();
   if (!c || !c->jwks) return jsonAnswer(503, "{\"error\":\"unavailable\"}", {});
-  if (req.path != kPath) return jsonAnswer(404, "{\"error\":\"not_found\"}", corsHeaders(req.origin, c->allowedOrigins));
+  if (req.path != kPath)
+    return jsonAnswer(404, "{\"error\":\"not_found\"}", corsHeaders(req.origin, c->allowedOrigins));
   const IpAddress who = req.peer.value_or(IpAddress::v4(0, 0, 0, 0));
   if (!allowIp(who, c->perIp)) return refuse(req, 429, "rate_limited", "rate_limited_ip");
   if (req.method == "OPTIONS") {  // CORS preflight: never counted, never verified
@@ -152,7 +155,8 @@ HttpResponse CredentialsApi::handle(const HttpRequest& req) {
     return r;
   }
   if (req.method != "POST") {
-    HttpResponse r = jsonAnswer(405, "{\"error\":\"method_not_allowed\"}", corsHeaders(req.origin, c->allowedOrigins));
+    HttpResponse r =
+        jsonAnswer(405, "{\"error\":\"method_not_allowed\"}", corsHeaders(req.origin, c->allowedOrigins));
     r.headers.emplace_back("Allow", "POST, OPTIONS");
     return r;
   }
@@ -190,7 +194,8 @@ HttpResponse CredentialsApi::issue(const policy::PolicySnapshot& snap, const std
     uris = uris_;
   }
   // ordered_json: the members in the order RTCIceServer documents them.
-  nlohmann::ordered_json server{{"urls", *uris}, {"username", cred->username}, {"credential", cred->password}};
+  nlohmann::ordered_json server{
+      {"urls", *uris}, {"username", cred->username}, {"credential", cred->password}};
   nlohmann::ordered_json body{{"iceServers", nlohmann::ordered_json::array({server})}, {"ttl", cred->ttl}};
   // The user is sanitised ASCII; replace keeps dump() from throwing regardless.
   return jsonAnswer(200, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), {});

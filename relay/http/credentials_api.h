@@ -26,12 +26,12 @@
 #include <vector>
 
 #include "metrics/event_log.h"
-#include "relay/http/http_server.h"
 #include "metrics/security_events.h"
 #include "policy/snapshot.h"
 #include "relay/base/clock.h"
 #include "relay/base/ip_table.h"
 #include "relay/base/token_bucket.h"
+#include "relay/http/http_server.h"
 
 namespace prometheus {
 class Registry;

@@ -23,8 +23,8 @@ MHD_Result collectArg(void* cls, MHD_ValueKind, const char* key, const char* val
 }
 
 MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
-  MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
-                                                       MHD_RESPMEM_MUST_COPY);
+  MHD_Response* resp =
+      MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.contentType.c_str());
   MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -49,8 +49,8 @@ Pending* begin(MHD_Connection* conn, const char* url, const char* method) {
   return p;
 }
 
-MHD_Result onAccess(void* cls, MHD_Connection* conn, const char* url, const char* method,
-                    const char*, const char* data, size_t* size, void** state) {
+MHD_Result onAccess(void* cls, MHD_Connection* conn, const char* url, const char* method, const char*,
+                    const char* data, size_t* size, void** state) {
   auto* server = static_cast<HttpServer*>(cls);
   if (!*state) {
     *state = begin(conn, url, method);
@@ -58,8 +58,10 @@ MHD_Result onAccess(void* cls, MHD_Connection* conn, const char* url, const char
   }
   auto* p = static_cast<Pending*>(*state);
   if (*size > 0) {  // a body chunk: keep up to the limit, then only note the excess
-    if (p->req.body.size() + *size > server->maxBody()) p->req.bodyTooLarge = true;
-    else p->req.body.append(data, *size);
+    if (p->req.body.size() + *size > server->maxBody())
+      p->req.bodyTooLarge = true;
+    else
+      p->req.body.append(data, *size);
     *size = 0;
     return MHD_YES;
   }
@@ -88,8 +90,7 @@ HttpResponse jsonError(int status, std::string_view message) {
 }
 
 Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const SocketAddress& listen,
-                                                                   HttpHandler handler,
-                                                                   size_t maxBody) {
+                                                                   HttpHandler handler, size_t maxBody) {
   HttpOptions options;
   options.maxBody = maxBody;
   return start(listen, std::move(handler), options);

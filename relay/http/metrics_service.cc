@@ -16,9 +16,8 @@ HttpResponse serveMetrics(const HttpRequest& req, const metrics::MetricsFolder& 
 MetricsService::~MetricsService() { stop(); }
 
 Status<std::string> MetricsService::start(const SocketAddress& listen) {
-  auto http = HttpServer::start(listen, [this](const HttpRequest& req) {
-    return serveMetrics(req, folder_, ready_ && !draining_);
-  });
+  auto http = HttpServer::start(
+      listen, [this](const HttpRequest& req) { return serveMetrics(req, folder_, ready_ && !draining_); });
   if (!http) return err(http.error());
   http_ = std::move(http.value());
   collector_ = std::thread([this] { collectLoop(); });

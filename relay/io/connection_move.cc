@@ -67,10 +67,9 @@ HandedOver attachConnection(event_base* base, MovedConnection m) {
   h.tuple = m.tuple;
   h.leftover = std::move(m.leftover);
   const int fd = m.fd.get();
-  bufferevent* bev =
-      m.ssl ? bufferevent_openssl_socket_new(base, fd, m.ssl.get(), BUFFEREVENT_SSL_OPEN,
-                                             BEV_OPT_CLOSE_ON_FREE)
-            : bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* bev = m.ssl ? bufferevent_openssl_socket_new(base, fd, m.ssl.get(), BUFFEREVENT_SSL_OPEN,
+                                                            BEV_OPT_CLOSE_ON_FREE)
+                           : bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) return h;  // m's destructor closes the socket and frees the session
   (void)m.fd.release();
   (void)m.ssl.release();  // the bufferevent owns both now

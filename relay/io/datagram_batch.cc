@@ -34,9 +34,7 @@ std::optional<SocketAddress> DatagramBatch::source(size_t i) const {
   return SocketAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&addrs_[i]));
 }
 
-bool DatagramBatch::truncated(size_t i) const {
-  return (hdrs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-}
+bool DatagramBatch::truncated(size_t i) const { return (hdrs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
 
 std::optional<IpAddress> DatagramBatch::destination(size_t i) const {
   return packetDestination(hdrs_[i].msg_hdr);

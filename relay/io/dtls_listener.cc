@@ -82,17 +82,15 @@ struct DtlsListener::Session {
   bool established = false;
 };
 
-DtlsListener::DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& log,
-                           OnFrame onFrame, OnClosed onClosed)
-    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)),
-      onClosed_(std::move(onClosed)) {
+DtlsListener::DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& log, OnFrame onFrame,
+                           OnClosed onClosed)
+    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)), onClosed_(std::move(onClosed)) {
   rng.fill(cookieKey_);  // per process, from the CSPRNG
 }
 
 DtlsListener::~DtlsListener() { sessions_.clear(); }
 
-Result<SharedSslCtx, std::string> DtlsListener::makeContext(const std::string& cert,
-                                                             const std::string& key) {
+Result<SharedSslCtx, std::string> DtlsListener::makeContext(const std::string& cert, const std::string& key) {
   auto ctx = makeServerDtlsContext(cert, key);
   if (!ctx) return err(ctx.error());
   SSL_CTX_set_cookie_generate_cb(ctx->get(), &DtlsListener::generateCookie);
@@ -114,8 +112,7 @@ Status<std::string> DtlsListener::listen(const SocketAddress& local, SharedSslCt
   return {};
 }
 
-void DtlsListener::cookieFor(const SocketAddress& client, uint64_t slot,
-                             std::array<uint8_t, 32>& out) const {
+void DtlsListener::cookieFor(const SocketAddress& client, uint64_t slot, std::array<uint8_t, 32>& out) const {
   std::array<uint8_t, 26> msg{};
   for (int i = 0; i < 8; ++i) msg[i] = static_cast<uint8_t>(slot >> (8 * i));
   std::memcpy(msg.data() + 8, client.ip.bytes().data(), 16);
@@ -129,7 +126,8 @@ int DtlsListener::generateCookie(SSL* ssl, unsigned char* cookie, unsigned int* 
   if (!s) return 0;
   const DtlsListener* self = s->owner;
   std::array<uint8_t, 32> mac;
-  self->cookieFor(s->tuple.client, static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs, mac);
+  self->cookieFor(s->tuple.client,
+                  static_cast<uint64_t>(self->clock_.now().time_since_epoch().count()) / kCookieSlotMs, mac);
   std::memcpy(cookie, mac.data(), kCookieBytes);
   *len = kCookieBytes;
   return 1;
@@ -186,8 +184,7 @@ void DtlsListener::onDatagram(const SocketAddress& src, const SocketAddress& dst
   drive(s);
 }
 
-void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
-                         std::span<const uint8_t> bytes) {
+void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst, std::span<const uint8_t> bytes) {
   // Stateless: this SSL lives only for this datagram unless the cookie checks out.
   SslPtr ssl = newMemorySsl(ctx_.get());
   if (!ssl) return;
@@ -250,8 +247,8 @@ void DtlsListener::drive(Session& s) {
     const int e = SSL_get_error(ssl, n);
     flush(s);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-      log_.debug("dtls: session with " + tuple.client.toString() + " ended: " +
-                 (e == SSL_ERROR_ZERO_RETURN ? std::string("close_notify") : lastSslError()));
+      log_.debug("dtls: session with " + tuple.client.toString() +
+                 " ended: " + (e == SSL_ERROR_ZERO_RETURN ? std::string("close_notify") : lastSslError()));
       close(tuple.client, &DtlsStats::closedByPeer);
     }
     return;

@@ -30,13 +30,13 @@
 namespace tw::io {
 
 struct DtlsStats {
-  uint64_t cookiesSent = 0;     ///< HelloVerifyRequests (no state kept).
-  uint64_t sessions = 0;        ///< Sessions created after a valid cookie.
+  uint64_t cookiesSent = 0;  ///< HelloVerifyRequests (no state kept).
+  uint64_t sessions = 0;     ///< Sessions created after a valid cookie.
   uint64_t rejectedPerIp = 0;
   uint64_t closedHandshakeTimeout = 0;
   uint64_t closedIdle = 0;
-  uint64_t closedByPeer = 0;    ///< close_notify, fatal alert or error.
-  uint64_t closedRemoved = 0;   ///< The listener was removed by a reload.
+  uint64_t closedByPeer = 0;   ///< close_notify, fatal alert or error.
+  uint64_t closedRemoved = 0;  ///< The listener was removed by a reload.
 };
 
 class DtlsListener {
@@ -45,8 +45,7 @@ class DtlsListener {
   using OnClosed = StreamConnections::OnClosed;
   using HasAllocation = StreamConnections::HasAllocation;
 
-  DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& log, OnFrame onFrame,
-               OnClosed onClosed);
+  DtlsListener(event_base* base, Clock& clock, Random& rng, Logger& log, OnFrame onFrame, OnClosed onClosed);
   ~DtlsListener();
   DtlsListener(const DtlsListener&) = delete;
   DtlsListener& operator=(const DtlsListener&) = delete;
@@ -55,8 +54,7 @@ class DtlsListener {
   /// callbacks installed. The callbacks find their listener through each
   /// SSL (never through the context), so one context serves this listener's
   /// socket on every worker; the error names the file.
-  static Result<SharedSslCtx, std::string> makeContext(const std::string& cert,
-                                                       const std::string& key);
+  static Result<SharedSslCtx, std::string> makeContext(const std::string& cert, const std::string& key);
 
   /// `ctx`: from makeContext.
   Status<std::string> listen(const SocketAddress& local, SharedSslCtx ctx, const StreamLimits& limits);

@@ -38,8 +38,7 @@ class EventLoop {
   /// that thread or while the loop is not running (start-up, shutdown).
   /// false when the loop did not run it within `timeout` (it may still run
   /// later, so `fn` must own what it uses).
-  bool call(const std::function<void()>& fn,
-            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool call(const std::function<void()>& fn, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool onLoopThread() const { return running_.load() && std::this_thread::get_id() == thread_.load(); }
 
  private:

@@ -73,7 +73,8 @@ size_t SendBatch::flush() {
 size_t SendBatch::sendByRing() {
   for (size_t i = 0; i < messages_; ++i) results_[i] = kUnanswered;
   const uint64_t enters = ring_->enters();
-  const bool ok = ring_->send({msgFd_.data(), messages_}, {msgs_.data(), messages_}, {results_.data(), messages_});
+  const bool ok =
+      ring_->send({msgFd_.data(), messages_}, {msgs_.data(), messages_}, {results_.data(), messages_});
   stats_.syscalls += ring_->enters() - enters;
   if (!ok) ring_ = nullptr;  // the ring broke: sendmmsg from now on
   size_t refused = 0;
@@ -167,8 +168,10 @@ size_t SendBatch::resendSegments(int fd, size_t message) {
     Control control;
     setSendControl(one, control.bytes, e.from, 0);
     ++stats_.syscalls;
-    if (::sendmsg(fd, &one, MSG_DONTWAIT) >= 0) ++stats_.datagrams;
-    else ++refused;
+    if (::sendmsg(fd, &one, MSG_DONTWAIT) >= 0)
+      ++stats_.datagrams;
+    else
+      ++refused;
   }
   return refused;
 }

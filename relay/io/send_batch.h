@@ -88,7 +88,7 @@ class SendBatch {
   size_t used_ = 0;
   SendBatchStats stats_;
   std::array<Entry, kMaxDatagrams> entries_;
-  std::array<uint16_t, kMaxDatagrams> order_;  ///< entries, stably grouped by fd
+  std::array<uint16_t, kMaxDatagrams> order_;     ///< entries, stably grouped by fd
   std::array<uint16_t, kMaxDatagrams> segments_;  ///< per message: datagrams it carries
   std::array<uint16_t, kMaxDatagrams> firstOf_;   ///< per message: its first order_ slot
   std::array<int, kMaxDatagrams> msgFd_;          ///< per message: its socket

@@ -18,7 +18,6 @@
 namespace tw::io {
 namespace {
 
-
 constexpr int kBacklog = 1024;
 constexpr size_t kReadChunk = 4096;
 
@@ -47,10 +46,9 @@ struct StreamConnections::Connection {
   BufferEventPtr bev;
 };
 
-StreamConnections::StreamConnections(event_base* base, Clock& clock, Logger& log,
-                                     OnFrame onFrame, OnClosed onClosed)
-    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)),
-      onClosed_(std::move(onClosed)) {}
+StreamConnections::StreamConnections(event_base* base, Clock& clock, Logger& log, OnFrame onFrame,
+                                     OnClosed onClosed)
+    : base_(base), clock_(clock), log_(log), onFrame_(std::move(onFrame)), onClosed_(std::move(onClosed)) {}
 
 StreamConnections::~StreamConnections() {
   // No callbacks on teardown: the worker deletes allocations itself.
@@ -65,8 +63,8 @@ Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress
   l->tls = std::move(tls);
   l->ev = listenTcp(base_, local, &StreamConnections::onAccept, l.get(), kBacklog);
   if (!l->ev) {
-    return err("cannot listen " + std::string(toString(l->transport)) + " " + local.toString() +
-               ": " + std::strerror(errno));
+    return err("cannot listen " + std::string(toString(l->transport)) + " " + local.toString() + ": " +
+               std::strerror(errno));
   }
   l->local = localAddress(evconnlistener_get_fd(l->ev.get())).value_or(local);
   evconnlistener_set_error_cb(l->ev.get(), &StreamConnections::onAcceptError);
@@ -113,8 +111,7 @@ size_t StreamConnections::connectionsFrom(const IpAddress& ip) const {
   return it == perIp_.end() ? 0 : it->second;
 }
 
-void StreamConnections::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int,
-                                 void* arg) {
+void StreamConnections::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int, void* arg) {
   auto* l = static_cast<Listener*>(arg);
   auto client = SocketAddress::fromSockaddr(sa);
   if (!client) {
@@ -152,8 +149,7 @@ void StreamConnections::accept(Listener& l, evutil_socket_t fd, const SocketAddr
   if (l.tls) {
     SSL* ssl = SSL_new(l.tls.get());
     if (ssl) {
-      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                           BEV_OPT_CLOSE_ON_FREE);
+      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     }
     if (!bev && ssl) SSL_free(ssl);
   } else {
@@ -184,8 +180,8 @@ void StreamConnections::onEvent(bufferevent* bev, short what, void* arg) {
   if (what & BEV_EVENT_CONNECTED) {
     c->established = true;
     if (SSL* ssl = bufferevent_openssl_get_ssl(bev)) {
-      c->owner->log_.debug("tls: " + c->tuple.client.toString() + " " + SSL_get_version(ssl) +
-                           " alpn=\"" + negotiatedAlpn(ssl) + "\"");
+      c->owner->log_.debug("tls: " + c->tuple.client.toString() + " " + SSL_get_version(ssl) + " alpn=\"" +
+                           negotiatedAlpn(ssl) + "\"");
     }
     return;
   }
@@ -203,17 +199,16 @@ void StreamConnections::readFrom(Connection& c) {
     const int n = evbuffer_remove(in, chunk.data(), chunk.size());
     if (n <= 0) return;
     c.reading = true;
-    auto st = c.framer.feed(std::span(chunk.data(), static_cast<size_t>(n)),
-                            [&](std::span<const uint8_t> frame) {
-                              onFrame_(tuple, frame);
-                              if (c.handOver) c.framer.stop();
-                            });
+    auto st =
+        c.framer.feed(std::span(chunk.data(), static_cast<size_t>(n)), [&](std::span<const uint8_t> frame) {
+          onFrame_(tuple, frame);
+          if (c.handOver) c.framer.stop();
+        });
     c.reading = false;
     if (c.handOver) return finishHandOver(c);
     if (!st) {
       const bool big = st.error() == FrameError::TooLarge;
-      return close(c, big ? &StreamStats::closedOversize : &StreamStats::closedDesync,
-                   toString(st.error()));
+      return close(c, big ? &StreamStats::closedOversize : &StreamStats::closedDesync, toString(st.error()));
     }
   }
 }
@@ -265,8 +260,9 @@ bool StreamConnections::send(const FiveTuple& tuple, std::span<const uint8_t> by
   auto* copy = static_cast<uint8_t*>(std::malloc(bytes.size()));
   if (!copy) return false;
   std::memcpy(copy, bytes.data(), bytes.size());
-  return evbuffer_add_reference(bufferevent_get_output(bev), copy, bytes.size(),
-                                [](const void*, size_t, void* p) { std::free(p); }, copy) == 0;
+  return evbuffer_add_reference(
+             bufferevent_get_output(bev), copy, bytes.size(),
+             [](const void*, size_t, void* p) { std::free(p); }, copy) == 0;
 }
 
 void StreamConnections::sweep(const HasAllocation& hasAllocation) {

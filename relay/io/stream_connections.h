@@ -32,9 +32,9 @@ namespace tw::io {
 
 /// Limits shared by every stream listener of a worker (config `transports:`).
 struct StreamLimits {
-  size_t maxFrameBytes = 16384;          ///< Per-connection frame/buffer cap.
-  size_t maxConnectionsPerIp = 64;       ///< Live connections from one client IP.
-  size_t outputHighWatermark = 262144;   ///< Relay data is dropped above this backlog.
+  size_t maxFrameBytes = 16384;                          ///< Per-connection frame/buffer cap.
+  size_t maxConnectionsPerIp = 64;                       ///< Live connections from one client IP.
+  size_t outputHighWatermark = 262144;                   ///< Relay data is dropped above this backlog.
   Duration idleTimeout = std::chrono::seconds(30);       ///< Without an allocation.
   Duration handshakeTimeout = std::chrono::seconds(10);  ///< TLS handshake deadline.
   size_t peerBufferBytes = 65536;  ///< TCP relay: peer bytes held before ConnectionBind.
@@ -44,8 +44,8 @@ struct StreamLimits {
 struct StreamStats {
   uint64_t accepted = 0;
   uint64_t rejectedPerIp = 0;
-  uint64_t closedOversize = 0;     ///< Frame length claim above maxFrameBytes.
-  uint64_t closedDesync = 0;       ///< Bytes that are neither STUN nor ChannelData.
+  uint64_t closedOversize = 0;  ///< Frame length claim above maxFrameBytes.
+  uint64_t closedDesync = 0;    ///< Bytes that are neither STUN nor ChannelData.
   uint64_t closedIdle = 0;
   uint64_t closedHandshakeTimeout = 0;
   uint64_t closedByPeer = 0;       ///< EOF or socket/TLS error.
@@ -69,8 +69,7 @@ class StreamConnections {
   using OnClosed = std::function<void(const FiveTuple&)>;
   using HasAllocation = std::function<bool(const FiveTuple&)>;
 
-  StreamConnections(event_base* base, Clock& clock, Logger& log, OnFrame onFrame,
-                    OnClosed onClosed);
+  StreamConnections(event_base* base, Clock& clock, Logger& log, OnFrame onFrame, OnClosed onClosed);
   ~StreamConnections();
   StreamConnections(const StreamConnections&) = delete;
   StreamConnections& operator=(const StreamConnections&) = delete;

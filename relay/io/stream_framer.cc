@@ -6,8 +6,10 @@ namespace tw::io {
 
 const char* toString(FrameError e) {
   switch (e) {
-    case FrameError::Desync: return "desync";
-    case FrameError::TooLarge: return "too_large";
+    case FrameError::Desync:
+      return "desync";
+    case FrameError::TooLarge:
+      return "too_large";
   }
   return "unknown";
 }

@@ -69,8 +69,8 @@ void TcpRelay::setLimits(size_t peerBufferBytes, size_t highWatermark) {
 }
 
 size_t TcpRelay::listenerCount() const {
-  return static_cast<size_t>(std::count_if(listeners_.begin(), listeners_.end(),
-                                           [](const auto& l) { return l != nullptr; }));
+  return static_cast<size_t>(
+      std::count_if(listeners_.begin(), listeners_.end(), [](const auto& l) { return l != nullptr; }));
 }
 
 Result<uint32_t, int> TcpRelay::listen(const SocketAddress& local, uint64_t allocationId) {
@@ -132,8 +132,7 @@ TcpRelay::Pipe& TcpRelay::addPipe(uint32_t id, bufferevent* peerBev) {
   p->owner = this;
   p->id = id;
   p->peer.reset(peerBev);
-  bufferevent_setcb(peerBev, &TcpRelay::onPeerRead, &TcpRelay::onPeerWrite, &TcpRelay::onPeerEvent,
-                    p.get());
+  bufferevent_setcb(peerBev, &TcpRelay::onPeerRead, &TcpRelay::onPeerWrite, &TcpRelay::onPeerEvent, p.get());
   bufferevent_enable(peerBev, EV_READ | EV_WRITE);
   Pipe& ref = *p;
   pipes_.insert_or_assign(id, std::move(p));
@@ -143,8 +142,8 @@ TcpRelay::Pipe& TcpRelay::addPipe(uint32_t id, bufferevent* peerBev) {
 bool TcpRelay::connect(uint32_t index, const SocketAddress& peer, uint32_t id) {
   if (index >= listeners_.size() || !listeners_[index]) return false;
   const SocketAddress& local = listeners_[index]->local;
-  const int fd = ::socket(local.ip.isV4() ? AF_INET : AF_INET6,
-                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(local.ip.isV4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   // The relayed address is the source of the connection (RFC 6062 §5.2); the
   // listener on it also has SO_REUSEPORT, so the kernel lets both bind.

@@ -43,10 +43,10 @@ struct TcpRelayCallbacks {
 };
 
 struct TcpRelayStats {
-  uint64_t accepted = 0;       ///< Inbound peer connections offered to the core.
-  uint64_t refused = 0;        ///< ... and refused by it.
+  uint64_t accepted = 0;  ///< Inbound peer connections offered to the core.
+  uint64_t refused = 0;   ///< ... and refused by it.
   uint64_t connectsStarted = 0;
-  uint64_t joined = 0;         ///< ConnectionBinds that became pipes.
+  uint64_t joined = 0;  ///< ConnectionBinds that became pipes.
 };
 
 class TcpRelay {

@@ -48,8 +48,7 @@ std::string lastSslError() {
   return buf.data();
 }
 
-Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath,
-                                                    const std::string& keyPath) {
+Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath, const std::string& keyPath) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return err("SSL_CTX_new: " + lastSslError());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
@@ -69,10 +68,9 @@ Result<SslCtxPtr, std::string> makeServerDtlsContext(const std::string& certPath
 
 Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::string& certPath,
                                                       const std::string& keyPath) {
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                     SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1)
-    return err("cipher list: " + lastSslError());
+  SSL_CTX_set_options(ctx.get(),
+                      SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1) return err("cipher list: " + lastSslError());
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), certPath.c_str()) != 1)
     return err("certificate " + certPath + ": " + lastSslError());
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), keyPath.c_str(), SSL_FILETYPE_PEM) != 1)

@@ -51,13 +51,11 @@ class TlsContexts final : public policy::TlsMaterial {
 
 /// Loads the certificate chain and private key and checks that they match;
 /// the error names the file and OpenSSL's reason.
-Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath,
-                                                    const std::string& keyPath);
+Result<SslCtxPtr, std::string> makeServerTlsContext(const std::string& certPath, const std::string& keyPath);
 
 /// DTLS 1.2 only, same suites and files; the caller installs the cookie
 /// callbacks (DtlsListener).
-Result<SslCtxPtr, std::string> makeServerDtlsContext(const std::string& certPath,
-                                                     const std::string& keyPath);
+Result<SslCtxPtr, std::string> makeServerDtlsContext(const std::string& certPath, const std::string& keyPath);
 
 /// Shared by both: suites, options, certificate chain, key, ALPN.
 Result<SslCtxPtr, std::string> configureServerContext(SslCtxPtr ctx, const std::string& certPath,

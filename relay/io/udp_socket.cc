@@ -12,9 +12,7 @@
 namespace tw::io {
 
 namespace {
-void setInt(int fd, int level, int opt, int value) {
-  setsockopt(fd, level, opt, &value, sizeof value);
-}
+void setInt(int fd, int level, int opt, int value) { setsockopt(fd, level, opt, &value, sizeof value); }
 }  // namespace
 
 Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort, int bufferBytes) {
@@ -33,15 +31,14 @@ Result<UniqueFd, int> openUdpSocket(const SocketAddress& local, bool reusePort, 
   return fd;
 }
 
-ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb,
-                      void* arg, int backlog) {
+ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb, void* arg,
+                      int backlog) {
   sockaddr_storage ss;
   const socklen_t len = local.toSockaddr(ss);
-  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-                   LEV_OPT_REUSEABLE_PORT;
+  unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
   if (!local.ip.isV4()) flags |= LEV_OPT_BIND_IPV6ONLY;  // v4 has its own socket
-  return ListenerPtr(evconnlistener_new_bind(base, cb, arg, flags, backlog,
-                                             reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len)));
+  return ListenerPtr(evconnlistener_new_bind(base, cb, arg, flags, backlog, reinterpret_cast<sockaddr*>(&ss),
+                                             static_cast<int>(len)));
 }
 
 std::optional<SocketAddress> localAddress(int fd) {
@@ -52,8 +49,10 @@ std::optional<SocketAddress> localAddress(int fd) {
 }
 
 void enableDestinationInfo(int fd, Family family) {
-  if (family == Family::V4) setInt(fd, IPPROTO_IP, IP_PKTINFO, 1);
-  else setInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  if (family == Family::V4)
+    setInt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+  else
+    setInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 }
 
 std::optional<IpAddress> packetDestination(const msghdr& msg) {
@@ -114,8 +113,7 @@ bool sendDatagramFrom(int fd, const SocketAddress& to, const std::optional<IpAdd
   sockaddr_storage ss;
   const socklen_t len = to.toSockaddr(ss);
   if (!from) {
-    return ::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT,
-                    reinterpret_cast<sockaddr*>(&ss), len) >= 0;
+    return ::sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss), len) >= 0;
   }
   iovec iov{const_cast<uint8_t*>(bytes.data()), bytes.size()};
   msghdr msg{};

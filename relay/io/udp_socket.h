@@ -26,12 +26,11 @@ constexpr int kListenerBufferBytes = 4 << 20;
 /// A listening TCP socket on `local` (close-on-exec, SO_REUSEADDR and
 /// SO_REUSEPORT; IPv6 sockets are v6-only) whose connections go to `cb`.
 /// Null on failure, with errno set. Client listeners and TCP relay share it.
-ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb,
-                      void* arg, int backlog);
+ListenerPtr listenTcp(event_base* base, const SocketAddress& local, evconnlistener_cb cb, void* arg,
+                      int backlog);
 
 /// The address a socket is actually bound to (resolves port 0).
 std::optional<SocketAddress> localAddress(int fd);
-
 
 /// Asks the kernel to report each datagram's destination address
 /// (IP_PKTINFO / IPV6_RECVPKTINFO). A listener bound to the wildcard needs it

@@ -16,8 +16,8 @@ namespace {
 constexpr uint64_t kCancelTag = ~uint64_t{0};
 constexpr unsigned kBufferGroup = 0;
 /// Each provided buffer: the recvmsg header, the source address, the payload.
-constexpr size_t kBufferBytes = sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_storage) +
-                                UringReceiver::kPayload;
+constexpr size_t kBufferBytes =
+    sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_storage) + UringReceiver::kPayload;
 
 std::string describe(int error) { return std::strerror(error < 0 ? -error : error); }
 
@@ -231,7 +231,7 @@ void UringReceiver::handle(Handler& handler, uint64_t token, int res, uint32_t f
     ring_->giveBack(id);
   }
   if (flags & IORING_CQE_F_MORE) return;  // the multishot receive goes on
-  if (res == -ECANCELED) return;           // closed by cancel()
+  if (res == -ECANCELED) return;          // closed by cancel()
   const int fd = handler.fdFor(token);
   if (fd < 0) return;
   // It ended: buffers ran out (-ENOBUFS) or the kernel stopped it. Arm it

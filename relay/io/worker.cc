@@ -41,10 +41,10 @@ StreamLimits streamLimits(const policy::TransportsConfig& t) {
 Worker::Worker(WorkerDeps deps) : deps_(deps) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
-  server_ = std::make_unique<turn::TurnServer>(
-      turn::ServerDeps{deps_.clock, rng_, *this, deps_.events, deps_.relays, deps_.nonces,
-                       deps_.shared, deps_.id},
-      std::move(snapshot));
+  server_ =
+      std::make_unique<turn::TurnServer>(turn::ServerDeps{deps_.clock, rng_, *this, deps_.events,
+                                                          deps_.relays, deps_.nonces, deps_.shared, deps_.id},
+                                         std::move(snapshot));
   tick_.reset(event_new(base(), -1, EV_PERSIST, &Worker::onTick, this));
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
@@ -78,7 +78,8 @@ void Worker::openRings() {
     }
   }
   if (deps_.id.index != 0) return;  // one line for the process
-  if (mode == UringMode::Off) deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
+  if (mode == UringMode::Off)
+    deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
   else if (!uringSend_ || (mode == UringMode::On && !uringRecv_))
     deps_.log.warn("io: io_uring unavailable (" + why + "): epoll, recvmmsg, sendmmsg instead");
   else
@@ -135,8 +136,7 @@ void Worker::setStreamLimits(const StreamLimits& limits) {
   tcp_->setLimits(limits.peerBufferBytes, limits.outputHighWatermark);
 }
 
-Result<turn::RelayHandle, int> Worker::openTcpRelay(const SocketAddress& local,
-                                                    uint64_t allocationId) {
+Result<turn::RelayHandle, int> Worker::openTcpRelay(const SocketAddress& local, uint64_t allocationId) {
   auto index = tcp_->listen(local, allocationId);
   if (!index) return err(index.error());
   return static_cast<turn::RelayHandle>(kTcpHandle | index.value());
@@ -198,8 +198,7 @@ Result<SocketAddress, std::string> Worker::addUdpListener(const SocketAddress& l
   l->wildcard = l->local.ip.isUnspecified();
   if (l->wildcard) enableDestinationInfo(fd->get(), l->local.ip.family());
   l->fd = std::move(fd.value());
-  l->ev.reset(event_new(base(), l->fd.get(), EV_READ | EV_PERSIST,
-                        &Worker::onListenerReadable, l.get()));
+  l->ev.reset(event_new(base(), l->fd.get(), EV_READ | EV_PERSIST, &Worker::onListenerReadable, l.get()));
   event_add(l->ev.get(), nullptr);
   const SocketAddress bound = l->local;
   udpIndex_[bound] = l.get();
@@ -216,8 +215,8 @@ void Worker::endAllocationsOn(const SocketAddress& local, Transport transport) {
 }
 
 bool Worker::removeUdpListener(const SocketAddress& local) {
-  auto it = std::find_if(listeners_.begin(), listeners_.end(),
-                         [&](const auto& l) { return l->local == local; });
+  auto it =
+      std::find_if(listeners_.begin(), listeners_.end(), [&](const auto& l) { return l->local == local; });
   if (it == listeners_.end()) return false;
   endAllocationsOn(local, Transport::Udp);
   flushSends();
@@ -263,9 +262,7 @@ void Worker::pollOnce() {
   event_base_loop(base(), EVLOOP_NONBLOCK);
 }
 
-void Worker::onFlush(evutil_socket_t, short, void* arg) {
-  static_cast<Worker*>(arg)->flushSends();
-}
+void Worker::onFlush(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->flushSends(); }
 
 void Worker::flushSends() {
   if (const size_t refused = sends_->flush()) server_->countSendFailures(refused);
@@ -380,8 +377,7 @@ void Worker::deliverPeerDatagram(uint64_t allocationId, const SocketAddress& sou
   server_->onPeerDatagram(allocationId, source, payload);
 }
 
-Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
-                                                    uint64_t allocationId) {
+Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local, uint64_t allocationId) {
   auto fd = openUdpSocket(local, /*reusePort=*/false);
   if (!fd) return err(fd.error());
   turn::RelayHandle h;
@@ -398,11 +394,13 @@ Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
   slot->allocationId = allocationId;
   slot->fd = std::move(fd.value());
   slot->token = (uint64_t{++relayGeneration_} << 32) | static_cast<uint32_t>(h);
-  slot->ev.reset(event_new(base(), slot->fd.get(), EV_READ | EV_PERSIST,
-                           &Worker::onRelayReadable, slot.get()));
+  slot->ev.reset(
+      event_new(base(), slot->fd.get(), EV_READ | EV_PERSIST, &Worker::onRelayReadable, slot.get()));
   slot->viaRing = uringRecv_ && uringRecv_->arm(slot->fd.get(), slot->token);
-  if (!slot->viaRing) event_add(slot->ev.get(), nullptr);
-  else event_active(flush_.get(), EV_READ, 0);  // the arm is submitted at this pass's flush
+  if (!slot->viaRing)
+    event_add(slot->ev.get(), nullptr);
+  else
+    event_active(flush_.get(), EV_READ, 0);  // the arm is submitted at this pass's flush
   relays_[static_cast<size_t>(h)] = std::move(slot);
   return h;
 }
@@ -412,12 +410,11 @@ void Worker::closeRelay(turn::RelayHandle h) {
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return;
   flushSends();  // what is queued on this socket leaves before it closes
   if (relays_[h]->viaRing) uringRecv_->cancel(relays_[h]->token);  // the ring holds the file until then
-  relays_[h].reset();  // frees the event, then closes the fd
+  relays_[h].reset();                                              // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }
 
-bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
-                        std::span<const uint8_t> bytes) {
+bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer, std::span<const uint8_t> bytes) {
   if (h < 0 || static_cast<size_t>(h) >= relays_.size() || !relays_[h]) return false;
   return queueSend(relays_[h]->fd.get(), peer, std::nullopt, bytes);
 }

@@ -14,8 +14,8 @@
 #include "policy/snapshot.h"
 #include "relay/base/log.h"
 #include "relay/base/random.h"
-#include "relay/io/datagram_batch.h"
 #include "relay/io/connection_move.h"
+#include "relay/io/datagram_batch.h"
 #include "relay/io/dtls_listener.h"
 #include "relay/io/event_loop.h"
 #include "relay/io/handles.h"
@@ -95,14 +95,12 @@ class Worker final : public turn::IoPort {
   void setStreamLimits(const StreamLimits& limits);
 
   // turn::IoPort
-  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override;
+  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local, uint64_t allocationId) override;
   void closeRelay(turn::RelayHandle handle) override;
   bool sendToPeer(turn::RelayHandle handle, const SocketAddress& peer,
                   std::span<const uint8_t> bytes) override;
   bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) override;
-  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override;
+  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local, uint64_t allocationId) override;
   bool connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) override;
   bool bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) override;
   void closeTcpPeer(uint32_t id) override;
@@ -183,7 +181,7 @@ class Worker final : public turn::IoPort {
   EventPtr tick_;
   DatagramBatch batch_;
   SendMode sendMode_ = SendMode::Gso;
-  std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once
+  std::unique_ptr<SendBatch> sends_;          // large fixed arena: on the heap, once
   std::unique_ptr<UringSender> uringSend_;    // null: sendmmsg
   std::unique_ptr<UringReceiver> uringRecv_;  // null: epoll + recvmmsg on relay sockets
   RingHandler ringHandler_{*this};

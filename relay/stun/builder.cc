@@ -35,10 +35,14 @@ MessageBuilder::MessageBuilder(std::vector<uint8_t>& out, uint16_t rawMethod, Me
 
 bool MessageBuilder::allowedNow(uint16_t type) const {
   switch (stage_) {
-    case Stage::Body: return true;
-    case Stage::AfterMi: return type == attr::MessageIntegritySha256 || type == attr::Fingerprint;
-    case Stage::AfterMiSha256: return type == attr::Fingerprint;
-    case Stage::Sealed: return false;
+    case Stage::Body:
+      return true;
+    case Stage::AfterMi:
+      return type == attr::MessageIntegritySha256 || type == attr::Fingerprint;
+    case Stage::AfterMiSha256:
+      return type == attr::Fingerprint;
+    case Stage::Sealed:
+      return false;
   }
   return false;
 }

@@ -47,6 +47,7 @@ Result<ChannelData, DecodeError> decodeChannelData(std::span<const uint8_t> byte
 /// Clears `out` and writes a ChannelData frame; padTo4 (required on
 /// streams) appends zero bytes. `payload` must be at most 65535 bytes; a
 /// larger one is cut to 65535.
-void encodeChannelData(std::vector<uint8_t>& out, uint16_t channel, std::span<const uint8_t> payload, bool padTo4);
+void encodeChannelData(std::vector<uint8_t>& out, uint16_t channel, std::span<const uint8_t> payload,
+                       bool padTo4);
 
 }  // namespace tw::stun

@@ -32,14 +32,14 @@ constexpr size_t kMaxTextBytes = 763;
 using TransactionId = std::array<uint8_t, 12>;
 
 enum class Method : uint16_t {
-  Binding = 0x001,            // RFC 8489
-  Allocate = 0x003,           // RFC 8656
+  Binding = 0x001,   // RFC 8489
+  Allocate = 0x003,  // RFC 8656
   Refresh = 0x004,
   Send = 0x006,
   Data = 0x007,
   CreatePermission = 0x008,
   ChannelBind = 0x009,
-  Connect = 0x00A,            // RFC 6062
+  Connect = 0x00A,  // RFC 6062
   ConnectionBind = 0x00B,
   ConnectionAttempt = 0x00C,
 };
@@ -59,7 +59,7 @@ enum : uint16_t {
   MessageIntegrity = 0x0008,
   ErrorCode = 0x0009,
   UnknownAttributes = 0x000A,
-  ChannelNumber = 0x000C,           // RFC 8656
+  ChannelNumber = 0x000C,  // RFC 8656
   Lifetime = 0x000D,
   XorPeerAddress = 0x0012,
   Data = 0x0013,
@@ -74,25 +74,25 @@ enum : uint16_t {
   PasswordAlgorithm = 0x001D,
   Userhash = 0x001E,
   XorMappedAddress = 0x0020,
-  ReservationToken = 0x0022,        // RFC 8656
-  Priority = 0x0024,                // RFC 8445
+  ReservationToken = 0x0022,  // RFC 8656
+  Priority = 0x0024,          // RFC 8445
   UseCandidate = 0x0025,
-  Padding = 0x0026,                 // RFC 5780
+  Padding = 0x0026,  // RFC 5780
   ResponsePort = 0x0027,
-  ConnectionId = 0x002A,            // RFC 6062
-  AdditionalAddressFamily = 0x8000, // RFC 8656
+  ConnectionId = 0x002A,             // RFC 6062
+  AdditionalAddressFamily = 0x8000,  // RFC 8656
   AddressErrorCode = 0x8001,
-  PasswordAlgorithms = 0x8002,      // RFC 8489
+  PasswordAlgorithms = 0x8002,  // RFC 8489
   AlternateDomain = 0x8003,
-  Icmp = 0x8004,                    // RFC 8656
+  Icmp = 0x8004,  // RFC 8656
   Software = 0x8022,
   AlternateServer = 0x8023,
   TransactionTransmitCounter = 0x8025,  // RFC 7982
-  CacheTimeout = 0x8027,            // RFC 5780
+  CacheTimeout = 0x8027,                // RFC 5780
   Fingerprint = 0x8028,
-  IceControlled = 0x8029,           // RFC 8445
+  IceControlled = 0x8029,  // RFC 8445
   IceControlling = 0x802A,
-  ResponseOrigin = 0x802B,          // RFC 5780
+  ResponseOrigin = 0x802B,  // RFC 5780
   OtherAddress = 0x802C,
 };
 }  // namespace attr

@@ -66,7 +66,8 @@ bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key
   return verifyMessageIntegritySha256(m, key, engine);
 }
 
-std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm, std::string_view password) {
+std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
+                                    std::string_view password) {
   return longTermKeyMd5(username, realm, password);
 }
 

@@ -40,7 +40,8 @@ bool verifyMessageIntegritySha256(const Message& m, std::span<const uint8_t> key
 
 /// Long-term key = MD5(username ":" realm ":" password) (RFC 8489 §9.2.2).
 /// OpaqueString/SASLprep is not applied: inputs pass through as UTF-8.
-std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm, std::string_view password);
+std::array<uint8_t, 16> longTermKey(std::string_view username, std::string_view realm,
+                                    std::string_view password);
 /// The SHA-256 variant, for PASSWORD-ALGORITHM 0x0002 (RFC 8489 §18.5.1.2).
 std::array<uint8_t, 32> longTermKeySha256(std::string_view username, std::string_view realm,
                                           std::string_view password);

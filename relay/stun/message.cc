@@ -125,7 +125,8 @@ std::optional<PasswordAlgorithmValue> Message::passwordAlgorithm() const {
       paramLength != v->size() - kPasswordAlgorithmHeader) {
     return std::nullopt;
   }
-  return PasswordAlgorithmValue{detail::readU16(v->data()), v->subspan(kPasswordAlgorithmHeader, paramLength)};
+  return PasswordAlgorithmValue{detail::readU16(v->data()),
+                                v->subspan(kPasswordAlgorithmHeader, paramLength)};
 }
 
 std::optional<SocketAddress> Message::xorAddress(const RawAttribute& a) const {
@@ -146,8 +147,12 @@ std::optional<SocketAddress> Message::addressOf(uint16_t type) const {
   return address(*a);
 }
 
-std::optional<SocketAddress> Message::xorMappedAddress() const { return xorAddressOf(attr::XorMappedAddress); }
-std::optional<SocketAddress> Message::xorRelayedAddress() const { return xorAddressOf(attr::XorRelayedAddress); }
+std::optional<SocketAddress> Message::xorMappedAddress() const {
+  return xorAddressOf(attr::XorMappedAddress);
+}
+std::optional<SocketAddress> Message::xorRelayedAddress() const {
+  return xorAddressOf(attr::XorRelayedAddress);
+}
 std::optional<SocketAddress> Message::mappedAddress() const { return addressOf(attr::MappedAddress); }
 std::optional<SocketAddress> Message::alternateServer() const { return addressOf(attr::AlternateServer); }
 

@@ -16,8 +16,8 @@ namespace tw::stun {
 
 constexpr uint16_t messageType(uint16_t method, MessageClass cls) {
   const auto c = static_cast<uint16_t>(cls);
-  return static_cast<uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) |
-                               ((method & 0x0F80) << 2) | ((c & 0x1) << 4) | ((c & 0x2) << 7));
+  return static_cast<uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) |
+                               ((c & 0x1) << 4) | ((c & 0x2) << 7));
 }
 
 constexpr uint16_t messageType(Method method, MessageClass cls) {

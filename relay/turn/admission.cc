@@ -24,8 +24,7 @@ bool TurnServer::admit(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   DropReason reason;
   if (shared_->bans.isBanned(tuple.client, now)) {
     reason = DropReason::Banned;
-  } else if (looksLikeRequest(bytes) &&
-             !rates_.allowRequest(tuple.client, now, policy_->rateLimits)) {
+  } else if (looksLikeRequest(bytes) && !rates_.allowRequest(tuple.client, now, policy_->rateLimits)) {
     reason = DropReason::RateLimited;
     counters_.limited(RateLimitKind::Requests);
   } else {
@@ -57,8 +56,7 @@ bool TurnServer::isBlockedRequest(const Request& req) const {
   const auto m = req.msg.method();
   if (m != stun::Method::Allocate && m != stun::Method::Refresh) return false;
   if (!policy_->isBlocked(req.auth.user)) return false;
-  deps_.events.onAuthFailed(policy::toString(policy::AuthFailure::Blocked), req.tuple,
-                            req.auth.username);
+  deps_.events.onAuthFailed(policy::toString(policy::AuthFailure::Blocked), req.tuple, req.auth.username);
   return true;
 }
 

@@ -10,8 +10,8 @@ bool Allocation::hasPermission(const IpAddress& peer, Instant now) const {
   return false;
 }
 
-bool Allocation::installPermission(const IpAddress& peer, Instant expiresAt, Instant now,
-                                   size_t cap, uint16_t port) {
+bool Allocation::installPermission(const IpAddress& peer, Instant expiresAt, Instant now, size_t cap,
+                                   uint16_t port) {
   for (auto& p : permissions) {
     if (p.peer == peer) {
       p.expires = expiresAt;
@@ -37,8 +37,8 @@ const ChannelBinding* Allocation::activeChannelFor(const SocketAddress& peer, In
   return nullptr;
 }
 
-BindResult Allocation::bindChannel(uint16_t number, const SocketAddress& peer, Instant expiresAt,
-                                   Instant now, size_t cap) {
+BindResult Allocation::bindChannel(uint16_t number, const SocketAddress& peer, Instant expiresAt, Instant now,
+                                   size_t cap) {
   sweep(now);
   for (auto& c : channels) {
     // Entries here are active or cooling down; either way they pin the pair.
@@ -56,8 +56,7 @@ BindResult Allocation::bindChannel(uint16_t number, const SocketAddress& peer, I
 
 void Allocation::sweep(Instant now) {
   std::erase_if(permissions, [&](const Permission& p) { return now >= p.expires; });
-  std::erase_if(channels,
-                [&](const ChannelBinding& c) { return now >= c.expires + kChannelCooldown; });
+  std::erase_if(channels, [&](const ChannelBinding& c) { return now >= c.expires + kChannelCooldown; });
 }
 
 }  // namespace tw::turn

@@ -9,10 +9,10 @@
 
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
+#include "relay/base/token_bucket.h"
 #include "relay/stun/message.h"
 #include "relay/turn/io_port.h"
 #include "relay/turn/outcome.h"
-#include "relay/base/token_bucket.h"
 
 namespace tw::turn {
 
@@ -43,10 +43,10 @@ enum class BindResult { Ok, NumberTaken, PeerTaken, TooMany };
 struct Allocation {
   uint64_t id = 0;
   FiveTuple tuple;
-  std::string username;  // the full USERNAME that authenticated
-  std::string user;      // the REST user part (for quotas and logs)
-  std::string realm;     // the listener's realm it was made in (peers.realms)
-  Key key{};             // long-term key; refreshes must present the same
+  std::string username;      // the full USERNAME that authenticated
+  std::string user;          // the REST user part (for quotas and logs)
+  std::string realm;         // the listener's realm it was made in (peers.realms)
+  Key key{};                 // long-term key; refreshes must present the same
   SocketAddress relayed;     // where the relay socket is bound
   SocketAddress advertised;  // what XOR-RELAYED-ADDRESS says (external address)
   RelayHandle relay = kNoRelay;
@@ -86,14 +86,12 @@ struct Allocation {
   }
   /// One of this allocation's own relayed addresses (a loop if used as a peer).
   bool isOwnAddress(const SocketAddress& p) const {
-    return p == relayed || p == advertised ||
-           (relay2 != kNoRelay && (p == relayed2 || p == advertised2));
+    return p == relayed || p == advertised || (relay2 != kNoRelay && (p == relayed2 || p == advertised2));
   }
 
   bool hasPermission(const IpAddress& peer, Instant now) const;
   /// Installs or refreshes; false when `cap` permissions are already live.
-  bool installPermission(const IpAddress& peer, Instant expires, Instant now, size_t cap,
-                         uint16_t port = 0);
+  bool installPermission(const IpAddress& peer, Instant expires, Instant now, size_t cap, uint16_t port = 0);
   const ChannelBinding* activeChannel(uint16_t number, Instant now) const;
   const ChannelBinding* activeChannelFor(const SocketAddress& peer, Instant now) const;
   BindResult bindChannel(uint16_t number, const SocketAddress& peer, Instant expires, Instant now,

@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "relay/turn/allocation.h"
 #include "relay/base/flat_index.h"
+#include "relay/turn/allocation.h"
 
 namespace tw::turn {
 

@@ -21,8 +21,7 @@ bool BanTable::isBanned(const SocketAddress& source, Instant now) {
   return false;
 }
 
-bool BanTable::recordFailure(const SocketAddress& source, Instant now,
-                             const policy::BansConfig& cfg) {
+bool BanTable::recordFailure(const SocketAddress& source, Instant now, const policy::BansConfig& cfg) {
   if (cfg.threshold == 0) return false;
   std::lock_guard lock(mu_);
   auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
@@ -40,7 +39,8 @@ bool BanTable::recordFailure(const SocketAddress& source, Instant now,
   r.banned = true;
   r.bannedUntil = now + cfg.banFor;
   active_.fetch_add(1, std::memory_order_relaxed);
-  if (newBans_.size() < kMaxNewBans) newBans_.push_back(Ban{source.ip, source.port, r.bannedUntil, r.failures});
+  if (newBans_.size() < kMaxNewBans)
+    newBans_.push_back(Ban{source.ip, source.port, r.bannedUntil, r.failures});
   return true;
 }
 

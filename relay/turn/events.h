@@ -21,13 +21,11 @@ class RelayEvents {
   /// why: "expired", "deleted" (LIFETIME=0), "shutdown".
   virtual void onAllocationDeleted(const Allocation&, std::string_view /*why*/) {}
   /// code 0 means success; reason is a short machine-readable code.
-  virtual void onRequest(stun::Method, int /*code*/, std::string_view /*reason*/,
-                         const FiveTuple&) {}
+  virtual void onRequest(stun::Method, int /*code*/, std::string_view /*reason*/, const FiveTuple&) {}
   /// reason: a policy::AuthFailure name; username is untrusted text.
-  virtual void onAuthFailed(std::string_view /*reason*/, const FiveTuple&,
-                            std::string_view /*username*/) {}
-  virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/,
-                            const FiveTuple&, std::string_view /*user*/) {}
+  virtual void onAuthFailed(std::string_view /*reason*/, const FiveTuple&, std::string_view /*username*/) {}
+  virtual void onPeerDenied(const SocketAddress& /*peer*/, std::string_view /*rule*/, const FiveTuple&,
+                            std::string_view /*user*/) {}
   virtual void onDrop(DropReason, const SocketAddress& /*source*/) {}
   /// A Connect (RFC 6062) from allocation `a` to a well-formed `peer`,
   /// before the rules and limits decide: the relay_scan detector counts
@@ -40,8 +38,8 @@ class RelayEvents {
   /// allocation-free, and fan-outs call only the sinks that ask for it.
   virtual void onSendTarget(const Allocation& /*a*/, const SocketAddress& /*peer*/) {}
   /// A reload's peer rules revoked a live permission or channel to `peer`.
-  virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/,
-                             const FiveTuple&, std::string_view /*user*/) {}
+  virtual void onPeerRevoked(const SocketAddress& /*peer*/, std::string_view /*rule*/, const FiveTuple&,
+                             std::string_view /*user*/) {}
   /// `source` (IP and port) crossed bans.failed_auth and is banned for `banFor`.
   virtual void onBanned(const SocketAddress& /*source*/, Duration /*banFor*/) {}
   /// Wall time one request spent in the pipeline (decode excluded), for the

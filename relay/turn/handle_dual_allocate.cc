@@ -60,8 +60,7 @@ void addAdditionalRelayed(ResponseAttrs& attrs, const Allocation& a, int error) 
   }
   if (error == 0) return;
   const std::string_view reason = error == 440 ? "Address Family not Supported" : "Insufficient Capacity";
-  std::vector<uint8_t> v{kFamilyV6, 0, static_cast<uint8_t>(error / 100),
-                         static_cast<uint8_t>(error % 100)};
+  std::vector<uint8_t> v{kFamilyV6, 0, static_cast<uint8_t>(error / 100), static_cast<uint8_t>(error % 100)};
   v.insert(v.end(), reason.begin(), reason.end());
   attrs.addressError = std::move(v);
 }

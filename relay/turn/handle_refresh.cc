@@ -12,7 +12,8 @@ Outcome handleRefresh(const RequestContext& req, const EndAllocation& end) {
   }
   const auto& lim = req.policy.limits;
   Duration life = std::min(lim.defaultLifetime, lim.maxLifetime);
-  if (auto asked = req.msg.lifetime()) life = std::min(Duration(std::chrono::seconds(*asked)), lim.maxLifetime);
+  if (auto asked = req.msg.lifetime())
+    life = std::min(Duration(std::chrono::seconds(*asked)), lim.maxLifetime);
   ResponseAttrs attrs;
   attrs.lifetime = static_cast<uint32_t>(life.count() / 1000);
   if (life.count() == 0) {

@@ -23,8 +23,7 @@ class IoPort {
   virtual Result<RelayHandle, int> openUdpRelay(const SocketAddress& local, uint64_t allocationId) = 0;
   virtual void closeRelay(RelayHandle handle) = 0;
   /// Returns false when the kernel refused the datagram.
-  virtual bool sendToPeer(RelayHandle handle, const SocketAddress& peer,
-                          std::span<const uint8_t> bytes) = 0;
+  virtual bool sendToPeer(RelayHandle handle, const SocketAddress& peer, std::span<const uint8_t> bytes) = 0;
   virtual bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) = 0;
 
   // TCP relay (RFC 6062). The edge reports back through TurnServer's
@@ -32,15 +31,13 @@ class IoPort {
 
   /// Listens on `local` for peer connections to a TCP allocation; each one is
   /// offered to TurnServer::onTcpPeerAccepted(allocationId, peer).
-  virtual Result<RelayHandle, int> openTcpRelay(const SocketAddress& /*local*/,
-                                                uint64_t /*allocationId*/) {
+  virtual Result<RelayHandle, int> openTcpRelay(const SocketAddress& /*local*/, uint64_t /*allocationId*/) {
     return err(95);  // EOPNOTSUPP
   }
   /// Starts a connect() from the relayed address of `relay` to `peer` (the
   /// caller has checked the peer rules). Completion is reported through
   /// TurnServer::onTcpPeerConnected(id, ok); false: failed at once.
-  virtual bool connectTcpPeer(RelayHandle /*relay*/, const SocketAddress& /*peer*/,
-                              uint32_t /*id*/) {
+  virtual bool connectTcpPeer(RelayHandle /*relay*/, const SocketAddress& /*peer*/, uint32_t /*id*/) {
     return false;
   }
   /// Joins the client data connection `client` to peer connection `id`
@@ -56,9 +53,7 @@ class IoPort {
   /// in on this worker's client connection `client`: moves that connection
   /// (after the response queued on it) to the owner, which joins it there
   /// (TurnServer::onTcpBindMoved). false when it cannot be moved.
-  virtual bool moveTcpBind(const FiveTuple& /*client*/, uint32_t /*id*/, uint32_t /*owner*/) {
-    return false;
-  }
+  virtual bool moveTcpBind(const FiveTuple& /*client*/, uint32_t /*id*/, uint32_t /*owner*/) { return false; }
 };
 
 }  // namespace tw::turn

@@ -27,8 +27,8 @@ bool LogEvents::admit() {
 void LogEvents::onAllocationCreated(const Allocation& a) {
   if (!log_.enabled(LogLevel::Info)) return;  // the line is not built to be dropped
   log_.info("allocation created id=" + std::to_string(a.id) + " user=\"" + sanitize(a.user) +
-            "\" client=" + a.tuple.client.toString() + " transport=" +
-            std::string(toString(a.tuple.transport)) + " relayed=" + a.advertised.toString());
+            "\" client=" + a.tuple.client.toString() +
+            " transport=" + std::string(toString(a.tuple.transport)) + " relayed=" + a.advertised.toString());
 }
 
 void LogEvents::onAllocationDeleted(const Allocation& a, std::string_view why) {
@@ -46,11 +46,10 @@ void LogEvents::onRequest(stun::Method m, int code, std::string_view reason, con
   });
 }
 
-void LogEvents::onAuthFailed(std::string_view reason, const FiveTuple& t,
-                             std::string_view username) {
+void LogEvents::onAuthFailed(std::string_view reason, const FiveTuple& t, std::string_view username) {
   noisy(LogLevel::Info, [&] {
-    return "auth failed reason=" + std::string(reason) + " client=" + t.client.toString() +
-           " username=\"" + sanitize(username) + "\"";
+    return "auth failed reason=" + std::string(reason) + " client=" + t.client.toString() + " username=\"" +
+           sanitize(username) + "\"";
   });
 }
 
@@ -83,8 +82,7 @@ void LogEvents::onPeerRevoked(const SocketAddress& peer, std::string_view rule, 
 
 void LogEvents::onBanned(const SocketAddress& source, Duration banFor) {
   log_.warn("banned ip=" + source.ip.toString() + " port=" + std::to_string(source.port) +
-            " for=" +
-            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(banFor).count()) +
+            " for=" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(banFor).count()) +
             "s reason=failed_auth");
 }
 

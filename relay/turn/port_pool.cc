@@ -34,8 +34,8 @@ std::optional<uint16_t> PortPool::pick(Random& rng, bool even, bool needNext) co
   return std::nullopt;
 }
 
-std::optional<PortPool::Lease> PortPool::acquire(Random& rng, bool even, bool reserveNext,
-                                                 Instant now, Duration hold) {
+std::optional<PortPool::Lease> PortPool::acquire(Random& rng, bool even, bool reserveNext, Instant now,
+                                                 Duration hold) {
   std::lock_guard lock(mu_);
   auto port = pick(rng, even, reserveNext);
   if (!port) return std::nullopt;

@@ -4,11 +4,16 @@ namespace tw::turn {
 
 std::string_view toString(QuotaRefusal r) {
   switch (r) {
-    case QuotaRefusal::PerUser: return "user_quota";
-    case QuotaRefusal::PerIp: return "ip_quota";
-    case QuotaRefusal::Total: return "total_quota";
-    case QuotaRefusal::TotalBps: return "bandwidth_quota";
-    case QuotaRefusal::kCount: break;
+    case QuotaRefusal::PerUser:
+      return "user_quota";
+    case QuotaRefusal::PerIp:
+      return "ip_quota";
+    case QuotaRefusal::Total:
+      return "total_quota";
+    case QuotaRefusal::TotalBps:
+      return "bandwidth_quota";
+    case QuotaRefusal::kCount:
+      break;
   }
   return "quota";
 }
@@ -32,8 +37,8 @@ std::string QuotaBook::userKey(const std::string& username, const IpAddress& ip)
   return policy::perUserKey(username, ip);
 }
 
-Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip,
-                                        uint64_t bps, const policy::QuotasConfig& q) {
+Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip, uint64_t bps,
+                                        const policy::QuotasConfig& q) {
   const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   if (q.total != 0 && total_ >= q.total) return tw::err(QuotaRefusal::Total);

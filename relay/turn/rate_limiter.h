@@ -38,8 +38,7 @@ class RateLimiter {
   /// A request from `source` is about to earn a 401/438; false when over
   /// rate_limits.unauthenticated_per_source or unauthenticated_per_ip (the
   /// challenge is then not sent).
-  bool allowUnauthenticated(const SocketAddress& source, Instant now,
-                            const policy::RateLimitsConfig& cfg);
+  bool allowUnauthenticated(const SocketAddress& source, Instant now, const policy::RateLimitsConfig& cfg);
   size_t capacity() const { return perIp_.capacity() + perSource_.capacity(); }
 
  private:
@@ -48,8 +47,8 @@ class RateLimiter {
     TokenBucket unauthenticated;
   };
   using Pick = TokenBucket Buckets::*;
-  bool allow(const SocketAddress& source, Instant now, Pick which,
-             const policy::RateConfig& perSource, const policy::RateConfig& perIp);
+  bool allow(const SocketAddress& source, Instant now, Pick which, const policy::RateConfig& perSource,
+             const policy::RateConfig& perIp);
 
   IpTable<Buckets> perIp_;
   IpTable<Buckets, SocketAddress> perSource_;

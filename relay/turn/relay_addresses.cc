@@ -2,10 +2,8 @@
 
 namespace tw::turn {
 
-void RelayAddresses::add(IpAddress bind, IpAddress advertised, uint16_t firstPort,
-                         uint16_t lastPort) {
-  endpoints_.push_back(
-      RelayEndpoint{bind, advertised, std::make_unique<PortPool>(firstPort, lastPort)});
+void RelayAddresses::add(IpAddress bind, IpAddress advertised, uint16_t firstPort, uint16_t lastPort) {
+  endpoints_.push_back(RelayEndpoint{bind, advertised, std::make_unique<PortPool>(firstPort, lastPort)});
 }
 
 RelayEndpoint* RelayAddresses::forFamily(Family f) {

@@ -11,8 +11,12 @@ using stun::MessageClass;
 
 TurnServer::ReplyTo TurnServer::replyTo(const Request& req) {
   const bool authenticated = !req.auth.username.empty();
-  return ReplyTo{req.msg.method(), req.msg.transactionId(), req.tuple, req.now,
-                 authenticated ? &req.auth.key : nullptr, req.msg.hasFingerprint(),
+  return ReplyTo{req.msg.method(),
+                 req.msg.transactionId(),
+                 req.tuple,
+                 req.now,
+                 authenticated ? &req.auth.key : nullptr,
+                 req.msg.hasFingerprint(),
                  req.msg.unknownComprehensionRequired()};
 }
 
@@ -42,8 +46,8 @@ void TurnServer::respond(const ReplyTo& to, const Outcome& outcome) {
 
 void TurnServer::encode(const ReplyTo& to, const Outcome& outcome) {
   const bool error = outcome.kind == Outcome::Kind::Error;
-  stun::MessageBuilder b(out_, to.method,
-                         error ? MessageClass::ErrorResponse : MessageClass::SuccessResponse, to.txn);
+  stun::MessageBuilder b(out_, to.method, error ? MessageClass::ErrorResponse : MessageClass::SuccessResponse,
+                         to.txn);
   const bool challenge = error && (outcome.code == 401 || outcome.code == 438);
   error ? encodeError(b, to, outcome) : encodeAttrs(b, outcome.attrs);
   if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);

@@ -2,13 +2,13 @@
 // credentials that really authenticate, sessions listed and ended, reload
 // with validation errors, drain (Allocate 508, /readyz 503), and the
 // security events these write.
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <ctime>
 #include <regex>
 #include <thread>
 
@@ -29,10 +29,12 @@ constexpr const char* kToken = "admin-e2e-token-0123456789abcdef";
 using testing::TokenFile;
 
 std::string config(uint16_t port, const std::string& tokenFile) {
-  return testing::udpListenerYaml("admin.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
+  return testing::udpListenerYaml("admin.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47399\n"
          "auth:\n  secrets: [{id: k1, value: \"adminadminadminadminadminadmin00\"}]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
-         "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n";
+         "admin:\n  listen: 127.0.0.1:0\n  token_file: " +
+         tokenFile + "\n";
 }
 
 std::string field(const std::string& json, const std::string& key) {
@@ -56,8 +58,7 @@ struct LiveServer {
   uint16_t port = testing::freeUdpPort();
   ServerProcess server;
   SocketAddress admin, metrics, turn;
-  explicit LiveServer(const std::string& extraYaml = "")
-      : server(config(port, token.path) + extraYaml) {
+  explicit LiveServer(const std::string& extraYaml = "") : server(config(port, token.path) + extraYaml) {
     REQUIRE(server.ready());
     auto a = testing::servedAddress(server.log(), "admin");
     auto m = testing::servedAddress(server.log(), "metrics");

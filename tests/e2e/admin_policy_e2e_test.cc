@@ -27,17 +27,20 @@ namespace {
 constexpr const char* kToken = "policy-admin-token-0123456789abcd";
 
 std::string config(uint16_t port, const std::string& dir) {
-  return testing::udpListenerYaml("padmin.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47599\n"
-         "auth:\n  secrets_file: " + dir + "/secrets.yaml\n"
+  return testing::udpListenerYaml("padmin.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47599\n"
+         "auth:\n  secrets_file: " +
+         dir +
+         "/secrets.yaml\n"
          "bans:\n  failed_auth: {threshold: 2, window: 60s, ban_for: 10m}\n"
          "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n"
-         "admin:\n  listen: 127.0.0.1:0\n  token_file: " + dir + "/admin.token\n";
+         "admin:\n  listen: 127.0.0.1:0\n  token_file: " +
+         dir + "/admin.token\n";
 }
 
 std::optional<SocketAddress> adminAddress(const std::string& log) {
   std::smatch m;
-  if (!std::regex_search(log, m, std::regex("admin: serving http://([0-9.]+:[0-9]+)/")))
-    return std::nullopt;
+  if (!std::regex_search(log, m, std::regex("admin: serving http://([0-9.]+:[0-9]+)/"))) return std::nullopt;
   return SocketAddress::parse(m[1].str());
 }
 
@@ -63,7 +66,8 @@ TEST_CASE("Admin API lists and lifts bans and rotates the secret") {
     auto list = httpRequest(*admin, "GET", "/admin/bans", auth);
     REQUIRE(list);
     CHECK(list->status == 200);
-    CHECK(list->body.find("\"source\":\"127.0.0.2:" + std::to_string(attacker.local().port) + "\"") != std::string::npos);
+    CHECK(list->body.find("\"source\":\"127.0.0.2:" + std::to_string(attacker.local().port) + "\"") !=
+          std::string::npos);
     CHECK(list->body.find("\"ip\":\"127.0.0.2\"") != std::string::npos);
     auto lifted = httpRequest(*admin, "DELETE", "/admin/bans/127.0.0.2", auth);
     REQUIRE(lifted);

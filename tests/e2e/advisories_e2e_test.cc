@@ -7,7 +7,6 @@
 //    implement MOBILITY-TICKET (RFC 8016), so the attribute is ignored and no
 //    allocation moves to, or multiplies on, another 5-tuple past the quota.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -28,7 +27,9 @@ constexpr uint16_t kMobilityTicket = 0x8030;  // RFC 8016, comprehension-optiona
 std::string config(uint16_t port) {
   return testing::udpListenerYaml("advisories.test", port) +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 49400-49499\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         std::string(kSecret) +
+         "\"}]\n"
          "  max_ttl: 1h\n  clock_skew: 0s\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "quotas:\n  per_user: 1\n";
@@ -50,7 +51,9 @@ struct Live {
 
 }  // namespace
 
-TEST_CASE("advisory LiveKit non-expiring credentials: REST credentials stop at their expiry, live allocation included") {
+TEST_CASE(
+    "advisory LiveKit non-expiring credentials: REST credentials stop at their expiry, live allocation "
+    "included") {
   Live live;
   REQUIRE(live.server.ready());
   const int64_t now = std::time(nullptr);

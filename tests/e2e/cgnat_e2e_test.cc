@@ -33,22 +33,24 @@ constexpr int kUsers = 300;
 std::string defaultConfig(uint16_t port, const CountingPeer& peer) {
   return testing::udpListenerYaml("cgnat.test", port) +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 46000-46999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
-         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peer.addr.port) + "}]\n";
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
+         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
+         std::to_string(peer.addr.port) + "}]\n";
 }
 
 using Namer = std::function<std::string(int)>;
 
 /// Sets up one call per user at 30 per second; returns the clients that got
 /// both answers, each keeping its allocation.
-std::vector<std::unique_ptr<StunClient>> setUpCalls(const SocketAddress& server,
-                                                    const CountingPeer& peer, const Namer& name) {
+std::vector<std::unique_ptr<StunClient>> setUpCalls(const SocketAddress& server, const CountingPeer& peer,
+                                                    const Namer& name) {
   std::vector<std::unique_ptr<StunClient>> served;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kUsers; ++i) {
     std::this_thread::sleep_until(start + std::chrono::milliseconds(i * 1000 / 30));
-    auto c = std::make_unique<StunClient>(
-        testing::restClientNamed(server, kSecret, name(i), kNat));
+    auto c = std::make_unique<StunClient>(testing::restClientNamed(server, kSecret, name(i), kNat));
     auto a = c->allocate();
     if (!a || a->code != 0) {
       UNSCOPED_INFO("user " << i << ": " << (a ? a->code : -1));
@@ -102,8 +104,7 @@ TEST_CASE("300 users behind one NAT address sharing the user name webrtc: 300 of
   REQUIRE(live.s.ready());
   // Minted as the quick start does, when each call starts: everyone who
   // starts in the same second holds the very same credential (~30 here).
-  auto served = setUpCalls(live.server, live.peer,
-                           [](int) { return testing::restName("webrtc", 86400); });
+  auto served = setUpCalls(live.server, live.peer, [](int) { return testing::restName("webrtc", 86400); });
   CHECK(served.size() == kUsers);
   CHECK(relayOnce(served, live.peer) == static_cast<int>(served.size()));
 }
@@ -123,8 +124,7 @@ TEST_CASE("One abusive source behind the NAT address is limited and banned, 299 
   const std::string source = abuser.local().toString();
   for (int i = 0; i < 5000; ++i) {
     std::vector<uint8_t> req;
-    stun::MessageBuilder(req, stun::Method::Binding, stun::MessageClass::Request,
-                         abuser.newTransactionId());
+    stun::MessageBuilder(req, stun::Method::Binding, stun::MessageClass::Request, abuser.newTransactionId());
     abuser.send(req);
   }
   int answers = 0;

@@ -2,9 +2,9 @@
 // keyring in force (after `turnwarden rotate`, from the new secret) and the
 // ones handed out before keep authenticating Allocates until they expire; a
 // SIGHUP reloads the JWKS file with the rest of the config.
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,10 +43,11 @@ struct Jwks {
 /// `relayPorts`: each test case its own range, as ctest may run them at once.
 std::string config(uint16_t port, const std::string& jwksFile, const std::string& relayPorts) {
   return testing::udpListenerYaml("cred.test", port) +
-         "relay:\n  addresses: [127.0.0.1]\n  port_range: " + relayPorts + "\n"
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: " + relayPorts +
+         "\n"
          "auth:\n  secrets_file: secrets.yaml\n  max_ttl: 1h\n  clock_skew: 0s\n"
-         "credentials:\n  listen: 127.0.0.1:0\n  jwks_file: " + jwksFile + "\n  issuer: " + kIss +
-         "\n  audience: turn\n  ttl: 4s\n";
+         "credentials:\n  listen: 127.0.0.1:0\n  jwks_file: " +
+         jwksFile + "\n  issuer: " + kIss + "\n  audience: turn\n  ttl: 4s\n";
 }
 
 struct Credential {
@@ -83,7 +84,9 @@ std::string mintingSecret(const ServerProcess& s) {
 
 }  // namespace
 
-TEST_CASE("Credentials endpoint: after turnwarden rotate new credentials use the new secret, old ones work until they expire") {
+TEST_CASE(
+    "Credentials endpoint: after turnwarden rotate new credentials use the new secret, old ones work until "
+    "they expire") {
   Jwks jwks;
   const TestKey key = TestKey::generate(policy::JwtAlg::EdDSA);
   jwks.write(key, "app-1");
@@ -96,7 +99,8 @@ TEST_CASE("Credentials endpoint: after turnwarden rotate new credentials use the
   REQUIRE(before.status == 200);
   CHECK(before.password == policy::restPassword(oldSecret, before.username));
 
-  const std::string rotate = std::string(TW_BINARY) + " rotate --config " + s.dir() + "/turnwarden.yaml >/dev/null 2>&1";
+  const std::string rotate =
+      std::string(TW_BINARY) + " rotate --config " + s.dir() + "/turnwarden.yaml >/dev/null 2>&1";
   REQUIRE(std::system(rotate.c_str()) == 0);
   REQUIRE(testing::occurrences(s.log(), "keyring reloaded (file changed)") == 0);
   for (int i = 0; i < 1000 && testing::occurrences(s.log(), "keyring reloaded (file changed)") == 0; ++i)

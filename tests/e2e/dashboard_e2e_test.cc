@@ -1,9 +1,9 @@
 // etc/grafana/turnwarden.json: a Grafana dashboard (schema >= 36) with a
 // Prometheus datasource variable, whose every metric name exists in a live
 // /metrics scrape of the binary. yaml-cpp reads the JSON (JSON is YAML).
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <catch2/catch.hpp>
 #include <ctime>
 #include <regex>
 #include <set>
@@ -19,7 +19,8 @@ using namespace tw;
 namespace {
 
 std::string config(uint16_t port) {
-  return testing::udpListenerYaml("dash.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47499\n"
+  return testing::udpListenerYaml("dash.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47499\n"
          "auth:\n  secrets: [{id: k1, value: \"dashdashdashdashdashdashdashdash\"}]\n"
          "metrics:\n  listen: 127.0.0.1:0\n";
 }
@@ -52,16 +53,17 @@ TEST_CASE("the Grafana dashboard uses only metrics the live binary exports") {
   CHECK(d["schemaVersion"].as<int>() >= 36);
   bool hasDatasourceVar = false;
   for (const auto& v : d["templating"]["list"])
-    hasDatasourceVar |= v["type"].as<std::string>() == "datasource" &&
-                        v["query"].as<std::string>() == "prometheus";
+    hasDatasourceVar |=
+        v["type"].as<std::string>() == "datasource" && v["query"].as<std::string>() == "prometheus";
   CHECK(hasDatasourceVar);
-  for (const auto& panel : d["panels"]) CHECK(panel["datasource"]["uid"].as<std::string>() == "${datasource}");
+  for (const auto& panel : d["panels"])
+    CHECK(panel["datasource"]["uid"].as<std::string>() == "${datasource}");
   const std::set<std::string> names = metricNames(d);
-  for (const char* needed : {"turnwarden_relayed_bytes_total", "turnwarden_allocations_active",
-                             "turnwarden_auth_failures_total", "turnwarden_peer_denied_total",
-                             "turnwarden_bans_active", "turnwarden_anomalies_total",
-                             "turnwarden_config_reloads_total", "turnwarden_secret_rotations_total",
-                             "turnwarden_relay_ports_in_use"})
+  for (const char* needed :
+       {"turnwarden_relayed_bytes_total", "turnwarden_allocations_active", "turnwarden_auth_failures_total",
+        "turnwarden_peer_denied_total", "turnwarden_bans_active", "turnwarden_anomalies_total",
+        "turnwarden_config_reloads_total", "turnwarden_secret_rotations_total",
+        "turnwarden_relay_ports_in_use"})
     CHECK(names.count(needed) == 1);
 
   const uint16_t port = testing::freeUdpPort();

@@ -23,8 +23,10 @@ constexpr const char* kSecret = "denydenydenydenydenydenydenydeny";
 
 std::string config(uint16_t port) {
   // Default peer rules: no `peers:` section at all.
-  return testing::udpListenerYaml("deny.test", port) + "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 46000-46999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n";
+  return testing::udpListenerYaml("deny.test", port) +
+         "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 46000-46999\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret + "\"}]\n";
 }
 
 struct Range {
@@ -102,20 +104,23 @@ void expectDenied(StunClient& c, const Range* ranges, size_t n) {
 // address is in no other denied range (e.g. 224.0.0.0/4 is followed by
 // 240.0.0.0/4, and :: / ::1 / ::2 are all denied).
 const std::initializer_list<const char*> kV4Outside = {
-    "1.0.0.0",         "9.255.255.255",   "11.0.0.0",        "100.63.255.255",  "100.128.0.0",
-    "126.255.255.255", "128.0.0.0",       "169.253.255.255", "169.255.0.0",     "172.15.255.255",
-    "172.32.0.0",      "191.255.255.255", "192.0.1.0",       "192.0.1.255",     "192.0.3.0",
-    "192.88.98.255",   "192.88.100.0",    "192.167.255.255", "192.169.0.0",     "198.17.255.255",
-    "198.20.0.0",      "198.51.99.255",   "198.51.101.0",    "203.0.112.255",   "203.0.114.0",
-    "223.255.255.255"};
+    "1.0.0.0",     "9.255.255.255",   "11.0.0.0",    "100.63.255.255", "100.128.0.0",  "126.255.255.255",
+    "128.0.0.0",   "169.253.255.255", "169.255.0.0", "172.15.255.255", "172.32.0.0",   "191.255.255.255",
+    "192.0.1.0",   "192.0.1.255",     "192.0.3.0",   "192.88.98.255",  "192.88.100.0", "192.167.255.255",
+    "192.169.0.0", "198.17.255.255",  "198.20.0.0",  "198.51.99.255",  "198.51.101.0", "203.0.112.255",
+    "203.0.114.0", "223.255.255.255"};
 const std::initializer_list<const char*> kV6Outside = {
-    "::fffe:ffff:ffff", "::1:0:0:0", "::1:0:0", "::fffe:ffff:ffff:ffff", "::ffff:1:0:0",
-    "64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff", "64:ff9b::1:0:0", "64:ff9b:0:ffff:ffff:ffff:ffff:ffff",
-    "64:ff9b:2::", "ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "100:0:0:1::",
-    "2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:1::", "2001:1:ffff:ffff:ffff:ffff:ffff:ffff",
-    "2001:2:1::", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::",
-    "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2003::", "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-    "fe00::", "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff"};
+    "::fffe:ffff:ffff", "::1:0:0:0",
+    "::1:0:0",          "::fffe:ffff:ffff:ffff",
+    "::ffff:1:0:0",     "64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff",
+    "64:ff9b::1:0:0",   "64:ff9b:0:ffff:ffff:ffff:ffff:ffff",
+    "64:ff9b:2::",      "ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "100:0:0:1::",      "2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "2001:1::",         "2001:1:ffff:ffff:ffff:ffff:ffff:ffff",
+    "2001:2:1::",       "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff",
+    "2001:db9::",       "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "2003::",           "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    "fe00::",           "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff"};
 
 }  // namespace
 
@@ -161,10 +166,11 @@ TEST_CASE("IPv4 in IPv6 clothing stays denied even when the transition ranges ar
   // Loopback 127.0.0.1 and metadata 169.254.169.254 in each disguise: mapped,
   // compatible, SIIT, NAT64, local NAT64 (/96 layout), 6to4, Teredo (client
   // XOR 0xffffffff).
-  expectCode(v6, {"::ffff:127.0.0.1", "::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b::7f00:1",
-                  "64:ff9b:1:808:808:808:7f00:1", "2002:7f00:1::", "2001:0:808:808::80ff:fffe",
-                  "::ffff:169.254.169.254", "::a9fe:a9fe", "::ffff:0:a9fe:a9fe", "64:ff9b::a9fe:a9fe",
-                  "2002:a9fe:a9fe::", "2001:0:808:808::5601:5601", "::ffff:100.100.100.200"},
+  expectCode(v6,
+             {"::ffff:127.0.0.1", "::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b::7f00:1",
+              "64:ff9b:1:808:808:808:7f00:1", "2002:7f00:1::", "2001:0:808:808::80ff:fffe",
+              "::ffff:169.254.169.254", "::a9fe:a9fe", "::ffff:0:a9fe:a9fe", "64:ff9b::a9fe:a9fe",
+              "2002:a9fe:a9fe::", "2001:0:808:808::5601:5601", "::ffff:100.100.100.200"},
              403);
   // The same disguises of a public address (8.8.8.8) are allowed: the ranges are open.
   expectCode(v6, {"::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::", "2001:0:808:808::f7f7:f7f7"}, 0);
@@ -174,8 +180,7 @@ TEST_CASE("IPv4 in IPv6 clothing stays denied even when the transition ranges ar
 
 TEST_CASE("Allowing every address never opens 0.0.0.0/8, ::, or the server's own listener") {
   const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port) +
-                       "peers:\n  default_deny: false\n  allowed: [0.0.0.0/0, \"::/0\"]\n");
+  ServerProcess server(config(port) + "peers:\n  default_deny: false\n  allowed: [0.0.0.0/0, \"::/0\"]\n");
   REQUIRE(server.ready());
   const SocketAddress addr{IpAddress::v4(127, 0, 0, 1), port};
   StunClient v4 = allocated(addr, false);

@@ -2,7 +2,6 @@
 // hostile usernames (quotes, newlines, %n, ANSI escapes) arrive escaped on
 // one line each, and SIGUSR1 reopens the file after logrotate renamed it.
 #include <catch2/catch.hpp>
-
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -17,10 +16,12 @@ using namespace tw;
 namespace {
 
 std::string config(uint16_t port, const std::string& eventsFile) {
-  return testing::udpListenerYaml("events.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47500-47599\n"
+  return testing::udpListenerYaml("events.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47500-47599\n"
          "auth:\n  secrets: [{id: k1, value: \"eventseventseventseventsevents00\"}]\n"
          "metrics:\n  enabled: false\n"
-         "events:\n  file: " + eventsFile + "\n  sample_window: 1s\n";
+         "events:\n  file: " +
+         eventsFile + "\n  sample_window: 1s\n";
 }
 
 std::vector<std::string> lines(const std::string& path) {
@@ -62,7 +63,8 @@ TEST_CASE("live event log: hostile usernames stay inert, SIGUSR1 reopens the fil
   failAuth(port, "ev\"il\nname %n%s \x1b[31mred\x1b[0m");
   auto l = awaitLines(file, 2);
   REQUIRE(l.size() == 2);  // one line: the newline did not split it
-  CHECK(l[1].find(R"(:ev\"il\nname %n%s \u001b[31mred\u001b[0m","client_ip":"127.0.0.1")") != std::string::npos);
+  CHECK(l[1].find(R"(:ev\"il\nname %n%s \u001b[31mred\u001b[0m","client_ip":"127.0.0.1")") !=
+        std::string::npos);
   CHECK(l[1].find('\x1b') == std::string::npos);
 
   std::filesystem::rename(file, file + ".1");

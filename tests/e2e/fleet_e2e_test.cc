@@ -7,7 +7,6 @@
 // nodes that only ever talk through Redis, Redis AUTH, and the fleet-wide
 // admin actions. Every node runs `workers: 2` (testing::udpListenerYaml),
 // so fleet actions must reach both workers of each node.
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -56,12 +56,14 @@ struct Options {
 std::string nodeConfig(const std::string& id, uint16_t port, int index, const std::string& redis,
                        const std::string& token, const Options& o) {
   const int low = 40000 + index * 400 + int(port % 8) * 3000 % 12000;
-  return testing::udpListenerYaml("fleet.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: " +
-         std::to_string(low) + "-" + std::to_string(low + 199) + "\nauth:\n" + o.auth +
+  return testing::udpListenerYaml("fleet.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: " + std::to_string(low) + "-" +
+         std::to_string(low + 199) + "\nauth:\n" + o.auth +
          "metrics:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n  token_file: " + token +
          "\nbans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n"
-         "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n" + o.extra +
-         "fleet:\n  redis: {address: '" + redis + "'" + o.redis + "}\n  node_id: " + id + "\n  heartbeat: " + o.heartbeat + "\n";
+         "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n" +
+         o.extra + "fleet:\n  redis: {address: '" + redis + "'" + o.redis + "}\n  node_id: " + id +
+         "\n  heartbeat: " + o.heartbeat + "\n";
 }
 
 bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds within) {
@@ -115,14 +117,17 @@ struct Node {
                                "/turnwarden.yaml 2>&1");
   }
   /// A REST client for `user` with a credential this node's admin API minted.
-  StunClient minted(const SocketAddress& to, const std::string& user, const char* local = "127.0.0.1:0") const {
+  StunClient minted(const SocketAddress& to, const std::string& user,
+                    const char* local = "127.0.0.1:0") const {
     auto r = call("GET", "/api/v1/credentials?user=" + user);
     REQUIRE(r.status == 200);
     StunClient c(to, {}, *SocketAddress::parse(local));
     c.setCredentials(field(r.body, "username"), field(r.body, "password"));
     return c;
   }
-  bool bans(const std::string& ip) const { return call("GET", "/admin/bans").body.find(ip) != std::string::npos; }
+  bool bans(const std::string& ip) const {
+    return call("GET", "/admin/bans").body.find(ip) != std::string::npos;
+  }
 };
 
 struct Fleet {
@@ -249,7 +254,8 @@ std::vector<Steady::time_point> attempts(const std::vector<Steady::time_point>& 
 
 }  // namespace
 
-TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is refused, the CLI acts on Redis") {
+TEST_CASE(
+    "fleet: a rotation on A verifies on B and C, a bad Redis keyring is refused, the CLI acts on Redis") {
   Fleet f(3);
   auto rotated = f[0].call("POST", "/admin/rotate");
   REQUIRE(rotated.status == 200);
@@ -259,19 +265,21 @@ TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is re
   for (size_t i = 1; i < 3; ++i) {
     INFO("node " << f[i].id);
     REQUIRE(eventually([&] { return f[i].metric("turnwarden_fleet_keyring_version") == "2"; }, 3s));
-    CHECK(f[0].minted(f[i].turn, "alice").allocate()->code == 0);  // minted with `id` on A
+    CHECK(f[0].minted(f[i].turn, "alice").allocate()->code == 0);                 // minted with `id` on A
     CHECK(testing::restClient(f[i].turn, kSecret, "old").allocate()->code == 0);  // k1 in its grace
   }
   // An entry that fails the keyring file's validation (a 5-byte secret),
   // written by an operator with redis-cli, is refused everywhere.
   const std::string cli = "redis-cli -h 127.0.0.1 -p " + std::to_string(f.redis.port()) + " ";
-  auto hset = testing::runCommand(cli + "HSET turnwarden:fleet.test:keyring yaml "
-                                        "'secrets: [{id: x, value: short}]' version 99");
+  auto hset = testing::runCommand(cli +
+                                  "HSET turnwarden:fleet.test:keyring yaml "
+                                  "'secrets: [{id: x, value: short}]' version 99");
   REQUIRE(hset.status == 0);
   REQUIRE(testing::runCommand(cli + "PUBLISH turnwarden:fleet.test:events 'keyring evil 99'").status == 0);
   for (size_t i = 0; i < 3; ++i) {
     INFO("node " << f[i].id);
-    CHECK(eventually([&] { return f[i].server.log().find("refused the keyring in Redis") != std::string::npos; }, 3s));
+    CHECK(eventually(
+        [&] { return f[i].server.log().find("refused the keyring in Redis") != std::string::npos; }, 3s));
     CHECK_THAT(f[i].server.log(), Catch::Contains("shorter than"));  // the keyring file's own words
   }
   CHECK(f[0].minted(f[2].turn, "bob").allocate()->code == 0);  // still the good keyring
@@ -294,10 +302,12 @@ TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is re
   INFO(status.out);
   CHECK(status.status == 0);
   CHECK_THAT(status.out, Catch::StartsWith("realm fleet.test, Redis " + f.redis.address() + " db 0\n"));
-  CHECK(std::regex_search(status.out, std::regex("keyring version [0-9]+, minting [A-Za-z0-9._-]+, [0-9]+ secret")));
+  CHECK(std::regex_search(status.out,
+                          std::regex("keyring version [0-9]+, minting [A-Za-z0-9._-]+, [0-9]+ secret")));
   CHECK(std::regex_search(status.out, std::regex("rotation lease: [abc]\n")));
   for (const char* id : {"a", "b", "c"})
-    CHECK(std::regex_search(status.out, std::regex(std::string("\n") + id + " +yes +no +[0-9]+ +[0-9]+  udp 127\\.0\\.0\\.1:")));
+    CHECK(std::regex_search(
+        status.out, std::regex(std::string("\n") + id + " +yes +no +[0-9]+ +[0-9]+  udp 127\\.0\\.0\\.1:")));
   CHECK_THAT(status.out, Catch::EndsWith("3 live node(s)\n"));
 
   // Nodes never talk to each other, only to Redis: a split between them
@@ -308,8 +318,10 @@ TEST_CASE("fleet: a rotation on A verifies on B and C, a bad Redis keyring is re
     INFO("node " << f[i].id);
     int toRedis = 0;
     for (auto [local, remote] : establishedTcp(f[i].server.pid())) {
-      if (remote == f.redis.port()) ++toRedis;
-      else CHECK((local == f[i].admin.port || local == f[i].metrics.port));
+      if (remote == f.redis.port())
+        ++toRedis;
+      else
+        CHECK((local == f[i].admin.port || local == f[i].metrics.port));
     }
     CHECK(toRedis == 2);  // the command connection and the subscription
   }
@@ -346,7 +358,9 @@ TEST_CASE("fleet: per_user 2 across the fleet, a killed node's share lapses with
   StunClient a2 = testing::restClientNamed(f[0].turn, kSecret, alice);
   REQUIRE(a1.allocate()->code == 0);
   REQUIRE(a2.allocate()->code == 0);
-  REQUIRE(eventually([&] { return f[1].call("GET", "/admin/nodes").body.find("\"allocations\":2") != std::string::npos; }, 3s));
+  REQUIRE(eventually(
+      [&] { return f[1].call("GET", "/admin/nodes").body.find("\"allocations\":2") != std::string::npos; },
+      3s));
   CHECK(testing::restClientNamed(f[1].turn, kSecret, alice).allocate()->code == 486);
   CHECK(testing::restClient(f[1].turn, kSecret, "bob").allocate()->code == 0);  // other users unaffected
   ::kill(f[0].server.pid(), SIGKILL);
@@ -372,7 +386,8 @@ TEST_CASE("fleet: admin 'end user's sessions' on C ends them on A and B") {
   CHECK(r.status == 202);
   CHECK_THAT(r.body, Catch::Contains("\"nodes_listening\":3"));
   for (size_t i = 0; i < 2; ++i)
-    CHECK(eventually([&] { return f[i].call("GET", "/admin/sessions").body.find("\"alice\"") == std::string::npos; }, 2s));
+    CHECK(eventually(
+        [&] { return f[i].call("GET", "/admin/sessions").body.find("\"alice\"") == std::string::npos; }, 2s));
   for (auto& c : alice) CHECK(c.refresh(600)->code == 437);
   CHECK(bob.refresh(600)->code == 0);
   // A hostile user name travels as one argv element: nothing in it is read
@@ -380,13 +395,19 @@ TEST_CASE("fleet: admin 'end user's sessions' on C ends them on A and B") {
   auto hostile = f[2].call("DELETE", "/admin/sessions?user=%25s%25n%0D%0AFLUSHALL%20*&scope=fleet");
   CHECK(hostile.status == 202);
   for (size_t i = 0; i < 3; ++i)
-    CHECK(eventually([&] { return f[i].server.log().find(R"(ended 0 allocation(s) of user "\x25s\x25n\x0d\x0aFLUSHALL *")") != std::string::npos; }, 2s));
+    CHECK(eventually(
+        [&] {
+          return f[i].server.log().find(R"(ended 0 allocation(s) of user "\x25s\x25n\x0d\x0aFLUSHALL *")") !=
+                 std::string::npos;
+        },
+        2s));
   auto keyring = f.redis.command({"EXISTS", "turnwarden:fleet.test:keyring"});
   REQUIRE(keyring);
   CHECK(*keyring == std::vector<std::string>{"1"});
   CHECK(f[0].call("GET", "/admin/nodes").status == 200);
   for (const char* id : {"\"a\"", "\"b\"", "\"c\""})
-    CHECK(eventually([&] { return f[0].call("GET", "/admin/nodes").body.find(id) != std::string::npos; }, 3s));
+    CHECK(
+        eventually([&] { return f[0].call("GET", "/admin/nodes").body.find(id) != std::string::npos; }, 3s));
   CHECK(f[0].call("POST", "/admin/drain?scope=everywhere").status == 400);
 }
 
@@ -404,8 +425,12 @@ TEST_CASE("fleet: reload and drain with ?scope=fleet on one node run on every no
   CHECK_THAT(r.body, Catch::Contains("\"nodes_listening\":2"));
   for (size_t i = 0; i < 2; ++i) {
     INFO("node " << f[i].id);
-    CHECK(eventually([&] { return f[i].server.log().find("fleet: reload (from a)") != std::string::npos &&
-                                  f[i].server.log().find("reload ok") != std::string::npos; }, 3s));
+    CHECK(eventually(
+        [&] {
+          return f[i].server.log().find("fleet: reload (from a)") != std::string::npos &&
+                 f[i].server.log().find("reload ok") != std::string::npos;
+        },
+        3s));
   }
   for (int i = 0; i < 4; ++i) {  // both of B's workers took the new snapshot
     CHECK(testing::restClient(f[1].turn, kSecret, "mallory").allocate()->code == 403);
@@ -420,16 +445,21 @@ TEST_CASE("fleet: reload and drain with ?scope=fleet on one node run on every no
   for (size_t i = 0; i < 2; ++i) {
     INFO("node " << f[i].id);
     CHECK(eventually([&] { return f[i].readyz() == 503; }, 3s));
-    for (int k = 0; k < 4; ++k) CHECK(testing::restClient(f[i].turn, kSecret, "dave").allocate()->code == 508);
+    for (int k = 0; k < 4; ++k)
+      CHECK(testing::restClient(f[i].turn, kSecret, "dave").allocate()->code == 508);
   }
-  CHECK(eventually([&] {
-    const std::string n = f[0].nodes();
-    return n.find("\"draining\":false") == std::string::npos && n.find("\"draining\":true") != std::string::npos;
-  }, 3s));
+  CHECK(eventually(
+      [&] {
+        const std::string n = f[0].nodes();
+        return n.find("\"draining\":false") == std::string::npos &&
+               n.find("\"draining\":true") != std::string::npos;
+      },
+      3s));
   CHECK(live.refresh(600)->code == 0);
 }
 
-TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis back: nodes resync and converge") {
+TEST_CASE(
+    "fleet: Redis lost: relaying and auth go on, bans stay local, Redis back: nodes resync and converge") {
   Options o;
   o.extra = "peers:\n  allowed: [{range: 127.0.0.1/32}]\n";
   Fleet f(2, o);
@@ -454,7 +484,8 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
     REQUIRE(eventually([&] { return f[i].server.log().find("fleet: lost Redis") != std::string::npos; }, 5s));
     CHECK(f[i].metric("turnwarden_fleet_keyring_stale") == "1");
     CHECK(f[i].metric("turnwarden_fleet_redis_up") == "0");
-    CHECK_THAT(f[i].nodes(), Catch::Contains("\"redis_up\":false,\"fleet_ready\":false,\"keyring_version\":2"));
+    CHECK_THAT(f[i].nodes(),
+               Catch::Contains("\"redis_up\":false,\"fleet_ready\":false,\"keyring_version\":2"));
   }
   c.sendIndication(peer.addr, data);
   CHECK(peer.count() == 1);  // relaying goes on, on every node
@@ -471,10 +502,12 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
   for (size_t i = 0; i < 2; ++i) REQUIRE(eventually([&] { return f[i].synced(); }, 12s));
   // The ban A made while Redis was away is published on reconnect: it is
   // in Redis now, and B imposes it.
-  CHECK(eventually([&] {
-    auto keys = f.redis.command({"KEYS", "turnwarden:fleet.test:ban:127.0.0.6:*"});
-    return keys && keys->size() == 1;
-  }, 3s));
+  CHECK(eventually(
+      [&] {
+        auto keys = f.redis.command({"KEYS", "turnwarden:fleet.test:ban:127.0.0.6:*"});
+        return keys && keys->size() == 1;
+      },
+      3s));
   CHECK(eventually([&] { return f[1].bans("127.0.0.6"); }, 3s));  // converged
   auto version = f.redis.command({"HGET", "turnwarden:fleet.test:keyring", "version"});
   REQUIRE(version);
@@ -482,15 +515,21 @@ TEST_CASE("fleet: Redis lost: relaying and auth go on, bans stay local, Redis ba
   auto yaml = f.redis.command({"HGET", "turnwarden:fleet.test:keyring", "yaml"});
   REQUIRE(yaml);
   const std::string minting = field(f[0].call("POST", "/admin/rotate").body, "minting_id");
-  CHECK(eventually([&] { return f[1].call("GET", "/admin/nodes").body.find("\"b\"") != std::string::npos &&
-                                f[1].call("GET", "/admin/nodes").body.find("\"a\"") != std::string::npos; }, 3s));
+  CHECK(eventually(
+      [&] {
+        return f[1].call("GET", "/admin/nodes").body.find("\"b\"") != std::string::npos &&
+               f[1].call("GET", "/admin/nodes").body.find("\"a\"") != std::string::npos;
+      },
+      3s));
   CHECK(eventually([&] { return f[0].minted(f[1].turn, "erin").allocate()->code == 0; }, 3s));
   CHECK(f[0].metric("turnwarden_fleet_reconnects_total") != "0");
   c.sendIndication(peer.addr, data);
   CHECK(peer.count() == 1);
 }
 
-TEST_CASE("fleet: Redis down at start: the node runs on its local keyring, not ready for the fleet, retries with backoff, then syncs") {
+TEST_CASE(
+    "fleet: Redis down at start: the node runs on its local keyring, not ready for the fleet, retries with "
+    "backoff, then syncs") {
   Options o;
   RedisProcess redis;
   redis.kill();  // its port stays reserved for the restart below
@@ -520,7 +559,9 @@ TEST_CASE("fleet: Redis down at start: the node runs on its local keyring, not r
   const auto firstGap = tries[1] - tries[0], lastGap = tries.back() - tries[tries.size() - 2];
   CHECK(lastGap >= 900ms);
   CHECK(lastGap > firstGap);
-  CHECK(std::regex_search(a.server.log(), std::regex("fleet: Redis at 127\\.0\\.0\\.1:[0-9]+ unavailable \\(.*\\); retrying with backoff")));
+  CHECK(std::regex_search(
+      a.server.log(),
+      std::regex("fleet: Redis at 127\\.0\\.0\\.1:[0-9]+ unavailable \\(.*\\); retrying with backoff")));
   auto status = a.cli("fleet status");  // the CLI says so too
   CHECK(status.status == 2);
   CHECK_THAT(status.out, Catch::Contains("cannot reach Redis at " + redis.address()));
@@ -545,7 +586,8 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
       auto flat = f.redis.command({"HGETALL", "turnwarden:fleet.test:keyring"});
       auto k = flat ? fleet::parseFleetKeyring(*flat, std::time(nullptr))
                     : decltype(fleet::parseFleetKeyring({}, 0))(std::optional<fleet::FleetKeyring>{});
-      if (!k || !*k) ++bad;  // never missing, invalid or without a usable secret
+      if (!k || !*k)
+        ++bad;  // never missing, invalid or without a usable secret
       else if (!last || (*k)->version != last->version) {
         if (last)
           for (const auto& s : last->secrets) {
@@ -569,10 +611,12 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
   ::kill(f[victim].server.pid(), SIGKILL);
   const int atKill = versions;
   const size_t survivor = (victim + 1) % 3;
-  REQUIRE(eventually([&] {
-    auto h = f.redis.command({"GET", "turnwarden:fleet.test:rotation-lease"});
-    return h && h->size() == 1 && h->front() != f[victim].id;
-  }, 5s));
+  REQUIRE(eventually(
+      [&] {
+        auto h = f.redis.command({"GET", "turnwarden:fleet.test:rotation-lease"});
+        return h && h->size() == 1 && h->front() != f[victim].id;
+      },
+      5s));
   REQUIRE(eventually([&] { return versions >= atKill + 2; }, 8s));  // rotations go on
   stop = true;
   watcher.join();
@@ -605,7 +649,9 @@ TEST_CASE("fleet: the rotation lease holder killed mid-rotation loses no secret 
   CHECK(restarted.allocate()->code == 0);
 }
 
-TEST_CASE("fleet: Redis AUTH from a 0600 password file, a readable file refused, a wrong password keeps the node off the fleet") {
+TEST_CASE(
+    "fleet: Redis AUTH from a 0600 password file, a readable file refused, a wrong password keeps the node "
+    "off the fleet") {
   const std::string password = "fleet-redis-password-0123456789";
   RedisProcess redis(password);
   TokenFile token{kToken};
@@ -649,8 +695,9 @@ TEST_CASE("fleet: Redis AUTH from a 0600 password file, a readable file refused,
   auto check = testing::runCommand(std::string(TW_BINARY) + " check-config " + file + " 2>&1");
   INFO(check.out);
   CHECK(check.status == 2);
-  CHECK(std::regex_search(check.out, std::regex("loose\\.yaml:[0-9]+:[0-9]+: fleet\\.redis\\.password_file: '.*/loose\\.pw': "
-                                                "mode 0640 gives group/other access; it must be private \\(chmod 600\\)")));
+  CHECK(std::regex_search(
+      check.out, std::regex("loose\\.yaml:[0-9]+:[0-9]+: fleet\\.redis\\.password_file: '.*/loose\\.pw': "
+                            "mode 0640 gives group/other access; it must be private \\(chmod 600\\)")));
   ServerProcess c(yaml);
   CHECK_FALSE(c.ready());
   CHECK_THAT(c.log(), Catch::Contains("mode 0640 gives group/other access"));

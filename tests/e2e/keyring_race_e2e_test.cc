@@ -6,8 +6,8 @@
 // expire: every minted id must still be in the file.
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -35,7 +35,8 @@ std::string slurp(const std::string& path) {
 /// policy generation N, secrets (first mints): ID ...").
 std::set<std::string> serverMinted(const std::string& log) {
   std::set<std::string> ids;
-  const std::regex line("keyring rotated \\([^)]*\\): policy generation [0-9]+, secrets \\(first mints\\): ([^ (\\n]+)");
+  const std::regex line(
+      "keyring rotated \\([^)]*\\): policy generation [0-9]+, secrets \\(first mints\\): ([^ (\\n]+)");
   for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) ids.insert((*it)[1]);
   return ids;
 }

@@ -25,16 +25,19 @@ constexpr const char* kSecret = "listenerslistenerslisteners00000";
 const IpAddress kLoopback = IpAddress::v4(127, 0, 0, 1);
 
 std::string listener(const char* transport, uint16_t port) {
-  return "  - {transport: " + std::string(transport) + ", address: 127.0.0.1, port: " +
-         std::to_string(port) + "}\n";
+  return "  - {transport: " + std::string(transport) + ", address: 127.0.0.1, port: " + std::to_string(port) +
+         "}\n";
 }
 
 /// `listeners` is the body of listeners:; peers may reach only `peerPort`.
 std::string config(const std::string& listeners, uint16_t peerPort) {
   return "realm: listeners.test\nworkers: 2\nmetrics:\n  listen: 127.0.0.1:0\nlisteners:\n" + listeners +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 46000-46999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) + "\"}]\n"
-         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         std::string(kSecret) +
+         "\"}]\n"
+         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
+         std::to_string(peerPort) + "}]\n";
 }
 
 SocketAddress at(uint16_t port) { return SocketAddress{kLoopback, port}; }
@@ -101,8 +104,8 @@ TEST_CASE("A TCP listener added by SIGHUP serves clients, the UDP listener's all
   REQUIRE(testing::reloadWith(s, config(listener("udp", udp) + listener("tcp", tcp), peer.addr.port),
                               "reload ok"));
   CHECK(s.log().find("reload: opened listeners: tcp 127.0.0.1:" + std::to_string(tcp)) != std::string::npos);
-  CHECK(s.log().find("reload: listening on: udp 127.0.0.1:" + std::to_string(udp) + " tcp 127.0.0.1:" +
-                     std::to_string(tcp)) != std::string::npos);
+  CHECK(s.log().find("reload: listening on: udp 127.0.0.1:" + std::to_string(udp) +
+                     " tcp 127.0.0.1:" + std::to_string(tcp)) != std::string::npos);
   StunClient overTcp = tcpClient(at(tcp));
   auto alloc = overTcp.allocate();
   REQUIRE(alloc);
@@ -129,7 +132,7 @@ TEST_CASE("A UDP listener removed by SIGHUP frees its port, an allocation on a k
   REQUIRE(testing::reloadWith(s, config(listener("udp", kept), peer.addr.port), "reload ok"));
   CHECK(s.log().find("reload: closed listeners: udp 127.0.0.1:" + std::to_string(gone)) != std::string::npos);
   CHECK(testing::occurrences(s.log(), "reason=listener_removed") == 1);  // bob's, not alice's
-  CHECK(io::openUdpSocket(at(gone), false).ok());  // the port is free again
+  CHECK(io::openUdpSocket(at(gone), false).ok());                        // the port is free again
   CHECK(relays(onKept, peer));
   CHECK(onKept.refresh(600)->code == 0);
   CHECK(s.alive());

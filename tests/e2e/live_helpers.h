@@ -8,13 +8,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <unistd.h>
 
 #include "policy/credentials.h"
 #include "tests/support/http_client.h"
@@ -39,8 +37,8 @@ inline std::string restName(const std::string& user, int64_t ttl = 3600) {
   return std::to_string(std::time(nullptr) + ttl) + ":" + user;
 }
 
-inline StunClient restClient(const SocketAddress& server, const std::string& secret,
-                             const std::string& user, const char* local = "127.0.0.1:0") {
+inline StunClient restClient(const SocketAddress& server, const std::string& secret, const std::string& user,
+                             const char* local = "127.0.0.1:0") {
   return restClientNamed(server, secret, restName(user), local);
 }
 

@@ -3,7 +3,6 @@
 // counter moved by exactly the expected amount; then lint the scrape with
 // Debian's promtool.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -29,7 +28,9 @@ constexpr const char* kSecret = "metricsmetricsmetricsmetrics0123";
 std::string config(uint16_t port, const std::string& moreListeners = "") {
   return testing::udpListenerYaml("metrics.test", port) + moreListeners +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47199\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
          "anomalies:\n  brute_force_failures: 3\n  denied_peer_burst: 2\n"
@@ -79,8 +80,7 @@ const std::string kBytesToPeer =
 const std::string kBytesToClient =
     R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="udp"})";
 const std::string kBadIntegrity = R"(turnwarden_auth_failures_total{reason="bad_integrity"})";
-const std::string kActive =
-    R"(turnwarden_allocations_active{family="ipv4",transport="udp"})";
+const std::string kActive = R"(turnwarden_allocations_active{family="ipv4",transport="udp"})";
 
 struct Live {
   SocketAddress at;
@@ -156,9 +156,10 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused, promtoo
   });
   CHECK(value(after, kBytesToPeer) - value(before, kBytesToPeer) == 500);
   CHECK(value(after, kBytesToClient) - value(before, kBytesToClient) == 192);
-  CHECK(value(after, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="udp"})") -
-            value(before, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="udp"})") ==
-        5);
+  CHECK(
+      value(after, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="udp"})") -
+          value(before, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="udp"})") ==
+      5);
   CHECK(value(after, kBadIntegrity) - value(before, kBadIntegrity) == 3);
   CHECK(familySum(after, "turnwarden_peer_denied_total") -
             familySum(before, "turnwarden_peer_denied_total") ==
@@ -211,14 +212,16 @@ TEST_CASE("live /metrics: counters move by exactly what the test caused, promtoo
   REQUIRE(server.stop() == 0);
   const std::string log = server.log();
   CHECK(log.find(R"("type":"auth_failure","severity":"warning","user":")") != std::string::npos);
-  CHECK(log.find(R"(:mallory","client_ip":"127.0.0.1","peer":"","rule":"bad_integrity")") != std::string::npos);
+  CHECK(log.find(R"(:mallory","client_ip":"127.0.0.1","peer":"","rule":"bad_integrity")") !=
+        std::string::npos);
   CHECK(log.find(R"("type":"peer_denied")") != std::string::npos);
   // The first denial is written; the second (same source, same window) is sampled out.
   CHECK(log.find(R"("peer":"127.0.0.2:9","rule":"builtin:loopback-v4")") != std::string::npos);
   CHECK(log.find(R"("type":"peer_denied")") == log.rfind(R"("type":"peer_denied")"));
   CHECK(log.find(R"("rule":"denied_peer_burst")") != std::string::npos);
   CHECK(log.find(R"("type":"anomaly","severity":"warning")") != std::string::npos);
-  CHECK(log.find(R"("rule":"brute_force","details":"3 failed authentications within 60s")") != std::string::npos);
+  CHECK(log.find(R"("rule":"brute_force","details":"3 failed authentications within 60s")") !=
+        std::string::npos);
 }
 
 TEST_CASE("live /metrics: traffic of a TCP allocation is labelled transport=\"tcp\"") {
@@ -245,17 +248,16 @@ TEST_CASE("live /metrics: traffic of a TCP allocation is labelled transport=\"tc
   REQUIRE(tcp.receive(2000));
 
   const std::string toPeer = R"(turnwarden_relayed_bytes_total{direction="client_to_peer",transport="tcp"})";
-  const std::string toClient = R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="tcp"})";
-  const Scrape after = live.until([&](const Scrape& s) {
-    return value(s, toPeer) >= 280 && value(s, toClient) >= 33;
-  });
+  const std::string toClient =
+      R"(turnwarden_relayed_bytes_total{direction="peer_to_client",transport="tcp"})";
+  const Scrape after =
+      live.until([&](const Scrape& s) { return value(s, toPeer) >= 280 && value(s, toClient) >= 33; });
   CHECK(value(after, toPeer) == 280);
   CHECK(value(after, toClient) == 33);
   CHECK(value(after, R"(turnwarden_relayed_packets_total{direction="client_to_peer",transport="tcp"})") == 4);
   // The open TCP connection shows under its listener kind (sampled each second).
-  const Scrape conns = live.until([&](const Scrape& s) {
-    return value(s, R"(turnwarden_tcp_connections_active{listener="tcp"})") == 1;
-  });
+  const Scrape conns = live.until(
+      [&](const Scrape& s) { return value(s, R"(turnwarden_tcp_connections_active{listener="tcp"})") == 1; });
   CHECK(value(conns, R"(turnwarden_tcp_connections_active{listener="tcp"})") == 1);
   CHECK(value(conns, R"(turnwarden_tcp_connections_active{listener="tls"})") == 0);
   // Nothing of it is counted as UDP.

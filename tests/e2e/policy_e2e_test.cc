@@ -34,14 +34,14 @@ struct Ports {
   uint16_t listen = testing::freeUdpPort();
 };
 
-std::string baseConfig(uint16_t port, const std::string& extra,
-                       const std::string& authExtra = "") {
-  return testing::udpListenerYaml("policy.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + authExtra + extra;
+std::string baseConfig(uint16_t port, const std::string& extra, const std::string& authExtra = "") {
+  return testing::udpListenerYaml("policy.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47999\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret + "\"}]\n" + authExtra + extra;
 }
 
-StunClient authed(const SocketAddress& server, const std::string& user,
-                  const char* local = "127.0.0.1:0") {
+StunClient authed(const SocketAddress& server, const std::string& user, const char* local = "127.0.0.1:0") {
   return testing::restClient(server, kSecret, user, local);
 }
 
@@ -60,8 +60,8 @@ long rssKb(pid_t pid) {
 TEST_CASE("A reload that denies a peer stops traffic to it within one packet") {
   Ports p;
   CountingPeer peer;
-  const std::string allow = "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
-                            std::to_string(peer.addr.port) + "}]\n";
+  const std::string allow =
+      "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peer.addr.port) + "}]\n";
   ServerProcess s(baseConfig(p.listen, allow));
   REQUIRE(s.ready());
   const SocketAddress server{IpAddress::v4(127, 0, 0, 1), p.listen};
@@ -82,8 +82,8 @@ TEST_CASE("A reload that denies a peer stops traffic to it within one packet") {
 TEST_CASE("A bad reload of any error class keeps relaying and the old rules") {
   Ports p;
   CountingPeer peer;
-  const std::string allow = "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
-                            std::to_string(peer.addr.port) + "}]\n";
+  const std::string allow =
+      "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peer.addr.port) + "}]\n";
   const std::string good = baseConfig(p.listen, allow);
   ServerProcess s(good);
   REQUIRE(s.ready());
@@ -120,9 +120,9 @@ TEST_CASE("A bad reload of any error class keeps relaying and the old rules") {
 
 TEST_CASE("Brute force from one source on 127.0.0.2 is banned, its neighbours are served") {
   Ports p;
-  ServerProcess s(baseConfig(
-      p.listen, "bans:\n  failed_auth: {threshold: 5, window: 60s, ban_for: 10m}\n"
-                "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n"));
+  ServerProcess s(baseConfig(p.listen,
+                             "bans:\n  failed_auth: {threshold: 5, window: 60s, ban_for: 10m}\n"
+                             "rate_limits:\n  unauthenticated_per_ip: {rate: 100, burst: 100}\n"));
   REQUIRE(s.ready());
   const SocketAddress server{IpAddress::v4(127, 0, 0, 1), p.listen};
   StunClient attacker = authed(server, "alice", "127.0.0.2:0");
@@ -194,8 +194,7 @@ TEST_CASE("A flood of unauthenticated Allocates from 10,000 source ports leaves 
   std::vector<uint8_t> req;
   for (int i = 0; i < 10000; ++i) {
     StunClient c(server);  // a fresh source port each time
-    stun::MessageBuilder b(req, stun::Method::Allocate, stun::MessageClass::Request,
-                           c.newTransactionId());
+    stun::MessageBuilder b(req, stun::Method::Allocate, stun::MessageClass::Request, c.newTransactionId());
     b.addRequestedTransport(17);
     c.send(b.bytes());
   }

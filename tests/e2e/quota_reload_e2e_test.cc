@@ -29,9 +29,14 @@ constexpr const char* kSecret = "quotaquotaquotaquotaquotaquota00";
 std::string config(uint16_t port, uint16_t peerPort, int perUser) {
   return testing::udpListenerYaml("quota.test", port) +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 45000-45999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
-         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n"
-         "quotas: {per_user: " + std::to_string(perUser) + "}\n";
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
+         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
+         std::to_string(peerPort) +
+         "}]\n"
+         "quotas: {per_user: " +
+         std::to_string(perUser) + "}\n";
 }
 
 /// per_user counts one credential from one address: each user name is
@@ -39,8 +44,7 @@ std::string config(uint16_t port, uint16_t peerPort, int perUser) {
 StunClient authed(uint16_t port, const std::string& user) {
   static std::map<std::string, std::string> minted;
   auto [it, fresh] = minted.try_emplace(user, testing::restName(user));
-  return testing::restClientNamed(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, kSecret,
-                                  it->second);
+  return testing::restClientNamed(SocketAddress{IpAddress::v4(127, 0, 0, 1), port}, kSecret, it->second);
 }
 
 }  // namespace

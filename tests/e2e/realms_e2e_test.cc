@@ -30,17 +30,22 @@ std::string config(uint16_t portA, uint16_t portB, uint16_t peerPort) {
   return "realm: b.example\n"
          "workers: 2\n"
          "listeners:\n"
-         "  - {transport: udp, address: 127.0.0.1, port: " + a + ", realm: a.example}\n"
-         "  - {transport: udp, address: 127.0.0.1, port: " + b + "}\n"
+         "  - {transport: udp, address: 127.0.0.1, port: " +
+         a +
+         ", realm: a.example}\n"
+         "  - {transport: udp, address: 127.0.0.1, port: " +
+         b +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 46000-46999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
          "peers:\n  realms:\n    a.example:\n"
-         "      allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
+         "      allowed: [{range: 127.0.0.1/32, ports: " +
+         std::to_string(peerPort) + "}]\n";
 }
 
-StunClient authed(uint16_t port, const std::string& user) {
-  return testing::restClient(port, kSecret, user);
-}
+StunClient authed(uint16_t port, const std::string& user) { return testing::restClient(port, kSecret, user); }
 
 }  // namespace
 
@@ -63,7 +68,7 @@ TEST_CASE("A loopback peer allowed in realm A only: A relays to it, B gets 403")
   for (int i = 0; i < 3; ++i) onA.sendIndication(peer.addr, std::vector<uint8_t>(20, 0xa));
   CHECK(peer.count() == 3);  // data really reaches the peer from realm A
   for (int i = 0; i < 3; ++i) onB.sendIndication(peer.addr, std::vector<uint8_t>(20, 0xb));
-  CHECK(peer.count() == 0);  // and never from realm B
+  CHECK(peer.count() == 0);                                         // and never from realm B
   CHECK(s.log().find("builtin:loopback-v4") != std::string::npos);  // B's denial names the rule
   CHECK(s.alive());
 }

@@ -31,8 +31,10 @@ namespace {
 
 std::string config(uint16_t port, uint16_t peerPort, const std::string& rotation,
                    const std::string& maxTtl = "3s") {
-  return testing::udpListenerYaml("rotate.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 48000-48999\n"
-         "auth:\n  secrets_file: secrets.yaml\n  max_ttl: " + maxTtl + "\n  clock_skew: 0s\n" + rotation +
+  return testing::udpListenerYaml("rotate.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 48000-48999\n"
+         "auth:\n  secrets_file: secrets.yaml\n  max_ttl: " +
+         maxTtl + "\n  clock_skew: 0s\n" + rotation +
          "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n";
 }
 
@@ -73,8 +75,7 @@ double scrapeOne(const SocketAddress& at, const std::string& name) {
 }
 
 /// Scrapes (bounded, ~10 s) until `ok` holds for `name`; returns the last value.
-double scrapeUntil(const SocketAddress& at, const std::string& name,
-                   const std::function<bool(double)>& ok) {
+double scrapeUntil(const SocketAddress& at, const std::string& name, const std::function<bool(double)>& ok) {
   double v = -1;
   for (int i = 0; i < 100; ++i) {
     if (ok(v = scrapeOne(at, name))) break;
@@ -137,8 +138,8 @@ TEST_CASE("turnwarden rotate rewrites the keyring, a running server picks it up"
   ServerProcess s(config(port, peer.addr.port, "", "1h"));
   REQUIRE(s.ready());
   const std::string oldSecret = keyring(s).front().value;
-  const std::string cmd = std::string(TW_BINARY) + " rotate --config " + s.dir() +
-                          "/turnwarden.yaml > " + s.dir() + "/rotate.out 2>&1";
+  const std::string cmd = std::string(TW_BINARY) + " rotate --config " + s.dir() + "/turnwarden.yaml > " +
+                          s.dir() + "/rotate.out 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   auto ring = keyring(s);
   REQUIRE(ring.size() == 2);

@@ -4,7 +4,6 @@
 // /metrics and in the security event log. Every destination is a socket
 // this test bound on 127.0.0.1, so no datagram or SYN reaches anyone else.
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <regex>
 #include <string>
@@ -30,12 +29,16 @@ const std::string kRelayScan = R"(turnwarden_anomalies_total{kind="relay_scan"})
 
 std::string config(uint16_t port) {
   return testing::udpListenerYaml("scan.test", port) +
-         "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) + "}\n"
+         "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 47200-47299\n  tcp: true\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
-         "anomalies:\n  scan_distinct_peers: " + std::to_string(kThreshold) + "\n";
+         "anomalies:\n  scan_distinct_peers: " +
+         std::to_string(kThreshold) + "\n";
 }
 
 /// The value of `series` in a /metrics scrape (0 when absent).
@@ -71,7 +74,7 @@ struct Live {
   std::string oneScanThenLog() {
     CHECK(waitForScans(metrics, 1) == 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a sample or more later
-    CHECK(scraped(metrics, kRelayScan) == 1);  // once per allocation and window
+    CHECK(scraped(metrics, kRelayScan) == 1);                      // once per allocation and window
     REQUIRE(server.stop() == 0);
     return server.log();
   }

@@ -4,10 +4,9 @@
 // listener, and under the default rules the Connect must get 403 before any
 // SYN leaves, including through IPv4-in-IPv6 spellings. With loopback
 // allowed, the whole chain works and bytes flow as they are.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "policy/credentials.h"
@@ -30,10 +29,11 @@ constexpr const char* kSecret = "tcprelaytcprelaytcprelaytcprelay";
 std::string config(uint16_t port, const std::string& extra, bool tcpRelay = true) {
   const std::string p = std::to_string(port);
   return testing::udpListenerYaml("tcp-relay.test", port) +
-         "  - {transport: tcp, address: 127.0.0.1, port: " + p + "}\n"
+         "  - {transport: tcp, address: 127.0.0.1, port: " + p +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1, \"::1\"]\n  port_range: 47000-47999\n" +
-         (tcpRelay ? "  tcp: true\n" : "") +
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" + extra;
+         (tcpRelay ? "  tcp: true\n" : "") + "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" +
+         extra;
 }
 
 StunClient control(uint16_t port) {
@@ -46,9 +46,8 @@ StunClient control(uint16_t port) {
 using testing::metricsShow;
 
 SocketAddress at(const std::string& ip, uint16_t port) {
-  return *SocketAddress::parse(ip.find(':') != std::string::npos
-                                   ? "[" + ip + "]:" + std::to_string(port)
-                                   : ip + ":" + std::to_string(port));
+  return *SocketAddress::parse(ip.find(':') != std::string::npos ? "[" + ip + "]:" + std::to_string(port)
+                                                                 : ip + ":" + std::to_string(port));
 }
 
 }  // namespace
@@ -86,8 +85,9 @@ TEST_CASE("e2e tcp relay: Connect to loopback under default rules is 403 and no 
 
 TEST_CASE("e2e tcp relay: with loopback allowed, Connect, ConnectionBind and an HTTP exchange") {
   const uint16_t port = testing::freeUdpPort();
-  ServerProcess server(config(port, "peers:\n  allowed: [127.0.0.1/32]\n"
-                                   "metrics:\n  listen: 127.0.0.1:0\n"));
+  ServerProcess server(config(port,
+                              "peers:\n  allowed: [127.0.0.1/32]\n"
+                              "metrics:\n  listen: 127.0.0.1:0\n"));
   REQUIRE(server.ready());
   const auto metrics = testing::servedAddress(server.log(), "metrics");
   REQUIRE(metrics);

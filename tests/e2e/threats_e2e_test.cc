@@ -3,12 +3,12 @@
 // in the log, the admin API and /metrics, oversized datagrams, and the
 // amplification factors of Binding and 401 answers measured side by side with
 // Debian's coturn (turnserver) on loopback.
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -46,9 +46,12 @@ struct TempDir {
 std::string config(uint16_t port, const std::string& tokenFile, const std::string& extra = "") {
   return testing::udpListenerYaml(kRealm, port) +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 49000-49199\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
          "metrics:\n  listen: 127.0.0.1:0\n"
-         "admin:\n  listen: 127.0.0.1:0\n  token_file: " + tokenFile + "\n" + extra;
+         "admin:\n  listen: 127.0.0.1:0\n  token_file: " +
+         tokenFile + "\n" + extra;
 }
 
 /// A live server with its TURN, metrics and admin addresses.
@@ -99,7 +102,9 @@ struct Live {
   }
 };
 
-std::string restUser(const std::string& name) { return std::to_string(std::time(nullptr) + 3600) + ":" + name; }
+std::string restUser(const std::string& name) {
+  return std::to_string(std::time(nullptr) + 3600) + ":" + name;
+}
 
 StunClient authed(const SocketAddress& server, const std::string& name) {
   StunClient c(server);
@@ -120,11 +125,21 @@ struct Coturn {
   pid_t pid = -1;
   explicit Coturn(uint16_t port) {
     const std::string p = std::to_string(port);
-    const std::vector<std::string> args = {
-        "turnserver", "-n", "--listening-ip=127.0.0.1", "--listening-port=" + p, "--relay-ip=127.0.0.1",
-        "--min-port=49400", "--max-port=49499", std::string("--realm=") + kRealm, "--use-auth-secret",
-        std::string("--static-auth-secret=") + kSecret, "--no-tls", "--no-dtls", "--no-cli",
-        "--log-file=stdout", "--pidfile=" + dir.path + "/turnserver.pid"};
+    const std::vector<std::string> args = {"turnserver",
+                                           "-n",
+                                           "--listening-ip=127.0.0.1",
+                                           "--listening-port=" + p,
+                                           "--relay-ip=127.0.0.1",
+                                           "--min-port=49400",
+                                           "--max-port=49499",
+                                           std::string("--realm=") + kRealm,
+                                           "--use-auth-secret",
+                                           std::string("--static-auth-secret=") + kSecret,
+                                           "--no-tls",
+                                           "--no-dtls",
+                                           "--no-cli",
+                                           "--log-file=stdout",
+                                           "--pidfile=" + dir.path + "/turnserver.pid"};
     pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -204,8 +219,8 @@ TEST_CASE("live: the server's own listener, metrics and admin addresses are deni
 
 TEST_CASE("live: hostile usernames stay inert in the log, the admin API and /metrics, no secret is logged") {
   Live live;
-  const std::string hostile = std::string("ev\"il'\r\nFAKE forged line %n%s%x%p \x1b[31mred\x1b[0m ") +
-                              '\0' + "nul\x07";
+  const std::string hostile =
+      std::string("ev\"il'\r\nFAKE forged line %n%s%x%p \x1b[31mred\x1b[0m ") + '\0' + "nul\x07";
   const std::string name = restUser(hostile);
   const std::string password = policy::restPassword(kSecret, name);
   StunClient ok = authed(live.turn, name);
@@ -263,7 +278,8 @@ TEST_CASE("live: an oversized datagram is dropped and counted, the server keeps 
 }
 
 TEST_CASE("live: amplification of Binding and 401 answers, side by side with coturn") {
-  if (std::system("command -v turnserver >/dev/null 2>&1") != 0) FAIL("turnserver (Debian coturn) is not installed");
+  if (std::system("command -v turnserver >/dev/null 2>&1") != 0)
+    FAIL("turnserver (Debian coturn) is not installed");
   Live live;
   const uint16_t coturnPort = testing::freeUdpPort();
   Coturn coturn(coturnPort);

@@ -26,10 +26,16 @@ constexpr const char* kSecret = "wildcardwildcardwildcardwildcard";
 std::string config(uint16_t port) {
   const std::string p = std::to_string(port);
   return "realm: wildcard.test\nlisteners:\n"
-         "  - {transport: udp, address: 0.0.0.0, port: " + p + "}\n"
-         "  - {transport: udp, address: \"::\", port: " + p + "}\n"
+         "  - {transport: udp, address: 0.0.0.0, port: " +
+         p +
+         "}\n"
+         "  - {transport: udp, address: \"::\", port: " +
+         p +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 47000-47499\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + std::string(kSecret) + "\"}]\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         std::string(kSecret) +
+         "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n";
 }
 

@@ -48,7 +48,8 @@ struct Server {
     if (tls) {
       const std::string cmd =
           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-          "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+          "-subj /CN=localhost -keyout " +
+          dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
       if (std::system(cmd.c_str()) == 0) tlsPort = testing::closedTcpPort();
     }
     process = std::make_unique<ServerProcess>(config(peerPort, extra));
@@ -62,18 +63,21 @@ struct Server {
   }
   std::string config(uint16_t peerPort, const std::string& extra) const {
     const std::string p = std::to_string(port);
-    const std::string tls = tlsPort ? "  - {transport: tls, address: 127.0.0.1, port: " + std::to_string(tlsPort) +
-                                          ", cert: " + dir + "/cert.pem, key: " + dir + "/key.pem}\n"
-                                    : std::string();
+    const std::string tls =
+        tlsPort ? "  - {transport: tls, address: 127.0.0.1, port: " + std::to_string(tlsPort) +
+                      ", cert: " + dir + "/cert.pem, key: " + dir + "/key.pem}\n"
+                : std::string();
     return testing::udpListenerYaml("workers.test", port) +
            "  - {transport: tcp, address: 127.0.0.1, port: " + p + "}\n" + tls +
            "relay:\n  addresses: [127.0.0.1]\n  port_range: 44000-44999\n  tcp: true\n"
-           "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n" +
+           "auth:\n  secrets: [{id: k1, value: \"" +
+           kSecret + "\"}]\n" +
            (peerPort ? "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n"
                      : std::string("peers:\n  allowed: [127.0.0.1/32]\n")) +
            "rate_limits:\n  unauthenticated_per_ip: {rate: 1000, burst: 1000}\n"
            "metrics:\n  listen: 127.0.0.1:0\n"
-           "admin:\n  listen: 127.0.0.1:0\n  token_file: " + dir + "/admin.token\n" + extra;
+           "admin:\n  listen: 127.0.0.1:0\n  token_file: " +
+           dir + "/admin.token\n" + extra;
   }
   /// Client address -> owning worker, from GET /admin/sessions.
   std::map<std::string, uint64_t> owners() const {
@@ -145,14 +149,17 @@ TEST_CASE("workers: a quota is exact across workers, N allocations spread, N+1 r
   CHECK(s.process->alive());
 }
 
-TEST_CASE("workers: a brute force spread over both workers trips the detector, and a ban stops its source on its worker") {
+TEST_CASE(
+    "workers: a brute force spread over both workers trips the detector, and a ban stops its source on its "
+    "worker") {
   // Each wrong-password Refresh costs two failures (the client retries the
   // 401 once): 6 sockets, 12 failures, 6 per worker. The detector needs 12:
   // neither worker alone gets there. Bans are per source address (IP and
   // port: thousands of users may share one NAT address, docs/policy.md), so
   // they come from the shared table once one socket passes the threshold.
-  Server s(9, "bans:\n  failed_auth: {threshold: 11, window: 60s, ban_for: 10m}\n"
-              "anomalies:\n  brute_force_failures: 12\n");
+  Server s(9,
+           "bans:\n  failed_auth: {threshold: 11, window: 60s, ban_for: 10m}\n"
+           "anomalies:\n  brute_force_failures: 12\n");
   REQUIRE(s.process->ready());
   // Three sockets of 127.0.0.3 on each worker, each proven by an allocation.
   std::vector<StunClient> attackers = onBothWorkers(s, "mallory", 3, "127.0.0.3:0");
@@ -170,9 +177,9 @@ TEST_CASE("workers: a brute force spread over both workers trips the detector, a
   for (int i = 0; i < 5 && guesser.refresh(600); ++i) {
   }
   CHECK(s.metricsShow("turnwarden_bans_total 1"));
-  CHECK_FALSE(guesser.request(stun::Method::Binding));        // dropped
-  CHECK(attackers.back().request(stun::Method::Binding));     // its NAT neighbour is served
-  CHECK(client(s, "alice").allocate()->code == 0);            // and so is everyone else
+  CHECK_FALSE(guesser.request(stun::Method::Binding));     // dropped
+  CHECK(attackers.back().request(stun::Method::Binding));  // its NAT neighbour is served
+  CHECK(client(s, "alice").allocate()->code == 0);         // and so is everyone else
   CHECK(s.process->alive());
 }
 

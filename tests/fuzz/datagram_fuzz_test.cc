@@ -21,8 +21,11 @@ namespace {
 constexpr const char* kSecret = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz";
 
 std::string config(uint16_t port) {
-  return testing::udpListenerYaml("fuzz.test", port) + "relay:\n  addresses: [127.0.0.1]\n  port_range: 45000-45999\n"
-         "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
+  return testing::udpListenerYaml("fuzz.test", port) +
+         "relay:\n  addresses: [127.0.0.1]\n  port_range: 45000-45999\n"
+         "auth:\n  secrets: [{id: k1, value: \"" +
+         kSecret +
+         "\"}]\n"
          "peers:\n  allowed: [127.0.0.1/32]\n";
 }
 
@@ -114,9 +117,12 @@ TEST_CASE("10,000 random and mutated datagrams leave the live server answering")
   SeededRandom rng(20261126);
   for (int i = 0; i < 10000; ++i) {
     c.send(mutate(seeds[rng.below(static_cast<uint32_t>(seeds.size()))], rng));
-    if (i % 500 == 499) while (c.receive(1)) {}  // drain answers
+    if (i % 500 == 499)
+      while (c.receive(1)) {
+      }  // drain answers
   }
-  while (c.receive(50)) {}
+  while (c.receive(50)) {
+  }
   REQUIRE(server.alive());
   StunClient fresh(addr);
   auto r = fresh.request(stun::Method::Binding);

@@ -35,7 +35,8 @@ struct Front {
     dir = tmpl;
     const std::string cmd =
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+        "-subj /CN=localhost -keyout " +
+        dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
     FUZZ_CHECK(std::system(cmd.c_str()) == 0);
     listener = std::make_unique<io::DtlsListener>(
         base.get(), clock, rng, log,

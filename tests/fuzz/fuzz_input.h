@@ -57,5 +57,4 @@ class FuzzInput {
 }  // namespace tw::fuzz
 
 /// Checked in every build type (NDEBUG does not turn it off).
-#define FUZZ_CHECK(cond) \
-  ((cond) ? void(0) : ::tw::fuzz::invariantFailed(#cond, __FILE__, __LINE__))
+#define FUZZ_CHECK(cond) ((cond) ? void(0) : ::tw::fuzz::invariantFailed(#cond, __FILE__, __LINE__))

@@ -58,7 +58,8 @@ struct Signer {
   Signer() {
     std::array<uint8_t, 32> seed{};
     for (size_t i = 0; i < seed.size(); ++i) seed[i] = uint8_t(0xA0 + i);
-    key.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()), EVP_PKEY_free);
+    key.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()),
+              EVP_PKEY_free);
     FUZZ_CHECK(key != nullptr);
   }
   std::vector<uint8_t> sign(std::string_view input) const {
@@ -66,8 +67,9 @@ struct Signer {
     std::vector<uint8_t> sig(64);
     size_t len = sig.size();
     FUZZ_CHECK(ctx && EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1);
-    FUZZ_CHECK(EVP_DigestSign(ctx.get(), sig.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
-                              input.size()) == 1 && len == 64);
+    FUZZ_CHECK(EVP_DigestSign(ctx.get(), sig.data(), &len,
+                              reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1 &&
+               len == 64);
     return sig;
   }
   std::string jwk() const {
@@ -120,12 +122,14 @@ void checkAccepted(const std::string& token, const JwtClaims& claims, const JwtE
   FUZZ_CHECK(token.substr(lastDot + 1) == base64UrlEncode(fixture().signer.sign(signedPart)));
   FUZZ_CHECK(!claims.sub.empty());
   constexpr int64_t kLimit = int64_t(1) << 52;  // jwt.cc clamps dates and skew here
-  FUZZ_CHECK(std::clamp<int64_t>(x.nowUnix, 0, kLimit) < claims.exp + std::clamp<int64_t>(x.clockSkewSeconds, 0, kLimit));
+  FUZZ_CHECK(std::clamp<int64_t>(x.nowUnix, 0, kLimit) <
+             claims.exp + std::clamp<int64_t>(x.clockSkewSeconds, 0, kLimit));
   const std::string user = turnUserFor(claims.sub);
   FUZZ_CHECK(user.find(':') == std::string::npos);
   if (user != claims.sub) {
     FUZZ_CHECK(user.size() == 33 && user[0] == '~');
-    FUZZ_CHECK(std::all_of(user.begin() + 1, user.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }));
+    FUZZ_CHECK(std::all_of(user.begin() + 1, user.end(),
+                           [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }));
   } else {
     FUZZ_CHECK(!user.empty() && user.size() <= kMaxPlainTurnUser);
   }
@@ -151,7 +155,8 @@ void fuzzJwks(std::string_view text) {
   FUZZ_CHECK(set.size() >= 1 && set.size() <= 64);
   for (const JwtKey& k : set.keys()) {
     FUZZ_CHECK(k.key != nullptr);
-    FUZZ_CHECK(std::count_if(set.keys().begin(), set.keys().end(), [&](const JwtKey& o) { return o.kid == k.kid; }) == 1);
+    FUZZ_CHECK(std::count_if(set.keys().begin(), set.keys().end(),
+                             [&](const JwtKey& o) { return o.kid == k.kid; }) == 1);
     FUZZ_CHECK(set.find(k.kid, k.alg) == &k);
     for (JwtAlg other : {JwtAlg::RS256, JwtAlg::ES256, JwtAlg::EdDSA})
       if (other != k.alg) FUZZ_CHECK(set.find(k.kid, other) == nullptr);

@@ -54,11 +54,13 @@ constexpr std::array<const char*, 2> kUsers = {"alice", "bob"};
 
 const std::string& configText() {
   static const std::string text = std::string("realm: ") + kRealm +
-      "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: 3478}\n"
-      "relay:\n  addresses: [127.0.0.1]\n  port_range: 40000-40011\n"
-      "auth:\n  secrets: [{id: k1, value: \"" + kSecret + "\"}]\n"
-      "peers:\n  allowed: [127.0.0.5/32]\n"
-      "quotas:\n  per_user: 3\n  total: 8\n";
+                                  "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: 3478}\n"
+                                  "relay:\n  addresses: [127.0.0.1]\n  port_range: 40000-40011\n"
+                                  "auth:\n  secrets: [{id: k1, value: \"" +
+                                  kSecret +
+                                  "\"}]\n"
+                                  "peers:\n  allowed: [127.0.0.5/32]\n"
+                                  "quotas:\n  per_user: 3\n  total: 8\n";
   return text;
 }
 
@@ -67,10 +69,10 @@ const std::string& configText() {
 /// relay addresses (live or not).
 std::vector<SocketAddress> fixedPeers() {
   std::vector<SocketAddress> out;
-  for (const char* p : {"127.0.0.5:9", "8.8.8.8:53", "[2001:4860::8888]:53", "10.0.0.1:80",
-                        "169.254.169.254:80", "0.0.0.0:80", "[::]:80", "[::ffff:127.0.0.1]:80",
-                        "[64:ff9b::a00:1]:80", "[2002:7f00:1::]:80", "127.0.0.1:3478",
-                        "127.0.0.1:40000", "127.0.0.1:40005", "127.0.0.1:40011"})
+  for (const char* p :
+       {"127.0.0.5:9", "8.8.8.8:53", "[2001:4860::8888]:53", "10.0.0.1:80", "169.254.169.254:80",
+        "0.0.0.0:80", "[::]:80", "[::ffff:127.0.0.1]:80", "[64:ff9b::a00:1]:80", "[2002:7f00:1::]:80",
+        "127.0.0.1:3478", "127.0.0.1:40000", "127.0.0.1:40005", "127.0.0.1:40011"})
     out.push_back(*SocketAddress::parse(p));
   return out;
 }
@@ -87,10 +89,10 @@ struct World {
   std::unique_ptr<turn::TurnServer> server;
   std::vector<FiveTuple> tuples;
   std::vector<SocketAddress> peers = fixedPeers();
-  std::vector<SocketAddress> relayAddresses;  // every address a relay socket can bind
+  std::vector<SocketAddress> relayAddresses;           // every address a relay socket can bind
   std::unordered_map<FiveTuple, std::string> nonceOf;  // latest NONCE each client was given
-  std::vector<stun::TransactionId> txids;     // for retransmissions
-  std::optional<uint64_t> lastToken;          // latest RESERVATION-TOKEN handed out
+  std::vector<stun::TransactionId> txids;              // for retransmissions
+  std::optional<uint64_t> lastToken;                   // latest RESERVATION-TOKEN handed out
 
   World() {
     static const policy::Config parsed = [] {
@@ -108,10 +110,14 @@ struct World {
     for (unsigned p = config.relay.portMin; p <= config.relay.portMax; ++p)
       relayAddresses.push_back(SocketAddress{config.relay.addresses[0], uint16_t(p)});
     io = std::make_unique<tw::testing::FakeIoPort>();
-    server = std::make_unique<turn::TurnServer>(
-        turn::ServerDeps{.clock = clock, .rng = rng, .io = *io, .events = events, .relays = relays,
-                         .nonces = *nonces, .tableSets = kTableSets},
-        snapshot);
+    server = std::make_unique<turn::TurnServer>(turn::ServerDeps{.clock = clock,
+                                                                 .rng = rng,
+                                                                 .io = *io,
+                                                                 .events = events,
+                                                                 .relays = relays,
+                                                                 .nonces = *nonces,
+                                                                 .tableSets = kTableSets},
+                                                snapshot);
     // Never a send from a closed relay socket, never to a peer denied now.
     io->onSendToPeer = [this](turn::RelayHandle h, const SocketAddress& peer) {
       FUZZ_CHECK(io->relays.count(h) == 1);
@@ -205,8 +211,8 @@ void addMethodAttributes(World& w, FuzzInput& in, stun::Method method, stun::Mes
 /// of two users (or a wrong key) and the nonce this client was last given.
 void sendRequest(World& w, FuzzInput& in, const FiveTuple& tuple) {
   constexpr std::array<stun::Method, 5> kMethods = {stun::Method::Allocate, stun::Method::Refresh,
-                                                    stun::Method::CreatePermission,
-                                                    stun::Method::ChannelBind, stun::Method::Binding};
+                                                    stun::Method::CreatePermission, stun::Method::ChannelBind,
+                                                    stun::Method::Binding};
   const uint8_t how = in.u8();
   const stun::Method method = kMethods[how % kMethods.size()];
   stun::TransactionId txid{};
@@ -222,7 +228,8 @@ void sendRequest(World& w, FuzzInput& in, const FiveTuple& tuple) {
   if (!(how & 0x40) && method != stun::Method::Binding) {
     const std::string name = w.username(how >> 3);
     const bool wrongKey = (how & 0x20) && (in.u8() & 1);
-    const auto key = stun::longTermKey(name, kRealm, policy::restPassword(wrongKey ? "wrong" : kSecret, name));
+    const auto key =
+        stun::longTermKey(name, kRealm, policy::restPassword(wrongKey ? "wrong" : kSecret, name));
     b.addString(stun::attr::Username, name).addString(stun::attr::Realm, kRealm);
     b.addString(stun::attr::Nonce, w.nonceOf.count(tuple) ? w.nonceOf[tuple] : "stale-or-missing-nonce");
     b.addMessageIntegrity(key);
@@ -266,16 +273,29 @@ void step(World& w, FuzzInput& in) {
       if (mask >> (i % 16) & 1) w.io->failBind[w.relayAddresses[i]] = 98;  // EADDRINUSE
   }
   switch (op & 7) {
-    case 0: w.server->onClientDatagram(tuple, in.chunk(600)); break;
-    case 1: case 2: sendRequest(w, in, tuple); break;
-    case 3: sendIndication(w, in, tuple); break;
-    case 4: sendChannelData(w, in, tuple); break;
-    case 5: peerDatagram(w, in); break;
+    case 0:
+      w.server->onClientDatagram(tuple, in.chunk(600));
+      break;
+    case 1:
+    case 2:
+      sendRequest(w, in, tuple);
+      break;
+    case 3:
+      sendIndication(w, in, tuple);
+      break;
+    case 4:
+      sendChannelData(w, in, tuple);
+      break;
+    case 5:
+      peerDatagram(w, in);
+      break;
     case 6:
       w.clock.advance(std::chrono::seconds(in.u16() % 4000));
       w.server->tick();
       break;
-    default: w.server->onConnectionClosed(tuple); break;
+    default:
+      w.server->onConnectionClosed(tuple);
+      break;
   }
   w.io->failBind.clear();
   learnFromAnswers(w);

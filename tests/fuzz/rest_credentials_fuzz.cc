@@ -62,7 +62,8 @@ void checkKeys(std::string_view name, int64_t now) {
   FUZZ_CHECK(n == 2);
   FUZZ_CHECK(keys[0] == longTermKey(name, "fuzz.realm", restPassword(ring.secrets()[0].value, name)));
   FUZZ_CHECK(keys[1] == longTermKey(name, "fuzz.realm", restPassword(ring.secrets()[1].value, name)));
-  FUZZ_CHECK(ring.candidateKeys(name, "fuzz.realm", saturatingAdd(now, 1), keys) == (now == INT64_MAX ? 2u : 1u));
+  FUZZ_CHECK(ring.candidateKeys(name, "fuzz.realm", saturatingAdd(now, 1), keys) ==
+             (now == INT64_MAX ? 2u : 1u));
 }
 
 }  // namespace

@@ -27,7 +27,9 @@ using namespace tw::stun;
 constexpr std::array<uint8_t, 16> kKey = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 constexpr std::array<uint8_t, 16> kOtherKey = {16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
 
-uint16_t be16(const std::vector<uint8_t>& b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
+uint16_t be16(const std::vector<uint8_t>& b, size_t at) {
+  return static_cast<uint16_t>(b[at] << 8 | b[at + 1]);
+}
 
 /// Walks the TLVs of a decodable message independently of the decoder and
 /// returns the value offset of the first attribute of `type` (0: none).
@@ -56,7 +58,8 @@ void signMessage(std::vector<uint8_t>& b, uint16_t type) {
   prefix[2] = static_cast<uint8_t>(lengthField >> 8);
   prefix[3] = static_cast<uint8_t>(lengthField);
   if (type == attr::MessageIntegrity && macLength == 20) sign(b, at, 20, hmacSha1(kKey, prefix));
-  if (type == attr::MessageIntegritySha256 && macLength <= 32) sign(b, at, macLength, hmacSha256(kKey, prefix));
+  if (type == attr::MessageIntegritySha256 && macLength <= 32)
+    sign(b, at, macLength, hmacSha256(kKey, prefix));
 }
 
 /// Rewrites a FINGERPRINT at the end of the message after signing changed the bytes.
@@ -134,8 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mi) FUZZ_CHECK(!verifyMessageIntegrity(*m, kOtherKey));
   if (sha) FUZZ_CHECK(!verifyMessageIntegritySha256(*m, kOtherKey));
   // A message signed by the harness whose MI the decoder kept must verify.
-  if ((flags & 1) && m->hasMessageIntegrity() && firstOffsetOf(bytes, attr::MessageIntegrity) ==
-                                                     size_t(m->find(attr::MessageIntegrity)->offset))
+  if ((flags & 1) && m->hasMessageIntegrity() &&
+      firstOffsetOf(bytes, attr::MessageIntegrity) == size_t(m->find(attr::MessageIntegrity)->offset))
     FUZZ_CHECK(mi);
   return 0;
 }

@@ -10,8 +10,7 @@ namespace {
 using std::chrono::seconds;
 
 FiveTuple from(const std::string& client) {
-  return FiveTuple{*SocketAddress::parse(client), *SocketAddress::parse("127.0.0.1:3478"),
-                   Transport::Udp};
+  return FiveTuple{*SocketAddress::parse(client), *SocketAddress::parse("127.0.0.1:3478"), Transport::Udp};
 }
 
 std::unique_ptr<turn::Allocation> allocation(uint64_t id, const std::string& client,
@@ -42,7 +41,8 @@ struct Fixture {
   void send(const turn::Allocation& a, const SocketAddress& peer) { sends.onSendTarget(a, peer); }
   uint32_t distinct(const turn::Allocation& a) const { return sends.distinct(a.id); }
   size_t count(const std::string& kind) const {
-    return size_t(std::count_if(fired.begin(), fired.end(), [&](const Anomaly& a) { return toString(a.kind) == kind; }));
+    return size_t(std::count_if(fired.begin(), fired.end(),
+                                [&](const Anomaly& a) { return toString(a.kind) == kind; }));
   }
 };
 
@@ -106,8 +106,8 @@ TEST_CASE("relay scanning: many distinct peers from one allocation, denied or pe
 
 /// A detector firing relay_scan at `threshold`, and allocation `id` of
 /// `user` in `table` (client 192.0.2.id).
-turn::Allocation& scanSetup(Fixture& f, turn::AllocationTable& table, uint32_t threshold,
-                            uint64_t id, const std::string& user) {
+turn::Allocation& scanSetup(Fixture& f, turn::AllocationTable& table, uint32_t threshold, uint64_t id,
+                            const std::string& user) {
   f.config.scanDistinctPeers = threshold;
   f.rebuild();
   return table.insert(allocation(id, "192.0.2." + std::to_string(id) + ":5000", user));
@@ -158,7 +158,7 @@ TEST_CASE("relay scanning: Send to many ports of one permitted IP fires at the s
   for (int i = 0; i < 40; ++i) f.send(a, port(8000 + i));
   f.sample(table);
   CHECK(f.count("relay_scan") == 1);  // still the same window
-  CHECK(f.distinct(a) == 0);  // that crossing is spent
+  CHECK(f.distinct(a) == 0);          // that crossing is spent
   f.clock.advance(seconds(61));
   for (int i = 0; i < 40; ++i) f.send(a, port(9000 + i));
   f.sample(table);
@@ -263,7 +263,7 @@ TEST_CASE("windowed keys: bounded, a full map refuses new keys until windows end
   const Duration window = seconds(60);
   for (int k = 0; k < int(kMaxKeys); ++k) REQUIRE(m.current(k, clock.now(), window) != nullptr);
   CHECK(m.current(-1, clock.now(), window) == nullptr);  // full: not tracked
-  Count* kept = m.current(5, clock.now(), window);        // a tracked key still counts
+  Count* kept = m.current(5, clock.now(), window);       // a tracked key still counts
   REQUIRE(kept);
   kept->n = 3;
   CHECK(m.current(5, clock.now(), window)->n == 3);
@@ -292,7 +292,8 @@ TEST_CASE("windowed keys: a window that started again outlives its first start")
   CHECK(m.size() == 2);
 }
 
-TEST_CASE("credential sharing: past 10,000 users in the window, new users cost no scan and old ones still fire") {
+TEST_CASE(
+    "credential sharing: past 10,000 users in the window, new users cost no scan and old ones still fire") {
   Fixture f;
   f.config.sharingIps = 1;
   f.config.churnAllocations = 0;
@@ -315,7 +316,7 @@ TEST_CASE("bandwidth spike: far above the allocation's own EWMA, or above max_bp
   f.rebuild();
   turn::AllocationTable table;
   auto& a = table.insert(allocation(3, "192.0.2.6:5000", "streamer"));
-  f.sample(table);  // baseline
+  f.sample(table);                // baseline
   for (int i = 0; i < 10; ++i) {  // steady 80 kbit/s
     f.clock.advance(seconds(1));
     a.bytesToPeer += 10'000;

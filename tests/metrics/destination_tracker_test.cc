@@ -1,7 +1,6 @@
 #include "metrics/destination_tracker.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,9 +10,7 @@ using namespace tw::metrics;
 
 namespace {
 
-SocketAddress at(const std::string& ip, uint16_t port) {
-  return SocketAddress{*IpAddress::parse(ip), port};
-}
+SocketAddress at(const std::string& ip, uint16_t port) { return SocketAddress{*IpAddress::parse(ip), port}; }
 
 /// Ports of 198.51.100.7 that share a bit with port 1 under `seed`.
 std::vector<uint16_t> collidingWithPortOne(uint64_t seed) {

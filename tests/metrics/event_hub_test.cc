@@ -1,12 +1,12 @@
 // HubForwarder copies each worker event into the hub's queue; the hub
 // replays it, unchanged, into every sink (here without the hub thread:
 // flush() replays on the caller).
-#include <catch2/catch.hpp>
+#include "metrics/event_hub.h"
 
+#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "metrics/event_hub.h"
 #include "relay/turn/allocation.h"
 
 namespace tw::metrics {

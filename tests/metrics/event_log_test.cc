@@ -1,9 +1,9 @@
 #include "metrics/event_log.h"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -31,8 +31,7 @@ struct TempDir {
 };
 
 FiveTuple from(const char* client) {
-  return FiveTuple{*SocketAddress::parse(client), *SocketAddress::parse("127.0.0.1:3478"),
-                   Transport::Udp};
+  return FiveTuple{*SocketAddress::parse(client), *SocketAddress::parse("127.0.0.1:3478"), Transport::Udp};
 }
 
 TEST_CASE("rfc3339 writes UTC with milliseconds") {
@@ -41,17 +40,18 @@ TEST_CASE("rfc3339 writes UTC with milliseconds") {
 }
 
 TEST_CASE("hostile usernames stay inert: one line, escaped, no raw control bytes") {
-  SecurityEvent e{"auth_failure", "warning", "ev\"il\nname %n%s \x1b[31mred\x1b[0m\\", "192.0.2.1",
-                  "", "bad_integrity", ""};
+  SecurityEvent e{"auth_failure",  "warning", "ev\"il\nname %n%s \x1b[31mred\x1b[0m\\", "192.0.2.1", "",
+                  "bad_integrity", ""};
   e.ts = std::chrono::system_clock::time_point{std::chrono::seconds(1700000000)};
   const std::string line = formatEvent(e);
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);
   CHECK(line.find('\x1b') == std::string::npos);
   CHECK(line.find(R"("user":"ev\"il\nname %n%s \u001b[31mred\u001b[0m\\")") != std::string::npos);
-  CHECK(line.rfind(R"({"ts":"2023-11-14T22:13:20.000Z","type":"auth_failure","severity":"warning",)", 0) == 0);
-  for (const char* key : {"\"client_ip\":\"192.0.2.1\"", "\"peer\":\"\"", "\"rule\":\"bad_integrity\"",
-                          "\"details\":\"\""})
+  CHECK(line.rfind(R"({"ts":"2023-11-14T22:13:20.000Z","type":"auth_failure","severity":"warning",)", 0) ==
+        0);
+  for (const char* key :
+       {"\"client_ip\":\"192.0.2.1\"", "\"peer\":\"\"", "\"rule\":\"bad_integrity\"", "\"details\":\"\""})
     CHECK(line.find(key) != std::string::npos);
 }
 

@@ -1,7 +1,6 @@
 #include "metrics/folder.h"
 
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
 namespace tw::metrics {
@@ -24,8 +23,7 @@ WorkerSnapshot withBytes(uint64_t toPeer, uint64_t toClient) {
   return s;
 }
 
-const std::string kToPeer =
-    R"(turnwarden_relayed_bytes_total{direction="client_to_peer",transport="udp"})";
+const std::string kToPeer = R"(turnwarden_relayed_bytes_total{direction="client_to_peer",transport="udp"})";
 
 TEST_CASE("fold adds only the growth since a worker's previous snapshot") {
   MetricsFolder f("1.2.3");

@@ -39,8 +39,7 @@ TEST_CASE("SecretAge takes the creation time from the id, else the file mtime, e
   const int64_t made = 1767225600;
   age.observe({secret(tw::policy::secretIdFor(made))}, made + 50, made + 100);
   CHECK(age.ageSeconds(made + 130) == Approx(130));
-  age.observe({secret("hand-named"), secret(tw::policy::secretIdFor(made))}, made + 500,
-              made + 600);
+  age.observe({secret("hand-named"), secret(tw::policy::secretIdFor(made))}, made + 500, made + 600);
   CHECK(age.ageSeconds(made + 700) == Approx(200));  // from the file's mtime
   age.observe({secret("inline")}, std::nullopt, made + 1000);
   CHECK(age.ageSeconds(made + 1010) == Approx(10));  // first seen

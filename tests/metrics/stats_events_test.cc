@@ -9,8 +9,7 @@ namespace tw::metrics {
 namespace {
 
 FiveTuple tuple(Transport t = Transport::Udp) {
-  return FiveTuple{*SocketAddress::parse("127.0.0.1:5000"), *SocketAddress::parse("127.0.0.1:3478"),
-                   t};
+  return FiveTuple{*SocketAddress::parse("127.0.0.1:5000"), *SocketAddress::parse("127.0.0.1:3478"), t};
 }
 
 std::unique_ptr<turn::Allocation> allocation(uint64_t id, const char* relayed, uint16_t clientPort) {

@@ -1,13 +1,14 @@
 // The credentials: section (JWT -> TURN credentials endpoint) and the JWKS
 // file it names, as check-config, start-up and every reload read them.
-#include <catch2/catch.hpp>
+#include "policy/config_credentials.h"
+
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "policy/config.h"
-#include "policy/config_credentials.h"
 #include "tests/support/jwt_signer.h"
 
 namespace tw::policy {
@@ -16,7 +17,8 @@ namespace {
 constexpr const char* kFile = "/etc/tw/turnwarden.yaml";
 
 std::string withSecret(const std::string& extra) {
-  return "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n" +
+  return "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: "
+         "\"0123456789abcdef0123456789abcdef\"}\n" +
          extra;
 }
 
@@ -34,7 +36,9 @@ struct Dir {
     path = ::mkdtemp(tmpl);
   }
   ~Dir() { std::filesystem::remove_all(path); }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(path + "/" + name) << text; }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(path + "/" + name) << text;
+  }
   Result<Config, std::vector<ConfigError>> load(const std::string& yaml) const {
     write("turnwarden.yaml", yaml);
     return loadConfig(path + "/turnwarden.yaml");
@@ -53,10 +57,10 @@ TEST_CASE("credentials config: off by default, every key read", "[config]") {
   auto off = parseConfig(withSecret(""), kFile);
   REQUIRE(off.ok());
   CHECK_FALSE(off->credentials.listen);
-  auto r = parseConfig(withSecret(kBlock +
-                                  "  ttl: 5m\n  allowed_origins: [https://app.example.org, http://localhost:3000]\n"
-                                  "  requests_per_ip: {rate: 50, burst: 500}\n  requests_per_user: {rate: 2}\n"),
-                       kFile);
+  auto r = parseConfig(
+      withSecret(kBlock + "  ttl: 5m\n  allowed_origins: [https://app.example.org, http://localhost:3000]\n"
+                          "  requests_per_ip: {rate: 50, burst: 500}\n  requests_per_user: {rate: 2}\n"),
+      kFile);
   REQUIRE(r.ok());
   const CredentialsConfig& c = r->credentials;
   REQUIRE(c.listen);
@@ -73,7 +77,8 @@ TEST_CASE("credentials config: off by default, every key read", "[config]") {
   CHECK_FALSE(c.jwks);  // parseConfig reads no file
   auto list = parseConfig(withSecret(kBlock + "  audience: [a, b]\n"), kFile);
   REQUIRE_FALSE(list.ok());  // duplicate key
-  auto two = parseConfig(withSecret(std::string(kBlock).replace(kBlock.find("audience: turn"), 14, "audience: [a, b]")), kFile);
+  auto two = parseConfig(
+      withSecret(std::string(kBlock).replace(kBlock.find("audience: turn"), 14, "audience: [a, b]")), kFile);
   REQUIRE(two.ok());
   CHECK(two->credentials.audiences == std::vector<std::string>{"a", "b"});
 }
@@ -90,7 +95,8 @@ TEST_CASE("credentials config: strict validation with FILE:LINE:COL", "[config]"
                          kFile);
   const std::string b = errorsOf(bad);
   INFO(b);
-  CHECK(b.find("/etc/tw/turnwarden.yaml:10:21: credentials.allowed_origins[0]: \"*\" is not allowed") != std::string::npos);
+  CHECK(b.find("/etc/tw/turnwarden.yaml:10:21: credentials.allowed_origins[0]: \"*\" is not allowed") !=
+        std::string::npos);
   CHECK(b.find("credentials.allowed_origins[1]: expected an origin") != std::string::npos);
   CHECK(b.find("credentials.allowed_origins[2]: expected an origin") != std::string::npos);
   CHECK(b.find("credentials.ttl") != std::string::npos);
@@ -98,10 +104,13 @@ TEST_CASE("credentials config: strict validation with FILE:LINE:COL", "[config]"
 
   // Plain HTTP off loopback needs insecure_http: true (or cert/key).
   const std::string pub = std::string(kBlock).replace(kBlock.find("127.0.0.1"), 9, "0.0.0.0");
-  CHECK(errorsOf(parseConfig(withSecret(pub), kFile)).find("turnwarden.yaml:6:11: credentials.listen: plain HTTP") !=
-        std::string::npos);
+  CHECK(errorsOf(parseConfig(withSecret(pub), kFile))
+            .find("turnwarden.yaml:6:11: credentials.listen: plain HTTP") != std::string::npos);
   CHECK(parseConfig(withSecret(pub + "  insecure_http: true\n"), kFile).ok());
-  CHECK(parseConfig(withSecret(std::string(kBlock).replace(kBlock.find("127.0.0.1:8443"), 14, "\"[::1]:8443\"")), kFile).ok());
+  CHECK(
+      parseConfig(
+          withSecret(std::string(kBlock).replace(kBlock.find("127.0.0.1:8443"), 14, "\"[::1]:8443\"")), kFile)
+          .ok());
 }
 
 TEST_CASE("credentials config: origins", "[config]") {
@@ -116,7 +125,8 @@ TEST_CASE("credentials config: origins", "[config]") {
   CHECK_FALSE(isOrigin("null"));
 }
 
-TEST_CASE("credentials config: loadConfig reads the JWKS file, problems point at jwks_file or into it", "[config]") {
+TEST_CASE("credentials config: loadConfig reads the JWKS file, problems point at jwks_file or into it",
+          "[config]") {
   Dir d;
   const auto key = testing::TestKey::generate(JwtAlg::EdDSA);
   d.write("app-jwks.json", testing::jwksOf({key.jwk("k1")}));
@@ -128,14 +138,16 @@ TEST_CASE("credentials config: loadConfig reads the JWKS file, problems point at
   const std::string yaml = d.path + "/turnwarden.yaml";
   d.write("app-jwks.json", "{\"keys\": [\n  {\"kty\": \"OKP\",}\n]}");
   CHECK(errorsOf(d.load(withSecret(kBlock))) ==
-        yaml + ":7:14: credentials.jwks_file: the JWKS file '" + d.path + "/app-jwks.json' is not valid JSON (line 2, column 17)\n");
+        yaml + ":7:14: credentials.jwks_file: the JWKS file '" + d.path +
+            "/app-jwks.json' is not valid JSON (line 2, column 17)\n");
   d.write("app-jwks.json", R"({"keys": [{"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"}]})");
   CHECK(errorsOf(d.load(withSecret(kBlock))).find(yaml + ":7:14: credentials.jwks_file: the JWKS file") == 0);
   CHECK(errorsOf(d.load(withSecret(kBlock))).find("no usable key") != std::string::npos);
   d.write("app-jwks.json", testing::jwksOf({key.jwk("k1"), R"({"kty":"OKP","crv":"Ed25519","x":"AAAA"})"}));
   CHECK(errorsOf(d.load(withSecret(kBlock))) == d.path + "/app-jwks.json: keys[1]: x must be 32 bytes\n");
   std::filesystem::remove(d.path + "/app-jwks.json");
-  CHECK(errorsOf(d.load(withSecret(kBlock))).find(yaml + ":7:14: credentials.jwks_file: cannot read the JWKS file") == 0);
+  CHECK(errorsOf(d.load(withSecret(kBlock)))
+            .find(yaml + ":7:14: credentials.jwks_file: cannot read the JWKS file") == 0);
 }
 
 }  // namespace tw::policy

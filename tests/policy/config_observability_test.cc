@@ -9,7 +9,8 @@ namespace {
 constexpr const char* kFile = "/etc/tw/turnwarden.yaml";
 
 std::string withSecret(const std::string& extra) {
-  return "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n" +
+  return "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: "
+         "\"0123456789abcdef0123456789abcdef\"}\n" +
          extra;
 }
 

@@ -39,7 +39,8 @@ rate_limits:
   unauthenticated_per_ip: {rate: 5, burst: 20}
 bans:
   failed_auth: {threshold: 20, window: 60s, ban_for: 10m}
-)", "  blocked_users: [mallory, eve]\n"),
+)",
+                              "  blocked_users: [mallory, eve]\n"),
                        "q.yaml");
   if (!r) FAIL(formatErrors(r.error()));
   const Config& c = r.value();
@@ -69,10 +70,10 @@ bans:
 }
 
 TEST_CASE("quotas.* per-allocation caps set the same values as the limits.* aliases", "[config]") {
-  auto a = parseConfig(config("quotas: {permissions_per_allocation: 40, channels_per_allocation: 7}\n"),
-                       "q.yaml");
-  auto b = parseConfig(config("limits: {permissions_per_allocation: 40, channels_per_allocation: 7}\n"),
-                       "q.yaml");
+  auto a =
+      parseConfig(config("quotas: {permissions_per_allocation: 40, channels_per_allocation: 7}\n"), "q.yaml");
+  auto b =
+      parseConfig(config("limits: {permissions_per_allocation: 40, channels_per_allocation: 7}\n"), "q.yaml");
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   CHECK(a->limits.permissionsPerAllocation == 40);
@@ -117,17 +118,13 @@ TEST_CASE("bad quota, rate and ban values are reported with FILE:LINE:COL", "[co
              Catch::Contains("per_user (30) exceeds total (5)"));
   CHECK_THAT(errorsOf(config("quotas: {permissions_per_allocation: 4}\n")),
              Catch::Contains("below limits.permissions_per_request"));
-  CHECK_THAT(errorsOf(config("rate_limits:\n  requests_per_ip: {burst: 3}\n")),
-             Catch::Contains("rate"));
+  CHECK_THAT(errorsOf(config("rate_limits:\n  requests_per_ip: {burst: 3}\n")), Catch::Contains("rate"));
   CHECK_THAT(errorsOf(config("rate_limits:\n  requests_per_ip: {rate: 3, burst: 0}\n")),
              Catch::Contains("q.yaml:5:"));
-  CHECK_THAT(errorsOf(config("bans:\n  failed_auth: {window: soon}\n")),
-             Catch::Contains("q.yaml:5:"));
+  CHECK_THAT(errorsOf(config("bans:\n  failed_auth: {window: soon}\n")), Catch::Contains("q.yaml:5:"));
   CHECK_THAT(errorsOf(config("bans:\n  failed_auth: {ban_for: 0s}\n")), Catch::Contains("ban_for"));
-  CHECK_THAT(errorsOf(config("", "  blocked_users: [a, a]\n")),
-             Catch::Contains("duplicate blocked user"));
-  CHECK_THAT(errorsOf(config("", "  blocked_users: [\"a b\"]\n")),
-             Catch::Contains("printable ASCII"));
+  CHECK_THAT(errorsOf(config("", "  blocked_users: [a, a]\n")), Catch::Contains("duplicate blocked user"));
+  CHECK_THAT(errorsOf(config("", "  blocked_users: [\"a b\"]\n")), Catch::Contains("printable ASCII"));
 }
 
 TEST_CASE("TCP relay keys: quotas and the early-data buffer parse, default and are range-checked",
@@ -147,8 +144,9 @@ TEST_CASE("TCP relay keys: quotas and the early-data buffer parse, default and a
   CHECK(r->transports.tcpRelayBufferBytes == 8192);
   CHECK(buildSnapshot(r.value(), 1, {})->quotas.tcpConnectionsPerAllocation == 4);
 
-  const std::string bad = errorsOf(config("quotas:\n  connects_per_minute: -1\n"
-                                          "transports:\n  tcp_relay_buffer_bytes: 100\n"));
+  const std::string bad =
+      errorsOf(config("quotas:\n  connects_per_minute: -1\n"
+                      "transports:\n  tcp_relay_buffer_bytes: 100\n"));
   CHECK(bad.find("q.yaml:5:24:") != std::string::npos);
   CHECK(bad.find("q.yaml:7:27:") != std::string::npos);
 }
@@ -172,9 +170,11 @@ TEST_CASE("per-allocation caps are checked against limits: in either order of th
   CHECK(parseConfig(config("limits: {permissions_per_request: 1}\nquotas: {permissions_per_allocation: 2}\n"),
                     "q.yaml")
             .ok());
-  CHECK_THAT(errorsOf(config("quotas: {permissions_per_allocation: 2}\nlimits: {permissions_per_request: 3}\n")),
-             Catch::Contains("quotas.permissions_per_allocation: permissions_per_allocation (2) is below "
-                             "limits.permissions_per_request (3)"));
-  CHECK_THAT(errorsOf(config("quotas: {channels_per_allocation: 5000}\nlimits: {channel_numbers: rfc8656}\n")),
-             Catch::Contains("channels_per_allocation (5000) exceeds the 4096 channel numbers available"));
+  CHECK_THAT(
+      errorsOf(config("quotas: {permissions_per_allocation: 2}\nlimits: {permissions_per_request: 3}\n")),
+      Catch::Contains("quotas.permissions_per_allocation: permissions_per_allocation (2) is below "
+                      "limits.permissions_per_request (3)"));
+  CHECK_THAT(
+      errorsOf(config("quotas: {channels_per_allocation: 5000}\nlimits: {channel_numbers: rfc8656}\n")),
+      Catch::Contains("channels_per_allocation (5000) exceeds the 4096 channel numbers available"));
 }

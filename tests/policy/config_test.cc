@@ -457,8 +457,7 @@ TEST_CASE("YAML syntax errors are reported as FILE:LINE:COL", "[config]") {
   expectErrorAt("- realm\n", 1, 1, "expected a map of keys, got a list");
 }
 
-TEST_CASE("malformed YAML that sent yaml-cpp's LoadAll into an endless loop is refused at once",
-          "[config]") {
+TEST_CASE("malformed YAML that sent yaml-cpp's LoadAll into an endless loop is refused at once", "[config]") {
   // Found by the config_yaml fuzz target: LoadAll allocated a new document per
   // turn on this input (1.2 GB in 10 s) and never returned.
   const auto errors = errorsOf(",.00 porp: 534\n");

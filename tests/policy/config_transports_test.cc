@@ -49,8 +49,8 @@ TEST_CASE("transports: bad values are reported with FILE:LINE:COL", "[config]") 
                        "t.yaml");
   REQUIRE_FALSE(c.ok());
   const std::string text = formatErrors(c.error());
-  CHECK(text.find("t.yaml:6:27") != std::string::npos);  // max_connections_per_ip: 0
-  CHECK(text.find("t.yaml:7:24") != std::string::npos);  // stream_buffer_bytes below 548
+  CHECK(text.find("t.yaml:6:27") != std::string::npos);   // max_connections_per_ip: 0
+  CHECK(text.find("t.yaml:7:24") != std::string::npos);   // stream_buffer_bytes below 548
   CHECK(text.find("idle_timeout") != std::string::npos);  // "did you mean"
   CHECK(c.error().size() == 3);
 }

@@ -34,8 +34,7 @@ AuthFailure parseFailure(std::string_view username) {
 
 std::array<uint8_t, 16> expectedKey(std::string_view username, std::string_view realm,
                                     std::string_view password) {
-  const std::string joined = std::string(username) + ":" + std::string(realm) + ":" +
-                             std::string(password);
+  const std::string joined = std::string(username) + ":" + std::string(realm) + ":" + std::string(password);
   return tw::md5(tw::asBytes(joined));
 }
 
@@ -100,11 +99,13 @@ TEST_CASE("malformed REST usernames") {
   CHECK(parseFailure("1e9:bob") == AuthFailure::MalformedUsername);
   CHECK(parseFailure("0x10:bob") == AuthFailure::MalformedUsername);
   CHECK(parseFailure("1.5:bob") == AuthFailure::MalformedUsername);
-  CHECK(parseFailure(std::string("12\0" "3:bob", 7)) == AuthFailure::MalformedUsername);
+  CHECK(parseFailure(std::string("12\0"
+                                 "3:bob",
+                                 7)) == AuthFailure::MalformedUsername);
   CHECK(parseFailure("\xef\xbc\x91:bob") == AuthFailure::MalformedUsername);  // fullwidth 1
   CHECK(parseFailure("0:bob") == AuthFailure::MalformedUsername);
   CHECK(parseFailure("000:bob") == AuthFailure::MalformedUsername);
-  CHECK(parseFailure("1234567890123:bob") == AuthFailure::MalformedUsername);  // 13 digits
+  CHECK(parseFailure("1234567890123:bob") == AuthFailure::MalformedUsername);         // 13 digits
   CHECK(parseFailure("12345678901234567890:bob") == AuthFailure::MalformedUsername);  // 20
   CHECK(parseFailure("99999999999999999999999999999999:bob") == AuthFailure::MalformedUsername);
   CHECK(parseFailure("bob") == AuthFailure::MalformedUsername);  // no colon, not a number
@@ -240,8 +241,8 @@ TEST_CASE("empty keyring") {
 }
 
 TEST_CASE("minted credentials parse, pass the expiry check and verify") {
-  const Keyring ring({Secret{"a", "aaaaaaaaaaaaaaaaaaaa", std::nullopt},
-                      Secret{"b", "bbbbbbbbbbbbbbbbbbbb", std::nullopt}});
+  const Keyring ring(
+      {Secret{"a", "aaaaaaaaaaaaaaaaaaaa", std::nullopt}, Secret{"b", "bbbbbbbbbbbbbbbbbbbb", std::nullopt}});
   const auto minted = mintCredential(ring, "alice", 86'400, kNow);
   REQUIRE(minted.has_value());
   CHECK(minted->ttl == 86'400);

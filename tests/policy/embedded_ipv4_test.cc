@@ -79,14 +79,12 @@ TEST_CASE("NAT64 local-use 64:ff9b:1::/48 yields every RFC 6052 layout inside th
   //   /56: bytes 7,9,10,11  -> 0.0.1.2
   //   /64: bytes 9..12      -> 0.1.2.3
   //   /96: bytes 12..15     -> 3.4.5.6
-  CHECK(all("64:ff9b:1:7f00:800:102:304:506") ==
-        Strings{"127.0.0.1", "0.0.1.2", "0.1.2.3", "3.4.5.6"});
+  CHECK(all("64:ff9b:1:7f00:800:102:304:506") == Strings{"127.0.0.1", "0.0.1.2", "0.1.2.3", "3.4.5.6"});
   CHECK(first("64:ff9b:1:7f00:800:102:304:506") == "127.0.0.1");
   // The u-octet is skipped, not read as part of the IPv4: with bytes 6..15
   // = a9 fe | ff | a9 fe a9 | fe a9 fe a9 each reading is 169.254.169.254 or
   // 254.169.254.169, and 0xff never appears in one.
-  CHECK(all("64:ff9b:1:a9fe:ffa9:fea9:fea9:fea9") ==
-        Strings{"169.254.169.254", "254.169.254.169"});
+  CHECK(all("64:ff9b:1:a9fe:ffa9:fea9:fea9:fea9") == Strings{"169.254.169.254", "254.169.254.169"});
   // Deployed as a /96 inside the /48: the IPv4 is in the last 32 bits, and
   // the /64 reading (bytes 9..12) picks up its first byte.
   CHECK(all("64:ff9b:1::7f00:1") == Strings{"0.0.0.0", "0.0.0.127", "127.0.0.1"});

@@ -30,8 +30,8 @@ std::string parseError(std::string_view text) {
 }
 
 /// Checks first, last, one before first and one after last (when they exist).
-void checkEdges(const IpRange& r, std::string_view first, std::string_view last,
-                std::string_view beforeFirst, std::string_view afterLast) {
+void checkEdges(const IpRange& r, std::string_view first, std::string_view last, std::string_view beforeFirst,
+                std::string_view afterLast) {
   INFO(r.toString());
   CHECK(r.first() == ip(first));
   CHECK(r.last() == ip(last));
@@ -45,12 +45,9 @@ void checkEdges(const IpRange& r, std::string_view first, std::string_view last,
 
 TEST_CASE("IPv4 CIDR edges for several prefix lengths") {
   checkEdges(range("10.0.0.0/8"), "10.0.0.0", "10.255.255.255", "9.255.255.255", "11.0.0.0");
-  checkEdges(range("100.64.0.0/10"), "100.64.0.0", "100.127.255.255", "100.63.255.255",
-             "100.128.0.0");
-  checkEdges(range("172.16.0.0/12"), "172.16.0.0", "172.31.255.255", "172.15.255.255",
-             "172.32.0.0");
-  checkEdges(range("198.18.0.0/15"), "198.18.0.0", "198.19.255.255", "198.17.255.255",
-             "198.20.0.0");
+  checkEdges(range("100.64.0.0/10"), "100.64.0.0", "100.127.255.255", "100.63.255.255", "100.128.0.0");
+  checkEdges(range("172.16.0.0/12"), "172.16.0.0", "172.31.255.255", "172.15.255.255", "172.32.0.0");
+  checkEdges(range("198.18.0.0/15"), "198.18.0.0", "198.19.255.255", "198.17.255.255", "198.20.0.0");
   checkEdges(range("192.0.2.0/24"), "192.0.2.0", "192.0.2.255", "192.0.1.255", "192.0.3.0");
   checkEdges(range("10.1.2.3/32"), "10.1.2.3", "10.1.2.3", "10.1.2.2", "10.1.2.4");
   checkEdges(range("240.0.0.0/4"), "240.0.0.0", "255.255.255.255", "239.255.255.255", "");
@@ -139,8 +136,8 @@ TEST_CASE("single addresses") {
 }
 
 TEST_CASE("toString round-trips through parse") {
-  for (const char* text : {"10.0.0.0/8", "fc00::/7", "10.1.0.1-10.1.0.9", "::1/128", "0.0.0.0/0",
-                           "::/0", "2001:db8::ff00-2001:db8::1:ff", "255.255.255.255/32"}) {
+  for (const char* text : {"10.0.0.0/8", "fc00::/7", "10.1.0.1-10.1.0.9", "::1/128", "0.0.0.0/0", "::/0",
+                           "2001:db8::ff00-2001:db8::1:ff", "255.255.255.255/32"}) {
     INFO(text);
     const IpRange r = range(text);
     CHECK(r.toString() == text);

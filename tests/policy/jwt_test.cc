@@ -16,7 +16,9 @@ JwtExpectations expect(int64_t now = kNow, int64_t skew = 60) {
   return JwtExpectations{"https://app.example.org", kAudiences, now, skew};
 }
 
-std::string good(int64_t exp = kNow + 600) { return testing::claims("https://app.example.org", "turn", "alice", exp); }
+std::string good(int64_t exp = kNow + 600) {
+  return testing::claims("https://app.example.org", "turn", "alice", exp);
+}
 
 Jwks jwksFor(const std::vector<std::string>& jwks) {
   auto set = Jwks::parse(testing::jwksOf(jwks));
@@ -27,7 +29,8 @@ Jwks jwksFor(const std::vector<std::string>& jwks) {
 /// A key, a JWKS holding it as kid "k1", and tokens signed with it.
 struct Signer {
   explicit Signer(JwtAlg alg) : key(TestKey::generate(alg)), jwks(jwksFor({key.jwk("k1")})) {}
-  Result<JwtClaims, JwtRejection> verify(const std::string& token, const JwtExpectations& e = expect()) const {
+  Result<JwtClaims, JwtRejection> verify(const std::string& token,
+                                         const JwtExpectations& e = expect()) const {
     return verifyJwt(token, jwks, e);
   }
   TestKey key;
@@ -50,7 +53,8 @@ TEST_CASE("jwt: RS256, ES256 and EdDSA tokens signed by keys made with OpenSSL v
     CHECK(ok->sub == "alice");
     CHECK(ok->exp == kNow + 600);
     // An aud array holding one configured audience, and no kid with one key of that alg.
-    auto arr = s.verify(s.key.token("", R"({"iss":"https://app.example.org","aud":["x","other"],"sub":"bob","exp":1800000100})"));
+    auto arr = s.verify(s.key.token(
+        "", R"({"iss":"https://app.example.org","aud":["x","other"],"sub":"bob","exp":1800000100})"));
     REQUIRE(arr.ok());
     CHECK(arr->sub == "bob");
   }
@@ -76,18 +80,18 @@ TEST_CASE("jwt: expired and not-yet-valid tokens, with the clock skew") {
   };
   CHECK(rejection(s.verify(nbf(kNow + 61))) == JwtRejection::NotYetValid);
   CHECK(s.verify(nbf(kNow + 59)).ok());
-  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "turn", "alice", 0)))) ==
-        JwtRejection::MissingExpiry);
+  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "turn", "alice",
+                                                             0)))) == JwtRejection::MissingExpiry);
 }
 
 TEST_CASE("jwt: wrong iss, wrong aud, missing sub") {
   Signer s(JwtAlg::RS256);
-  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://evil.example", "turn", "a", kNow + 60)))) ==
-        JwtRejection::WrongIssuer);
-  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "web", "a", kNow + 60)))) ==
-        JwtRejection::WrongAudience);
-  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "turn", "", kNow + 60)))) ==
-        JwtRejection::MissingSubject);
+  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://evil.example", "turn", "a",
+                                                             kNow + 60)))) == JwtRejection::WrongIssuer);
+  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "web", "a",
+                                                             kNow + 60)))) == JwtRejection::WrongAudience);
+  CHECK(rejection(s.verify(s.key.token("k1", testing::claims("https://app.example.org", "turn", "",
+                                                             kNow + 60)))) == JwtRejection::MissingSubject);
   CHECK(rejection(s.verify(s.key.token(
             "k1", R"({"iss":"https://app.example.org","aud":"turn","sub":"","exp":1800000100})"))) ==
         JwtRejection::MissingSubject);
@@ -101,7 +105,8 @@ TEST_CASE("jwt: alg none and HS256 signed with the public key are refused before
   const std::string noneSigned = testing::b64url(R"({"alg":"none"})") + "." + payload + ".AAAA";
   CHECK(rejection(s.verify(noneSigned)) == JwtRejection::BadAlgorithm);
   // The algorithm-confusion attack: HMAC with the verifier's public key as the secret.
-  const std::string confused = testing::hs256Token(R"({"alg":"HS256","typ":"JWT","kid":"k1"})", good(), s.key.publicPem());
+  const std::string confused =
+      testing::hs256Token(R"({"alg":"HS256","typ":"JWT","kid":"k1"})", good(), s.key.publicPem());
   CHECK(rejection(s.verify(confused)) == JwtRejection::BadAlgorithm);
   // A key used with another algorithm than its own (ES256 header, RSA key) is no key.
   const TestKey ec = TestKey::generate(JwtAlg::ES256);
@@ -125,8 +130,8 @@ TEST_CASE("jwt: unknown kid, and several keys selected by kid") {
 TEST_CASE("jwt: truncated tokens, bad base64 and oversize headers are malformed or oversize") {
   Signer s(JwtAlg::EdDSA);
   const std::string t = s.key.token("k1", good());
-  CHECK(rejection(s.verify(t.substr(0, t.rfind('.')))) == JwtRejection::Malformed);   // no signature
-  CHECK(rejection(s.verify(t.substr(0, t.size() - 4))) == JwtRejection::BadSignature); // cut signature
+  CHECK(rejection(s.verify(t.substr(0, t.rfind('.')))) == JwtRejection::Malformed);     // no signature
+  CHECK(rejection(s.verify(t.substr(0, t.size() - 4))) == JwtRejection::BadSignature);  // cut signature
   CHECK(rejection(s.verify(t.substr(0, t.find('.') - 3))) == JwtRejection::Malformed);  // cut header
   CHECK(rejection(s.verify("")) == JwtRejection::Malformed);
   CHECK(rejection(s.verify(t + ".x")) == JwtRejection::Malformed);
@@ -148,7 +153,8 @@ TEST_CASE("jwt: truncated tokens, bad base64 and oversize headers are malformed 
   CHECK(rejection(s.verify(testing::b64url("[1]") + "." + testing::b64url(good()) + ".AAAA")) ==
         JwtRejection::Malformed);
   // A signed payload that is not JSON.
-  CHECK(rejection(s.verify(s.key.sign(R"({"alg":"EdDSA","kid":"k1"})", "\xff\xfe"))) == JwtRejection::Malformed);
+  CHECK(rejection(s.verify(s.key.sign(R"({"alg":"EdDSA","kid":"k1"})", "\xff\xfe"))) ==
+        JwtRejection::Malformed);
 }
 
 TEST_CASE("jwks: keys are built from n/e, x/y and x, and bad ones are refused") {
@@ -162,7 +168,8 @@ TEST_CASE("jwks: keys are built from n/e, x/y and x, and bad ones are refused") 
                                           {"kty":"oct","k":"c2VjcmV0"}]})");
   REQUIRE_FALSE(skipped.ok());
   CHECK(skipped.error().message.find("no usable key") != std::string::npos);
-  CHECK(Jwks::parse(testing::jwksOf({ed.jwk("d"), R"({"kty":"RSA","alg":"RS512","n":"AQAB","e":"AQAB"})"}))->size() == 1);
+  CHECK(Jwks::parse(testing::jwksOf({ed.jwk("d"), R"({"kty":"RSA","alg":"RS512","n":"AQAB","e":"AQAB"})"}))
+            ->size() == 1);
   auto dup = Jwks::parse(testing::jwksOf({ed.jwk("d"), ec.jwk("d")}));
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.error().message == "keys[1]: duplicate kid");
@@ -171,7 +178,8 @@ TEST_CASE("jwks: keys are built from n/e, x/y and x, and bad ones are refused") 
   CHECK(badB64.error().message == "keys[0]: x is not base64url");
   // A P-256 "point" that is not on the curve.
   const std::string off = testing::b64url(std::string(32, '\x01'));
-  auto offCurve = Jwks::parse(R"({"keys":[{"kty":"EC","crv":"P-256","x":")" + off + R"(","y":")" + off + "\"}]}");
+  auto offCurve =
+      Jwks::parse(R"({"keys":[{"kty":"EC","crv":"P-256","x":")" + off + R"(","y":")" + off + "\"}]}");
   REQUIRE_FALSE(offCurve.ok());
   CHECK(offCurve.error().message == "keys[0]: not a point on P-256");
   auto small = Jwks::parse(testing::jwksOf({TestKey::rsa(1024).jwk("r")}));

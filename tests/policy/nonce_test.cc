@@ -132,8 +132,10 @@ TEST_CASE("garbage, empty, truncated and overlong nonces are invalid") {
   CHECK(nonces.verify(n + "0", client, clock.now()) == NonceStatus::Invalid);
   CHECK(nonces.verify(n + n, client, clock.now()) == NonceStatus::Invalid);
   CHECK(nonces.verify(std::string(4096, 'a'), client, clock.now()) == NonceStatus::Invalid);
-  CHECK(nonces.verify(std::string(NonceService::kNonceLength, '\0'), client, clock.now()) == NonceStatus::Invalid);
-  CHECK(nonces.verify(std::string(NonceService::kNonceLength, 'z'), client, clock.now()) == NonceStatus::Invalid);
+  CHECK(nonces.verify(std::string(NonceService::kNonceLength, '\0'), client, clock.now()) ==
+        NonceStatus::Invalid);
+  CHECK(nonces.verify(std::string(NonceService::kNonceLength, 'z'), client, clock.now()) ==
+        NonceStatus::Invalid);
   std::string upper = n;
   for (char& c : upper)
     if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');

@@ -101,73 +101,113 @@ TEST_CASE("first, last and one past each end of every built-in range (defaultDen
   // "unspecified" before the range list is consulted.
   const EdgeCase cases[] = {
       // 0.0.0.0/8
-      {"0.0.0.0", "unspecified"}, {"0.255.255.255", "unspecified"},
+      {"0.0.0.0", "unspecified"},
+      {"0.255.255.255", "unspecified"},
       {"1.0.0.0", "allowed:allowed"},
       // 10.0.0.0/8
-      {"9.255.255.255", "allowed:allowed"}, {"10.0.0.0", "builtin:private-10"},
-      {"10.255.255.255", "builtin:private-10"}, {"11.0.0.0", "allowed:allowed"},
+      {"9.255.255.255", "allowed:allowed"},
+      {"10.0.0.0", "builtin:private-10"},
+      {"10.255.255.255", "builtin:private-10"},
+      {"11.0.0.0", "allowed:allowed"},
       // 100.64.0.0/10
-      {"100.63.255.255", "allowed:allowed"}, {"100.64.0.0", "builtin:cgnat"},
-      {"100.127.255.255", "builtin:cgnat"}, {"100.128.0.0", "allowed:allowed"},
+      {"100.63.255.255", "allowed:allowed"},
+      {"100.64.0.0", "builtin:cgnat"},
+      {"100.127.255.255", "builtin:cgnat"},
+      {"100.128.0.0", "allowed:allowed"},
       // 127.0.0.0/8
-      {"126.255.255.255", "allowed:allowed"}, {"127.0.0.0", "builtin:loopback-v4"},
-      {"127.255.255.255", "builtin:loopback-v4"}, {"128.0.0.0", "allowed:allowed"},
+      {"126.255.255.255", "allowed:allowed"},
+      {"127.0.0.0", "builtin:loopback-v4"},
+      {"127.255.255.255", "builtin:loopback-v4"},
+      {"128.0.0.0", "allowed:allowed"},
       // 169.254.0.0/16
-      {"169.253.255.255", "allowed:allowed"}, {"169.254.0.0", "builtin:link-local-v4"},
-      {"169.254.255.255", "builtin:link-local-v4"}, {"169.255.0.0", "allowed:allowed"},
+      {"169.253.255.255", "allowed:allowed"},
+      {"169.254.0.0", "builtin:link-local-v4"},
+      {"169.254.255.255", "builtin:link-local-v4"},
+      {"169.255.0.0", "allowed:allowed"},
       // 172.16.0.0/12
-      {"172.15.255.255", "allowed:allowed"}, {"172.16.0.0", "builtin:private-172"},
-      {"172.31.255.255", "builtin:private-172"}, {"172.32.0.0", "allowed:allowed"},
+      {"172.15.255.255", "allowed:allowed"},
+      {"172.16.0.0", "builtin:private-172"},
+      {"172.31.255.255", "builtin:private-172"},
+      {"172.32.0.0", "allowed:allowed"},
       // 192.0.0.0/24
-      {"191.255.255.255", "allowed:allowed"}, {"192.0.0.0", "builtin:ietf-protocol-v4"},
-      {"192.0.0.255", "builtin:ietf-protocol-v4"}, {"192.0.1.0", "allowed:allowed"},
+      {"191.255.255.255", "allowed:allowed"},
+      {"192.0.0.0", "builtin:ietf-protocol-v4"},
+      {"192.0.0.255", "builtin:ietf-protocol-v4"},
+      {"192.0.1.0", "allowed:allowed"},
       // 192.0.2.0/24
-      {"192.0.1.255", "allowed:allowed"}, {"192.0.2.0", "builtin:test-net-1"},
-      {"192.0.2.255", "builtin:test-net-1"}, {"192.0.3.0", "allowed:allowed"},
+      {"192.0.1.255", "allowed:allowed"},
+      {"192.0.2.0", "builtin:test-net-1"},
+      {"192.0.2.255", "builtin:test-net-1"},
+      {"192.0.3.0", "allowed:allowed"},
       // 192.88.99.0/24
-      {"192.88.98.255", "allowed:allowed"}, {"192.88.99.0", "builtin:6to4-relay-anycast"},
-      {"192.88.99.255", "builtin:6to4-relay-anycast"}, {"192.88.100.0", "allowed:allowed"},
+      {"192.88.98.255", "allowed:allowed"},
+      {"192.88.99.0", "builtin:6to4-relay-anycast"},
+      {"192.88.99.255", "builtin:6to4-relay-anycast"},
+      {"192.88.100.0", "allowed:allowed"},
       // 192.168.0.0/16
-      {"192.167.255.255", "allowed:allowed"}, {"192.168.0.0", "builtin:private-192"},
-      {"192.168.255.255", "builtin:private-192"}, {"192.169.0.0", "allowed:allowed"},
+      {"192.167.255.255", "allowed:allowed"},
+      {"192.168.0.0", "builtin:private-192"},
+      {"192.168.255.255", "builtin:private-192"},
+      {"192.169.0.0", "allowed:allowed"},
       // 198.18.0.0/15
-      {"198.17.255.255", "allowed:allowed"}, {"198.18.0.0", "builtin:benchmarking-v4"},
-      {"198.19.255.255", "builtin:benchmarking-v4"}, {"198.20.0.0", "allowed:allowed"},
+      {"198.17.255.255", "allowed:allowed"},
+      {"198.18.0.0", "builtin:benchmarking-v4"},
+      {"198.19.255.255", "builtin:benchmarking-v4"},
+      {"198.20.0.0", "allowed:allowed"},
       // 198.51.100.0/24
-      {"198.51.99.255", "allowed:allowed"}, {"198.51.100.0", "builtin:test-net-2"},
-      {"198.51.100.255", "builtin:test-net-2"}, {"198.51.101.0", "allowed:allowed"},
+      {"198.51.99.255", "allowed:allowed"},
+      {"198.51.100.0", "builtin:test-net-2"},
+      {"198.51.100.255", "builtin:test-net-2"},
+      {"198.51.101.0", "allowed:allowed"},
       // 203.0.113.0/24
-      {"203.0.112.255", "allowed:allowed"}, {"203.0.113.0", "builtin:test-net-3"},
-      {"203.0.113.255", "builtin:test-net-3"}, {"203.0.114.0", "allowed:allowed"},
+      {"203.0.112.255", "allowed:allowed"},
+      {"203.0.113.0", "builtin:test-net-3"},
+      {"203.0.113.255", "builtin:test-net-3"},
+      {"203.0.114.0", "allowed:allowed"},
       // 224.0.0.0/4 (one past the end is 240/4)
-      {"223.255.255.255", "allowed:allowed"}, {"224.0.0.0", "builtin:multicast-v4"},
-      {"239.255.255.255", "builtin:multicast-v4"}, {"240.0.0.0", "builtin:reserved-v4"},
+      {"223.255.255.255", "allowed:allowed"},
+      {"224.0.0.0", "builtin:multicast-v4"},
+      {"239.255.255.255", "builtin:multicast-v4"},
+      {"240.0.0.0", "builtin:reserved-v4"},
       // 240.0.0.0/4
       {"255.255.255.255", "builtin:reserved-v4"},
       // ::/128 and ::1/128
-      {"::", "unspecified"}, {"::1", "builtin:loopback-v6"},
+      {"::", "unspecified"},
+      {"::1", "builtin:loopback-v6"},
       {"::2", "unspecified"},  // ::/96 embeds 0.0.0.2
       // ::ffff:0:0/96
-      {"::fffe:ffff:ffff", "allowed:allowed"}, {"::ffff:0.0.0.0", "unspecified"},
-      {"::ffff:255.255.255.255", "builtin:ipv4-mapped"}, {"::1:0:0:0", "allowed:allowed"},
+      {"::fffe:ffff:ffff", "allowed:allowed"},
+      {"::ffff:0.0.0.0", "unspecified"},
+      {"::ffff:255.255.255.255", "builtin:ipv4-mapped"},
+      {"::1:0:0:0", "allowed:allowed"},
       // ::/96 (first is ::, covered above)
-      {"::ffff:ffff", "builtin:ipv4-compatible"}, {"::1:0:0", "allowed:allowed"},
+      {"::ffff:ffff", "builtin:ipv4-compatible"},
+      {"::1:0:0", "allowed:allowed"},
       // ::ffff:0:0:0/96 (SIIT)
-      {"::fffe:ffff:ffff:ffff", "allowed:allowed"}, {"::ffff:0:0:0", "unspecified"},
-      {"::ffff:0:ffff:ffff", "builtin:siit"}, {"::ffff:1:0:0", "allowed:allowed"},
+      {"::fffe:ffff:ffff:ffff", "allowed:allowed"},
+      {"::ffff:0:0:0", "unspecified"},
+      {"::ffff:0:ffff:ffff", "builtin:siit"},
+      {"::ffff:1:0:0", "allowed:allowed"},
       // 64:ff9b::/96
-      {"64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"}, {"64:ff9b::", "unspecified"},
-      {"64:ff9b::ffff:ffff", "builtin:nat64"}, {"64:ff9b::1:0:0", "allowed:allowed"},
+      {"64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
+      {"64:ff9b::", "unspecified"},
+      {"64:ff9b::ffff:ffff", "builtin:nat64"},
+      {"64:ff9b::1:0:0", "allowed:allowed"},
       // 64:ff9b:1::/48
-      {"64:ff9b:0:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"}, {"64:ff9b:1::", "unspecified"},
+      {"64:ff9b:0:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
+      {"64:ff9b:1::", "unspecified"},
       {"64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "builtin:nat64-local"},
       {"64:ff9b:2::", "allowed:allowed"},
       // 100::/64
-      {"ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"}, {"100::", "builtin:discard-v6"},
-      {"100::ffff:ffff:ffff:ffff", "builtin:discard-v6"}, {"100:0:0:1::", "allowed:allowed"},
+      {"ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
+      {"100::", "builtin:discard-v6"},
+      {"100::ffff:ffff:ffff:ffff", "builtin:discard-v6"},
+      {"100:0:0:1::", "allowed:allowed"},
       // 2001::/32 (Teredo: first embeds server 0.0.0.0, last embeds client 0.0.0.0)
-      {"2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"}, {"2001::", "unspecified"},
-      {"2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "unspecified"}, {"2001:1::", "allowed:allowed"},
+      {"2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
+      {"2001::", "unspecified"},
+      {"2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "unspecified"},
+      {"2001:1::", "allowed:allowed"},
       // 2001:2::/48
       {"2001:1:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
       {"2001:2::", "builtin:benchmarking-v6"},
@@ -179,8 +219,10 @@ TEST_CASE("first, last and one past each end of every built-in range (defaultDen
       {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "builtin:documentation-v6"},
       {"2001:db9::", "allowed:allowed"},
       // 2002::/16
-      {"2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"}, {"2002::", "unspecified"},
-      {"2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "builtin:6to4"}, {"2003::", "allowed:allowed"},
+      {"2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
+      {"2002::", "unspecified"},
+      {"2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "builtin:6to4"},
+      {"2003::", "allowed:allowed"},
       // fc00::/7
       {"fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "allowed:allowed"},
       {"fc00::", "builtin:unique-local-v6"},
@@ -233,14 +275,12 @@ TEST_CASE("IPv4 in IPv6 clothing is denied by default") {
 }
 
 TEST_CASE("the embedded IPv4 is checked even when the transition range is allowed") {
-  const PeerRules rules({named("::ffff:0:0/96", "config:allowed[0]"),
-                         named("::/96", "config:allowed[1]"),
-                         named("::ffff:0:0:0/96", "config:allowed[2]"),
-                         named("64:ff9b::/96", "config:allowed[3]"),
-                         named("64:ff9b:1::/48", "config:allowed[4]"),
-                         named("2002::/16", "config:allowed[5]"),
-                         named("2001::/32", "config:allowed[6]")},
-                        {}, true, {});
+  const PeerRules rules(
+      {named("::ffff:0:0/96", "config:allowed[0]"), named("::/96", "config:allowed[1]"),
+       named("::ffff:0:0:0/96", "config:allowed[2]"), named("64:ff9b::/96", "config:allowed[3]"),
+       named("64:ff9b:1::/48", "config:allowed[4]"), named("2002::/16", "config:allowed[5]"),
+       named("2001::/32", "config:allowed[6]")},
+      {}, true, {});
   CHECK(verdict(rules, "::ffff:127.0.0.1") == "builtin:loopback-v4");
   CHECK(verdict(rules, "::127.0.0.1") == "builtin:loopback-v4");
   CHECK(verdict(rules, "::ffff:0:7f00:1") == "builtin:loopback-v4");
@@ -280,8 +320,7 @@ TEST_CASE("public addresses are allowed (only checked, never contacted)") {
 
 TEST_CASE("allowing 127.0.0.1/32 opens exactly that address") {
   const SocketAddress self = sock("127.0.0.1:3478");
-  const PeerRules rules({named("127.0.0.1/32", "config:allowed[0] 127.0.0.1/32")}, {}, true,
-                        {self});
+  const PeerRules rules({named("127.0.0.1/32", "config:allowed[0] 127.0.0.1/32")}, {}, true, {self});
   CHECK(verdict(rules, "127.0.0.1", 3480) == "allowed:config:allowed[0] 127.0.0.1/32");
   CHECK(verdict(rules, "127.0.0.2", 3480) == "builtin:loopback-v4");
   CHECK(verdict(rules, "127.0.0.0", 3480) == "builtin:loopback-v4");
@@ -291,8 +330,8 @@ TEST_CASE("allowing 127.0.0.1/32 opens exactly that address") {
 }
 
 TEST_CASE("allowing everything never opens unspecified addresses or self") {
-  const PeerRules rules({named("0.0.0.0/0", "config:allowed[0]"), named("::/0", "config:allowed[1]")},
-                        {}, true, {sock("127.0.0.1:3478"), sock("[::1]:9100")});
+  const PeerRules rules({named("0.0.0.0/0", "config:allowed[0]"), named("::/0", "config:allowed[1]")}, {},
+                        true, {sock("127.0.0.1:3478"), sock("[::1]:9100")});
   CHECK(verdict(rules, "0.0.0.0") == "unspecified");
   CHECK(verdict(rules, "0.255.255.255") == "unspecified");
   CHECK(verdict(rules, "::") == "unspecified");
@@ -331,8 +370,8 @@ TEST_CASE("configured denies apply with or without defaultDeny, allowed wins ove
 }
 
 TEST_CASE("port-limited allowed ranges") {
-  const PeerRules rules({named("127.0.0.1/32", "config:allowed[0]", std::pair<uint16_t, uint16_t>{3480, 3490})},
-                        {}, true, {});
+  const PeerRules rules(
+      {named("127.0.0.1/32", "config:allowed[0]", std::pair<uint16_t, uint16_t>{3480, 3490})}, {}, true, {});
   CHECK(verdict(rules, "127.0.0.1", 3479) == "builtin:loopback-v4");
   CHECK(verdict(rules, "127.0.0.1", 3480) == "allowed:config:allowed[0]");
   CHECK(verdict(rules, "127.0.0.1", 3485) == "allowed:config:allowed[0]");
@@ -343,8 +382,8 @@ TEST_CASE("port-limited allowed ranges") {
 }
 
 TEST_CASE("port-limited denied ranges") {
-  const PeerRules rules({}, {named("0.0.0.0/0", "config:denied[0] smtp", std::pair<uint16_t, uint16_t>{25, 25})},
-                        false, {});
+  const PeerRules rules(
+      {}, {named("0.0.0.0/0", "config:denied[0] smtp", std::pair<uint16_t, uint16_t>{25, 25})}, false, {});
   CHECK(verdict(rules, "8.8.8.8", 25) == "config:denied[0] smtp");
   CHECK(verdict(rules, "8.8.8.8", 24) == "allowed:allowed");
   CHECK(verdict(rules, "8.8.8.8", 26) == "allowed:allowed");
@@ -353,9 +392,9 @@ TEST_CASE("port-limited denied ranges") {
 }
 
 TEST_CASE("self addresses: exact, wildcard and embedded forms") {
-  const PeerRules rules({named("0.0.0.0/0", "all-v4"), named("::/0", "all-v6")}, {}, true,
-                        {sock("0.0.0.0:3478"), sock("[::]:9100"), sock("[::ffff:127.0.0.1]:5349"),
-                         sock("[2606:4700::1]:443")});
+  const PeerRules rules(
+      {named("0.0.0.0/0", "all-v4"), named("::/0", "all-v6")}, {}, true,
+      {sock("0.0.0.0:3478"), sock("[::]:9100"), sock("[::ffff:127.0.0.1]:5349"), sock("[2606:4700::1]:443")});
   // 0.0.0.0:3478 matches port 3478 on every IPv4 address, including
   // IPv4s embedded in IPv6 peers, but not native IPv6.
   CHECK(verdict(rules, "8.8.8.8", 3478) == "self:0.0.0.0:3478");

@@ -68,13 +68,13 @@ TEST_CASE("each listener serves its realm, unmatched tuples get the top-level re
 }
 
 TEST_CASE("peers.realms is read with the syntax of peers.allowed/denied", "[realms]") {
-  const Config c = parsed(twoRealms(
-      "peers:\n"
-      "  realms:\n"
-      "    a.example:\n"
-      "      allowed: [127.0.0.1/32, {range: 10.1.0.0/16, ports: 10000-20000}]\n"
-      "      denied: [198.18.0.0/15]\n"
-      "    b.example: {denied: [{range: 192.0.2.0/24, ports: 53}]}\n"));
+  const Config c =
+      parsed(twoRealms("peers:\n"
+                       "  realms:\n"
+                       "    a.example:\n"
+                       "      allowed: [127.0.0.1/32, {range: 10.1.0.0/16, ports: 10000-20000}]\n"
+                       "      denied: [198.18.0.0/15]\n"
+                       "    b.example: {denied: [{range: 192.0.2.0/24, ports: 53}]}\n"));
   REQUIRE(c.peers.realms.size() == 2);
   const RealmPeersConfig& a = c.peers.realms[0];
   CHECK(a.realm == "a.example");
@@ -95,8 +95,9 @@ TEST_CASE("peers.realms errors carry FILE:LINE:COL", "[realms]") {
                              "(did you mean 'allowed'?)"));
   CHECK_THAT(errorsOf(twoRealms("peers:\n  realms:\n    a.example: {allowed: [10.0.0.0/33]}\n")),
              Catch::Contains("conf/realms.yaml:9:27: peers.realms.a.example.allowed[0]: bad address range"));
-  CHECK_THAT(errorsOf(twoRealms("peers:\n  realms:\n    a.example: {denied: [{range: 10.0.0.0/8, ports: 9-1}]}\n")),
-             Catch::Contains("conf/realms.yaml:9:"));
+  CHECK_THAT(
+      errorsOf(twoRealms("peers:\n  realms:\n    a.example: {denied: [{range: 10.0.0.0/8, ports: 9-1}]}\n")),
+      Catch::Contains("conf/realms.yaml:9:"));
   CHECK_THAT(errorsOf(twoRealms("peers:\n  realms: [a.example]\n")),
              Catch::Contains("conf/realms.yaml:8:11: peers.realms: expected a map of keys"));
   CHECK_THAT(errorsOf(twoRealms("peers:\n  realms:\n    \"a\\\"b\": {}\n")),
@@ -115,16 +116,18 @@ TEST_CASE("a realm used only as the top-level realm may carry rules", "[realms]"
 }
 
 TEST_CASE("realm rules: hard denies, then the realm's denied, its allowed, then global", "[realms]") {
-  Config c = parsed(twoRealms(
-      "peers:\n"
-      "  allowed: [198.18.0.1]\n"
-      "  realms:\n"
-      "    a.example:\n"
-      "      allowed: [127.0.0.0/8, 0.0.0.0/8, \"::ffff:127.0.0.1\", {range: 10.1.0.0/16, ports: 10000-20000}]\n"
-      "      denied: [198.18.0.1, 127.0.0.5]\n"));
+  Config c =
+      parsed(twoRealms("peers:\n"
+                       "  allowed: [198.18.0.1]\n"
+                       "  realms:\n"
+                       "    a.example:\n"
+                       "      allowed: [127.0.0.0/8, 0.0.0.0/8, \"::ffff:127.0.0.1\", {range: 10.1.0.0/16, "
+                       "ports: 10000-20000}]\n"
+                       "      denied: [198.18.0.1, 127.0.0.5]\n"));
   const auto snap = buildSnapshot(c, 1, {sock("127.0.0.1:3478")});
   // The realm opens what the built-in list closes, for its own allocations only.
-  CHECK(verdict(*snap, "a.example", "127.0.0.7:9000") == "allowed:config:realms[a.example].allowed[0] 127.0.0.0/8");
+  CHECK(verdict(*snap, "a.example", "127.0.0.7:9000") ==
+        "allowed:config:realms[a.example].allowed[0] 127.0.0.0/8");
   CHECK(verdict(*snap, "b.example", "127.0.0.7:9000") == "builtin:loopback-v4");
   CHECK(verdict(*snap, "", "127.0.0.7:9000") == "builtin:loopback-v4");
   // Its denied comes before its allowed and before the global allowed.
@@ -135,7 +138,8 @@ TEST_CASE("realm rules: hard denies, then the realm's denied, its allowed, then 
   CHECK(verdict(*snap, "a.example", "0.0.0.1:9000") == "unspecified");
   CHECK(verdict(*snap, "a.example", "127.0.0.1:3478") == "self:127.0.0.1:3478");
   // Ports limit what a realm opens.
-  CHECK(verdict(*snap, "a.example", "10.1.2.3:15000") == "allowed:config:realms[a.example].allowed[3] 10.1.0.0/16");
+  CHECK(verdict(*snap, "a.example", "10.1.2.3:15000") ==
+        "allowed:config:realms[a.example].allowed[3] 10.1.0.0/16");
   CHECK(verdict(*snap, "a.example", "10.1.2.3:80") == "builtin:private-10");
   // Every embedded IPv4 must be allowed too: the mapped form needs its own entry.
   CHECK(verdict(*snap, "a.example", "[::ffff:127.0.0.1]:9000") ==

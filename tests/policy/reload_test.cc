@@ -2,9 +2,9 @@
 // (policy/reload.h).
 #include "policy/reload.h"
 
-#include <catch2/catch.hpp>
 #include <sched.h>
 
+#include <catch2/catch.hpp>
 
 #include "policy/config.h"
 
@@ -12,9 +12,9 @@ namespace tw::policy {
 namespace {
 
 Config parsed(const std::string& extra) {
-  auto r = parseConfig("realm: r\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n" +
-                           extra,
-                       "conf/reload.yaml");
+  auto r = parseConfig(
+      "realm: r\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n" + extra,
+      "conf/reload.yaml");
   REQUIRE(r.ok());
   return r.value();
 }
@@ -44,7 +44,8 @@ TEST_CASE("workers: auto (one per core) or 1..256", "[config]") {
   for (const char* bad : {"workers: 0\n", "workers: 257\n", "workers: two\n", "workers: [2]\n"}) {
     INFO(bad);
     auto r = parseConfig(std::string("realm: r\nauth:\n  secrets:\n    - {id: k1, value: "
-                                     "\"0123456789abcdef0123456789abcdef\"}\n") + bad,
+                                     "\"0123456789abcdef0123456789abcdef\"}\n") +
+                             bad,
                          "conf/reload.yaml");
     REQUIRE_FALSE(r.ok());
     CHECK(formatErrors(r.error()).find("workers: expected auto or a number of workers from 1 to 256") !=

@@ -77,7 +77,8 @@ TEST_CASE("auth.rotation is parsed and validated") {
   CHECK(ok->auth.rotation->grace == std::chrono::hours(25));
   auto shortGrace = parseConfig(head + "  rotation: {interval: 7d, grace: 1h}\n", "c.yaml");
   REQUIRE_FALSE(shortGrace.ok());
-  CHECK_THAT(formatErrors(shortGrace.error()), Catch::Contains("c.yaml:5:13: auth.rotation: grace (1h) must be at least max_ttl (1d)"));
+  CHECK_THAT(formatErrors(shortGrace.error()),
+             Catch::Contains("c.yaml:5:13: auth.rotation: grace (1h) must be at least max_ttl (1d)"));
   auto inlineSecrets = parseConfig(
       "realm: r\nauth:\n  secrets: [{id: a, value: \"0123456789abcdef0123\"}]\n  max_ttl: 1h\n"
       "  rotation: {interval: 1d, grace: 2h}\n",

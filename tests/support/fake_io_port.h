@@ -38,19 +38,16 @@ class FakeIoPort final : public turn::IoPort {
     uint32_t id = 0;
   };
 
-  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override {
+  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local, uint64_t allocationId) override {
     return open(local, allocationId, false);
   }
-  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override {
+  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local, uint64_t allocationId) override {
     return open(local, allocationId, true);
   }
   void closeRelay(turn::RelayHandle h) override {
     if (h != turn::kNoRelay && relays.erase(h) == 0) ++strayCloses;
   }
-  bool sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
-                  std::span<const uint8_t> bytes) override {
+  bool sendToPeer(turn::RelayHandle h, const SocketAddress& peer, std::span<const uint8_t> bytes) override {
     if (onSendToPeer) onSendToPeer(h, peer);
     if (!relays.count(h) || refuseSends) return false;
     toPeer.push_back({h, peer, {bytes.begin(), bytes.end()}});

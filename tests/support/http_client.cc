@@ -56,8 +56,7 @@ std::optional<HttpReply> httpRequest(const SocketAddress& server, const std::str
   sockaddr_storage ss{};
   const socklen_t len = server.toSockaddr(ss);
   io::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0)
-    return std::nullopt;
+  if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return std::nullopt;
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + server.toString() +
                     "\r\nConnection: close\r\n" + extraHeaders;
   if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";

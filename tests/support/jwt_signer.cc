@@ -26,8 +26,10 @@ std::string bn(const EVP_PKEY* k, const char* name, int pad = 0) {
 
 std::string pem(EVP_PKEY* k, bool priv) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (priv) PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr);
-  else PEM_write_bio_PUBKEY(bio.get(), k);
+  if (priv)
+    PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr);
+  else
+    PEM_write_bio_PUBKEY(bio.get(), k);
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, size_t(n));
@@ -64,7 +66,8 @@ TestKey TestKey::generate(policy::JwtAlg alg) {
 TestKey TestKey::rsa(unsigned bits) {
   TestKey k;
   k.alg_ = policy::JwtAlg::RS256;
-  k.key_ = std::shared_ptr<evp_pkey_st>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(bits)), EVP_PKEY_free);
+  k.key_ =
+      std::shared_ptr<evp_pkey_st>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(bits)), EVP_PKEY_free);
   if (!k.key_) throw std::runtime_error("key generation failed");
   return k;
 }
@@ -120,7 +123,8 @@ std::string jwksOf(const std::vector<std::string>& jwks) {
   return "{\"keys\":[" + out + "]}";
 }
 
-std::string claims(std::string_view iss, std::string_view aud, std::string_view sub, int64_t exp, int64_t nbf) {
+std::string claims(std::string_view iss, std::string_view aud, std::string_view sub, int64_t exp,
+                   int64_t nbf) {
   std::string out = "{\"iss\":" + jsonString(iss) + ",\"aud\":" + jsonString(aud);
   if (!sub.empty()) out += ",\"sub\":" + jsonString(sub);
   if (exp) out += ",\"exp\":" + std::to_string(exp);

@@ -35,8 +35,8 @@ struct LongTermAuth {
   }
 
   /// A request with `add`'s attributes, signed when `withAuth`, with FINGERPRINT.
-  std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn,
-                             const AddAttrs& add, bool withAuth) const {
+  std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn, const AddAttrs& add,
+                             bool withAuth) const {
     std::vector<uint8_t> out;
     stun::MessageBuilder b(out, method, stun::MessageClass::Request, txn);
     if (add) add(b);

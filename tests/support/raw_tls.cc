@@ -1,12 +1,12 @@
 #include "tests/support/raw_tls.h"
 
-#include "tests/support/raw_tcp.h"
-
 #include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <utility>
+
+#include "tests/support/raw_tcp.h"
 
 namespace tw::testing {
 
@@ -39,8 +39,11 @@ std::optional<RawTls> RawTls::connectTo(const SocketAddress& to) {
 }
 
 RawTls::RawTls(RawTls&& o) noexcept
-    : ctx_(std::exchange(o.ctx_, nullptr)), ssl_(std::exchange(o.ssl_, nullptr)), fd_(std::move(o.fd_)),
-      in_(std::move(o.in_)), error_(std::move(o.error_)) {}
+    : ctx_(std::exchange(o.ctx_, nullptr)),
+      ssl_(std::exchange(o.ssl_, nullptr)),
+      fd_(std::move(o.fd_)),
+      in_(std::move(o.in_)),
+      error_(std::move(o.error_)) {}
 
 RawTls& RawTls::operator=(RawTls&& o) noexcept {
   std::swap(ctx_, o.ctx_);

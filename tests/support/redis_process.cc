@@ -49,8 +49,9 @@ bool RedisProcess::start() {
   if (pid_ == 0) {
     const std::string port = std::to_string(port_);
     const std::string log = dir_ + "/redis.log";
-    std::vector<const char*> argv{"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
-                                  dir_.c_str(), "--save", "", "--appendonly", "no", "--logfile", log.c_str()};
+    std::vector<const char*> argv{"redis-server", "--port",     port.c_str(), "--bind", "127.0.0.1",
+                                  "--dir",        dir_.c_str(), "--save",     "",       "--appendonly",
+                                  "no",           "--logfile",  log.c_str()};
     if (!password_.empty()) argv.insert(argv.end(), {"--requirepass", password_.c_str()});
     argv.push_back(nullptr);
     execvp("redis-server", const_cast<char* const*>(argv.data()));

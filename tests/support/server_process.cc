@@ -21,8 +21,7 @@ std::string udpListenerYaml(std::string_view realm, uint16_t port) {
   // Two workers: every live test crosses workers (SO_REUSEPORT spreads
   // clients, allocations live on the worker that made them).
   return "realm: " + std::string(realm) + "\nworkers: 2" +
-         "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " + std::to_string(port) +
-         "}\n";
+         "\nlisteners:\n  - {transport: udp, address: 127.0.0.1, port: " + std::to_string(port) + "}\n";
 }
 
 uint16_t freeUdpPort() {

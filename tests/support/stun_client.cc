@@ -150,9 +150,8 @@ std::optional<Reply> StunClient::allocateTcp(const AddAttrs& extra) {
 }
 
 std::optional<Reply> StunClient::connect(const SocketAddress& peer) {
-  return request(stun::Method::Connect, [&](stun::MessageBuilder& b) {
-    b.addXorAddress(stun::attr::XorPeerAddress, peer);
-  });
+  return request(stun::Method::Connect,
+                 [&](stun::MessageBuilder& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
 }
 
 std::vector<uint8_t> StunClient::authenticatedRequest(stun::Method method, const AddAttrs& add) {
@@ -160,9 +159,8 @@ std::vector<uint8_t> StunClient::authenticatedRequest(stun::Method method, const
 }
 
 std::optional<Reply> StunClient::createPermission(const SocketAddress& peer) {
-  return request(stun::Method::CreatePermission, [&](stun::MessageBuilder& b) {
-    b.addXorAddress(stun::attr::XorPeerAddress, peer);
-  });
+  return request(stun::Method::CreatePermission,
+                 [&](stun::MessageBuilder& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
 }
 
 std::optional<Reply> StunClient::channelBind(uint16_t channel, const SocketAddress& peer) {
@@ -179,8 +177,7 @@ std::optional<Reply> StunClient::refresh(uint32_t lifetime) {
 
 void StunClient::sendIndication(const SocketAddress& peer, std::span<const uint8_t> data) {
   std::vector<uint8_t> out;
-  stun::MessageBuilder b(out, stun::Method::Send, stun::MessageClass::Indication,
-                         newTransactionId());
+  stun::MessageBuilder b(out, stun::Method::Send, stun::MessageClass::Indication, newTransactionId());
   b.addXorAddress(stun::attr::XorPeerAddress, peer);
   b.addBytes(stun::attr::Data, data);
   send(b.bytes());

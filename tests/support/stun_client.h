@@ -75,8 +75,8 @@ class StunClient {
   const std::string& realm() const { return auth_.realm; }
 
  private:
-  std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn,
-                             const AddAttrs& add, bool withAuth);
+  std::vector<uint8_t> build(stun::Method method, const stun::TransactionId& txn, const AddAttrs& add,
+                             bool withAuth);
 
   std::optional<std::vector<uint8_t>> receiveFrame(int timeoutMs);
 

@@ -40,8 +40,8 @@ Pipeline::Pipeline(const std::string& extraYaml, uint64_t seed) : rng(seed) {
   relays.add(config.relay.addresses[0], config.relay.addresses[0], config.relay.portMin,
              config.relay.portMax);
   policy = policy::buildSnapshot(config, generation_, {listener});
-  server = std::make_unique<turn::TurnServer>(
-      turn::ServerDeps{clock, rng, io, events, relays, *nonces}, policy);
+  server =
+      std::make_unique<turn::TurnServer>(turn::ServerDeps{clock, rng, io, events, relays, *nonces}, policy);
 }
 
 Pipeline::~Pipeline() { server.reset(); }
@@ -74,14 +74,13 @@ void Pipeline::reload(const std::string& extraYaml) {
   server->setPolicy(policy);
 }
 
-std::pair<std::string, std::string> Pipeline::credential(const std::string& user,
-                                                         int64_t ttl) const {
+std::pair<std::string, std::string> Pipeline::credential(const std::string& user, int64_t ttl) const {
   std::string name = std::to_string(clock.unixSeconds() + ttl) + ":" + user;
   return {name, policy::restPassword(kSecret, name)};
 }
 
-PipelineClient PipelineClient::authed(Pipeline& p, const std::string& user,
-                                      const std::string& from, Transport t) {
+PipelineClient PipelineClient::authed(Pipeline& p, const std::string& user, const std::string& from,
+                                      Transport t) {
   PipelineClient c(p, p.tuple(from, t));
   auto [name, pass] = p.credential(user);
   c.setCredentials(name, pass);
@@ -126,9 +125,8 @@ std::optional<PipelineReply> PipelineClient::refresh(uint32_t lifetime) {
 }
 
 std::optional<PipelineReply> PipelineClient::createPermission(const SocketAddress& peer) {
-  return request(stun::Method::CreatePermission, [&](stun::MessageBuilder& b) {
-    b.addXorAddress(stun::attr::XorPeerAddress, peer);
-  });
+  return request(stun::Method::CreatePermission,
+                 [&](stun::MessageBuilder& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
 }
 
 std::optional<PipelineReply> PipelineClient::channelBind(uint16_t channel, const SocketAddress& peer) {

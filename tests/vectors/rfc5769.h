@@ -144,7 +144,8 @@ constexpr std::array<uint8_t, 116> kSampleLongTermRequest = {
     0x2e, 0x85, 0xc9, 0xa2,  // HMAC-SHA1 (4/5)
     0x8c, 0xa8, 0x96, 0x66,  // HMAC-SHA1 (5/5)
 };
-constexpr std::string_view kLongTermUsername = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+constexpr std::string_view kLongTermUsername =
+    "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 constexpr std::string_view kLongTermPassword = "TheMatrIX";
 constexpr std::string_view kLongTermNonce = "f//499k954d6OL34oL9FSTvy64sA";
 constexpr std::string_view kLongTermRealm = "example.org";

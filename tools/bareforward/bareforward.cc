@@ -42,8 +42,8 @@ void onSignal(int) { stopping = true; }
 
 /// The relay sockets, made before any thread starts and only read after.
 struct Relays {
-  std::vector<io::UniqueFd> fds;        ///< by flow
-  std::vector<SocketAddress> addrs;     ///< by flow
+  std::vector<io::UniqueFd> fds;     ///< by flow
+  std::vector<SocketAddress> addrs;  ///< by flow
 };
 
 struct Options {
@@ -59,13 +59,16 @@ struct Forwarder {
   const Relays& relays;
   io::UniqueFd listener;
   io::UniqueFd ep{::epoll_create1(EPOLL_CLOEXEC)};
-  std::vector<SocketAddress> clients;   ///< by flow; set for this thread's flows
+  std::vector<SocketAddress> clients;  ///< by flow; set for this thread's flows
   std::vector<int32_t> flowByPort = std::vector<int32_t>(65536, -1);  ///< loopback clients
   io::DatagramBatch batch;
   std::unique_ptr<io::SendBatch> sends;
 
   Forwarder(const Relays& r, io::UniqueFd l, bool gso)
-      : relays(r), listener(std::move(l)), clients(r.fds.size()), sends(std::make_unique<io::SendBatch>(gso)) {
+      : relays(r),
+        listener(std::move(l)),
+        clients(r.fds.size()),
+        sends(std::make_unique<io::SendBatch>(gso)) {
     watch(listener.get(), clients.size());
   }
 
@@ -111,7 +114,8 @@ struct Forwarder {
     for (int round = 0; round < 4; ++round) {
       const size_t n = batch.receive(relays.fds[flow].get());
       for (size_t i = 0; i < n; ++i)
-        if (clients[flow].port != 0) sends->push(listener.get(), clients[flow], std::nullopt, batch.payload(i));
+        if (clients[flow].port != 0)
+          sends->push(listener.get(), clients[flow], std::nullopt, batch.payload(i));
       if (n < io::DatagramBatch::kBatch) break;
     }
   }
@@ -121,8 +125,10 @@ struct Forwarder {
     while (!stopping) {
       const int n = ::epoll_wait(ep.get(), ready.data(), static_cast<int>(ready.size()), 200);
       for (int i = 0; i < n; ++i) {
-        if (ready[i].data.u64 == clients.size()) readListener();
-        else readRelay(ready[i].data.u64);
+        if (ready[i].data.u64 == clients.size())
+          readListener();
+        else
+          readRelay(ready[i].data.u64);
       }
       sends->flush();
     }
@@ -132,14 +138,18 @@ struct Forwarder {
 bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (k == "--no-gso") o.gso = false;
+    if (k == "--no-gso")
+      o.gso = false;
     else if (k == "--listen" && i + 1 < argc) {
       auto a = SocketAddress::parse(argv[++i]);
       if (!a) return false;
       o.listen = *a;
-    } else if (k == "--flows" && i + 1 < argc) o.flows = std::stoul(argv[++i]);
-    else if (k == "--threads" && i + 1 < argc) o.threads = std::stoul(argv[++i]);
-    else return false;
+    } else if (k == "--flows" && i + 1 < argc)
+      o.flows = std::stoul(argv[++i]);
+    else if (k == "--threads" && i + 1 < argc)
+      o.threads = std::stoul(argv[++i]);
+    else
+      return false;
   }
   return o.listen.port != 0 && o.flows >= 2 && o.flows % 2 == 0 && o.flows <= 65536 && o.threads >= 1 &&
          o.threads <= 64;
@@ -160,7 +170,8 @@ bool openRelays(const Options& o, Relays& r) {
 int main(int argc, char** argv) {
   Options o;
   if (!parse(argc, argv, o)) {
-    std::fprintf(stderr, "usage: bareforward --listen 127.0.0.1:PORT [--flows 32 (even)] [--threads 1] [--no-gso]\n");
+    std::fprintf(stderr,
+                 "usage: bareforward --listen 127.0.0.1:PORT [--flows 32 (even)] [--threads 1] [--no-gso]\n");
     return 64;
   }
   Relays relays;
@@ -169,15 +180,16 @@ int main(int argc, char** argv) {
   for (size_t t = 0; t < o.threads; ++t) {
     auto l = io::openUdpSocket(o.listen, o.threads > 1, io::kListenerBufferBytes);
     if (!l) {
-      std::fprintf(stderr, "bareforward: cannot bind %s: %s\n", o.listen.toString().c_str(), std::strerror(l.error()));
+      std::fprintf(stderr, "bareforward: cannot bind %s: %s\n", o.listen.toString().c_str(),
+                   std::strerror(l.error()));
       return 1;
     }
     forwarders.push_back(std::make_unique<Forwarder>(relays, std::move(l.value()), o.gso));
   }
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
-  std::printf("bareforward listening on %s, %zu flows, %zu thread(s), %s\n", o.listen.toString().c_str(), o.flows,
-              o.threads, o.gso ? "sendmmsg + GSO" : "sendmmsg");
+  std::printf("bareforward listening on %s, %zu flows, %zu thread(s), %s\n", o.listen.toString().c_str(),
+              o.flows, o.threads, o.gso ? "sendmmsg + GSO" : "sendmmsg");
   std::fflush(stdout);
   std::vector<std::thread> threads;
   for (size_t t = 1; t < forwarders.size(); ++t) threads.emplace_back([&f = *forwarders[t]] { f.run(); });
@@ -187,7 +199,8 @@ int main(int argc, char** argv) {
   for (size_t t = 0; t < forwarders.size(); ++t) {
     const auto& s = forwarders[t]->sends->stats();
     std::printf("thread %zu datagrams %llu\n", t, static_cast<unsigned long long>(s.datagrams));
-    sum.datagrams += s.datagrams, sum.syscalls += s.syscalls, sum.gsoRuns += s.gsoRuns, sum.refused += s.refused;
+    sum.datagrams += s.datagrams, sum.syscalls += s.syscalls, sum.gsoRuns += s.gsoRuns,
+        sum.refused += s.refused;
   }
   std::printf("datagrams %llu syscalls %llu gso_runs %llu refused %llu\n",
               static_cast<unsigned long long>(sum.datagrams), static_cast<unsigned long long>(sum.syscalls),

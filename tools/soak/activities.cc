@@ -19,8 +19,8 @@ void sendTo(int fd, const SocketAddress& to, std::span<const uint8_t> bytes) {
 
 std::unique_ptr<testing::StunClient> authed(const Target& t, const std::string& user,
                                             const char* local = "127.0.0.1:0") {
-  auto c = std::make_unique<testing::StunClient>(t.udp, testing::StunClient::Pump{},
-                                                 *SocketAddress::parse(local));
+  auto c =
+      std::make_unique<testing::StunClient>(t.udp, testing::StunClient::Pump{}, *SocketAddress::parse(local));
   auto [name, pass] = t.mint(user);
   c->setCredentials(name, pass);
   return c;
@@ -103,9 +103,8 @@ BruteForce::BruteForce(const Target& t) {
 }
 
 void BruteForce::step() {
-  client->send(client->authenticatedRequest(stun::Method::Allocate, [](stun::MessageBuilder& b) {
-    b.addRequestedTransport(17);
-  }));
+  client->send(client->authenticatedRequest(stun::Method::Allocate,
+                                            [](stun::MessageBuilder& b) { b.addRequestedTransport(17); }));
   ++tries;
   std::vector<uint8_t> buf(2048);
   for (int i = 0; i < 64 && ::recv(client->fd(), buf.data(), buf.size(), MSG_DONTWAIT) > 0; ++i)
@@ -119,10 +118,10 @@ Scanner::Scanner(const Target& t, const SocketAddress& allowedPeer)
 
 void Scanner::step() {
   static const std::vector<SocketAddress> denied = {
-      *SocketAddress::parse("10.0.0.1:80"),       *SocketAddress::parse("169.254.169.254:80"),
-      *SocketAddress::parse("192.168.1.1:443"),   *SocketAddress::parse("172.16.0.1:22"),
-      *SocketAddress::parse("100.64.0.1:3478"),   *SocketAddress::parse("127.0.0.1:22"),
-      *SocketAddress::parse("0.0.0.0:3478"),      *SocketAddress::parse("224.0.0.1:5000")};
+      *SocketAddress::parse("10.0.0.1:80"),     *SocketAddress::parse("169.254.169.254:80"),
+      *SocketAddress::parse("192.168.1.1:443"), *SocketAddress::parse("172.16.0.1:22"),
+      *SocketAddress::parse("100.64.0.1:3478"), *SocketAddress::parse("127.0.0.1:22"),
+      *SocketAddress::parse("0.0.0.0:3478"),    *SocketAddress::parse("224.0.0.1:5000")};
   const bool wantAllowed = next % (denied.size() + 1) == denied.size();
   const SocketAddress peer = wantAllowed ? allowed : denied[next % (denied.size() + 1)];
   ++next;
@@ -137,9 +136,7 @@ void Scanner::step() {
   (wantAllowed ? allowedOk : denied_) += 1;
 }
 
-Flood::Flood() {
-  fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.4:0"), false).value());
-}
+Flood::Flood() { fd = std::move(io::openUdpSocket(*SocketAddress::parse("127.0.0.4:0"), false).value()); }
 
 void Flood::step(const SocketAddress& to, int n) {
   static const std::vector<uint8_t> oversize(9000, 0x00);

@@ -37,8 +37,8 @@ class Session {
  public:
   Session(const Target& t, UdpPeer& peer, int index);
   bool ok() const { return ok_; }
-  void send();            // one packet each way
-  void receive();         // drains the client socket (non-blocking)
+  void send();     // one packet each way
+  void receive();  // drains the client socket (non-blocking)
   void countAtPeer() { ++received_[0]; }
   const SocketAddress& relayed() const { return relayed_; }
   /// Drains, then refreshes the allocation and its channel binding (which
@@ -99,7 +99,7 @@ class TcpSession {
   /// `sinks` is the allowed TCP peer the session Connects to.
   TcpSession(const Target& t, testing::PeerListener& sinks);
   bool ok() const { return ok_; }
-  void step();              // one chunk each way, then drain
+  void step();  // one chunk each way, then drain
   void drain();
   /// Refreshes the allocation and the permission for the sink; false when refused.
   bool refresh();

@@ -42,11 +42,16 @@ struct Options {
 std::string config(uint16_t udp, uint16_t tcp, uint16_t peer, uint16_t sink) {
   auto allow = [](uint16_t p) { return "{range: 127.0.0.1/32, ports: " + std::to_string(p) + "}"; };
   return "realm: soak.test\nlisteners:\n"
-         "  - {transport: udp, address: 127.0.0.1, port: " + std::to_string(udp) + "}\n"
-         "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(tcp) + "}\n"
+         "  - {transport: udp, address: 127.0.0.1, port: " +
+         std::to_string(udp) +
+         "}\n"
+         "  - {transport: tcp, address: 127.0.0.1, port: " +
+         std::to_string(tcp) +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 43000-43999\n  tcp: true\n"
          "auth:\n  secrets_file: secrets.yaml\n  rotation: {interval: 7d, grace: 25h}\n"
-         "peers:\n  allowed: [" + allow(peer) + ", " + allow(sink) + "]\n";
+         "peers:\n  allowed: [" +
+         allow(peer) + ", " + allow(sink) + "]\n";
 }
 
 Sample sample(pid_t pid, double t) {
@@ -71,9 +76,7 @@ long peak(const std::vector<Sample>& s, double from, double to, long Sample::*f)
 
 struct Flatness {
   long rssBase, rssEnd, fdBase, fdEnd;
-  bool ok() const {
-    return rssEnd <= rssBase + std::max(8192L, rssBase / 10) && fdEnd <= fdBase + 16;
-  }
+  bool ok() const { return rssEnd <= rssBase + std::max(8192L, rssBase / 10) && fdEnd <= fdBase + 16; }
 };
 
 /// After a warm-up, the peak of the last third may not exceed the peak of
@@ -96,9 +99,12 @@ Minter minter(const std::string& secretsPath) {
 bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--minutes") o.minutes = std::stod(v);
-    else if (k == "--out") o.out = v;
-    else return false;
+    if (k == "--minutes")
+      o.minutes = std::stod(v);
+    else if (k == "--out")
+      o.out = v;
+    else
+      return false;
   }
   return o.minutes > 0 && o.minutes <= 180;
 }
@@ -143,13 +149,13 @@ void run(Load& load, UdpPeer& peer, const Target& target, pid_t pid, double seco
     last[id] = t;
     return true;
   };
-  for (double t = 0; t < seconds;
-       t = std::chrono::duration<double>(soak::Clock::now() - start).count()) {
+  for (double t = 0; t < seconds; t = std::chrono::duration<double>(soak::Clock::now() - start).count()) {
     if (every(0, 0.02, t)) {
       for (auto& s : load.sessions) s->send();
       load.tcp->step();
     }
-    if (every(1, 0.25, t)) load.churn.step(target, peer.addr, static_cast<int>(load.churn.ok + load.churn.failed));
+    if (every(1, 0.25, t))
+      load.churn.step(target, peer.addr, static_cast<int>(load.churn.ok + load.churn.failed));
     if (every(2, 0.1, t)) load.brute->step();
     if (every(3, 0.2, t)) load.scanner->step();
     if (every(4, 0.01, t)) load.flood.step(target.udp, 5);
@@ -203,7 +209,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const pid_t pid = server.pid();
-  const Target target{{IpAddress::v4(127, 0, 0, 1), udp}, {IpAddress::v4(127, 0, 0, 1), tcp},
+  const Target target{{IpAddress::v4(127, 0, 0, 1), udp},
+                      {IpAddress::v4(127, 0, 0, 1), tcp},
                       minter(server.dir() + "/secrets.yaml")};
   Load load;
   for (int i = 0; i < kSessions; ++i) {
@@ -229,25 +236,26 @@ int main(int argc, char** argv) {
   const Flatness flat = flatness(samples, seconds);
   const bool tcpIntact = load.tcp->received() == load.tcp->sent();
   // Answered until its 21st failure (bans.failed_auth), then never again.
-  const bool bruteBanned =
-      load.brute->answered > 0 && load.brute->answered < 30 && load.brute->tries > 40;
+  const bool bruteBanned = load.brute->answered > 0 && load.brute->answered < 30 && load.brute->tries > 40;
   const bool scanOk = load.scanner->wrong == 0 && load.scanner->denied_ > 0 && load.scanner->allowedOk > 0;
   const bool pass = setUp && worst < kMaxLoss && load.lostAllocations == 0 && load.churn.failed == 0 &&
                     tcpIntact && bruteBanned && scanOk && flat.ok() && answers && exitCode == 0;
-  std::ofstream(o.out)
-      << "{\"minutes\":" << o.minutes << ",\"pass\":" << (pass ? "true" : "false")
-      << ",\"set_up\":" << setUp << ",\"sessions\":" << sessions << ",\"worst_loss\":" << worst
-      << ",\"lost_allocations\":" << load.lostAllocations
-      << ",\"tcp\":{\"sent\":" << load.tcp->sent() << ",\"received\":" << load.tcp->received() << "}"
-      << ",\"churn\":{\"ok\":" << load.churn.ok << ",\"failed\":" << load.churn.failed << "}"
-      << ",\"brute_force\":{\"tries\":" << load.brute->tries << ",\"answered\":" << load.brute->answered << "}"
-      << ",\"scanner\":{\"denied\":" << load.scanner->denied_ << ",\"allowed\":" << load.scanner->allowedOk
-      << ",\"wrong\":" << load.scanner->wrong << ",\"reallocated\":" << load.scanner->reallocated << "}"
-      << ",\"flood_datagrams\":" << load.flood.sent << ",\"reloads\":" << load.reloads
-      << ",\"rotations\":" << load.rotations << ",\"rss_kb\":{\"base\":" << flat.rssBase
-      << ",\"end\":" << flat.rssEnd << "},\"fds\":{\"base\":" << flat.fdBase << ",\"end\":" << flat.fdEnd
-      << "},\"samples\":" << samples.size() << ",\"answers_at_end\":" << answers
-      << ",\"exit_code\":" << exitCode << "}\n";
+  std::ofstream(o.out) << "{\"minutes\":" << o.minutes << ",\"pass\":" << (pass ? "true" : "false")
+                       << ",\"set_up\":" << setUp << ",\"sessions\":" << sessions
+                       << ",\"worst_loss\":" << worst << ",\"lost_allocations\":" << load.lostAllocations
+                       << ",\"tcp\":{\"sent\":" << load.tcp->sent()
+                       << ",\"received\":" << load.tcp->received() << "}"
+                       << ",\"churn\":{\"ok\":" << load.churn.ok << ",\"failed\":" << load.churn.failed << "}"
+                       << ",\"brute_force\":{\"tries\":" << load.brute->tries
+                       << ",\"answered\":" << load.brute->answered << "}"
+                       << ",\"scanner\":{\"denied\":" << load.scanner->denied_
+                       << ",\"allowed\":" << load.scanner->allowedOk << ",\"wrong\":" << load.scanner->wrong
+                       << ",\"reallocated\":" << load.scanner->reallocated << "}"
+                       << ",\"flood_datagrams\":" << load.flood.sent << ",\"reloads\":" << load.reloads
+                       << ",\"rotations\":" << load.rotations << ",\"rss_kb\":{\"base\":" << flat.rssBase
+                       << ",\"end\":" << flat.rssEnd << "},\"fds\":{\"base\":" << flat.fdBase
+                       << ",\"end\":" << flat.fdEnd << "},\"samples\":" << samples.size()
+                       << ",\"answers_at_end\":" << answers << ",\"exit_code\":" << exitCode << "}\n";
   std::printf("soak: %s (details in %s)\n", pass ? "PASS" : "FAIL", o.out.c_str());
   return pass ? 0 : 1;
 }

@@ -218,7 +218,8 @@ class AddressPerClient final : public ClientTransport {
     for (int i = 0; i < n; ++i) {
       const auto to = destination(msgs[i].msg_hdr);
       if (auto client = to ? clientNumber(*to) : std::nullopt)
-        answers_.emplace_back(*client, std::span<const uint8_t>(in_.data() + i * kMaxDatagram, msgs[i].msg_len));
+        answers_.emplace_back(*client,
+                              std::span<const uint8_t>(in_.data() + i * kMaxDatagram, msgs[i].msg_len));
     }
     return answers_;
   }
@@ -293,9 +294,9 @@ class Pipeline {
 
   std::vector<uint8_t> signedRequest(Client& c, stun::Method m, uint32_t lifetime) {
     if (m == stun::Method::Allocate) return c.auth.build(m, newTxn(c), requestedUdp(), true);
-    return c.auth.build(m, newTxn(c), [lifetime](stun::MessageBuilder& b) {
-      b.addU32(stun::attr::Lifetime, lifetime);
-    }, true);
+    return c.auth.build(
+        m, newTxn(c), [lifetime](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, lifetime); },
+        true);
   }
 
   const stun::TransactionId& newTxn(Client& c) {
@@ -431,9 +432,7 @@ class Pipeline {
 
 }  // namespace
 
-std::string restUser(const std::string& tag) {
-  return std::to_string(std::time(nullptr) + 3600) + ":" + tag;
-}
+std::string restUser(const std::string& tag) { return std::to_string(std::time(nullptr) + 3600) + ":" + tag; }
 
 namespace {
 /// The transport `o` asks for, open; null (after a message) when it cannot be.
@@ -441,15 +440,16 @@ std::unique_ptr<ClientTransport> openTransport(const AllocRateOptions& o) {
   if (o.manyAddresses) {
     auto t = std::make_unique<AddressPerClient>();
     if (t->open(o.server)) return t;
-    std::fprintf(stderr, "turnbench: --client-addresses many needs an IPv4 server address "
-                         "(its clients send from addresses in 127/8)\n");
+    std::fprintf(stderr,
+                 "turnbench: --client-addresses many needs an IPv4 server address "
+                 "(its clients send from addresses in 127/8)\n");
     return nullptr;
   }
   auto t = std::make_unique<SocketPerClient>();
   // Room for 437 retries without making sockets inside the timed part.
   if (t->open(o.server, uint32_t(o.allocations) + 64)) return t;
-  std::fprintf(stderr, "turnbench: cannot open %d client sockets: %s (ulimit -n?)\n",
-               o.allocations + 64, std::strerror(errno));
+  std::fprintf(stderr, "turnbench: cannot open %d client sockets: %s (ulimit -n?)\n", o.allocations + 64,
+               std::strerror(errno));
   return nullptr;
 }
 }  // namespace
@@ -475,7 +475,8 @@ AllocRateResult measureAllocationRate(const AllocRateOptions& o) {
 void printAllocationRate(const AllocRateResult& r, int requested) {
   std::printf("allocations_ok %d of %d\n", r.ok, requested);
   std::printf("allocations_failed %d", r.failed);
-  for (const auto& [code, n] : r.failedCodes) std::printf(" %s:%d", code < 0 ? "timeout" : std::to_string(code).c_str(), n);
+  for (const auto& [code, n] : r.failedCodes)
+    std::printf(" %s:%d", code < 0 ? "timeout" : std::to_string(code).c_str(), n);
   std::printf("\n");
   std::printf("allocations_retransmits %d\n", r.retransmits);
   std::printf("allocations_mismatch_retries %d\n", r.mismatches);

@@ -21,13 +21,14 @@ constexpr size_t kBurst = 64;  // datagrams per GSO send (the kernel's segment c
 constexpr size_t kSlot = 2048;
 
 uint64_t nanosSince(Clock::time_point t0) {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
 }
 
 /// One leg's burst: `count` ChannelData frames of the same size back to back,
 /// sent as one GSO message (the kernel cuts it into datagrams).
-bool sendBurst(int fd, const sockaddr_storage& to, socklen_t toLen, std::vector<uint8_t>& buf,
-               size_t frame, size_t count, uint64_t stamp) {
+bool sendBurst(int fd, const sockaddr_storage& to, socklen_t toLen, std::vector<uint8_t>& buf, size_t frame,
+               size_t count, uint64_t stamp) {
   for (size_t k = 0; k < count; ++k) std::memcpy(buf.data() + k * frame + 4, &stamp, sizeof stamp);
   iovec iov{buf.data(), frame * count};
   msghdr msg{};
@@ -110,8 +111,8 @@ LoadResult runLoad(const SocketAddress& server, const std::vector<int>& legFds, 
   }
   auto rx = std::make_unique<Receiver>();
   std::vector<epoll_event> ready(legFds.size());
-  std::vector<uint64_t> sent(legFds.size(), 0);      // actually handed to the kernel
-  std::vector<uint64_t> scheduled(legFds.size(), 0); // due so far, skipped ones included
+  std::vector<uint64_t> sent(legFds.size(), 0);       // actually handed to the kernel
+  std::vector<uint64_t> scheduled(legFds.size(), 0);  // due so far, skipped ones included
   const double perLeg = o.rate / double(legFds.size());
   // A generator stalled by the scheduler does not fire its whole backlog at
   // once (1,000 legs x 64 datagrams would overflow any server's socket
@@ -135,7 +136,8 @@ LoadResult runLoad(const SocketAddress& server, const std::vector<int>& legFds, 
         if (sendBurst(legFds[i], to, toLen, buf, frame, count, nanosSince(t0))) sent[i] += count;
       }
     }
-    const int n = ::epoll_wait(ep.get(), ready.data(), static_cast<int>(ready.size()), inWindow ? idleWait : 5);
+    const int n =
+        ::epoll_wait(ep.get(), ready.data(), static_cast<int>(ready.size()), inWindow ? idleWait : 5);
     for (int i = 0; i < n; ++i) rx->drain(legFds[ready[i].data.u64], r, inWindow, o.latency, t0);
   }
   for (uint64_t s : sent) r.sent += s;

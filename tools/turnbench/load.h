@@ -3,8 +3,8 @@
 // fixed rate to its partner through the server (TURN relay-to-relay, or the
 // bare forwarder), datagrams leave with UDP GSO and are read with recvmmsg,
 // so one generator core can offer more than one server core can relay.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "relay/base/address.h"
@@ -17,13 +17,15 @@ struct LoadResult {
   uint64_t receivedInWindow = 0;  ///< during the send window only
   double seconds = 0;
   std::vector<uint32_t> latencyUs;  ///< one-way client->server->client, when asked
-  double lossPercent() const { return sent ? 100.0 * double(sent - std::min(sent, received)) / double(sent) : 0; }
+  double lossPercent() const {
+    return sent ? 100.0 * double(sent - std::min(sent, received)) / double(sent) : 0;
+  }
   /// Microseconds at quantile q (0..1) of latencyUs (sorted by the caller's run()).
   double latency(double q) const;
 };
 
 struct LoadOptions {
-  double rate = 10000;   ///< datagrams per second, all legs together
+  double rate = 10000;  ///< datagrams per second, all legs together
   double seconds = 2;
   size_t size = 160;     ///< ChannelData payload bytes
   bool latency = false;  ///< stamp each datagram and record its delivery time
@@ -36,7 +38,7 @@ LoadResult runLoad(const SocketAddress& server, const std::vector<int>& legFds, 
 
 /// Highest rate with at most `maxLossPercent` loss, by doubling then
 /// bisection between 0 and `ceiling`, each probe `probeSeconds` long.
-double findLossless(const SocketAddress& server, const std::vector<int>& legFds, const LoadOptions& base, double ceiling,
-                    double maxLossPercent);
+double findLossless(const SocketAddress& server, const std::vector<int>& legFds, const LoadOptions& base,
+                    double ceiling, double maxLossPercent);
 
 }  // namespace tw::bench

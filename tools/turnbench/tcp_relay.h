@@ -2,9 +2,9 @@
 // The TCP relay (RFC 6062) part of turnbench: N streams, each a TCP
 // allocation that Connects to a loopback sink, binds a data connection and
 // writes as fast as the relay takes bytes for a fixed time.
-#include "relay/base/address.h"
-
 #include <string>
+
+#include "relay/base/address.h"
 
 namespace tw::bench {
 

@@ -13,8 +13,8 @@
 // Traffic goes only to the --server address, which scripts/bench sets to
 // loopback. Every run is bounded by --seconds (and the search by its probes).
 #include <poll.h>
-#include <unistd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -27,8 +27,8 @@
 
 #include "policy/credentials.h"
 #include "relay/stun/channel_data.h"
-#include "tests/support/stun_client.h"
 #include "tests/support/http_client.h"
+#include "tests/support/stun_client.h"
 #include "tools/turnbench/alloc_rate.h"
 #include "tools/turnbench/load.h"
 #include "tools/turnbench/procstat.h"
@@ -51,14 +51,14 @@ struct Options {
   double rate = 0;     ///< > 0: paced load at this many datagrams/s (all legs)
   double search = 0;   ///< > 0: find the lossless rate below this ceiling
   bool latency = false;
-  pid_t serverPid = 0;  ///< > 0: read the server's CPU and RSS from /proc
-  int idle = 0;         ///< extra allocations that stay idle (RSS, scale)
-  bool idleClose = false;  ///< close the idle clients' sockets while the load runs (scale)
-  int allocations = 0;  ///< > 0: time this many authenticated allocations
-  int inFlight = 32;    ///< clients mid-exchange at once in the allocations figure
-  int spinUs = 0;       ///< allocations figure: poll this long before sleeping
+  pid_t serverPid = 0;         ///< > 0: read the server's CPU and RSS from /proc
+  int idle = 0;                ///< extra allocations that stay idle (RSS, scale)
+  bool idleClose = false;      ///< close the idle clients' sockets while the load runs (scale)
+  int allocations = 0;         ///< > 0: time this many authenticated allocations
+  int inFlight = 32;           ///< clients mid-exchange at once in the allocations figure
+  int spinUs = 0;              ///< allocations figure: poll this long before sleeping
   bool manyAddresses = false;  ///< allocations figure: --client-addresses many
-  SocketAddress metrics;  ///< port != 0: time GET /metrics once everything is set up
+  SocketAddress metrics;       ///< port != 0: time GET /metrics once everything is set up
 };
 
 struct Leg {
@@ -77,28 +77,46 @@ bool parse(int argc, char** argv, Options& o) {
       auto a = SocketAddress::parse(v);
       if (!a) return false;
       o.server = *a;
-    } else if (k == "--secret") o.secret = v;
-    else if (k == "--pairs") o.pairs = std::stoi(v);
-    else if (k == "--seconds") o.seconds = std::stod(v);
-    else if (k == "--size") o.size = std::stoul(v);
-    else if (k == "--window") o.window = std::stoi(v);
-    else if (k == "--tcp-streams") o.tcpStreams = std::stoi(v);
-    else if (k == "--bare") o.bare = v == "1";
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--search") o.search = std::stod(v);
-    else if (k == "--latency") o.latency = v == "1";
-    else if (k == "--server-pid") o.serverPid = std::stoi(v);
-    else if (k == "--idle") o.idle = std::stoi(v);
-    else if (k == "--idle-close") o.idleClose = v == "1";
-    else if (k == "--allocations") o.allocations = std::stoi(v);
-    else if (k == "--spin-us") o.spinUs = std::stoi(v);
-    else if (k == "--client-addresses") o.manyAddresses = v == "many";
-    else if (k == "--in-flight") o.inFlight = std::stoi(v);
+    } else if (k == "--secret")
+      o.secret = v;
+    else if (k == "--pairs")
+      o.pairs = std::stoi(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--size")
+      o.size = std::stoul(v);
+    else if (k == "--window")
+      o.window = std::stoi(v);
+    else if (k == "--tcp-streams")
+      o.tcpStreams = std::stoi(v);
+    else if (k == "--bare")
+      o.bare = v == "1";
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--search")
+      o.search = std::stod(v);
+    else if (k == "--latency")
+      o.latency = v == "1";
+    else if (k == "--server-pid")
+      o.serverPid = std::stoi(v);
+    else if (k == "--idle")
+      o.idle = std::stoi(v);
+    else if (k == "--idle-close")
+      o.idleClose = v == "1";
+    else if (k == "--allocations")
+      o.allocations = std::stoi(v);
+    else if (k == "--spin-us")
+      o.spinUs = std::stoi(v);
+    else if (k == "--client-addresses")
+      o.manyAddresses = v == "many";
+    else if (k == "--in-flight")
+      o.inFlight = std::stoi(v);
     else if (k == "--metrics") {
       auto a = SocketAddress::parse(v);
       if (!a) return false;
       o.metrics = *a;
-    } else return false;
+    } else
+      return false;
   }
   if (o.bare) return o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
   return !o.secret.empty() && o.server.port != 0 && o.pairs > 0 && o.seconds > 0 && o.seconds <= 120;
@@ -189,8 +207,8 @@ void amplification(const Options& o) {
   stun::MessageBuilder m(b, stun::Method::Allocate, stun::MessageClass::Request, c.newTransactionId());
   m.addRequestedTransport(17);
   const size_t got = answerSize(o.server, m.bytes());
-  std::printf("amplification_401 %.2f (%zu -> %zu bytes)\n", double(got) / m.bytes().size(),
-              m.bytes().size(), got);
+  std::printf("amplification_401 %.2f (%zu -> %zu bytes)\n", double(got) / m.bytes().size(), m.bytes().size(),
+              got);
 }
 
 void drain(Leg& leg, std::vector<uint8_t>& buf) {
@@ -328,7 +346,9 @@ void runPaced(const Options& o, const std::vector<Leg>& legs) {
   // Markers for a profiler scripts/bench attaches to the server meanwhile.
   std::printf("traffic_start\n");
   std::fflush(stdout);
-  auto cpuNow = [&] { return o.serverPid ? bench::cpuSeconds(o.serverPid).value_or(bench::CpuTimes{}) : bench::CpuTimes{}; };
+  auto cpuNow = [&] {
+    return o.serverPid ? bench::cpuSeconds(o.serverPid).value_or(bench::CpuTimes{}) : bench::CpuTimes{};
+  };
   const bench::CpuTimes cpu0 = cpuNow();
   const auto r = bench::runLoad(o.server, fds, lo);
   const bench::CpuTimes cpu1 = cpuNow();
@@ -354,13 +374,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: turnbench --server 127.0.0.1:PORT --secret S [--pairs 8] [--seconds 5] "
                  "[--size 200] [--window 32] [--tcp-streams 0] [--bare 1] [--rate PPS | --search MAXPPS]\n"
-                 "       [--latency 1] [--server-pid PID] [--idle N [--idle-close 1]] [--allocations N [--in-flight 32] [--spin-us 0] [--client-addresses one|many]] [--metrics ADDR]\n");
+                 "       [--latency 1] [--server-pid PID] [--idle N [--idle-close 1]] [--allocations N "
+                 "[--in-flight 32] [--spin-us 0] [--client-addresses one|many]] [--metrics ADDR]\n");
     return 64;
   }
   if (o.allocations > 0) {
-    const auto r = bench::measureAllocationRate(
-        bench::AllocRateOptions{o.server, o.secret, o.allocations, o.inFlight, o.serverPid, o.spinUs,
-                                o.manyAddresses});
+    const auto r = bench::measureAllocationRate(bench::AllocRateOptions{
+        o.server, o.secret, o.allocations, o.inFlight, o.serverPid, o.spinUs, o.manyAddresses});
     bench::printAllocationRate(r, o.allocations);
     return 0;
   }

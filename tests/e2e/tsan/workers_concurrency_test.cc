@@ -7,8 +7,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
@@ -29,13 +29,22 @@ namespace {
 std::string config(uint16_t port, uint16_t peerPort, int variant) {
   const std::string v = std::to_string(variant);
   return testing::udpListenerYaml("concurrency.test", port) +
-         "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) + "}\n"
+         "  - {transport: tcp, address: 127.0.0.1, port: " + std::to_string(port) +
+         "}\n"
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 43000-43999\n"
          "auth:\n  secrets_file: secrets.yaml\n  max_ttl: 1h\n"
-         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " + std::to_string(peerPort) + "}]\n"
-         "quotas: {per_user: " + std::to_string(50 + variant) + "}\n"
-         "transports: {idle_timeout: " + std::to_string(30 + variant) + "s}\n"
-         "anomalies: {scan_distinct_peers: " + std::to_string(20 + variant) + "}\n"
+         "peers:\n  allowed: [{range: 127.0.0.1/32, ports: " +
+         std::to_string(peerPort) +
+         "}]\n"
+         "quotas: {per_user: " +
+         std::to_string(50 + variant) +
+         "}\n"
+         "transports: {idle_timeout: " +
+         std::to_string(30 + variant) +
+         "s}\n"
+         "anomalies: {scan_distinct_peers: " +
+         std::to_string(20 + variant) +
+         "}\n"
          "metrics:\n  listen: 127.0.0.1:0\n";
 }
 

@@ -1,10 +1,9 @@
 // GET /admin/bans as the admin service writes it: bans are per source
 // address, so two guessers behind one NAT IP are two entries.
-#include <catch2/catch.hpp>
+#include "relay/app/admin_service.h"
 
 #include <algorithm>
-
-#include "relay/app/admin_service.h"
+#include <catch2/catch.hpp>
 
 namespace tw::app {
 namespace {
@@ -21,9 +20,12 @@ TEST_CASE("admin bans: each ban is listed by its source address, IP and port apa
   const std::string later = bansJson(bans, now + std::chrono::seconds(60));
   CHECK(later ==
         "{\"bans\":["
-        "{\"source\":\"192.0.2.1:1000\",\"ip\":\"192.0.2.1\",\"port\":1000,\"remaining_seconds\":540,\"failures\":3},"
-        "{\"source\":\"192.0.2.1:2000\",\"ip\":\"192.0.2.1\",\"port\":2000,\"remaining_seconds\":540,\"failures\":3},"
-        "{\"source\":\"[2001:db8::1]:3000\",\"ip\":\"2001:db8::1\",\"port\":3000,\"remaining_seconds\":540,\"failures\":3}"
+        "{\"source\":\"192.0.2.1:1000\",\"ip\":\"192.0.2.1\",\"port\":1000,\"remaining_seconds\":540,"
+        "\"failures\":3},"
+        "{\"source\":\"192.0.2.1:2000\",\"ip\":\"192.0.2.1\",\"port\":2000,\"remaining_seconds\":540,"
+        "\"failures\":3},"
+        "{\"source\":\"[2001:db8::1]:3000\",\"ip\":\"2001:db8::1\",\"port\":3000,\"remaining_seconds\":540,"
+        "\"failures\":3}"
         "]}\n");
   CHECK(bansJson({}, now) == "{\"bans\":[]}\n");
 }

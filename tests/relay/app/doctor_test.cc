@@ -86,8 +86,8 @@ TEST_CASE("doctor: an open-file limit below quotas.total is a FAIL with the fix"
   CHECK_THAT(f.message, Catch::Contains("1024") && Catch::Contains("20000"));
   CHECK_THAT(f.fix, Catch::Contains("LimitNOFILE="));
   CHECK(doctorExitCode(all) == 1);
-  CHECK_THAT(formatReport(all), Catch::Contains("FAIL open-files: ") &&
-                                    Catch::Contains("     fix: raise the limit"));
+  CHECK_THAT(formatReport(all),
+             Catch::Contains("FAIL open-files: ") && Catch::Contains("     fix: raise the limit"));
 }
 
 TEST_CASE("doctor: TCP/TLS listeners need a connection fd per allocation too (WARN)") {
@@ -221,8 +221,8 @@ TEST_CASE("doctor: certificate names must cover the TLS listener's realm or addr
   addTlsListener(s, cert);
   const auto f = bad(s.run(), "certificate");
   CHECK(f.severity == Severity::Warn);
-  CHECK_THAT(f.message, Catch::Contains("www.example.org") &&
-                            Catch::Contains("covers neither realm turn.example.com"));
+  CHECK_THAT(f.message,
+             Catch::Contains("www.example.org") && Catch::Contains("covers neither realm turn.example.com"));
 
   s.host.certs.begin()->second.dnsNames = {"*.example.com"};
   for (const auto& g : of(s.run(), "certificate")) CHECK(g.severity == Severity::Ok);
@@ -250,15 +250,14 @@ TEST_CASE("doctor: a readable keyring is a FAIL, a foreign owner or an overdue r
 
   s.host.keyring.mode = 0600;
   s.host.keyringDir = {true, 0700, kNow, 105};  // e.g. turnwarden's StateDirectory
-  f = bad(s.run(), "keyring");                   // the keyring is root's (uid 0)
+  f = bad(s.run(), "keyring");                  // the keyring is root's (uid 0)
   CHECK(f.severity == Severity::Warn);
   CHECK_THAT(f.message, Catch::Contains("owned by uid 0, its directory by uid 105"));
   CHECK_THAT(f.fix, Catch::Contains("sudo -u turnwarden"));
   s.host.keyring.uid = 105;
   for (const auto& g : of(s.run(), "keyring")) CHECK(g.severity == Severity::Ok);
 
-  s.config.auth.rotation = policy::RotationConfig{std::chrono::hours(24 * 7),
-                                                  std::chrono::hours(25)};
+  s.config.auth.rotation = policy::RotationConfig{std::chrono::hours(24 * 7), std::chrono::hours(25)};
   for (const auto& g : of(s.run(), "keyring-age")) CHECK(g.severity == Severity::Ok);
   s.host.keyring.mtimeUnix = kNow - 9 * kDay;
   f = bad(s.run(), "keyring-age");

@@ -178,7 +178,8 @@ TEST_CASE("Debian's shipped /etc/turnserver.conf imports, as installed and uncom
 TEST_CASE("coturn's TCP relay: no-tcp-relay is taken as is, its absence is a warning") {
   Tmp tmp;
   app::CoturnImport quiet, noisy;
-  const policy::Config off = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nno-tcp-relay\n", tmp, quiet);
+  const policy::Config off =
+      importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nno-tcp-relay\n", tmp, quiet);
   CHECK_FALSE(off.relay.tcp);
   CHECK_FALSE(hasWarning(quiet, "RFC 6062"));
   CHECK_FALSE(hasWarning(quiet, "no-tcp-relay"));  // a known option, no "no equivalent" warning
@@ -206,13 +207,15 @@ TEST_CASE("a user-quota above turnwarden's default total is capped at it when to
   // total-quota wrote per_user: 500000, above the default quotas.total.
   Tmp tmp;
   app::CoturnImport imp;
-  const policy::Config c = importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\n", tmp, imp);
+  const policy::Config c =
+      importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\n", tmp, imp);
   CHECK(c.quotas.total == policy::QuotasConfig{}.total);
   CHECK(c.quotas.perUser == policy::QuotasConfig{}.total);
-  CHECK(hasWarning(imp, "user-quota is above turnwarden's default quotas.total (20000); per_user capped at it"));
+  CHECK(hasWarning(imp,
+                   "user-quota is above turnwarden's default quotas.total (20000); per_user capped at it"));
   app::CoturnImport unlimited;
-  const policy::Config u =
-      importAndLoad("realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\ntotal-quota=0\n", tmp, unlimited);
+  const policy::Config u = importAndLoad(
+      "realm=a.test\nlistening-ip=127.0.0.1\nuser-quota=500000\ntotal-quota=0\n", tmp, unlimited);
   CHECK(u.quotas.total == 0);
   CHECK(u.quotas.perUser == 500000);
 }

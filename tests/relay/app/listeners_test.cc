@@ -4,9 +4,9 @@
 // listener whose files fail keeps its old context.
 #include "relay/app/listeners.h"
 
-#include <catch2/catch.hpp>
 #include <openssl/pem.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -108,7 +108,9 @@ TEST_CASE("listener set: one context per TLS and DTLS listener, the same object 
   CHECK(w.workerContext(0, Transport::Dtls) == w.workerContext(1, Transport::Dtls));
 }
 
-TEST_CASE("listener set: a reload reads the files once, and the snapshot swap hands the new contexts to each worker") {
+TEST_CASE(
+    "listener set: a reload reads the files once, and the snapshot swap hands the new contexts to each "
+    "worker") {
   TwoWorkers w;
   TempCert cert, renewed;
   REQUIRE(w.set.apply(w.pool, tlsAndDtls(cert), w.h.log).ok());
@@ -140,7 +142,8 @@ TEST_CASE("listener set: a reload reads the files once, and the snapshot swap ha
   }
 }
 
-TEST_CASE("listener set: a listener whose files fail to load keeps its old context, the error names the file") {
+TEST_CASE(
+    "listener set: a listener whose files fail to load keeps its old context, the error names the file") {
   TwoWorkers w;
   TempCert cert;
   REQUIRE(w.set.apply(w.pool, tlsAndDtls(cert), w.h.log).ok());

@@ -1,8 +1,8 @@
 #include "relay/app/setup.h"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "policy/secrets_file.h"
@@ -60,9 +60,10 @@ TEST_CASE("The start-up line names the URIs and the mint command, never a creden
   const std::vector<std::string> uris = {"turn:127.0.0.1:3478?transport=udp",
                                          "turns:127.0.0.1:5349?transport=tcp"};
   const std::string line = app::startupIceLine(uris, "/etc/turnwarden/turnwarden.yaml");
-  CHECK(line == "iceServers urls: [\"turn:127.0.0.1:3478?transport=udp\","
-                "\"turns:127.0.0.1:5349?transport=tcp\"]; mint a credential with: "
-                "turnwarden credential --config /etc/turnwarden/turnwarden.yaml --user NAME");
+  CHECK(line ==
+        "iceServers urls: [\"turn:127.0.0.1:3478?transport=udp\","
+        "\"turns:127.0.0.1:5349?transport=tcp\"]; mint a credential with: "
+        "turnwarden credential --config /etc/turnwarden/turnwarden.yaml --user NAME");
   CHECK(line.find("username") == std::string::npos);
   CHECK(line.find("credential\"") == std::string::npos);
   // The built-in config needs no --config; a path with a space or a quote stays one word.

@@ -1,7 +1,8 @@
 #include "relay/base/address.h"
 
-#include <catch2/catch.hpp>
 #include <sys/socket.h>
+
+#include <catch2/catch.hpp>
 #include <unordered_set>
 
 using tw::IpAddress;
@@ -30,9 +31,7 @@ TEST_CASE("IPv6 parse, numeric value and print") {
   CHECK_FALSE(IpAddress::parse("1::2::3"));
 }
 
-TEST_CASE("IPv4 and IPv6 never compare equal") {
-  CHECK(IpAddress::v4(0) != *IpAddress::parse("::"));
-}
+TEST_CASE("IPv4 and IPv6 never compare equal") { CHECK(IpAddress::v4(0) != *IpAddress::parse("::")); }
 
 TEST_CASE("SocketAddress text and sockaddr round-trip") {
   auto v4 = SocketAddress::parse("10.1.2.3:3478");

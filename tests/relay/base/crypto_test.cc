@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-
 using namespace tw;
 
 TEST_CASE("HMAC-SHA1 matches RFC 2202 test case 2") {

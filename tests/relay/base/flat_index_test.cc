@@ -1,7 +1,6 @@
 #include "relay/base/flat_index.h"
 
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <random>
 #include <unordered_map>

@@ -1,7 +1,6 @@
 #include "relay/base/mac_engine.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -45,8 +44,8 @@ TEST_CASE("MacEngine: keys kept for reuse stay apart, past the four kept per dig
   // in an order that evicts and brings back: each answer must be what a
   // fresh engine gives.
   const std::string longKey(100, 'x');
-  const std::vector<std::string> keys = {"key-a", "key-b", "key-c", "key-d", "key-e", "key-f",
-                                         "key-a1", "key-", longKey, std::string(64, 'y')};
+  const std::vector<std::string> keys = {"key-a", "key-b",  "key-c", "key-d", "key-e",
+                                         "key-f", "key-a1", "key-",  longKey, std::string(64, 'y')};
   MacEngine reused;
   uint32_t state = 1;
   for (int i = 0; i < 400; ++i) {
@@ -55,10 +54,12 @@ TEST_CASE("MacEngine: keys kept for reuse stay apart, past the four kept per dig
     const std::string data = "message " + std::to_string(i);
     MacEngine fresh;
     REQUIRE(reused.hmacSha1(asBytes(key), {asBytes(data)}) == fresh.hmacSha1(asBytes(key), {asBytes(data)}));
-    REQUIRE(reused.hmacSha256(asBytes(key), {asBytes(data)}) == fresh.hmacSha256(asBytes(key), {asBytes(data)}));
+    REQUIRE(reused.hmacSha256(asBytes(key), {asBytes(data)}) ==
+            fresh.hmacSha256(asBytes(key), {asBytes(data)}));
   }
   // The same key twice in a row (a check, then a signature) gives the same MAC.
-  CHECK(reused.hmacSha1(asBytes("key-a"), {asBytes("m")}) == reused.hmacSha1(asBytes("key-a"), {asBytes("m")}));
+  CHECK(reused.hmacSha1(asBytes("key-a"), {asBytes("m")}) ==
+        reused.hmacSha1(asBytes("key-a"), {asBytes("m")}));
 }
 
 TEST_CASE("MacEngine: parts are the MAC of their concatenation") {

@@ -1,7 +1,6 @@
 #include "relay/base/random.h"
 
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 namespace tw {

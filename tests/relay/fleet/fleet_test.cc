@@ -4,10 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "policy/config.h"
-#include "relay/fleet/fleet_keys.h"
-#include "relay/fleet/fleet_state.h"
 #include "policy/reload.h"
 #include "policy/secrets_file.h"
+#include "relay/fleet/fleet_keys.h"
+#include "relay/fleet/fleet_state.h"
 
 using namespace tw;
 using namespace tw::policy;
@@ -56,9 +56,10 @@ TEST_CASE("fleet: the issue's example parses, without fleet: a node is alone", "
   CHECK(r->fleet->redis.passwordFile.empty());
   CHECK(r->fleet->nodeId.empty());
   CHECK(r->fleet->heartbeat == 2s);
-  auto named = parseConfig(config("fleet:\n  redis: {address: 'redis.svc.local:6380', password_file: pw, db: 3}\n"
-                                  "  node_id: relay-1.eu\n  heartbeat: 500ms\n"),
-                           "/etc/tw/f.yaml");
+  auto named =
+      parseConfig(config("fleet:\n  redis: {address: 'redis.svc.local:6380', password_file: pw, db: 3}\n"
+                         "  node_id: relay-1.eu\n  heartbeat: 500ms\n"),
+                  "/etc/tw/f.yaml");
   if (!named) FAIL(formatErrors(named.error()));
   CHECK(named->fleet->redis.host == "redis.svc.local");
   CHECK(named->fleet->redis.port == 6380);
@@ -69,8 +70,9 @@ TEST_CASE("fleet: the issue's example parses, without fleet: a node is alone", "
 }
 
 TEST_CASE("fleet: every mistake is reported with FILE:LINE:COL", "[config][fleet]") {
-  const std::string e = errorsOf(config("fleet:\n  redis: {address: 'nohost', db: 999}\n"
-                                        "  node_id: 'a b'\n  heartbeat: 10ms\n  hartbeat: 1s\n"));
+  const std::string e =
+      errorsOf(config("fleet:\n  redis: {address: 'nohost', db: 999}\n"
+                      "  node_id: 'a b'\n  heartbeat: 10ms\n  hartbeat: 1s\n"));
   CHECK_THAT(e, Catch::Contains("f.yaml:5:20: fleet.redis.address: expected HOST:PORT for Redis"));
   CHECK_THAT(e, Catch::Contains("f.yaml:5:34: fleet.redis.db: expected an integer 0-255"));
   CHECK_THAT(e, Catch::Contains("f.yaml:6:12: fleet.node_id: a node id may only hold"));
@@ -95,7 +97,8 @@ TEST_CASE("fleet: node ids", "[fleet]") {
 TEST_CASE("fleet: key names carry the realm, the ban pattern escapes glob characters", "[fleet]") {
   FleetKeys k("ex*ample[1]");
   CHECK(k.keyring() == "turnwarden:ex*ample[1]:keyring");
-  CHECK(k.ban(*SocketAddress::parse("[2001:db8::1]:5000")) == "turnwarden:ex*ample[1]:ban:[2001:db8::1]:5000");
+  CHECK(k.ban(*SocketAddress::parse("[2001:db8::1]:5000")) ==
+        "turnwarden:ex*ample[1]:ban:[2001:db8::1]:5000");
   CHECK(k.banPattern() == "turnwarden:ex\\*ample\\[1\\]:ban:*");
   CHECK(k.ban(*SocketAddress::parse("10.0.0.1:40000")).substr(k.banPrefixSize()) == "10.0.0.1:40000");
   // Lifting an IP matches every port of it, and no longer IP that starts alike.
@@ -129,11 +132,11 @@ TEST_CASE("fleet: messages round-trip and junk is refused", "[fleet]") {
   REQUIRE(parseFleetMessage("reload n1"));
   REQUIRE(parseFleetMessage("drain n1"));
   REQUIRE(parseFleetMessage("unban n1 ::1"));
-  for (const char* bad : {"", "reload", "reload n1 x", "drain n:1", "ban n1 300.0.0.1:1 5", "ban n1 1.2.3.4:5",
-                          "ban n1 1.2.3.4:5 0", "ban n1 1.2.3.4:5 -5", "ban n1 1.2.3.4:5 99999999999999",
-                          "ban n1 1.2.3.4 600000", "ban n1 1.2.3.4:70000 5", "ban n1 ::1:5 5",
-                          "keyring n1 0", "keyring n1 7x", "end_user n1", "unban n1", "nuke n1",
-                          "ban n1 1.2.3.4:5 5 6"})
+  for (const char* bad :
+       {"", "reload", "reload n1 x", "drain n:1", "ban n1 300.0.0.1:1 5", "ban n1 1.2.3.4:5",
+        "ban n1 1.2.3.4:5 0", "ban n1 1.2.3.4:5 -5", "ban n1 1.2.3.4:5 99999999999999",
+        "ban n1 1.2.3.4 600000", "ban n1 1.2.3.4:70000 5", "ban n1 ::1:5 5", "keyring n1 0", "keyring n1 7x",
+        "end_user n1", "unban n1", "nuke n1", "ban n1 1.2.3.4:5 5 6"})
     CHECK_FALSE(parseFleetMessage(bad));
   CHECK_FALSE(parseFleetMessage("end_user n1 " + std::string(513, 'u')));
 }
@@ -207,7 +210,8 @@ TEST_CASE("fleet: node records carry counts, the sum skips self and bad fields",
   auto b = parseNodeRecord("b", flat);
   CHECK(b.badFields == 8);
   CHECK(b.counts == counts);
-  const auto sum = sumOtherNodes({rec, b, parseNodeRecord("c", encodeNodeRecord({}, {{{perUserKey("alice", ip1), 1}}, {}}))}, "b");
+  const auto sum = sumOtherNodes(
+      {rec, b, parseNodeRecord("c", encodeNodeRecord({}, {{{perUserKey("alice", ip1), 1}}, {}}))}, "b");
   CHECK(sum.users.at(perUserKey("alice", ip1)) == 3);
   CHECK(sum.users.at(perUserKey("bob smith", ip6)) == 1);
   CHECK_FALSE(sum.users.count(perUserKey("alice", ip6)));
@@ -252,7 +256,7 @@ TEST_CASE("fleet: fleet.* is restart-only, and a reload keeps the keyring from R
   CHECK(plan.config.fleet->redis.port == 6379);  // still the running Redis
   REQUIRE(plan.config.auth.secrets.size() == 1);
   CHECK(plan.config.auth.secrets.front().id == "from-redis");  // not the file's k1
-  CHECK(plan.config.limits.permissionsPerRequest == 7);  // the rest applies
+  CHECK(plan.config.limits.permissionsPerRequest == 7);        // the rest applies
   // Turning fleet mode on or off is a restart too.
   auto alone = parseConfig(config(""), "f.yaml");
   REQUIRE(alone.ok());

@@ -1,9 +1,9 @@
 #include "relay/http/admin_api.h"
 
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -24,7 +24,9 @@ struct FakeActions final : AdminActions {
     return record("mint " + u + " " + std::to_string(ttl), {200, "{}"});
   }
   int64_t maxTtl() const override { return 3600; }
-  ActionResult fleet(const FleetRequest& r) override { return record("fleet " + r.op + " " + r.arg, {202, "{}"}); }
+  ActionResult fleet(const FleetRequest& r) override {
+    return record("fleet " + r.op + " " + r.arg, {202, "{}"});
+  }
   ActionResult record(std::string call, ActionResult r) {
     calls.push_back(std::move(call));
     return r;
@@ -79,7 +81,8 @@ TEST_CASE("admin: each endpoint reaches its action") {
   CHECK(f.api.handle(req("POST", "/admin/reload")).status == 200);
   CHECK(f.api.handle(req("POST", "/admin/drain")).status == 200);
   CHECK(f.api.handle(req("GET", "/api/v1/credentials", {{"user", "bob"}, {"ttl", "600"}})).status == 200);
-  CHECK(f.api.handle(req("GET", "/api/v1/credentials", {{"user", "carol"}, {"ttl", "999999"}})).status == 200);
+  CHECK(f.api.handle(req("GET", "/api/v1/credentials", {{"user", "carol"}, {"ttl", "999999"}})).status ==
+        200);
   CHECK(f.api.handle(req("GET", "/api/v1/credentials", {{"user", "dave"}})).status == 200);
   CHECK(f.actions.calls == std::vector<std::string>{"end 42", "endUser alice", "reload", "drain",
                                                     "mint bob 600", "mint carol 3600", "mint dave 3600"});
@@ -155,10 +158,10 @@ TEST_CASE("session ids are plain decimal numbers") {
   CHECK_FALSE(parseId(""));
 }
 
-
 TEST_CASE("admin: ?scope=fleet sends the four fleet actions to AdminActions::fleet") {
   Fixture f;
-  CHECK(f.api.handle(req("DELETE", "/admin/sessions", {{"user", "alice"}, {"scope", "fleet"}})).status == 202);
+  CHECK(f.api.handle(req("DELETE", "/admin/sessions", {{"user", "alice"}, {"scope", "fleet"}})).status ==
+        202);
   CHECK(f.api.handle(req("DELETE", "/admin/bans/2001:db8::1", {{"scope", "fleet"}})).status == 202);
   CHECK(f.api.handle(req("POST", "/admin/reload", {{"scope", "fleet"}})).status == 202);
   CHECK(f.api.handle(req("POST", "/admin/drain", {{"scope", "fleet"}})).status == 202);
@@ -171,8 +174,7 @@ TEST_CASE("admin: ?scope=fleet sends the four fleet actions to AdminActions::fle
   for (const auto& bad : {req("POST", "/admin/drain", {{"scope", "everywhere"}}),
                           req("DELETE", "/admin/bans/not-an-ip", {{"scope", "fleet"}}),
                           req("DELETE", "/admin/sessions", {{"scope", "fleet"}}),
-                          req("GET", "/admin/sessions", {{"scope", "fleet"}}),
-                          req("POST", "/admin/nodes")})
+                          req("GET", "/admin/sessions", {{"scope", "fleet"}}), req("POST", "/admin/nodes")})
     CHECK(f.api.handle(bad).status == 400);
   CHECK(f.actions.calls == std::vector<std::string>{"drain"});
 }

@@ -30,8 +30,8 @@ policy::Config config(const std::string& extra = "") {
   auto c = policy::parseConfig(
       "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: \"" + kSecret +
           "\"}\n  max_ttl: 1h\n  clock_skew: 30s\n  blocked_users: [mallory]\n"
-          "credentials:\n  listen: 127.0.0.1:8443\n  jwks_file: jwks.json\n  issuer: " + kIss +
-          "\n  audience: turn\n  ttl: 10m\n  allowed_origins: [" + kOrigin + "]\n" + extra,
+          "credentials:\n  listen: 127.0.0.1:8443\n  jwks_file: jwks.json\n  issuer: " +
+          kIss + "\n  audience: turn\n  ttl: 10m\n  allowed_origins: [" + kOrigin + "]\n" + extra,
       "/etc/tw/turnwarden.yaml");
   REQUIRE(c.ok());
   return std::move(c.value());
@@ -47,7 +47,8 @@ struct Fixture {
     api = std::make_unique<CredentialsApi>(*holder, clock, nullptr, &registry, 42);
     api->setIceUris({"turn:192.0.2.1:3478?transport=udp"});
   }
-  HttpResponse post(const std::string& auth, const std::string& origin = kOrigin, const char* ip = "198.51.100.7") {
+  HttpResponse post(const std::string& auth, const std::string& origin = kOrigin,
+                    const char* ip = "198.51.100.7") {
     HttpRequest r;
     r.method = "POST";
     r.path = "/v1/credentials";
@@ -136,12 +137,16 @@ TEST_CASE("credentials api: every rejection is an opaque 401, counted by reason"
   const std::vector<Case> cases{
       {"Bearer " + other.token("k1", f.claims()), "bad_signature"},
       {"Bearer " + f.key.token("k1", f.claims("alice", kNow - 60)), "expired"},
-      {"Bearer " + f.key.token("k1", testing::claims(kIss, "turn", "alice", kNow + 600, kNow + 600)), "not_yet_valid"},
-      {"Bearer " + f.key.token("k1", testing::claims("https://evil.example", "turn", "alice", kNow + 60)), "wrong_issuer"},
+      {"Bearer " + f.key.token("k1", testing::claims(kIss, "turn", "alice", kNow + 600, kNow + 600)),
+       "not_yet_valid"},
+      {"Bearer " + f.key.token("k1", testing::claims("https://evil.example", "turn", "alice", kNow + 60)),
+       "wrong_issuer"},
       {"Bearer " + f.key.token("k1", testing::claims(kIss, "api", "alice", kNow + 60)), "wrong_audience"},
       {"Bearer " + f.key.token("k1", testing::claims(kIss, "turn", "", kNow + 60)), "missing_subject"},
-      {"Bearer " + testing::b64url(R"({"alg":"none"})") + "." + testing::b64url(f.claims()) + ".", "bad_algorithm"},
-      {"Bearer " + testing::hs256Token(R"({"alg":"HS256","kid":"k1"})", f.claims(), f.key.publicPem()), "bad_algorithm"},
+      {"Bearer " + testing::b64url(R"({"alg":"none"})") + "." + testing::b64url(f.claims()) + ".",
+       "bad_algorithm"},
+      {"Bearer " + testing::hs256Token(R"({"alg":"HS256","kid":"k1"})", f.claims(), f.key.publicPem()),
+       "bad_algorithm"},
       {"Bearer " + f.key.token("k2", f.claims()), "unknown_key"},
       {"Bearer " + good.substr(0, good.size() / 2), "malformed"},
       {"Bearer " + good.substr(0, 4) + "!" + good.substr(5), "malformed"},
@@ -210,30 +215,35 @@ TEST_CASE("credentials api: rate limits per sub (tight) and per IP (generous), b
   CHECK(f.counted("rate_limited_ip") == 4);
   // Another address is not affected.
   CHECK(f.post("Bearer " + f.key.token("k1", f.claims("bob")), kOrigin, "203.0.113.9").status == 200);
-  const HttpResponse blocked = f.post("Bearer " + f.key.token("k1", f.claims("mallory")), kOrigin, "203.0.113.9");
+  const HttpResponse blocked =
+      f.post("Bearer " + f.key.token("k1", f.claims("mallory")), kOrigin, "203.0.113.9");
   CHECK(blocked.status == 403);
   CHECK(f.counted("blocked") == 1);
 }
 
 TEST_CASE("credentials api: a rotated keyring and a reloaded JWKS apply to the next request") {
   Fixture f;
-  const std::string before = nlohmann::json::parse(f.bearer(f.claims("a")).body)["iceServers"][0]["credential"];
-  f.cfg.auth.secrets.insert(f.cfg.auth.secrets.begin(), policy::Secret{"k2", "fedcba9876543210fedcba9876543210", {}});
+  const std::string before =
+      nlohmann::json::parse(f.bearer(f.claims("a")).body)["iceServers"][0]["credential"];
+  f.cfg.auth.secrets.insert(f.cfg.auth.secrets.begin(),
+                            policy::Secret{"k2", "fedcba9876543210fedcba9876543210", {}});
   const TestKey next = TestKey::generate(JwtAlg::EdDSA);
   f.cfg.credentials.jwks = std::make_shared<const policy::Jwks>(
       std::move(policy::Jwks::parse(testing::jwksOf({next.jwk("n1")})).value()));
   f.holder->store(policy::buildSnapshot(f.cfg, 2, {}));
   const auto body = nlohmann::json::parse(f.post("Bearer " + next.token("n1", f.claims("b"))).body);
   const std::string username = body["iceServers"][0]["username"];
-  CHECK(body["iceServers"][0]["credential"] == policy::restPassword("fedcba9876543210fedcba9876543210", username));
+  CHECK(body["iceServers"][0]["credential"] ==
+        policy::restPassword("fedcba9876543210fedcba9876543210", username));
   CHECK(before != body["iceServers"][0]["credential"]);
   requireOpaque401(f.bearer(f.claims("c")));  // the old app key is gone
 }
 
 TEST_CASE("credentials api: served over a real loopback socket with the headers on the wire") {
   Fixture f;
-  auto server = HttpServer::start(*SocketAddress::parse("127.0.0.1:0"),
-                                  [&](const HttpRequest& r) { return f.api->handle(r); }, HttpOptions{});
+  auto server = HttpServer::start(
+      *SocketAddress::parse("127.0.0.1:0"), [&](const HttpRequest& r) { return f.api->handle(r); },
+      HttpOptions{});
   REQUIRE(server.ok());
   const std::string token = f.key.token("k1", f.claims());
   auto reply = testing::httpRequest((*server)->address(), "POST", "/v1/credentials",
@@ -242,7 +252,8 @@ TEST_CASE("credentials api: served over a real loopback socket with the headers 
   CHECK(reply->status == 200);
   CHECK(reply->headers.find("Access-Control-Allow-Origin: https://app.example.org") != std::string::npos);
   CHECK(nlohmann::json::parse(reply->body)["ttl"] == 600);
-  auto bad = testing::httpRequest((*server)->address(), "POST", "/v1/credentials", "Authorization: Bearer x.y.z\r\n");
+  auto bad = testing::httpRequest((*server)->address(), "POST", "/v1/credentials",
+                                  "Authorization: Bearer x.y.z\r\n");
   REQUIRE(bad);
   CHECK(bad->status == 401);
   CHECK(bad->body == "{\"error\":\"invalid_token\"}\n");

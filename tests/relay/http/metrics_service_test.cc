@@ -1,7 +1,6 @@
 #include "relay/http/metrics_service.h"
 
 #include <catch2/catch.hpp>
-
 #include <thread>
 
 #include "tests/support/http_client.h"
@@ -39,8 +38,7 @@ TEST_CASE("the metrics listener serves /metrics, /healthz and /readyz on loopbac
   CHECK(unknown->body.find("\"error\"") != std::string::npos);
   CHECK(httpRequest(at, "POST", "/metrics")->status == 405);
 
-  for (int i = 0; i < 200 && collected < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 200 && collected < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(collected >= 2);
   service.stop();
   CHECK_FALSE(httpGet(at, "/healthz"));

@@ -1,12 +1,12 @@
 // DTLS 1.2 listener: stateless cookies before any per-client state.
 #include "relay/io/dtls_listener.h"
 
-#include <catch2/catch.hpp>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <vector>
 
@@ -94,8 +94,8 @@ namespace {
 /// 12-byte handshake header, server_version (2), then the length-prefixed cookie.
 std::vector<uint8_t> cookieOf(const std::vector<uint8_t>& hvr) {
   REQUIRE(hvr.size() > 28);
-  REQUIRE(hvr[0] == 22);   // handshake record
-  REQUIRE(hvr[13] == 3);   // HelloVerifyRequest
+  REQUIRE(hvr[0] == 22);  // handshake record
+  REQUIRE(hvr[13] == 3);  // HelloVerifyRequest
   const size_t len = hvr[27];
   REQUIRE(hvr.size() >= 28 + len);
   return {hvr.begin() + 28, hvr.begin() + 28 + static_cast<long>(len)};
@@ -117,7 +117,8 @@ bool handshake(MemoryDtlsClient& client, testing::UdpPeer& sock, const SocketAdd
 /// success response comes back through it.
 bool bindingAnswered(MemoryDtlsClient& client, testing::UdpPeer& sock, const SocketAddress& at, Harness& h) {
   std::vector<uint8_t> request;
-  stun::MessageBuilder(request, stun::Method::Binding, stun::MessageClass::Request, stun::TransactionId{7, 7, 7});
+  stun::MessageBuilder(request, stun::Method::Binding, stun::MessageClass::Request,
+                       stun::TransactionId{7, 7, 7});
   if (SSL_write(client.ssl, request.data(), static_cast<int>(request.size())) <= 0) return false;
   sock.sendTo(at, client.output());
   auto record = sock.receive(h, 2000);
@@ -154,8 +155,7 @@ struct EstablishedSession {
 TEST_CASE("dtls: cookies are keyed per listener from the CSPRNG, stable for one client") {
   Harness h;
   TempCert cert;
-  for (int i = 0; i < 2; ++i)
-    REQUIRE(addDtls(h, cert).ok());
+  for (int i = 0; i < 2; ++i) REQUIRE(addDtls(h, cert).ok());
   const auto hello = clientHello();
   testing::UdpPeer client;
   auto cookieFrom = [&](const io::DtlsListener& l) {
@@ -179,9 +179,10 @@ TEST_CASE("dtls: a handshake flight with a large certificate is cut into datagra
   // A certificate of a few kilobytes (a long SAN list), as real chains are.
   std::string san = "subjectAltName=DNS:localhost";
   for (int i = 0; i < 120; ++i) san += ",DNS:host-" + std::to_string(i) + ".turnwarden.example";
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-                          "-subj /CN=localhost -addext '" + san + "' -keyout " + cert.key() +
-                          " -out " + cert.cert() + " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -addext '" +
+      san + "' -keyout " + cert.key() + " -out " + cert.cert() + " >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   REQUIRE(addDtls(h, cert).ok());
   const io::DtlsListener& dtls = *h.worker->dtlsListeners().front();
@@ -250,7 +251,7 @@ TEST_CASE("dtls: a session closed mid-handshake does not take an established ses
     stalled.input(*answer);
   }
   REQUIRE(dtls.sessionCount() == 2);
-  h.clock.advance(std::chrono::seconds(11));  // past the 10 s handshake deadline
+  h.clock.advance(std::chrono::seconds(11));           // past the 10 s handshake deadline
   dtls.sweep([](const FiveTuple&) { return false; });  // the worker's 1-second tick
   REQUIRE(dtls.stats().closedHandshakeTimeout == 1);
   REQUIRE(dtls.sessionCount() == 1);

@@ -1,6 +1,7 @@
 // Dual-stack allocations (ADDITIONAL-ADDRESS-FAMILY, RFC 8656 §7.2) and IPv6
 // relaying on real loopback sockets (127.0.0.1 and ::1).
 #include <catch2/catch.hpp>
+
 #include "tests/relay/io/harness.h"
 
 using namespace tw;

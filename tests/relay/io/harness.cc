@@ -1,11 +1,11 @@
 #include "tests/relay/io/harness.h"
 
-#include <catch2/catch.hpp>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 #include "relay/io/udp_socket.h"
 
@@ -23,8 +23,7 @@ std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string&
 
 Harness::Harness(const std::string& extraYaml, int portSpan) {
   const uint16_t first = static_cast<uint16_t>(20000 + rng.below(40000 - portSpan));
-  auto parsed = policy::parseConfig(harnessConfig(first, first + portSpan - 1, extraYaml),
-                                    "harness.yaml");
+  auto parsed = policy::parseConfig(harnessConfig(first, first + portSpan - 1, extraYaml), "harness.yaml");
   if (!parsed) FAIL(policy::formatErrors(parsed.error()));
   config = parsed.value();
   std::array<uint8_t, 32> key{};
@@ -34,8 +33,7 @@ Harness::Harness(const std::string& extraYaml, int portSpan) {
              config.relay.portMax);
   holder = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config, 1, {}));
   events.add(logEvents);
-  worker = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock, rng, events, relays, *nonces, *holder, log});
+  worker = std::make_unique<io::Worker>(io::WorkerDeps{clock, rng, events, relays, *nonces, *holder, log});
   REQUIRE(worker->addUdpListener(*SocketAddress::parse("127.0.0.1:0")).ok());
   address = worker->listenerAddresses().front();
   // Now that the port is known, deny relaying to the server's own listener.
@@ -74,7 +72,8 @@ TempCert::TempCert() {
   dir = tmpl;
   const std::string cmd =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-      "-subj /CN=localhost -keyout " + dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+      "-subj /CN=localhost -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
 }
 

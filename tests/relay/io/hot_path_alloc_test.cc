@@ -6,13 +6,13 @@
 // libevent allocation (event_set_mem_functions) counted while the loop runs.
 // Only the worker's loop runs while counting; the test's own sends and
 // receives are plain syscalls into stack buffers.
-#include <catch2/catch.hpp>
 #include <event2/event.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
 

@@ -2,11 +2,10 @@
 // UDP listener ends its own allocations and frees its port; a removed TCP
 // listener refuses new connections while accepted ones keep relaying; the
 // other listeners and their allocations are not touched. No descriptor leaks.
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "relay/io/udp_socket.h"

@@ -4,9 +4,9 @@
 // socket learns each datagram's destination and answers from it.
 #include "relay/io/send_batch.h"
 
-#include <catch2/catch.hpp>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <vector>
 
 #include "relay/io/datagram_batch.h"
@@ -43,7 +43,7 @@ TEST_CASE("send batch: same-size runs to one destination go as GSO, order kept p
   io::SendBatch batch(/*gso=*/true);
   for (uint8_t i = 0; i < 10; ++i) batch.push(a.fd.get(), sink1.addr, std::nullopt, datagram(i, 164));
   batch.push(b.fd.get(), sink2.addr, std::nullopt, datagram(100, 50));
-  batch.push(a.fd.get(), sink1.addr, std::nullopt, datagram(10, 80));   // ends the run
+  batch.push(a.fd.get(), sink1.addr, std::nullopt, datagram(10, 80));  // ends the run
   batch.push(a.fd.get(), sink1.addr, std::nullopt, datagram(11, 164));
   batch.push(b.fd.get(), sink2.addr, std::nullopt, datagram(101, 50));
   CHECK(batch.flush() == 0);
@@ -100,7 +100,8 @@ TEST_CASE("wildcard socket: learns each datagram's destination and answers from 
     const std::vector<uint8_t> hello{1, 2, 3};
     sockaddr_storage ss;
     const socklen_t len = to.toSockaddr(ss);
-    REQUIRE(::sendto(client.fd.get(), hello.data(), hello.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) == 3);
+    REQUIRE(::sendto(client.fd.get(), hello.data(), hello.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) ==
+            3);
     io::DatagramBatch in;
     REQUIRE(in.receive(server.fd.get()) == 1);
     REQUIRE(in.destination(0));
@@ -112,12 +113,14 @@ TEST_CASE("wildcard socket: learns each datagram's destination and answers from 
     sockaddr_storage from;
     socklen_t fromLen = sizeof from;
     std::vector<uint8_t> buf(64);
-    REQUIRE(::recvfrom(client.fd.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen) == 3);
+    REQUIRE(::recvfrom(client.fd.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                       &fromLen) == 3);
     CHECK(*SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&from)) == to);
     // Single datagram helper.
     REQUIRE(io::sendDatagramFrom(server.fd.get(), *in.source(0), to.ip, hello));
     fromLen = sizeof from;
-    REQUIRE(::recvfrom(client.fd.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen) == 3);
+    REQUIRE(::recvfrom(client.fd.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                       &fromLen) == 3);
     CHECK(*SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&from)) == to);
   }
 }

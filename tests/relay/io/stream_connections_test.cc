@@ -2,10 +2,9 @@
 // listener, the project's STUN client in stream mode, a UDP peer.
 #include "relay/io/stream_connections.h"
 
-#include <catch2/catch.hpp>
-
 #include <sys/resource.h>
 
+#include <catch2/catch.hpp>
 #include <vector>
 
 #include "relay/stun/channel_data.h"
@@ -25,14 +24,14 @@ struct TcpHarness : Harness {
     tcpAddress = worker->streams().addresses().front().first;
   }
   StunClient tcpClient(const std::string& local = "127.0.0.1:0") {
-    StunClient c = StunClient::tcp(tcpAddress, [this] { pump(); }, *SocketAddress::parse(local));
+    StunClient c = StunClient::tcp(
+        tcpAddress, [this] { pump(); }, *SocketAddress::parse(local));
     auto [name, pass] = credential("alice");
     c.setCredentials(name, pass);
     return c;
   }
   void sweep() {
-    worker->streams().sweep(
-        [this](const FiveTuple& t) { return server().allocations().find(t) != nullptr; });
+    worker->streams().sweep([this](const FiveTuple& t) { return server().allocations().find(t) != nullptr; });
   }
   SocketAddress tcpAddress;
 };
@@ -67,8 +66,7 @@ TEST_CASE("tcp: allocate, bind a channel, relay both ways with ChannelData padde
   REQUIRE(cd.ok());
   CHECK(cd->channel == 0x4001);
   CHECK(std::vector<uint8_t>(cd->payload.begin(), cd->payload.end()) == back);
-  CHECK(h.worker->server().allocations().find(
-            FiveTuple{c.local(), h.tcpAddress, Transport::Tcp}) != nullptr);
+  CHECK(h.worker->server().allocations().find(FiveTuple{c.local(), h.tcpAddress, Transport::Tcp}) != nullptr);
 }
 
 TEST_CASE("tcp: closing the connection deletes its allocation and frees the port") {
@@ -92,7 +90,7 @@ TEST_CASE("tcp: closing the connection deletes its allocation and frees the port
 TEST_CASE("tcp: a length claim above the cap closes the connection and is counted") {
   TcpHarness h;
   StunClient c = h.tcpClient();
-  REQUIRE(c.request(stun::Method::Binding)->code == 0);  // the stream works
+  REQUIRE(c.request(stun::Method::Binding)->code == 0);      // the stream works
   const std::vector<uint8_t> claim{0x40, 0x00, 0xFF, 0xFF};  // 65,535 bytes, then silence
   c.send(claim);
   CHECK(c.waitClosed(3000));
@@ -137,8 +135,8 @@ TEST_CASE("tcp: connections beyond the per-IP cap are refused, other IPs still s
   h.worker->streams().setLimits(limits);
   std::vector<StunClient> flood;
   for (int i = 0; i < 6; ++i) flood.push_back(h.tcpClient("127.0.0.2:0"));
-  for (int i = 0; i < 200 && h.worker->streams().stats().accepted +
-                                     h.worker->streams().stats().rejectedPerIp < 6; ++i) {
+  for (int i = 0;
+       i < 200 && h.worker->streams().stats().accepted + h.worker->streams().stats().rejectedPerIp < 6; ++i) {
     h.pump();
     usleep(1000);
   }

@@ -1,7 +1,6 @@
 #include "relay/io/stream_framer.h"
 
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "relay/stun/builder.h"
@@ -28,13 +27,11 @@ std::vector<uint8_t> channelData(uint16_t channel, size_t payloadLen) {
   return out;
 }
 
-Status<FrameError> feedAll(StreamFramer& f, std::span<const uint8_t> bytes, Frames& got,
-                           size_t chunk) {
+Status<FrameError> feedAll(StreamFramer& f, std::span<const uint8_t> bytes, Frames& got, size_t chunk) {
   for (size_t i = 0; i < bytes.size(); i += chunk) {
     const size_t n = std::min(chunk, bytes.size() - i);
-    auto st = f.feed(bytes.subspan(i, n), [&](std::span<const uint8_t> fr) {
-      got.emplace_back(fr.begin(), fr.end());
-    });
+    auto st = f.feed(bytes.subspan(i, n),
+                     [&](std::span<const uint8_t> fr) { got.emplace_back(fr.begin(), fr.end()); });
     if (!st) return st;
   }
   return {};

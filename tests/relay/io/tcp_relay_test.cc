@@ -4,12 +4,12 @@
 // standing in for peers.
 #include "relay/io/tcp_relay.h"
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -186,8 +186,8 @@ TEST_CASE("tcp relay: Allocate TCP needs a stream and no UDP-only attributes") {
 
   StunClient c = h.control();
   CHECK(c.allocateTcp([](stun::MessageBuilder& b) { b.addEvenPort(false); })->code == 400);
-  CHECK(c.allocateTcp([](stun::MessageBuilder& b) { b.addBytes(stun::attr::DontFragment, {}); })
-            ->code == 400);
+  CHECK(c.allocateTcp([](stun::MessageBuilder& b) { b.addBytes(stun::attr::DontFragment, {}); })->code ==
+        400);
   auto r = c.allocateTcp();
   REQUIRE(r->code == 0);
   // Peers of a TCP allocation are reached with Connect, not channels.
@@ -215,9 +215,8 @@ TEST_CASE("tcp relay: ConnectionBind refuses unknown ids, other users and UDP") 
   CHECK(code == 400);
 
   StunClient udp = h.authedClient("alice");
-  auto overUdp = udp.request(stun::Method::ConnectionBind, [&](stun::MessageBuilder& b) {
-    b.addU32(stun::attr::ConnectionId, id);
-  });
+  auto overUdp = udp.request(stun::Method::ConnectionBind,
+                             [&](stun::MessageBuilder& b) { b.addU32(stun::attr::ConnectionId, id); });
   CHECK(overUdp->code == 400);
   // The owner still binds it afterwards.
   h.bind(alice, id, code);
@@ -269,7 +268,7 @@ TEST_CASE("tcp relay: Connect fan-out is limited per allocation per minute") {
   CHECK(r->code == 486);
   CHECK(h.connectLimited() == 1);
   CHECK_FALSE(peers[3].accept(h.pumper(), nullptr, 200));  // refused before any SYN
-  h.advance(std::chrono::seconds(21));  // 3 per minute: one more every 20 s
+  h.advance(std::chrono::seconds(21));                     // 3 per minute: one more every 20 s
   CHECK(c.connect(peers[3].addr)->code == 0);
   CHECK(c.connect(peers[4].addr)->code == 486);
 }
@@ -304,8 +303,8 @@ TEST_CASE("tcp relay: early peer data beyond the buffer waits in TCP and none is
   // only its 4 KiB cap, so the socket buffers fill and the writer waits.
   size_t written = 0;
   for (int i = 0; i < 200 && written < blob.size(); ++i) {
-    const ssize_t n = ::send(atPeer->fd.get(), blob.data() + written, blob.size() - written,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(atPeer->fd.get(), blob.data() + written, blob.size() - written, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) written += static_cast<size_t>(n);
     h.pump();
   }
@@ -318,8 +317,8 @@ TEST_CASE("tcp relay: early peer data beyond the buffer waits in TCP and none is
   // whenever the client falls behind.
   for (int i = 0; i < 20000 && data.in.size() < blob.size(); ++i) {
     if (written < blob.size()) {
-      const ssize_t n = ::send(atPeer->fd.get(), blob.data() + written, blob.size() - written,
-                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n =
+          ::send(atPeer->fd.get(), blob.data() + written, blob.size() - written, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) written += static_cast<size_t>(n);
     }
     data.fill(data.in.size() + 1, 1);
@@ -342,8 +341,7 @@ TEST_CASE("tcp relay: a reload that denies the peer closes its connection") {
   TcpRelayHarness h;
   auto j = h.joined();
 
-  auto cfg = policy::parseConfig(testing::harnessConfig(h.config.relay.portMin,
-                                                        h.config.relay.portMax, ""),
+  auto cfg = policy::parseConfig(testing::harnessConfig(h.config.relay.portMin, h.config.relay.portMax, ""),
                                  "reload.yaml");
   REQUIRE(cfg.ok());
   h.server().setPolicy(policy::buildSnapshot(cfg.value(), 9, {h.address}));

@@ -2,7 +2,6 @@
 // in-process worker on real loopback sockets (docs/threats.md maps every
 // line of threats.md to its tests).
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <set>
 #include <string>
@@ -135,7 +134,8 @@ TEST_CASE("threats: a nonce issued to 127.0.0.1 and replayed from 127.0.0.2 gets
   Harness h;
   StunClient owner = h.client();
   const std::string nonce = challengeNonce(owner);
-  StunClient thief(h.address, [&] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
+  StunClient thief(
+      h.address, [&] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
   const auto [name, pass] = h.credential("alice");
   auto transport = [](stun::MessageBuilder& b) { b.addRequestedTransport(17); };
   auto replay = thief.transact(signedRequest(thief, Method::Allocate, restAuth(name, nonce), transport));
@@ -177,16 +177,18 @@ TEST_CASE("threats: a long username sharing a valid user's prefix never matches"
     a.user = longName + tail;
     CHECK(code(a) == 401);
   }
-  for (const std::string& name : {std::string("alicex"), std::string("alice") + '\0', std::string("alic"),
-                                  std::string("alice ")}) {
+  for (const std::string& name :
+       {std::string("alicex"), std::string("alice") + '\0', std::string("alic"), std::string("alice ")}) {
     INFO(name);
     CHECK(code(Auth{name, staticKey, nonce}) == 401);
   }
   CHECK(h.server().allocations().size() == 0);
   CHECK(code(valid) == 0);
   StunClient other = h.client();
-  CHECK(other.transact(signedRequest(other, Method::Allocate, Auth{"alice", staticKey, challengeNonce(other)},
-                                     transport))->code == 0);
+  CHECK(other
+            .transact(signedRequest(other, Method::Allocate, Auth{"alice", staticKey, challengeNonce(other)},
+                                    transport))
+            ->code == 0);
 }
 
 TEST_CASE("threats: LIFETIME and XOR-PEER-ADDRESS appended after MESSAGE-INTEGRITY are not acted on") {
@@ -196,7 +198,8 @@ TEST_CASE("threats: LIFETIME and XOR-PEER-ADDRESS appended after MESSAGE-INTEGRI
   const Auth a = restAuth(name, challengeNonce(c));
 
   // Allocate with LIFETIME 0xFFFFFFFF after MI: the default lifetime, not the maximum.
-  auto alloc = signedRequest(c, Method::Allocate, a, [](stun::MessageBuilder& b) { b.addRequestedTransport(17); });
+  auto alloc =
+      signedRequest(c, Method::Allocate, a, [](stun::MessageBuilder& b) { b.addRequestedTransport(17); });
   appendRaw(alloc, stun::attr::Lifetime, u32(0xFFFFFFFF));
   auto allocated = c.transact(alloc);
   REQUIRE(allocated);
@@ -231,14 +234,16 @@ TEST_CASE("threats: LIFETIME and XOR-PEER-ADDRESS appended after MESSAGE-INTEGRI
   CHECK(c.receive(500));
 }
 
-TEST_CASE("threats: MESSAGE-INTEGRITY-SHA256 of 16-32 bytes in steps of 4 verifies, other MAC lengths are dropped") {
+TEST_CASE(
+    "threats: MESSAGE-INTEGRITY-SHA256 of 16-32 bytes in steps of 4 verifies, other MAC lengths are "
+    "dropped") {
   Harness h;
   StunClient c = h.client();
   const auto [name, pass] = h.credential("alice");
   Auth a = restAuth(name, challengeNonce(c));
   REQUIRE(c.transact(signedRequest(c, Method::Allocate, a, [](stun::MessageBuilder& b) {
-    b.addRequestedTransport(17);
-  }))->code == 0);
+             b.addRequestedTransport(17);
+           }))->code == 0);
   for (size_t len : {16, 20, 24, 28, 32}) {
     INFO("MI-SHA256 length " << len);
     a.sha256Length = len;
@@ -297,9 +302,8 @@ TEST_CASE("threats: PASSWORD-ALGORITHMS bid-down (RFC 8489 section 9.2) gets 400
     CHECK(r->code == 400);
   }
   CHECK(h.server().allocations().size() == 0);
-  auto plain = c.transact(signedRequest(c, Method::Allocate, a, [](stun::MessageBuilder& b) {
-    b.addRequestedTransport(17);
-  }));
+  auto plain = c.transact(
+      signedRequest(c, Method::Allocate, a, [](stun::MessageBuilder& b) { b.addRequestedTransport(17); }));
   REQUIRE(plain);
   CHECK(plain->code == 0);
 }
@@ -324,10 +328,12 @@ TEST_CASE("threats: padding bytes of every answer are zero") {
   a.omit = 0;
   a.nonce = "forged-nonce";
   keep(c.transact(signedRequest(c, Method::Allocate, a)), 438);  // "Stale Nonce": 1 byte
-  keep(c.request(Method::Binding, [](stun::MessageBuilder& b) {
-         const uint8_t v[2] = {1, 2};
-         b.addBytes(0x0031, v);  // 420 with UNKNOWN-ATTRIBUTES of 2 bytes
-       }), 420);
+  keep(c.request(Method::Binding,
+                 [](stun::MessageBuilder& b) {
+                   const uint8_t v[2] = {1, 2};
+                   b.addBytes(0x0031, v);  // 420 with UNKNOWN-ATTRIBUTES of 2 bytes
+                 }),
+       420);
   StunClient authed = h.authedClient();
   keep(authed.allocate(), 0);
   keep(authed.createPermission(*SocketAddress::parse("10.0.0.1:80")), 403);  // "Forbidden": 3
@@ -391,7 +397,8 @@ TEST_CASE("threats: more XOR-PEER-ADDRESS than permissions_per_request is a 400 
     return c.request(Method::CreatePermission, [&](stun::MessageBuilder& b) {
       b.addXorAddress(stun::attr::XorPeerAddress, peer.addr);
       for (int i = 1; i < n; ++i)
-        b.addXorAddress(stun::attr::XorPeerAddress, SocketAddress{IpAddress::v4(127, 0, 0, 1), uint16_t(9000 + i)});
+        b.addXorAddress(stun::attr::XorPeerAddress,
+                        SocketAddress{IpAddress::v4(127, 0, 0, 1), uint16_t(9000 + i)});
     });
   };
   CHECK(withPeers(5)->code == 400);
@@ -406,8 +413,8 @@ TEST_CASE("threats: datagrams that are not STUN are dropped, each counted, none 
   Harness h;
   StunClient c = h.client();
   auto header = [&](uint16_t length, size_t body) {
-    std::vector<uint8_t> d{0x00, 0x01, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length),
-                           0x21, 0x12, 0xA4, 0x42};
+    std::vector<uint8_t> d{
+        0x00, 0x01, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length), 0x21, 0x12, 0xA4, 0x42};
     const auto txn = c.newTransactionId();
     d.insert(d.end(), txn.begin(), txn.end());
     d.resize(20 + body, 0);
@@ -492,7 +499,8 @@ struct SendTargetLog final : turn::RelayEvents {
 
 }  // namespace
 
-TEST_CASE("threats: Send to many ports of one permitted IP reports each destination but ChannelData does not") {
+TEST_CASE(
+    "threats: Send to many ports of one permitted IP reports each destination but ChannelData does not") {
   SendTargetLog targets;  // outlives the worker, which reports to it until it stops
   Harness h(kAllowLoopback);
   h.events.add(targets, /*sendTargets=*/true);

@@ -1,10 +1,10 @@
 // TURN over TLS on loopback: an in-process worker with a TLS listener, a
 // certificate made by the openssl CLI at test time, and an OpenSSL client.
-#include <catch2/catch.hpp>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -71,7 +71,9 @@ struct TlsClient {
     }
     return -1;
   }
-  bool handshake() { return retry([&] { return SSL_connect(ssl); }) == 1; }
+  bool handshake() {
+    return retry([&] { return SSL_connect(ssl); }) == 1;
+  }
   std::optional<stun::Message> binding(std::vector<uint8_t>& buf) {
     std::vector<uint8_t> req;
     stun::TransactionId txn{};
@@ -135,9 +137,7 @@ TEST_CASE("tls: a handshake that never finishes is closed at the deadline and co
   REQUIRE(h.worker->streams().connectionCount() == 1);
   CHECK(h.worker->streams().connectionCount(Transport::Tls) == 1);  // per listener kind
   CHECK(h.worker->streams().connectionCount(Transport::Tcp) == 0);
-  auto sweep = [&] {
-    h.worker->streams().sweep([](const FiveTuple&) { return false; });
-  };
+  auto sweep = [&] { h.worker->streams().sweep([](const FiveTuple&) { return false; }); };
   h.clock.advance(h.worker->streams().limits().handshakeTimeout - std::chrono::seconds(1));
   sweep();
   CHECK(h.worker->streams().connectionCount() == 1);

@@ -1,8 +1,8 @@
 #include "relay/io/udp_socket.h"
 
-#include <catch2/catch.hpp>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
 using namespace tw;

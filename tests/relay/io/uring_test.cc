@@ -4,10 +4,10 @@
 // the socket holds, and a cancelled socket's late completions are ignored.
 #include "relay/io/uring.h"
 
-#include <catch2/catch.hpp>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <map>
 #include <vector>

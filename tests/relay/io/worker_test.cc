@@ -1,9 +1,9 @@
 // The request pipeline end to end on real loopback sockets: an in-process
 // worker, a manual clock, and the project's STUN client.
-#include <catch2/catch.hpp>
 #include <event2/thread.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "relay/io/udp_socket.h"
@@ -176,10 +176,10 @@ TEST_CASE("ChannelBind validates numbers and keeps channel and peer paired") {
     INFO(bad);
     CHECK(c.channelBind(bad, p1.addr)->code == 400);
   }
-  CHECK(c.channelBind(0x7FFF, p1.addr)->code == 0);  // RFC 5766 range by default
+  CHECK(c.channelBind(0x7FFF, p1.addr)->code == 0);    // RFC 5766 range by default
   CHECK(c.channelBind(0x7FFF, p2.addr)->code == 400);  // number taken by another peer
   CHECK(c.channelBind(0x4000, p1.addr)->code == 400);  // peer taken by another number
-  CHECK(c.channelBind(0x7FFF, p1.addr)->code == 0);  // refresh
+  CHECK(c.channelBind(0x7FFF, p1.addr)->code == 0);    // refresh
 }
 
 TEST_CASE("limits.channel_numbers: rfc8656 narrows the range") {
@@ -205,8 +205,7 @@ TEST_CASE("Peer data without permission is dropped and counted") {
 TEST_CASE("Permissions expire after 300 s and channels after 600 s") {
   Harness h(kAllowLoopback);
   StunClient c = h.authedClient();
-  auto alloc = c.allocate(
-      [](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, 3600); });
+  auto alloc = c.allocate([](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, 3600); });
   REQUIRE(alloc->code == 0);
   CHECK(alloc->msg().lifetime() == 3600u);
   Peer peer;
@@ -222,8 +221,7 @@ TEST_CASE("Permissions expire after 300 s and channels after 600 s") {
 TEST_CASE("Allocation lifetime: clamped to the max, refreshed, deleted by LIFETIME 0") {
   Harness h;
   StunClient c = h.authedClient();
-  auto alloc = c.allocate(
-      [](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, 0xFFFFFFFF); });
+  auto alloc = c.allocate([](stun::MessageBuilder& b) { b.addU32(stun::attr::Lifetime, 0xFFFFFFFF); });
   REQUIRE(alloc->code == 0);
   CHECK(alloc->msg().lifetime() == 3600u);  // max_allocation_lifetime default 1h
   const size_t used = h.pool().inUse();
@@ -264,15 +262,11 @@ TEST_CASE("EVEN-PORT R=1 reserves the next port for a RESERVATION-TOKEN") {
     m.addU64(stun::attr::ReservationToken, *token);
   });
   CHECK(both->code == 400);
-  auto second = b.allocate([&](stun::MessageBuilder& m) {
-    m.addU64(stun::attr::ReservationToken, *token);
-  });
+  auto second = b.allocate([&](stun::MessageBuilder& m) { m.addU64(stun::attr::ReservationToken, *token); });
   REQUIRE(second->code == 0);
   CHECK(relayedOf(*second).port == port + 1);
   StunClient d = h.authedClient("d");
-  auto reused = d.allocate([&](stun::MessageBuilder& m) {
-    m.addU64(stun::attr::ReservationToken, *token);
-  });
+  auto reused = d.allocate([&](stun::MessageBuilder& m) { m.addU64(stun::attr::ReservationToken, *token); });
   CHECK(reused->code == 508);
 }
 
@@ -422,10 +416,11 @@ TEST_CASE("Worker::post runs tasks from another thread on the loop thread") {
   std::atomic<int> ran{0};
   std::thread::id loopThread;
   std::thread poster([&] {
-    for (int i = 0; i < 10; ++i) h.worker->post([&] {
-      loopThread = std::this_thread::get_id();
-      ++ran;
-    });
+    for (int i = 0; i < 10; ++i)
+      h.worker->post([&] {
+        loopThread = std::this_thread::get_id();
+        ++ran;
+      });
   });
   poster.join();
   for (int i = 0; i < 100 && ran < 10; ++i) h.pump();

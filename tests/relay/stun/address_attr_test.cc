@@ -22,7 +22,8 @@ std::vector<uint8_t> encodeXor(const SocketAddress& a, const TransactionId& txid
 TEST_CASE("XOR address IPv4 matches RFC 5769 2.2") {
   const auto a = *SocketAddress::parse(v::kMappedIpv4);
   const auto value = encodeXor(a, v::kTransactionId);
-  const std::vector<uint8_t> expected(v::kSampleIpv4Response.begin() + 40, v::kSampleIpv4Response.begin() + 48);
+  const std::vector<uint8_t> expected(v::kSampleIpv4Response.begin() + 40,
+                                      v::kSampleIpv4Response.begin() + 48);
   CHECK(value == expected);
   CHECK(decodeXorAddress(expected, v::kTransactionId) == a);
 }
@@ -30,7 +31,8 @@ TEST_CASE("XOR address IPv4 matches RFC 5769 2.2") {
 TEST_CASE("XOR address IPv6 matches RFC 5769 2.3") {
   const auto a = *SocketAddress::parse(v::kMappedIpv6);
   const auto value = encodeXor(a, v::kTransactionId);
-  const std::vector<uint8_t> expected(v::kSampleIpv6Response.begin() + 40, v::kSampleIpv6Response.begin() + 60);
+  const std::vector<uint8_t> expected(v::kSampleIpv6Response.begin() + 40,
+                                      v::kSampleIpv6Response.begin() + 60);
   CHECK(value == expected);
   CHECK(decodeXorAddress(expected, v::kTransactionId) == a);
 }

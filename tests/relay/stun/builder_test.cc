@@ -172,15 +172,43 @@ TEST_CASE("builder writes UNKNOWN-ATTRIBUTES with zero padding") {
 }
 
 TEST_CASE("builder round trips raw bytes for every registered attribute type") {
-  const uint16_t types[] = {
-      attr::MappedAddress, attr::Username, attr::ErrorCode, attr::UnknownAttributes, attr::ChannelNumber,
-      attr::Lifetime, attr::XorPeerAddress, attr::Data, attr::Realm, attr::Nonce, attr::XorRelayedAddress,
-      attr::RequestedAddressFamily, attr::EvenPort, attr::RequestedTransport, attr::DontFragment,
-      attr::PasswordAlgorithm, attr::Userhash, attr::XorMappedAddress, attr::ReservationToken, attr::Priority,
-      attr::UseCandidate, attr::Padding, attr::ResponsePort, attr::ConnectionId, attr::AdditionalAddressFamily,
-      attr::AddressErrorCode, attr::PasswordAlgorithms, attr::AlternateDomain, attr::Icmp, attr::Software,
-      attr::AlternateServer, attr::TransactionTransmitCounter, attr::CacheTimeout, attr::IceControlled,
-      attr::IceControlling, attr::ResponseOrigin, attr::OtherAddress};
+  const uint16_t types[] = {attr::MappedAddress,
+                            attr::Username,
+                            attr::ErrorCode,
+                            attr::UnknownAttributes,
+                            attr::ChannelNumber,
+                            attr::Lifetime,
+                            attr::XorPeerAddress,
+                            attr::Data,
+                            attr::Realm,
+                            attr::Nonce,
+                            attr::XorRelayedAddress,
+                            attr::RequestedAddressFamily,
+                            attr::EvenPort,
+                            attr::RequestedTransport,
+                            attr::DontFragment,
+                            attr::PasswordAlgorithm,
+                            attr::Userhash,
+                            attr::XorMappedAddress,
+                            attr::ReservationToken,
+                            attr::Priority,
+                            attr::UseCandidate,
+                            attr::Padding,
+                            attr::ResponsePort,
+                            attr::ConnectionId,
+                            attr::AdditionalAddressFamily,
+                            attr::AddressErrorCode,
+                            attr::PasswordAlgorithms,
+                            attr::AlternateDomain,
+                            attr::Icmp,
+                            attr::Software,
+                            attr::AlternateServer,
+                            attr::TransactionTransmitCounter,
+                            attr::CacheTimeout,
+                            attr::IceControlled,
+                            attr::IceControlling,
+                            attr::ResponseOrigin,
+                            attr::OtherAddress};
   std::vector<uint8_t> out;
   MessageBuilder b(out, Method::Binding, MessageClass::Indication, makeTxid(6));
   for (size_t i = 0; i < std::size(types); ++i) {

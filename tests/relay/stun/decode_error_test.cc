@@ -7,11 +7,10 @@
 using namespace tw::stun;
 
 TEST_CASE("decode error reasons are distinct snake_case strings") {
-  const DecodeError all[] = {DecodeError::TooShort,          DecodeError::NotStun,
-                             DecodeError::BadMagicCookie,    DecodeError::BadLength,
-                             DecodeError::AttributeOverrun,  DecodeError::BadAttributeOrder,
-                             DecodeError::BadFingerprint,    DecodeError::TooManyAttributes,
-                             DecodeError::BadAttributeLength};
+  const DecodeError all[] = {
+      DecodeError::TooShort,       DecodeError::NotStun,           DecodeError::BadMagicCookie,
+      DecodeError::BadLength,      DecodeError::AttributeOverrun,  DecodeError::BadAttributeOrder,
+      DecodeError::BadFingerprint, DecodeError::TooManyAttributes, DecodeError::BadAttributeLength};
   std::set<std::string_view> seen;
   for (DecodeError e : all) {
     const auto s = toString(e);

@@ -24,7 +24,9 @@ DecodeError errorOf(const std::vector<uint8_t>& m) {
   return r.error();
 }
 
-std::vector<uint8_t> bindingRequest() { return rawHeader(Method::Binding, MessageClass::Request, makeTxid(1)); }
+std::vector<uint8_t> bindingRequest() {
+  return rawHeader(Method::Binding, MessageClass::Request, makeTxid(1));
+}
 
 const std::array<uint8_t, 4> kFour = {0, 0, 0, 60};
 
@@ -53,7 +55,8 @@ TEST_CASE("decode keeps unknown method numbers") {
 
 TEST_CASE("decode rejects fewer than 20 bytes: TooShort") {
   auto m = bindingRequest();
-  for (size_t n : {0u, 1u, 4u, 19u}) CHECK(errorOf(std::vector<uint8_t>(m.begin(), m.begin() + n)) == DecodeError::TooShort);
+  for (size_t n : {0u, 1u, 4u, 19u})
+    CHECK(errorOf(std::vector<uint8_t>(m.begin(), m.begin() + n)) == DecodeError::TooShort);
 }
 
 TEST_CASE("decode rejects first two bits other than 00: NotStun") {
@@ -204,7 +207,7 @@ TEST_CASE("attributes after MESSAGE-INTEGRITY are invisible") {
   auto peerValue = std::span<const uint8_t>(peer).subspan(24, 8);
   appendRaw(m, attr::Lifetime, std::array<uint8_t, 4>{0xFF, 0xFF, 0xFF, 0xFF});
   appendRaw(m, attr::XorPeerAddress, peerValue);
-  appendRaw(m, 0x0003, kFour);                                        // unknown, comprehension-required
+  appendRaw(m, 0x0003, kFour);                                       // unknown, comprehension-required
   appendRaw(m, attr::MessageIntegrity, std::vector<uint8_t>(7, 0));  // a bad second MI is ignored too
   appendFingerprint(m);
   auto r = decode(m);
@@ -260,12 +263,12 @@ TEST_CASE("MI after MI-SHA256 is ignored") {
 
 TEST_CASE("unknown comprehension-required attributes are collected once each") {
   auto m = bindingRequest();
-  appendRaw(m, 0x0003, kFour);           // CHANGE-REQUEST: unknown here
+  appendRaw(m, 0x0003, kFour);  // CHANGE-REQUEST: unknown here
   appendRaw(m, attr::Software, std::string_view("x"));
   appendRaw(m, 0x7FFF, kFour);
-  appendRaw(m, 0x0003, kFour);           // duplicate
-  appendRaw(m, 0x8FFF, kFour);           // comprehension-optional: skipped silently
-  appendRaw(m, attr::Lifetime, kFour);   // known
+  appendRaw(m, 0x0003, kFour);          // duplicate
+  appendRaw(m, 0x8FFF, kFour);          // comprehension-optional: skipped silently
+  appendRaw(m, attr::Lifetime, kFour);  // known
   auto r = decode(m);
   REQUIRE(r.ok());
   const auto unknown = r->unknownComprehensionRequired();

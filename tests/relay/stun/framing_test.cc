@@ -38,6 +38,7 @@ TEST_CASE("stream frame length refuses anything else") {
   CHECK_FALSE(streamFrameLength(std::vector<uint8_t>{0x00, 0x01, 0x00}));
   CHECK_FALSE(streamFrameLength(std::vector<uint8_t>{0x80, 0x00, 0x00, 0x04}));
   CHECK_FALSE(streamFrameLength(std::vector<uint8_t>{0xC0, 0x00, 0x00, 0x04}));
-  CHECK_FALSE(streamFrameLength(std::vector<uint8_t>{0x16, 0x03, 0x01, 0x02}));  // TLS record header, length 0x0102 not /4
+  CHECK_FALSE(streamFrameLength(
+      std::vector<uint8_t>{0x16, 0x03, 0x01, 0x02}));  // TLS record header, length 0x0102 not /4
   CHECK_FALSE(streamFrameLength(std::vector<uint8_t>{0x00, 0x01, 0x00, 0x05}));  // STUN length not /4
 }

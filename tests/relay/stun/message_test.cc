@@ -129,7 +129,8 @@ TEST_CASE("ERROR-CODE parsing") {
   REQUIRE(e);
   CHECK(e->code == 438);
   CHECK(e->reason == "Stale Nonce");
-  CHECK(decoded(withAttr(attr::ErrorCode, {0xFF, 0xFF, 0xF3, 0})).errorCode()->code == 300);  // reserved bits ignored
+  CHECK(decoded(withAttr(attr::ErrorCode, {0xFF, 0xFF, 0xF3, 0})).errorCode()->code ==
+        300);  // reserved bits ignored
   CHECK(decoded(withAttr(attr::ErrorCode, {0, 0, 6, 99})).errorCode()->code == 699);
   CHECK_FALSE(decoded(withAttr(attr::ErrorCode, {0, 0, 2, 0})).errorCode());
   CHECK_FALSE(decoded(withAttr(attr::ErrorCode, {0, 0, 7, 0})).errorCode());
@@ -158,8 +159,8 @@ TEST_CASE("PASSWORD-ALGORITHM parsing") {
 TEST_CASE("address getters reject bad families and lengths") {
   // Family 0x03, and an IPv4 family with an IPv6-sized value.
   CHECK_FALSE(decoded(withAttr(attr::XorMappedAddress, {0, 3, 0, 1, 1, 2, 3, 4})).xorMappedAddress());
-  CHECK_FALSE(decoded(withAttr(attr::XorMappedAddress, std::vector<uint8_t>{0, 1, 0, 1, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0,
-                                                                            0, 0, 0, 0, 0, 0}))
+  CHECK_FALSE(decoded(withAttr(attr::XorMappedAddress, std::vector<uint8_t>{0, 1, 0, 1, 1, 2, 3, 4, 0, 0,
+                                                                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
                   .xorMappedAddress());
   CHECK_FALSE(decoded(withAttr(attr::XorRelayedAddress, {0, 2, 0, 1, 1, 2, 3, 4})).xorRelayedAddress());
   CHECK_FALSE(decoded(withAttr(attr::MappedAddress, {0, 1, 0, 1, 1, 2, 3})).mappedAddress());

@@ -21,7 +21,8 @@ namespace {
 
 std::vector<std::vector<uint8_t>> seeds() {
   std::vector<std::vector<uint8_t>> s = {toVector(v::kSampleRequest), toVector(v::kSampleIpv4Response),
-                                         toVector(v::kSampleIpv6Response), toVector(v::kSampleLongTermRequest)};
+                                         toVector(v::kSampleIpv6Response),
+                                         toVector(v::kSampleLongTermRequest)};
   const std::vector<uint8_t> key = {1, 2, 3, 4};
   std::vector<uint8_t> out;
   MessageBuilder(out, Method::CreatePermission, MessageClass::Request, makeTxid(1))
@@ -44,16 +45,28 @@ void mutate(std::vector<uint8_t>& m, Random& rng) {
   for (uint32_t i = 0; i < ops; ++i) {
     const uint32_t where = m.empty() ? 0 : rng.below(static_cast<uint32_t>(m.size()));
     switch (rng.below(7)) {
-      case 0: if (!m.empty()) m[where] ^= static_cast<uint8_t>(1u << rng.below(8)); break;
-      case 1: if (!m.empty()) m[where] = static_cast<uint8_t>(rng.u32()); break;
-      case 2: m.resize(where); break;
-      case 3: m.resize(m.size() + 1 + rng.below(8), static_cast<uint8_t>(rng.u32())); break;
-      case 4:  // corrupt an attribute length field at a 4-aligned position
-        if (m.size() >= 24) put16(m, 20 + 4 * rng.below(static_cast<uint32_t>((m.size() - 20) / 4)) + 2,
-                                  static_cast<uint16_t>(rng.u32()));
+      case 0:
+        if (!m.empty()) m[where] ^= static_cast<uint8_t>(1u << rng.below(8));
         break;
-      case 5: if (m.size() >= 4) put16(m, 2, static_cast<uint16_t>(rng.u32())); break;
-      default: break;
+      case 1:
+        if (!m.empty()) m[where] = static_cast<uint8_t>(rng.u32());
+        break;
+      case 2:
+        m.resize(where);
+        break;
+      case 3:
+        m.resize(m.size() + 1 + rng.below(8), static_cast<uint8_t>(rng.u32()));
+        break;
+      case 4:  // corrupt an attribute length field at a 4-aligned position
+        if (m.size() >= 24)
+          put16(m, 20 + 4 * rng.below(static_cast<uint32_t>((m.size() - 20) / 4)) + 2,
+                static_cast<uint16_t>(rng.u32()));
+        break;
+      case 5:
+        if (m.size() >= 4) put16(m, 2, static_cast<uint16_t>(rng.u32()));
+        break;
+      default:
+        break;
     }
   }
   // Half the time keep the header length consistent so the TLV walk runs.
@@ -75,7 +88,8 @@ size_t exercise(const Message& m) {
   sink += m.additionalAddressFamily().value_or(0) + m.connectionId().value_or(0) + m.dontFragment();
   sink += m.errorCode() ? m.errorCode()->reason.size() : 0;
   sink += m.userhash().has_value() + (m.passwordAlgorithm() ? m.passwordAlgorithm()->parameters.size() : 0);
-  sink += m.xorMappedAddress().has_value() + m.xorRelayedAddress().has_value() + m.mappedAddress().has_value();
+  sink +=
+      m.xorMappedAddress().has_value() + m.xorRelayedAddress().has_value() + m.mappedAddress().has_value();
   std::array<SocketAddress, 3> peers;
   bool malformed = false;
   sink += m.xorPeerAddresses(peers, malformed);

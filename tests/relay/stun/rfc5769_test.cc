@@ -1,14 +1,15 @@
 // RFC 5769 test vectors: decode, check every field, verify MI and
 // FINGERPRINT, and re-encode with the builder.
+#include "tests/vectors/rfc5769.h"
+
 #include <catch2/catch.hpp>
 
 #include "relay/base/crypto.h"
 #include "relay/stun/builder.h"
+#include "relay/stun/byte_io.h"
 #include "relay/stun/integrity.h"
 #include "relay/stun/message.h"
-#include "relay/stun/byte_io.h"
 #include "stun_test_util.h"
-#include "tests/vectors/rfc5769.h"
 
 using namespace tw;
 using namespace tw::stun;
@@ -22,7 +23,6 @@ Message decoded(std::span<const uint8_t> m) {
   REQUIRE(r.ok());
   return *r;
 }
-
 
 /// Checks the fields 2.2 and 2.3 share, and returns the mapped address.
 SocketAddress checkResponse(const Message& m) {
@@ -157,7 +157,8 @@ TEST_CASE("RFC 5769 vectors fail verification once a covered byte changes") {
   auto m = toVector(v::kSampleLongTermRequest);
   m[24] ^= 0x01;  // first USERNAME byte
   const Message msg = decoded(m);
-  CHECK_FALSE(verifyMessageIntegrity(msg, longTermKey(v::kLongTermUsername, v::kLongTermRealm, v::kLongTermPassword)));
+  CHECK_FALSE(verifyMessageIntegrity(
+      msg, longTermKey(v::kLongTermUsername, v::kLongTermRealm, v::kLongTermPassword)));
   auto r = toVector(v::kSampleIpv4Response);
   r[24] ^= 0x01;  // SOFTWARE byte: FINGERPRINT catches it at decode
   CHECK(decode(r).error() == DecodeError::BadFingerprint);

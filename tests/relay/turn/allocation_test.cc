@@ -33,10 +33,8 @@ TEST_CASE("Channels pin number and peer through a five-minute cooldown") {
   CHECK_FALSE(a.activeChannelFor(sa("1.2.3.4:6"), t0));
   const Instant expired = t0 + life;
   CHECK_FALSE(a.activeChannel(0x4000, expired));
-  CHECK(a.bindChannel(0x4000, sa("9.9.9.9:5"), expired + life, expired, 8) ==
-        BindResult::NumberTaken);
-  CHECK(a.bindChannel(0x4001, sa("1.2.3.4:5"), expired + life, expired, 8) ==
-        BindResult::PeerTaken);
+  CHECK(a.bindChannel(0x4000, sa("9.9.9.9:5"), expired + life, expired, 8) == BindResult::NumberTaken);
+  CHECK(a.bindChannel(0x4001, sa("1.2.3.4:5"), expired + life, expired, 8) == BindResult::PeerTaken);
   const Instant cooled = expired + kChannelCooldown;
   CHECK(a.bindChannel(0x4000, sa("9.9.9.9:5"), cooled + life, cooled, 8) == BindResult::Ok);
 }
@@ -45,8 +43,6 @@ TEST_CASE("Channel cap") {
   Allocation a;
   ManualClock clock;
   const Instant t0 = clock.now();
-  REQUIRE(a.bindChannel(0x4000, sa("1.1.1.1:1"), t0 + std::chrono::seconds(1), t0, 1) ==
-          BindResult::Ok);
-  CHECK(a.bindChannel(0x4001, sa("1.1.1.2:1"), t0 + std::chrono::seconds(1), t0, 1) ==
-        BindResult::TooMany);
+  REQUIRE(a.bindChannel(0x4000, sa("1.1.1.1:1"), t0 + std::chrono::seconds(1), t0, 1) == BindResult::Ok);
+  CHECK(a.bindChannel(0x4001, sa("1.1.1.2:1"), t0 + std::chrono::seconds(1), t0, 1) == BindResult::TooMany);
 }

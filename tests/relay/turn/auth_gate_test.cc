@@ -19,8 +19,8 @@ int codeOf(Pipeline& p, const FiveTuple& t, const std::vector<uint8_t>& req) {
 TEST_CASE("auth_gate: 401 challenge carries REALM and a NONCE, no reason phrase, no MI") {
   Pipeline p;
   PipelineClient c(p, p.tuple());
-  auto r = p.exchange(c.tuple(), c.build(Method::Allocate, [](B& b) { b.addRequestedTransport(17); },
-                                         false));
+  auto r = p.exchange(c.tuple(), c.build(
+                                     Method::Allocate, [](B& b) { b.addRequestedTransport(17); }, false));
   REQUIRE(r);
   CHECK(r->code == 401);
   auto m = r->msg();
@@ -38,10 +38,13 @@ TEST_CASE("auth_gate: 400 for MI without USERNAME/REALM/NONCE or with PASSWORD-A
   B b(bare, Method::Refresh, stun::MessageClass::Request, c.newTransactionId());
   b.addMessageIntegrity(std::array<uint8_t, 16>{});
   CHECK(codeOf(p, c.tuple(), bare) == 400);
-  auto algo = c.build(Method::Refresh, [](B& x) {
-    const uint8_t v[4] = {0, 1, 0, 0};
-    x.addBytes(stun::attr::PasswordAlgorithms, v);
-  }, true);
+  auto algo = c.build(
+      Method::Refresh,
+      [](B& x) {
+        const uint8_t v[4] = {0, 1, 0, 0};
+        x.addBytes(stun::attr::PasswordAlgorithms, v);
+      },
+      true);
   CHECK(codeOf(p, c.tuple(), algo) == 400);
 }
 
@@ -64,10 +67,12 @@ TEST_CASE("auth_gate: 438 for a nonce from another address or past its lifetime"
   auto c = PipelineClient::authed(p, "alice", "203.0.113.5:1");
   REQUIRE(c.allocate()->code == 0);
   auto moved = PipelineClient::authed(p, "alice", "203.0.113.6:1");
-  auto req = c.build(Method::Refresh, [](B& b) { b.addU32(stun::attr::Lifetime, 600); }, true);
+  auto req = c.build(
+      Method::Refresh, [](B& b) { b.addU32(stun::attr::Lifetime, 600); }, true);
   CHECK(codeOf(p, moved.tuple(), req) == 438);  // c's nonce, sent from elsewhere
-  p.advance(std::chrono::minutes(11));  // auth.nonce_lifetime: 10m
-  auto stale = c.build(Method::Refresh, [](B& b) { b.addU32(stun::attr::Lifetime, 600); }, true);
+  p.advance(std::chrono::minutes(11));          // auth.nonce_lifetime: 10m
+  auto stale = c.build(
+      Method::Refresh, [](B& b) { b.addU32(stun::attr::Lifetime, 600); }, true);
   CHECK(codeOf(p, c.tuple(), stale) == 438);
   CHECK(c.refresh(600)->code == 437);  // fresh nonce; the allocation expired meanwhile
 }

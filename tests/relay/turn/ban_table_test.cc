@@ -62,9 +62,8 @@ TEST_CASE("A failure flood from many sources does not evict an active ban") {
   bans.recordFailure(ip("10.9.9.9"), at(1), c);
   REQUIRE(bans.recordFailure(ip("10.9.9.9"), at(1), c));
   for (uint32_t i = 0; i < 5000; ++i)
-    bans.recordFailure(
-        {IpAddress::v4(11, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 1), 5000}, at(2),
-        c);
+    bans.recordFailure({IpAddress::v4(11, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 1), 5000},
+                       at(2), c);
   CHECK(bans.isBanned(ip("10.9.9.9"), at(3)));
   bans.expire(at(3));
   CHECK(bans.isBanned(ip("10.9.9.9"), at(3)));

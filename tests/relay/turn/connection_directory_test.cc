@@ -1,7 +1,6 @@
 #include "relay/turn/connection_directory.h"
 
 #include <catch2/catch.hpp>
-
 #include <thread>
 #include <vector>
 

@@ -41,8 +41,7 @@ TEST_CASE("handle_binding: responses and malformed datagrams are dropped, never 
   Pipeline p;
   const auto t = p.tuple();
   std::vector<uint8_t> resp;
-  stun::MessageBuilder(resp, Method::Binding, stun::MessageClass::SuccessResponse,
-                       stun::TransactionId{});
+  stun::MessageBuilder(resp, Method::Binding, stun::MessageClass::SuccessResponse, stun::TransactionId{});
   CHECK(p.feed(t, resp).empty());
   const std::vector<uint8_t> junk{0x00, 0x01, 0x00, 0x04, 1, 2, 3};
   CHECK(p.feed(t, junk).empty());

@@ -9,8 +9,7 @@ using B = tw::stun::MessageBuilder;
 
 namespace {
 std::optional<PipelineReply> connect(PipelineClient& c, const SocketAddress& peer) {
-  return c.request(Method::Connect,
-                   [&](B& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
+  return c.request(Method::Connect, [&](B& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
 }
 /// The answer the server sent later (a deferred Connect), decoded.
 std::optional<PipelineReply> laterAnswer(Pipeline& p) {
@@ -42,8 +41,7 @@ TEST_CASE("handle_connect: answered when connect() completes, then ConnectionBin
   // A new data connection with the owner's credentials binds it.
   PipelineClient data(p, p.tuple("203.0.113.5:2", Transport::Tcp));
   data.setCredentials(c.username(), p.credential("alice").second);
-  auto bind = data.request(Method::ConnectionBind,
-                           [&](B& b) { b.addU32(stun::attr::ConnectionId, id); });
+  auto bind = data.request(Method::ConnectionBind, [&](B& b) { b.addU32(stun::attr::ConnectionId, id); });
   REQUIRE(bind);
   CHECK(bind->code == 0);
   CHECK(p.io.bound.count(id) == 1);
@@ -79,8 +77,9 @@ TEST_CASE("handle_connect: 400 on a UDP allocation or without a peer, 443, 403, 
 }
 
 TEST_CASE("handle_connect: 486 over the connection cap or the connect rate") {
-  Pipeline p("peers:\n  allowed: [93.184.216.0/24]\n"
-             "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
+  Pipeline p(
+      "peers:\n  allowed: [93.184.216.0/24]\n"
+      "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
   auto c = allocated(p, "alice", "203.0.113.5:1", true);
   CHECK_FALSE(connect(c, *SocketAddress::parse("93.184.216.1:80")));
   CHECK(connect(c, *SocketAddress::parse("93.184.216.2:80"))->code == 486);  // cap
@@ -108,7 +107,7 @@ TEST_CASE("handle_connection_bind: 400 for every wrong use, with one answer for 
     return r->code;
   };
   CHECK(bindFrom(p.tuple("203.0.113.5:2", Transport::Udp), "alice", id) == 400);  // over UDP
-  CHECK(bindFrom(c.tuple(), "alice", id) == 400);  // on the control connection
+  CHECK(bindFrom(c.tuple(), "alice", id) == 400);                                 // on the control connection
   CHECK(bindFrom(p.tuple("203.0.113.5:3", Transport::Tcp), "alice", std::nullopt) == 400);
   CHECK(bindFrom(p.tuple("203.0.113.5:4", Transport::Tcp), "alice", id + 1) == 400);
   CHECK(bindFrom(p.tuple("203.0.113.5:5", Transport::Tcp), "mallory", id) == 400);
@@ -124,17 +123,23 @@ namespace {
 using tw::testing::answer;
 using tw::testing::HandlerBench;
 std::string connectTo(HandlerBench& h, const FiveTuple& from, std::optional<SocketAddress> peer) {
-  auto req = h.request(Method::Connect, [&](B& b) {
-    if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
-  }, from);
+  auto req = h.request(
+      Method::Connect,
+      [&](B& b) {
+        if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
+      },
+      from);
   auto d = h.connectDeps();
   return answer(turn::handleConnect(req, d));
 }
-turn::Outcome bindId(HandlerBench& h, const FiveTuple& from, std::optional<uint32_t> id,
-                     uint32_t worker = 0, const std::string& user = "alice") {
-  auto req = h.request(Method::ConnectionBind, [&](B& b) {
-    if (id) b.addU32(stun::attr::ConnectionId, *id);
-  }, from);
+turn::Outcome bindId(HandlerBench& h, const FiveTuple& from, std::optional<uint32_t> id, uint32_t worker = 0,
+                     const std::string& user = "alice") {
+  auto req = h.request(
+      Method::ConnectionBind,
+      [&](B& b) {
+        if (id) b.addU32(stun::attr::ConnectionId, *id);
+      },
+      from);
   req.auth.user = user;
   auto d = h.bindDeps(worker);
   return turn::handleConnectionBind(req, d);
@@ -192,8 +197,9 @@ TEST_CASE("handleConnect: 400, 443, 403, 446 and 447, no SYN to a denied peer") 
 }
 
 TEST_CASE("handleConnect: 486 over the per-allocation cap or the connect rate, counted") {
-  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\n"
-                 "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
+  HandlerBench h(
+      "peers:\n  allowed: [93.184.216.0/24]\n"
+      "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
   const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
   turn::Allocation& a = h.allocate(ctl, 6);
   CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.1:80")) == "deferred");

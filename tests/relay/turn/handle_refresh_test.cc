@@ -41,9 +41,8 @@ TEST_CASE("handle_refresh: 437 without an allocation, 441 with other credentials
 TEST_CASE("handle_refresh: 443 for a family the allocation does not have") {
   Pipeline p;
   auto c = allocated(p);
-  auto r = c.request(Method::Refresh, [](B& b) {
-    b.addAddressFamily(stun::attr::RequestedAddressFamily, 2);
-  });
+  auto r =
+      c.request(Method::Refresh, [](B& b) { b.addAddressFamily(stun::attr::RequestedAddressFamily, 2); });
   REQUIRE(r);
   CHECK(r->code == 443);
 }
@@ -104,9 +103,11 @@ TEST_CASE("handleRefresh: 443 for REQUESTED-ADDRESS-FAMILY the allocation does n
   const turn::Allocation& a = h.allocate();
   const Instant before = a.expires;
   Ended ended;
-  auto v6 = h.request(Method::Refresh, [](B& b) { b.addAddressFamily(stun::attr::RequestedAddressFamily, 2); });
+  auto v6 =
+      h.request(Method::Refresh, [](B& b) { b.addAddressFamily(stun::attr::RequestedAddressFamily, 2); });
   CHECK(answer(turn::handleRefresh(v6, ended.fn())) == "443 peer_family_mismatch");
   CHECK(a.expires == before);
-  auto v4 = h.request(Method::Refresh, [](B& b) { b.addAddressFamily(stun::attr::RequestedAddressFamily, 1); });
+  auto v4 =
+      h.request(Method::Refresh, [](B& b) { b.addAddressFamily(stun::attr::RequestedAddressFamily, 1); });
   CHECK(answer(turn::handleRefresh(v4, ended.fn())) == "success");
 }

@@ -103,11 +103,12 @@ TEST_CASE("QuotaBook adds the other fleet nodes' counts to per_user and per_ip, 
   auto perIp = book.acquire("bob", ip("10.0.0.1"), 0, q);
   REQUIRE_FALSE(perIp.ok());
   CHECK(perIp.error() == QuotaRefusal::PerIp);
-  CHECK(book.changes() == before);  // refusals change nothing
+  CHECK(book.changes() == before);                          // refusals change nothing
   REQUIRE(book.acquire("bob", ip("10.0.0.2"), 0, q).ok());  // total counts this node only
   CHECK(book.changes() == before + 1);
   const auto mine = book.localCounts();
-  CHECK(mine.users == std::unordered_map<std::string, size_t>{{policy::perUserKey("bob", ip("10.0.0.2")), 1}});
+  CHECK(mine.users ==
+        std::unordered_map<std::string, size_t>{{policy::perUserKey("bob", ip("10.0.0.2")), 1}});
   CHECK(mine.ips.at(ip("10.0.0.2")) == 1);
   book.setFleetCounts({});  // the other node lapsed
   book.release("bob", ip("10.0.0.2"), 0);

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 using namespace tw;
-using tw::turn::RateLimiter;
 using tw::TokenBucket;
+using tw::turn::RateLimiter;
 
 namespace {
 Instant at(int64_t ms) { return Instant{std::chrono::milliseconds(ms)}; }
@@ -43,8 +43,8 @@ TEST_CASE("RateLimiter: burst then rate per IP, IPs independent") {
   CHECK(passed == 3);
   CHECK(r.allowRequest(b, at(0), c));
   CHECK_FALSE(r.allowRequest(a, at(100), c));
-  CHECK(r.allowRequest(a, at(500), c));  // 0.5 s at 2/s = 1 token
-  CHECK(r.allowUnauthenticated(a, at(500), c));  // separate bucket
+  CHECK(r.allowRequest(a, at(500), c));           // 0.5 s at 2/s = 1 token
+  CHECK(r.allowUnauthenticated(a, at(500), c));   // separate bucket
   CHECK(r.allowRequest(a, at(0), limits(0, 0)));  // rate 0: unlimited
 }
 

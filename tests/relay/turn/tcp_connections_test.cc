@@ -1,8 +1,7 @@
 #include "relay/turn/tcp_connections.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <set>
 
