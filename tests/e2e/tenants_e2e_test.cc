@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "policy/credentials.h"
 #include "policy/secrets_file.h"
@@ -142,6 +143,34 @@ TEST_CASE("Tenants: turnwarden credential --realm mints with that realm's keyrin
   const auto unknown = testing::runCommand(cmd + " --realm c.example 2>&1");
   CHECK(unknown.status == 2);
   CHECK_THAT(unknown.out, Catch::Contains("serves realm 'c.example'"));
+}
+
+TEST_CASE("Tenants: turnwarden rotate --realm rotates B's own keyring, the server takes it within a second") {
+  const Ports ports;
+  ServerProcess s(config(ports, 9, 9, "42700-42899"));
+  REQUIRE(s.ready());
+  const std::string before = secretB(s);
+  const std::string oldName = testing::restName("erin");
+  const std::string oldPass = policy::restPassword(before, oldName);
+  const auto run = testing::runCommand(std::string(TW_BINARY) + " rotate --config " + s.dir() +
+                                       "/turnwarden.yaml --realm b.example");
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.out, Catch::Contains("rotated " + s.dir() + "/b-secrets.yaml"));
+  const std::string after = secretB(s);
+  REQUIRE(after != before);
+  const std::string marker = "realm b.example keyring reloaded (file changed)";
+  for (int i = 0; i < 300 && testing::occurrences(s.log(), marker) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(testing::occurrences(s.log(), marker) == 1);
+  const std::string newName = testing::restName("erin");
+  CHECK(allocateCode(ports.b, newName, policy::restPassword(after, newName)) == 0);
+  CHECK(allocateCode(ports.b, oldName, oldPass) == 0);  // the old secret verifies through its grace
+  CHECK(allocateCode(ports.a, newName, policy::restPassword(after, newName)) == 401);
+  // The top-level keyring is inline here: rotating it is refused, B's untouched.
+  const auto top = testing::runCommand(std::string(TW_BINARY) + " rotate --config " + s.dir() +
+                                       "/turnwarden.yaml 2>&1");
+  CHECK(top.status == 2);
+  CHECK(secretB(s) == after);
 }
 
 TEST_CASE("Tenants: a credentials endpoint bound to realm B mints B's credentials and B's URIs only") {

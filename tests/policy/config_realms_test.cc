@@ -60,7 +60,7 @@ std::vector<std::string> names(std::span<const StaticUser> users) {
 
 }  // namespace
 
-TEST_CASE("auth.realms gives a realm its own keyring and users; the global ones stay the top-level realm's",
+TEST_CASE("auth.realms gives a realm its own keyring and users, the global ones stay the top-level realm's",
           "[realms][auth]") {
   const Config c = parsed(tenants(ownKeyring()));
   REQUIRE(c.auth.realms.size() == 1);

@@ -73,7 +73,7 @@ TEST_CASE("pollKeyringFile: a broken rewrite is refused once, naming the file", 
   CHECK(again.errors.empty());  // reported once per change
 }
 
-TEST_CASE("pollKeyringFile: a due rotation puts a new secret first; an ended grace is pruned", "[keyring]") {
+TEST_CASE("pollKeyringFile: a due rotation puts a new secret first, an ended grace is pruned", "[keyring]") {
   KeyringDir k;
   REQUIRE(writeSecretsFile(k.path, {kFirst}).ok());
   SeededRandom rng(1);
