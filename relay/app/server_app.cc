@@ -110,7 +110,7 @@ void ServerApp::announce() {
   (*workers_)[0].call([&] { where = describeListeners((*workers_)[0]); });
   policy::Keyring keyring(config_.auth.secrets);
   if (auto cred = policy::mintCredential(keyring, "webrtc", 86400, clock_.unixSeconds()))
-    log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_), *cred));
+    log_.info("iceServers entry (valid 24h): " + iceServerJson(clientUris(config_, config_.realm), *cred));
   log_.info("turnwarden ready:" + where);
 }
 
