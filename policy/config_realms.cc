@@ -55,6 +55,15 @@ void checkShared(Reader& r, const Item& value, const std::vector<Secret>& mine, 
                            ": a credential it signs would be valid in both realms");
 }
 
+/// Two keyrings in one file would be one keyring: both realms would accept
+/// each other's credentials (and the second could not be generated).
+void checkSameFile(Reader& r, const Item& value, const std::string& mine, const std::string& other,
+                   const std::string& otherName) {
+  if (!mine.empty() && mine == other)
+    r.error(fieldItem(value, "secrets_file"), "the same file as " + otherName +
+                                                  ": each realm needs a keyring file of its own");
+}
+
 }  // namespace
 
 void forEachRealm(Reader& r, const Item& map, const RealmVisitor& fn) {
@@ -95,6 +104,10 @@ void checkAuthRealms(Reader& r, const Item& authItem, AuthConfig& auth) {
     checkSource(r, value, ra);
     checkRotation(r, value, name, ra.rotation, ra.secretsFile, auth.maxTtlSeconds);
     loadKeyringFile(r, ra.secretsFile, ra.secrets);
+    checkSameFile(r, value, ra.secretsFile, auth.secretsFile, "auth.secrets_file");
+    for (size_t j = 0; j < i; ++j)
+      checkSameFile(r, value, ra.secretsFile, auth.realms[j].secretsFile,
+                    "auth.realms." + auth.realms[j].realm + ".secrets_file");
     checkShared(r, value, ra.secrets, auth.secrets, "auth.secrets");
     for (size_t j = 0; j < i; ++j)
       checkShared(r, value, ra.secrets, auth.realms[j].secrets, "auth.realms." + auth.realms[j].realm);

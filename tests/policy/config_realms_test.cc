@@ -140,6 +140,22 @@ TEST_CASE("auth.realms entries are checked: unknown keys, unserved realms, the t
              Catch::Contains("grace (1h) must be at least max_ttl (1d)"));
 }
 
+TEST_CASE("a realm's keyring file may not be another keyring's file", "[realms][auth]") {
+  const std::string twoFiles =
+      "realm: b.example\nlisteners:\n"
+      "  - {transport: udp, address: 127.0.0.1, port: 3478, realm: a.example}\n"
+      "  - {transport: udp, address: 127.0.0.1, port: 3479, realm: c.example}\n"
+      "auth:\n  secrets_file: keys.yaml\n  realms:\n"
+      "    a.example: {secrets_file: keys.yaml}\n"
+      "    c.example: {secrets_file: a.yaml}\n";
+  CHECK_THAT(errorsOf(twoFiles), Catch::Contains("conf/tenants.yaml:8:31: auth.realms.a.example.secrets_file: "
+                                                 "the same file as auth.secrets_file"));
+  std::string sameAsRealm = twoFiles;
+  sameAsRealm.replace(sameAsRealm.find("{secrets_file: keys.yaml}"), 25, "{secrets_file: a.yaml}");
+  CHECK_THAT(errorsOf(sameAsRealm), Catch::Contains("auth.realms.c.example.secrets_file: the same file as "
+                                                    "auth.realms.a.example.secrets_file"));
+}
+
 TEST_CASE("a secret value in two realms' keyrings is refused: it would sign for both", "[realms][auth]") {
   const std::string shared = std::string("    a.example:\n      secrets: [{id: a1, value: \"") + kGlobal + "\"}]\n";
   const std::string e = errorsOf(tenants(shared));
