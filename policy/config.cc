@@ -15,6 +15,7 @@
 #include "policy/config_observability.h"
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
+#include "policy/config_realms.h"
 #include "policy/config_transports.h"
 #include "policy/duration.h"
 #include "policy/secrets_file.h"
@@ -35,6 +36,9 @@ bool isProtocolText(std::string_view s) {
                      [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
 }
 
+}  // namespace
+
+namespace config_detail {
 /// A realm as written (top-level realm:, listeners[].realm, peers.realms
 /// keys): it goes on the wire and into the MD5 key.
 std::optional<std::string> realmText(Reader& r, const Item& item) {
@@ -46,6 +50,9 @@ std::optional<std::string> realmText(Reader& r, const Item& item) {
   }
   return s;
 }
+}  // namespace config_detail
+
+namespace {
 
 bool isStream(Transport t) { return t == Transport::Tcp || t == Transport::Tls; }
 
@@ -82,7 +89,12 @@ constexpr std::array<Field<ListenerConfig>, 6> kListenerFields{{
     {"port", set<&ListenerConfig::port, &Reader::port>},
     {"cert", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.cert); }},
     {"key", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.key); }},
-    {"realm", [](Reader& r, const Item& i, ListenerConfig& o) { o.realm = realmText(r, i).value_or(""); }},
+    {"realm",
+     [](Reader& r, const Item& i, ListenerConfig& o) {
+       o.realm = realmText(r, i).value_or("");
+       o.realmLine = i.mark.line;
+       o.realmColumn = i.mark.column;
+     }},
 }};
 
 void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
@@ -212,23 +224,38 @@ constexpr std::array<Field<StaticUser>, 2> kUserFields{{
     {"key", readUserKey, true},
 }};
 
-void readUsers(Reader& r, const Item& seq, AuthConfig& out) {
+}  // namespace
+
+namespace config_detail {
+void readUsers(Reader& r, const Item& seq, std::vector<StaticUser>& out) {
   std::vector<std::string> where;
   r.forEach(seq, [&](const Item& item) {
     StaticUser u;
     size_t before = r.errorCount();
     readFields(r, item, kUserFields, u);
     if (r.errorCount() != before) return;
-    for (size_t i = 0; i < out.users.size(); ++i) {
-      if (out.users[i].name == u.name) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i].name == u.name) {
         return r.error(fieldItem(item, "name"),
                        "duplicate user " + shown(u.name) + " (also " + where[i] + ")");
       }
     }
-    out.users.push_back(u);
+    out.push_back(u);
     where.push_back(item.path);
   });
 }
+
+void loadKeyringFile(Reader& r, const std::string& path, std::vector<Secret>& out) {
+  struct stat st {};
+  if (!r.checkFiles() || path.empty()) return;
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return;
+  auto loaded = loadSecretsFile(path);
+  if (!loaded) return r.append(std::move(loaded.error()));
+  out = std::move(loaded.value());
+}
+}  // namespace config_detail
+
+namespace {
 
 void readSecretsFile(Reader& r, const Item& item, AuthConfig& out) {
   if (item.node.IsNull()) return;
@@ -247,27 +274,17 @@ void readNonceLifetime(Reader& r, const Item& item, AuthConfig& out) {
   if (auto d = r.duration(item, std::chrono::seconds(1))) out.nonceLifetime = *d;
 }
 
-constexpr std::array<Field<AuthConfig>, 8> kAuthFields{{
+constexpr std::array<Field<AuthConfig>, 9> kAuthFields{{
     {"secrets", [](Reader& r, const Item& i, AuthConfig& o) { o.secrets = readSecretList(r, i); }},
     {"secrets_file", readSecretsFile},
     {"max_ttl", readMaxTtl},
     {"clock_skew", readClockSkew},
     {"nonce_lifetime", readNonceLifetime},
-    {"users", readUsers},
+    {"users", [](Reader& r, const Item& i, AuthConfig& o) { readUsers(r, i, o.users); }},
     {"blocked_users", readBlockedUsers},
-    {"rotation", readRotation},
+    {"rotation", [](Reader& r, const Item& i, AuthConfig& o) { readRotation(r, i, o.rotation); }},
+    {"realms", readAuthRealms},
 }};
-
-/// Loads an existing keyring file (loadConfig only); a missing one is left
-/// for the server to generate on first start.
-void loadKeyringFile(Reader& r, AuthConfig& auth) {
-  struct stat st {};
-  if (!r.checkFiles() || auth.secretsFile.empty()) return;
-  if (::lstat(auth.secretsFile.c_str(), &st) != 0 && errno == ENOENT) return;
-  auto loaded = loadSecretsFile(auth.secretsFile);
-  if (!loaded) return r.append(std::move(loaded.error()));
-  auth.secrets = std::move(loaded.value());
-}
 
 void readAuth(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kAuthFields, cfg.auth);
@@ -280,7 +297,8 @@ void readAuth(Reader& r, const Item& item, Config& cfg) {
     r.error(item, "no REST API secret: set auth.secrets or auth.secrets_file");
   }
   checkRotation(r, item, cfg.auth);
-  loadKeyringFile(r, cfg.auth);
+  loadKeyringFile(r, cfg.auth.secretsFile, cfg.auth.secrets);
+  checkAuthRealms(r, item, cfg.auth);
 }
 
 // -------------------------------------------------------------------- peers
@@ -328,21 +346,11 @@ constexpr std::array<Field<RealmPeersConfig>, 2> kRealmPeerFields{{
 /// peers.realms: {REALM: {allowed: [...], denied: [...]}}; whether a listener
 /// uses each REALM is checked once the whole file is read (checkPeerRealms).
 void readPeerRealms(Reader& r, const Item& map, PeersConfig& out) {
-  if (map.node.IsNull() || !r.expectMap(map)) return;
-  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    auto name = realmText(r, Item{key, key.Mark(), map.path});
-    if (!name) continue;
-    const Item value = fieldItem(map, *name);
-    auto same = [&](const RealmPeersConfig& o) { return o.realm == *name; };
-    if (std::any_of(out.realms.begin(), out.realms.end(), same)) {
-      r.errorAt(key.Mark(), value.path + ": duplicate realm (each realm may appear once)");
-      continue;
-    }
-    RealmPeersConfig rp{*name, key.Mark().line, key.Mark().column, {}, {}};
+  forEachRealm(r, map, [&](const std::string& name, const YAML::Mark& at, const Item& value) {
+    RealmPeersConfig rp{name, at.line, at.column, {}, {}};
     readFields(r, value, kRealmPeerFields, rp);
     out.realms.push_back(std::move(rp));
-  }
+  });
 }
 
 /// A peers.realms key no listener (nor the top-level realm) serves would
@@ -535,6 +543,7 @@ void readRoot(Reader& r, const Item& root, Config& cfg) {
   readFields(r, root, kRootFields, cfg);
   if (root.node.IsMap()) checkPerAllocation(r, root, cfg);
   checkPeerRealms(r, cfg);
+  checkRealmKeyrings(r, root, cfg);
   if (root.node.IsMap() && !hasKey(root, "auth")) {
     r.error(root, "no REST API secret: set auth.secrets or auth.secrets_file");
   }

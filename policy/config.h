@@ -55,6 +55,8 @@ struct ListenerConfig {
   /// realm: of this listener (401/438 REALM, key derivation, peers.realms);
   /// empty = the top-level realm.
   std::string realm;
+  int realmLine = 0;    ///< 0-based position of realm: (errors found
+  int realmColumn = 0;  ///< once the whole file is read).
 };
 
 struct RelayConfig {
@@ -68,6 +70,25 @@ struct RelayConfig {
   /// by default: browsers never use it, and it turns the relay into a TCP
   /// proxy to any allowed host (SMTP, HTTP...). Reloadable.
   bool tcp = false;
+};
+
+/// auth.realms.REALM: the credentials of one realm other than the top-level
+/// one (docs/policy.md, "Realms"). A REST credential verifies only against
+/// the keyring of the realm of the listener it arrives on, so a credential
+/// minted for one tenant is refused (401) on another tenant's listeners.
+struct RealmAuthConfig {
+  std::string realm;
+  int line = 0;    ///< 0-based position of the realm key, for errors
+  int column = 0;  ///< found once the whole file is read.
+  /// Inline (secrets:) or loaded from secretsFile; secrets[0] mints.
+  std::vector<Secret> secrets;
+  std::string secretsFile;  ///< Absolute path; empty when inline or global.
+  std::optional<RotationConfig> rotation;
+  /// Static users of this realm (keys hashed with this realm's name).
+  std::vector<StaticUser> users;
+  /// use_global_keyring: true: auth.secrets(_file) and auth.users verify in
+  /// this realm too, the behaviour before realms had keyrings. Never implied.
+  bool useGlobalKeyring = false;
 };
 
 struct AuthConfig {
@@ -88,6 +109,9 @@ struct AuthConfig {
   /// auth.rotation: automatic rotation of the keyring file (needs
   /// secrets_file; grace >= max_ttl).
   std::optional<RotationConfig> rotation;
+  /// auth.realms: keyrings of the realms other than the top-level one, which
+  /// uses the fields above.
+  std::vector<RealmAuthConfig> realms;
 };
 
 /// One peer rule as written: the parsed range, the original text for logs
@@ -208,6 +232,9 @@ struct CredentialsConfig {
   bool insecureHttp = false;  ///< plain HTTP on a non-loopback address
   RateConfig perIp{20, 200};  ///< requests_per_ip: generous, for CGNAT
   RateConfig perUser{1, 10};  ///< requests_per_user: per verified sub
+  /// realm: the endpoint mints with this realm's keyring and answers its
+  /// listeners' URIs. After parsing never empty (default: the top-level realm).
+  std::string realm;
 };
 
 struct Config {
@@ -242,6 +269,11 @@ inline constexpr uint32_t kMaxWorkers = 256;
 
 /// The realm `listener` serves: its own realm:, else the top-level realm.
 const std::string& effectiveRealm(const Config& config, const ListenerConfig& listener);
+
+/// The REST secrets that verify (and mint) in `realm`: auth.secrets for the
+/// top-level realm and realms with use_global_keyring, the realm's own
+/// keyring otherwise; nullptr when no listener serves `realm`.
+const std::vector<Secret>* realmSecrets(const Config& config, std::string_view realm);
 
 /// Parses and validates config text without touching the file system, so it
 /// is usable on embedded defaults and in tests. `fileName` is used in error

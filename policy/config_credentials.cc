@@ -5,6 +5,7 @@
 
 #include "policy/config_observability.h"
 #include "policy/config_quotas.h"
+#include "policy/config_realms.h"
 #include "relay/base/files.h"
 
 namespace tw::policy::config_detail {
@@ -57,7 +58,7 @@ void readPem(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<CredentialsConfig>, 11> kCredentialsFields{{
+constexpr std::array<Field<CredentialsConfig>, 12> kCredentialsFields{{
     {"listen",
      [](Reader& r, const Item& i, CredentialsConfig& c) {
        SocketAddress at{};
@@ -91,6 +92,10 @@ constexpr std::array<Field<CredentialsConfig>, 11> kCredentialsFields{{
     {"requests_per_ip", [](Reader& r, const Item& i, CredentialsConfig& c) { readBucket(r, i, c.perIp); }},
     {"requests_per_user",
      [](Reader& r, const Item& i, CredentialsConfig& c) { readBucket(r, i, c.perUser); }},
+    {"realm",
+     [](Reader& r, const Item& i, CredentialsConfig& c) {
+       if (auto s = realmText(r, i)) c.realm = *s;
+     }},
 }};
 
 bool isLoopback(const IpAddress& ip) {

@@ -13,8 +13,11 @@ std::vector<NamedRange> namedPeerRanges(const std::vector<PeerRangeConfig>& in, 
 }
 
 RealmMap::RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listeners,
-                   std::vector<RealmPeerLayer> layers)
-    : default_(std::move(defaultRealm)), listeners_(std::move(listeners)), layers_(std::move(layers)) {}
+                   std::vector<RealmPeerLayer> layers, std::vector<RealmCredentials> credentials)
+    : default_(std::move(defaultRealm)),
+      listeners_(std::move(listeners)),
+      layers_(std::move(layers)),
+      credentials_(std::move(credentials)) {}
 
 const std::string& RealmMap::realmFor(const FiveTuple& tuple) const {
   for (const ListenerRealm& l : listeners_)
@@ -28,6 +31,26 @@ const PeerLayer* RealmMap::layerFor(std::string_view realm) const {
   return nullptr;
 }
 
+const RealmCredentials* RealmMap::credentialsFor(std::string_view realm) const {
+  for (const RealmCredentials& c : credentials_)
+    if (c.realm == realm) return &c;
+  return nullptr;
+}
+
+namespace {
+/// Each auth.realms entry as the auth gate uses it: its own keyring and
+/// users, plus the global ones when it says use_global_keyring.
+std::vector<RealmCredentials> realmCredentials(const Config& config) {
+  std::vector<RealmCredentials> out;
+  for (const RealmAuthConfig& ra : config.auth.realms) {
+    std::vector<StaticUser> users = ra.users;
+    if (ra.useGlobalKeyring) users.insert(users.end(), config.auth.users.begin(), config.auth.users.end());
+    out.push_back(RealmCredentials{ra.realm, Keyring(*realmSecrets(config, ra.realm)), std::move(users)});
+  }
+  return out;
+}
+}  // namespace
+
 RealmMap buildRealmMap(const Config& config) {
   std::vector<ListenerRealm> listeners;
   for (const ListenerConfig& l : config.listeners)
@@ -39,7 +62,7 @@ RealmMap buildRealmMap(const Config& config) {
     layers.push_back(RealmPeerLayer{r.realm, PeerLayer{namedPeerRanges(r.allowed, prefix + "allowed"),
                                                        namedPeerRanges(r.denied, prefix + "denied")}});
   }
-  return RealmMap(config.realm, std::move(listeners), std::move(layers));
+  return RealmMap(config.realm, std::move(listeners), std::move(layers), realmCredentials(config));
 }
 
 }  // namespace tw::policy

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/credentials.h"
 #include "policy/peer_rules.h"
 #include "relay/base/address.h"
 
@@ -29,11 +30,20 @@ struct RealmPeerLayer {
   PeerLayer layer;
 };
 
+/// The credentials of one realm other than the default one: the keyring its
+/// REST credentials verify with and its static users (auth.realms.REALM; with
+/// use_global_keyring, copies of auth.secrets and auth.users).
+struct RealmCredentials {
+  std::string realm;
+  Keyring keyring;
+  std::vector<StaticUser> users;
+};
+
 class RealmMap {
  public:
   RealmMap() = default;
-  RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listeners,
-           std::vector<RealmPeerLayer> layers);
+  RealmMap(std::string defaultRealm, std::vector<ListenerRealm> listeners, std::vector<RealmPeerLayer> layers,
+           std::vector<RealmCredentials> credentials = {});
 
   /// The realm of the listener `tuple` arrived on (its server address and
   /// transport); the default realm when no listener matches. A linear scan
@@ -43,11 +53,15 @@ class RealmMap {
   /// The peer rules of `realm`, or nullptr when it has none.
   const PeerLayer* layerFor(std::string_view realm) const;
   const std::string& defaultRealm() const { return default_; }
+  /// The keyring and users of `realm`, or nullptr for the default realm
+  /// (the snapshot's own keyring and users) and for a realm no listener serves.
+  const RealmCredentials* credentialsFor(std::string_view realm) const;
 
  private:
   std::string default_;
   std::vector<ListenerRealm> listeners_;
   std::vector<RealmPeerLayer> layers_;
+  std::vector<RealmCredentials> credentials_;
 };
 
 /// Configured peer ranges with the names logs and revocations report:

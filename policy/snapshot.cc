@@ -53,6 +53,18 @@ PeerDecision PolicySnapshot::checkPeer(std::string_view allocationRealm, const S
   return peers.check(peer, realms.layerFor(allocationRealm));
 }
 
+const Keyring* PolicySnapshot::keyringFor(std::string_view r) const {
+  if (r == realm) return &keyring;
+  const RealmCredentials* c = realms.credentialsFor(r);
+  return c ? &c->keyring : nullptr;
+}
+
+std::span<const StaticUser> PolicySnapshot::usersFor(std::string_view r) const {
+  if (r == realm) return users;
+  const RealmCredentials* c = realms.credentialsFor(r);
+  return c ? std::span<const StaticUser>(c->users) : std::span<const StaticUser>();
+}
+
 bool PolicySnapshot::isBlocked(std::string_view user) const {
   return std::binary_search(blockedUsers.begin(), blockedUsers.end(), user);
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,13 @@ struct PolicySnapshot {
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).
   const std::string& realmFor(const FiveTuple& tuple) const { return realms.realmFor(tuple); }
+  /// The keyring REST credentials verify with on a listener of `realm`
+  /// (auth.secrets for the top-level realm, auth.realms.REALM's otherwise),
+  /// or nullptr for a realm no listener serves: no credential is valid there.
+  const Keyring* keyringFor(std::string_view realm) const;
+  /// The static users valid on a listener of `realm` (auth.users for the
+  /// top-level realm, auth.realms.REALM.users otherwise).
+  std::span<const StaticUser> usersFor(std::string_view realm) const;
   /// The peer rules for an allocation of `allocationRealm`: hard denies,
   /// then that realm's denied/allowed, then the global rules.
   PeerDecision checkPeer(std::string_view allocationRealm, const SocketAddress& peer) const;

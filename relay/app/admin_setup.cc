@@ -20,7 +20,7 @@ bool ServerApp::startAdmin() {
                    policy::Keyring keyring(config_.auth.secrets);
                    auto cred = policy::mintCredential(keyring, user, ttl, clock_.unixSeconds());
                    if (!cred) return std::nullopt;
-                   return credentialJson(clientUris(config_), *cred);
+                   return credentialJson(clientUris(config_, config_.realm), *cred);  // the default realm's
                  }};
   hooks.rotate = [this]() -> Result<std::string, std::string> {
     if (auto st = rotateNow("admin API"); !st) return err(st.error());

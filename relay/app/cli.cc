@@ -21,6 +21,8 @@ void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
       takeValue(a, i, r.user, r);
     else if (arg == "--ttl")
       takeValue(a, i, r.ttl, r);
+    else if (arg == "--realm" && (r.command == "credential" || r.command == "rotate"))
+      takeValue(a, i, r.realm, r);
     else if (arg == "--secrets-out")
       takeValue(a, i, r.secretsOut, r);
     else if (arg == "--help" || arg == "-h")
@@ -70,13 +72,18 @@ std::string usage() {
 Usage:
   turnwarden [--config FILE]            run the server (default: the built-in etc/turnwarden.yaml)
   turnwarden check-config FILE          validate FILE; prints FILE:LINE:COL: message per problem, exit 2
-  turnwarden credential --config FILE --user NAME [--ttl 1h]
+  turnwarden credential --config FILE --user NAME [--ttl 1h] [--realm NAME]
                                         print TURN REST credentials as JSON
-                                        (username, password, ttl, uris)
-  turnwarden rotate --config FILE       rotate the REST secret in auth.secrets_file now: a new
-                                        256-bit secret mints, the previous ones verify until the
-                                        rotation grace (or max_ttl) ends; a running server picks
-                                        the new keyring up within a second
+                                        (username, password, ttl, uris), minted
+                                        with the keyring of realm NAME (default:
+                                        the top-level realm); valid only on the
+                                        listeners of that realm, whose URIs it lists
+  turnwarden rotate --config FILE [--realm NAME]
+                                        rotate the REST secret in auth.secrets_file (with --realm,
+                                        auth.realms.NAME.secrets_file) now: a new 256-bit secret
+                                        mints, the previous ones verify until the rotation grace
+                                        (or max_ttl) ends; a running server picks the new keyring
+                                        up within a second
   turnwarden import-coturn FILE [--secrets-out KEYRING]
                                         convert a coturn turnserver.conf to turnwarden YAML on
                                         stdout; untranslatable options are warned about on stderr

@@ -11,6 +11,7 @@ struct CliArgs {
   std::string config;      // --config FILE (or the check-config argument)
   std::string user;        // --user
   std::string ttl;         // --ttl
+  std::string realm;       // credential/rotate --realm (empty: the top-level realm)
   std::string secretsOut;  // import-coturn --secrets-out
   std::string sub;         // fleet SUBCOMMAND ("status")
   std::string error;       // set when the arguments did not parse

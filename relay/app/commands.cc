@@ -33,15 +33,27 @@ int credentialCommand(const CliArgs& args) {
   }
   const int64_t ttlSeconds = std::min<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(ttl).count(),
                                                cfg->auth.maxTtlSeconds);
-  SystemClock clock;
-  policy::Keyring keyring(cfg->fleet ? fleet::fleetSecretsForCli(*cfg) : cfg->auth.secrets);
-  auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
-  if (!cred) {
-    std::fprintf(stderr, "turnwarden: no usable secret (start the server once to generate %s)\n",
-                 cfg->auth.secretsFile.empty() ? "one" : cfg->auth.secretsFile.c_str());
+  const std::string realm = args.realm.empty() ? cfg->realm : args.realm;
+  const std::vector<policy::Secret>* secrets = policy::realmSecrets(*cfg, realm);
+  if (!secrets) {
+    std::fprintf(stderr, "turnwarden: no listener of %s serves realm '%s'\n", args.config.c_str(),
+                 realm.c_str());
     return 2;
   }
-  std::printf("%s\n", credentialJson(clientUris(*cfg), *cred).c_str());
+  SystemClock clock;
+  // A fleet shares the global keyring through Redis; realm keyrings come from the config.
+  const bool global = secrets == &cfg->auth.secrets;
+  policy::Keyring keyring(cfg->fleet && global ? fleet::fleetSecretsForCli(*cfg) : *secrets);
+  auto cred = policy::mintCredential(keyring, args.user, ttlSeconds, clock.unixSeconds());
+  if (!cred) {
+    std::string file = cfg->auth.secretsFile;
+    for (const auto& ra : cfg->auth.realms)
+      if (!global && ra.realm == realm) file = ra.secretsFile;
+    std::fprintf(stderr, "turnwarden: no usable secret (start the server once to generate %s)\n",
+                 file.empty() ? "one" : file.c_str());
+    return 2;
+  }
+  std::printf("%s\n", credentialJson(clientUris(*cfg, realm), *cred).c_str());
   return 0;
 }
 

@@ -46,7 +46,7 @@ bool ServerApp::startCredentials() {
     return false;
   }
   credentials_ = std::move(s.value());
-  credentials_->setIceUris(clientUris(config_));
+  credentials_->setIceUris(clientUris(config_, config_.credentials.realm));
   log_.info("credentials: serving " + credentials_->url() + " (POST; issuer " + config_.credentials.issuer +
             ", " + std::to_string(config_.credentials.jwks ? config_.credentials.jwks->size() : 0) +
             " JWKS keys)");
@@ -59,7 +59,7 @@ void ServerApp::reloadCredentials(const policy::Config& next) {
       next.credentials.key != now.key)
     log_.warn("reload: credentials listen/cert/key changes need a restart; serving as before");
   config_.credentials = next.credentials;  // keys, issuer, audiences, ttl, origins, rates: now
-  if (credentials_) credentials_->setIceUris(clientUris(next));
+  if (credentials_) credentials_->setIceUris(clientUris(next, next.credentials.realm));
 }
 
 }  // namespace tw::app

@@ -7,11 +7,13 @@
 // and re-reads the file under it (policy/keyring_lock.h), so a concurrent
 // `turnwarden rotate` is never lost; the stamp recorded is the one taken
 // under the lock, so a rewrite that follows ours is picked up next second.
-// Secret values are never logged, only ids.
+// Secret values are never logged, only ids. The realms' own keyring files
+// are watched on the same timer (realm_keyrings.cc).
 #include <sys/stat.h>
 
 #include <chrono>
 
+#include "policy/keyring_poll.h"
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
 #include "relay/app/server_app.h"
@@ -19,7 +21,8 @@
 namespace tw::app {
 
 void ServerApp::startKeyringWatch() {
-  if (config_.auth.secretsFile.empty() || fleet_) return;  // a fleet's keyring lives in Redis
+  const bool global = !config_.auth.secretsFile.empty() && !fleet_;  // a fleet's keyring lives in Redis
+  if (!global && !watchRealmKeyrings()) return;
   keyringMtime_ = policy::fileStampNs(config_.auth.secretsFile).value_or(0);
   keyringTimer_.reset(event_new(control_->base(), -1, EV_PERSIST, &ServerApp::onKeyringTimer, this));
   const timeval second{1, 0};
@@ -70,34 +73,15 @@ Status<std::string> ServerApp::rotateNow(std::string_view why) {
 }
 
 void ServerApp::checkKeyring() {
-  const std::string& path = config_.auth.secretsFile;
-  const int64_t now = clock_.unixSeconds();
-  const auto stamp = policy::fileStampNs(path);
-  const auto mtime = policy::fileMtime(path);
-  if (stamp && *stamp != keyringMtime_) {
-    // Rewritten by `turnwarden rotate` or an operator: load it like a reload.
-    auto loaded = policy::loadSecretsFile(path);
-    if (!loaded) {
-      for (const auto& e : loaded.error()) log_.error("keyring change refused: " + e.format());
-      keyringMtime_ = *stamp;  // report once per change
-      return;
-    }
-    // The stamp read before loading: a rewrite racing this load is seen next time.
-    return publishSecrets(std::move(loaded.value()), "reloaded (file changed)", *stamp);
-  }
-  if (config_.auth.rotation && mtime && policy::rotationDue(*mtime, now, config_.auth.rotation->interval))
-    return (void)rotateNow("interval");
-  const auto kept = policy::withoutExpired(config_.auth.secrets, now);
-  if (kept.size() != config_.auth.secrets.size() && !kept.empty()) {
-    // Grace over: drop it from the file as it is now, under the lock.
-    auto pruned = policy::pruneSecretsFile(path, now, kServerLockWait);
-    if (!pruned) {
-      log_.error("keyring prune failed: " + pruned.error());
-      return;
-    }
-    publishSecrets(std::move(pruned->secrets),
-                   pruned->written ? "pruned (grace ended)" : "reloaded (file changed)", pruned->stampNs);
-  }
+  checkRealmKeyrings();
+  if (config_.auth.secretsFile.empty() || fleet_) return;  // a fleet's keyring lives in Redis
+  const policy::KeyringFileWatch watch{
+      config_.auth.secretsFile, config_.auth.rotation,
+      policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds)};
+  auto poll = policy::pollKeyringFile(watch, config_.auth.secrets, keyringMtime_, rng_, clock_.unixSeconds(),
+                                      kServerLockWait);
+  for (const auto& e : poll.errors) log_.error(e);
+  if (poll.change) publishSecrets(std::move(poll.change->secrets), poll.why, poll.change->stampNs);
 }
 
 }  // namespace tw::app

@@ -28,19 +28,25 @@ ServerApp::~ServerApp() {
 }
 
 bool ServerApp::ensureSecrets() {
-  if (!config_.auth.secrets.empty()) return true;
-  if (config_.auth.secretsFile.empty()) {
+  if (config_.auth.secrets.empty() && config_.auth.secretsFile.empty()) {
     log_.error("no secret configured (auth.secrets or auth.secrets_file)");
     return false;
   }
-  auto made = policy::generateSecretsFile(config_.auth.secretsFile, rng_, clock_.unixSeconds());
+  if (!ensureKeyringFile(config_.auth.secretsFile, config_.auth.secrets)) return false;
+  for (auto& realm : config_.auth.realms)  // auth.realms.REALM.secrets_file, like the global one
+    if (!realm.useGlobalKeyring && !ensureKeyringFile(realm.secretsFile, realm.secrets)) return false;
+  return true;
+}
+
+bool ServerApp::ensureKeyringFile(const std::string& path, std::vector<policy::Secret>& secrets) {
+  if (!secrets.empty()) return true;
+  auto made = policy::generateSecretsFile(path, rng_, clock_.unixSeconds());
   if (!made) {
-    log_.error("cannot create secrets file " + config_.auth.secretsFile + ": " + made.error());
+    log_.error("cannot create secrets file " + path + ": " + made.error());
     return false;
   }
-  config_.auth.secrets = std::move(made.value());
-  log_.warn("no secret existed: generated a new 256-bit secret in " + config_.auth.secretsFile +
-            " (mode 0600)");
+  secrets = std::move(made.value());
+  log_.warn("no secret existed: generated a new 256-bit secret in " + path + " (mode 0600)");
   return true;
 }
 
@@ -101,7 +107,7 @@ bool ServerApp::start() {
 void ServerApp::announce() {
   std::string where;
   (*workers_)[0].call([&] { where = describeListeners((*workers_)[0]); });
-  log_.info(startupIceLine(clientUris(config_), configPath_));
+  log_.info(startupIceLine(clientUris(config_, config_.realm), configPath_));
   log_.info("turnwarden ready:" + where);
 }
 

@@ -4,6 +4,7 @@
 // control loop on the main thread: signals (TERM/INT stop, HUP reloads,
 // USR1 reopens the event log, USR2 rotates), the keyring timer, reloads and
 // the admin API's app actions.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class ServerApp {
 
  private:
   bool ensureSecrets();
+  /// Generates the keyring file `path` when `secrets` is empty (first start).
+  bool ensureKeyringFile(const std::string& path, std::vector<policy::Secret>& secrets);
   bool start();
   void announce();
   /// Re-reads the config; the error lists why it was refused.
@@ -60,6 +63,10 @@ class ServerApp {
   /// `stamp`: policy::fileStampNs of the file these secrets came from.
   void publishSecrets(std::vector<policy::Secret> secrets, std::string_view why, int64_t stamp);
   static void onKeyringTimer(evutil_socket_t fd, short what, void* arg);
+  // The realms' own keyring files, on the same timer (realm_keyrings.cc).
+  /// Records their stamps; false when no realm has a keyring file.
+  bool watchRealmKeyrings();
+  void checkRealmKeyrings();
   static void onSignal(evutil_socket_t sig, short what, void* arg);
   void drainNow();
   // Fleet mode (fleet_setup.cc, docs/fleet.md).
@@ -90,7 +97,8 @@ class ServerApp {
   ListenerSet listeners_;                            // what every worker listens on, by configured listener
   std::vector<io::EventPtr> signals_;
   io::EventPtr keyringTimer_;
-  int64_t keyringMtime_ = 0;  // ns stamp of the keyring file we last loaded or wrote
+  int64_t keyringMtime_ = 0;                           // ns stamp of the keyring file we last loaded or wrote
+  std::map<std::string, int64_t> realmKeyringStamps_;  // the same per auth.realms file, by realm
   std::unique_ptr<fleet::FleetMetrics> fleetMetrics_;
   std::unique_ptr<fleet::FleetNode> fleet_;  // on control_'s loop: declared after it, destroyed first
 };

@@ -32,25 +32,33 @@ std::string jsonArray(const std::vector<std::string>& items) {
 }
 }  // namespace
 
+namespace {
+std::string uriFor(const policy::Config& config, const policy::ListenerConfig& l) {
+  const std::string hp = hostFor(config, l) + ":" + std::to_string(l.port);
+  switch (l.transport) {
+    case Transport::Udp:
+      return "turn:" + hp + "?transport=udp";
+    case Transport::Tcp:
+      return "turn:" + hp + "?transport=tcp";
+    case Transport::Tls:
+      return "turns:" + hp + "?transport=tcp";
+    case Transport::Dtls:
+      return "turns:" + hp + "?transport=udp";
+  }
+  return "";
+}
+}  // namespace
+
 std::vector<std::string> clientUris(const policy::Config& config) {
   std::vector<std::string> out;
-  for (const auto& l : config.listeners) {
-    const std::string hp = hostFor(config, l) + ":" + std::to_string(l.port);
-    switch (l.transport) {
-      case Transport::Udp:
-        out.push_back("turn:" + hp + "?transport=udp");
-        break;
-      case Transport::Tcp:
-        out.push_back("turn:" + hp + "?transport=tcp");
-        break;
-      case Transport::Tls:
-        out.push_back("turns:" + hp + "?transport=tcp");
-        break;
-      case Transport::Dtls:
-        out.push_back("turns:" + hp + "?transport=udp");
-        break;
-    }
-  }
+  for (const auto& l : config.listeners) out.push_back(uriFor(config, l));
+  return out;
+}
+
+std::vector<std::string> clientUris(const policy::Config& config, std::string_view realm) {
+  std::vector<std::string> out;
+  for (const auto& l : config.listeners)
+    if (policy::effectiveRealm(config, l) == realm) out.push_back(uriFor(config, l));
   return out;
 }
 

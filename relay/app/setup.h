@@ -15,6 +15,8 @@ std::optional<policy::Config> loadOrReport(const std::string& path);
 
 /// turn:/turns:/stun: URIs a browser uses for these listeners.
 std::vector<std::string> clientUris(const policy::Config& config);
+/// The URIs of the listeners that serve `realm` only.
+std::vector<std::string> clientUris(const policy::Config& config, std::string_view realm);
 
 /// The command that mints a REST credential for the server run with
 /// CONFIGPATH (empty: the built-in config): `turnwarden credential --config

@@ -186,7 +186,10 @@ HttpResponse CredentialsApi::post(const HttpRequest& req, const policy::PolicySn
 }
 
 HttpResponse CredentialsApi::issue(const policy::PolicySnapshot& snap, const std::string& user, int64_t ttl) {
-  auto cred = policy::mintCredential(snap.keyring, user, ttl, clock_.unixSeconds());
+  // credentials.realm binds the issuer to one realm: its keyring mints, so
+  // the credential is valid on that realm's listeners only.
+  const policy::Keyring* keyring = snap.keyringFor(snap.credentials->realm);
+  auto cred = keyring ? policy::mintCredential(*keyring, user, ttl, clock_.unixSeconds()) : std::nullopt;
   if (!cred) return jsonAnswer(503, "{\"error\":\"unavailable\"}", {});
   std::shared_ptr<const std::vector<std::string>> uris;
   {

@@ -31,9 +31,10 @@ Outcome TurnServer::authenticate(Request& req) {
     return fail(policy::AuthFailure::MalformedUsername, "");
   if (deps_.nonces.verify(*nonce, req.tuple.client.ip, req.now, macs_) != policy::NonceStatus::Valid)
     return fail(policy::AuthFailure::StaleNonce, *username);
-  // Each listener serves one realm (listeners[].realm): REALM must be it.
+  // Each listener serves one realm (listeners[].realm): REALM must be it, and
+  // only that realm's users and keyring may vouch for the request.
   if (*realm != policy_->realmFor(req.tuple)) return fail(policy::AuthFailure::UnknownUser, *username);
-  if (const auto* su = policy::findStaticUser(policy_->users, *username)) {
+  if (const auto* su = policy::findStaticUser(policy_->usersFor(*realm), *username)) {
     if (!stun::verifyMessageIntegrity(m, su->key, macs_) &&
         !stun::verifyMessageIntegritySha256(m, su->key, macs_))
       return fail(policy::AuthFailure::BadIntegrity, *username);
@@ -54,11 +55,14 @@ Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   auto fresh =
       policy::checkRestExpiry(rest.value(), {nowUnix, policy_->maxTtlSeconds, policy_->clockSkewSeconds});
   if (!fresh) return fail(fresh.error());
-  // Every usable secret of the keyring, up to 32: a rotation every 30 s
-  // (scripts/soak) keeps ~20 in their grace within 10 minutes.
+  // Every usable secret of the realm's keyring, up to 32: a rotation every
+  // 30 s (scripts/soak) keeps ~20 in their grace within 10 minutes. Another
+  // realm's secrets are never tried, so tenants' credentials stay apart.
+  const std::string& realm = policy_->realmFor(req.tuple);
+  const policy::Keyring* keyring = policy_->keyringFor(realm);
+  if (!keyring) return fail(policy::AuthFailure::UnknownUser);
   std::array<std::array<uint8_t, 16>, 32> keys;
-  const size_t n = std::min(keys.size(), policy_->keyring.candidateKeys(
-                                             username, policy_->realmFor(req.tuple), nowUnix, keys, macs_));
+  const size_t n = std::min(keys.size(), keyring->candidateKeys(username, realm, nowUnix, keys, macs_));
   const bool sha256 = req.msg.hasMessageIntegritySha256();
   for (size_t i = 0; i < n; ++i) {
     // Try every secret in the keyring (rotation); each compare is constant-time.

@@ -40,6 +40,9 @@ std::string config(uint16_t portA, uint16_t portB, uint16_t peerPort) {
          "auth:\n  secrets: [{id: k1, value: \"" +
          kSecret +
          "\"}]\n"
+         // Both realms accept the one keyring: the operator says so (tenants_e2e_test.cc
+         // gives each realm its own).
+         "  realms:\n    a.example: {use_global_keyring: true}\n"
          "peers:\n  realms:\n    a.example:\n"
          "      allowed: [{range: 127.0.0.1/32, ports: " +
          std::to_string(peerPort) + "}]\n";
@@ -87,7 +90,7 @@ TEST_CASE("check-config accepts realms and refuses a realm no listener serves") 
   CHECK(std::system((bin + " check-config " + bad + " > " + dir + "/bad.out 2>&1").c_str()) != 0);
   std::stringstream out;
   out << std::ifstream(dir + "/bad.out").rdbuf();
-  CHECK_THAT(out.str(), Catch::Contains("bad.yaml:13:5: peers.realms: realm 'c.example' is not the "
+  CHECK_THAT(out.str(), Catch::Contains("bad.yaml:15:5: peers.realms: realm 'c.example' is not the "
                                         "realm of any listener nor the top-level realm"));
   std::filesystem::remove_all(dir);
 }

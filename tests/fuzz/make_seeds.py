@@ -139,6 +139,8 @@ auth:
   secrets: [{id: k1, value: "0123456789abcdef0123456789abcdef"}]
   users:
     - {name: alice, key: 0123456789abcdef0123456789abcdef}
+  realms:
+    other.example: {secrets: [{id: o1, value: "fedcba9876543210fedcba9876543210"}]}
   max_ttl: 24h
   clock_skew: 5m
 peers:

@@ -7,6 +7,7 @@
 
 #include "policy/config.h"
 #include "policy/snapshot.h"
+#include "tests/policy/config_text.h"
 
 using namespace tw;
 using namespace tw::policy;
@@ -15,28 +16,20 @@ namespace {
 
 constexpr const char* kFile = "conf/realms.yaml";
 
-/// Two UDP listeners on 127.0.0.1:3478 (realm a.example) and :3479 (the
-/// top-level realm b.example), then `extra`.
+/// Two UDP listeners on 127.0.0.1:3478 (realm a.example, its own keyring)
+/// and :3479 (the top-level realm b.example), then `extra`.
 std::string twoRealms(const std::string& extra) {
   return "realm: b.example\n"
          "listeners:\n"
          "  - {transport: udp, address: 127.0.0.1, port: 3478, realm: a.example}\n"
          "  - {transport: udp, address: 127.0.0.1, port: 3479}\n"
-         "auth:\n  secrets: [{id: k1, value: \"0123456789abcdef0123456789abcdef\"}]\n" +
+         "auth: {secrets: [{id: k1, value: \"0123456789abcdef0123456789abcdef\"}],\n"
+         "  realms: {a.example: {secrets: [{id: a1, value: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}}}\n" +
          extra;
 }
 
-Config parsed(const std::string& yaml) {
-  auto c = parseConfig(yaml, kFile);
-  if (!c) FAIL(formatErrors(c.error()));
-  return c.value();
-}
-
-std::string errorsOf(const std::string& yaml) {
-  auto c = parseConfig(yaml, kFile);
-  REQUIRE_FALSE(c.ok());
-  return formatErrors(c.error());
-}
+Config parsed(const std::string& yaml) { return testing::parsedConfig(yaml, kFile); }
+std::string errorsOf(const std::string& yaml) { return testing::configErrors(yaml, kFile); }
 
 SocketAddress sock(const char* text) { return *SocketAddress::parse(text); }
 

@@ -7,9 +7,9 @@
 namespace tw::testing {
 
 namespace {
-std::string pipelineYaml(const std::string& extra) {
+std::string pipelineYaml(const std::string& extra, const std::string& listeners) {
   return std::string("realm: ") + Pipeline::kRealm +
-         "\nlisteners:\n  - {transport: udp, address: 198.51.100.1, port: 3478}\n"
+         "\nlisteners:\n  - {transport: udp, address: 198.51.100.1, port: 3478}\n" + listeners +
          "relay:\n  addresses: [192.0.2.1]\n  tcp: true\n  port_range: " +
          std::to_string(Pipeline::kFirstPort) + "-" + std::to_string(Pipeline::kLastPort) +
          "\nauth:\n  secrets:\n    - {id: k1, value: \"" + Pipeline::kSecret + "\"}\n" + extra;
@@ -25,15 +25,16 @@ PipelineReply toReply(std::vector<uint8_t> bytes) {
 }
 }  // namespace
 
-policy::Config pipelineConfig(const std::string& extraYaml) {
-  auto parsed = policy::parseConfig(pipelineYaml(extraYaml), "pipeline.yaml");
+policy::Config pipelineConfig(const std::string& extraYaml, const std::string& extraListeners) {
+  auto parsed = policy::parseConfig(pipelineYaml(extraYaml, extraListeners), "pipeline.yaml");
   // Test set-up only: a bad fixture is a bug in the test, not a data path.
   if (!parsed) throw std::runtime_error(policy::formatErrors(parsed.error()));
   return parsed.value();
 }
 
-Pipeline::Pipeline(const std::string& extraYaml, uint64_t seed) : rng(seed) {
-  config = pipelineConfig(extraYaml);
+Pipeline::Pipeline(const std::string& extraYaml, uint64_t seed, const std::string& extraListeners)
+    : rng(seed), extraListeners_(extraListeners) {
+  config = pipelineConfig(extraYaml, extraListeners_);
   std::array<uint8_t, 32> key{};
   rng.fill(key);
   nonces = std::make_unique<policy::NonceService>(key, config.auth.nonceLifetime);
@@ -69,7 +70,7 @@ void Pipeline::advance(Duration d) {
 }
 
 void Pipeline::reload(const std::string& extraYaml) {
-  config = pipelineConfig(extraYaml);
+  config = pipelineConfig(extraYaml, extraListeners_);
   policy = policy::buildSnapshot(config, ++generation_, {listener});
   server->setPolicy(policy);
 }

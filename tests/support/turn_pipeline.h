@@ -34,7 +34,8 @@ struct PipelineReply {
 
 /// The config of a Pipeline: `extraYaml` appended to one UDP listener,
 /// relay address 192.0.2.1 (ports 50000-50063), one REST secret, TCP relay on.
-policy::Config pipelineConfig(const std::string& extraYaml = "");
+/// `extraListeners` ("  - {...}\n" lines) adds listeners, e.g. of other realms.
+policy::Config pipelineConfig(const std::string& extraYaml = "", const std::string& extraListeners = "");
 
 class Pipeline {
  public:
@@ -43,8 +44,9 @@ class Pipeline {
   static constexpr uint16_t kFirstPort = 50000;
   static constexpr uint16_t kLastPort = 50063;
 
-  /// `extraYaml` as in pipelineConfig().
-  explicit Pipeline(const std::string& extraYaml = "", uint64_t seed = 1);
+  /// `extraYaml` and `extraListeners` as in pipelineConfig().
+  explicit Pipeline(const std::string& extraYaml = "", uint64_t seed = 1,
+                    const std::string& extraListeners = "");
   ~Pipeline();
 
   /// The 5-tuple of a client at `client` talking to the listener.
@@ -73,6 +75,7 @@ class Pipeline {
 
  private:
   uint64_t generation_ = 1;
+  std::string extraListeners_;
 };
 
 /// One client on one 5-tuple of a Pipeline.

@@ -71,3 +71,20 @@ TEST_CASE("The start-up line names the URIs and the mint command, never a creden
   CHECK(app::mintCommand("my dir/it's.yaml") ==
         "turnwarden credential --config 'my dir/it'\\''s.yaml' --user NAME");
 }
+
+TEST_CASE("Client URIs of one realm list only the listeners that serve it") {
+  auto cfg = policy::parseConfig(
+      "realm: r\nlisteners:\n"
+      "  - {transport: udp, address: 127.0.0.1, port: 3478}\n"
+      "  - {transport: tcp, address: 127.0.0.2, port: 3478, realm: t}\n"
+      "  - {transport: udp, address: 127.0.0.2, port: 3478, realm: t}\n"
+      "auth:\n  secrets: [{id: a, value: \"0123456789abcdef\"}]\n"
+      "  realms: {t: {secrets: [{id: b, value: \"fedcba9876543210\"}]}}\n",
+      "x.yaml");
+  REQUIRE(cfg);
+  CHECK(app::clientUris(cfg.value(), "r") == std::vector<std::string>{"turn:127.0.0.1:3478?transport=udp"});
+  CHECK(app::clientUris(cfg.value(), "t") ==
+        std::vector<std::string>{"turn:127.0.0.2:3478?transport=tcp", "turn:127.0.0.2:3478?transport=udp"});
+  CHECK(app::clientUris(cfg.value(), "nobody").empty());
+  CHECK(app::clientUris(cfg.value()).size() == 3);
+}

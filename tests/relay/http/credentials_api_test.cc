@@ -112,6 +112,29 @@ TEST_CASE("credentials api: a valid token gets iceServers with a credential from
   }
 }
 
+TEST_CASE("credentials api: bound to a realm (credentials.realm), it mints with that realm's keyring") {
+  Fixture f("", JwtAlg::EdDSA);
+  const std::string tenantSecret = "tenantbtenantbtenantbtenantb0000";
+  policy::ListenerConfig tenant;
+  tenant.port = 3479;
+  tenant.realm = "b.example";
+  f.cfg.listeners.push_back(tenant);
+  policy::RealmAuthConfig keyring;
+  keyring.realm = "b.example";
+  keyring.secrets = {policy::Secret{"b1", tenantSecret, std::nullopt}};
+  f.cfg.auth.realms.push_back(keyring);
+  f.cfg.credentials.realm = "b.example";
+  f.holder->store(policy::buildSnapshot(f.cfg, 2, {}));
+  const auto s = nlohmann::json::parse(f.bearer(f.claims()).body)["iceServers"][0];
+  const std::string username = s["username"];
+  CHECK(s["credential"] == policy::restPassword(tenantSecret, username));
+  CHECK(s["credential"] != policy::restPassword(kSecret, username));
+  // A realm no listener serves (a hand-made snapshot; check-config refuses it) mints nothing.
+  f.cfg.credentials.realm = "c.example";
+  f.holder->store(policy::buildSnapshot(f.cfg, 3, {}));
+  CHECK(f.bearer(f.claims("bob")).status == 503);
+}
+
 TEST_CASE("credentials api: ttl is min(credentials.ttl, exp - now, auth.max_ttl), sub is sanitised") {
   Fixture f("", JwtAlg::EdDSA);
   auto ttl = [&](const std::string& payload) { return nlohmann::json::parse(f.bearer(payload).body)["ttl"]; };

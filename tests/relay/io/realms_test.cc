@@ -43,7 +43,10 @@ struct TwoRealms {
         "realm: test.realm\nlisteners:\n" + listener(a, "a.example") + listener(b, "b.example") +
             "relay:\n  addresses: [127.0.0.1]\n  port_range: " + std::to_string(h.config.relay.portMin) +
             "-" + std::to_string(h.config.relay.portMax) + "\nauth:\n  secrets: [{id: k1, value: \"" +
-            testing::kSecret + "\"}]\n" + rules,
+            testing::kSecret +
+            "\"}]\n"
+            "  realms: {a.example: {use_global_keyring: true}, b.example: {use_global_keyring: true}}\n" +
+            rules,
         "realms.yaml");
     if (!parsed) FAIL(policy::formatErrors(parsed.error()));
     cfg = parsed.value();
