@@ -189,7 +189,7 @@ for side in home corp; do
   printf '#!/bin/sh\nexec ip netns exec twlab-%s /usr/bin/chromium "$@"\n' "$side" >"$d/launch"
   chmod 755 "$d/launch"
   case $side in
-    # The UDP URI the server hands out (an address: see issue 21, "Names in URIs").
+    # The UDP URI the server hands out.
     home) uri="$(python3 -c 'import json,sys; print(next(u for u in json.loads(sys.argv[1])["uris"] if u.startswith("turn:") and u.endswith("=udp")))' "$cred")" ;;
     corp) uri='turns:turn.example.test:443?transport=tcp' ;;
   esac
@@ -244,7 +244,8 @@ cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["username"] and d["password"] and d["uris"]' "$cred" \
   || lab_die "lab.json's credential_command printed no username/password/uris: $cred"
 lab_pass "lab.json: the credential command prints username, password and uris"
-LAB_FIGURES+=("credential uris: $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")")
+uris="$(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")"
+LAB_FIGURES+=("credential uris: $uris")
 
 # The server lived through all of it.
 kill -0 "$(cat "$LAB_DIR/pids/turnwarden.pid")" 2>/dev/null || lab_die "turnwarden is no longer running"
