@@ -1,5 +1,6 @@
 #include "relay/app/setup.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "relay/app/default_config.h"
@@ -17,6 +18,7 @@ std::optional<policy::Config> loadOrReport(const std::string& path) {
 
 namespace {
 std::string hostFor(const policy::Config& c, const policy::ListenerConfig& l) {
+  if (!c.publicName.empty()) return c.publicName;
   IpAddress host = l.address;
   if (c.relay.externalAddress) host = *c.relay.externalAddress;
   else if (host.isUnspecified() && !c.relay.addresses.empty()) host = c.relay.addresses.front();
@@ -34,12 +36,15 @@ std::vector<std::string> clientUris(const policy::Config& config) {
   std::vector<std::string> out;
   for (const auto& l : config.listeners) {
     const std::string hp = hostFor(config, l) + ":" + std::to_string(l.port);
+    std::string uri;
     switch (l.transport) {
-      case Transport::Udp: out.push_back("turn:" + hp + "?transport=udp"); break;
-      case Transport::Tcp: out.push_back("turn:" + hp + "?transport=tcp"); break;
-      case Transport::Tls: out.push_back("turns:" + hp + "?transport=tcp"); break;
-      case Transport::Dtls: out.push_back("turns:" + hp + "?transport=udp"); break;
+      case Transport::Udp: uri = "turn:" + hp + "?transport=udp"; break;
+      case Transport::Tcp: uri = "turn:" + hp + "?transport=tcp"; break;
+      case Transport::Tls: uri = "turns:" + hp + "?transport=tcp"; break;
+      case Transport::Dtls: uri = "turns:" + hp + "?transport=udp"; break;
     }
+    // One name (or one external address) for an IPv4 and an IPv6 listener: one URI.
+    if (std::find(out.begin(), out.end(), uri) == out.end()) out.push_back(std::move(uri));
   }
   return out;
 }

@@ -189,7 +189,7 @@ for side in home corp; do
   printf '#!/bin/sh\nexec ip netns exec twlab-%s /usr/bin/chromium "$@"\n' "$side" >"$d/launch"
   chmod 755 "$d/launch"
   case $side in
-    # The UDP URI the server hands out.
+    # The UDP URI the server hands out (public_name: turn.example.test).
     home) uri="$(python3 -c 'import json,sys; print(next(u for u in json.loads(sys.argv[1])["uris"] if u.startswith("turn:") and u.endswith("=udp")))' "$cred")" ;;
     corp) uri='turns:turn.example.test:443?transport=tcp' ;;
   esac
@@ -244,7 +244,15 @@ cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["username"] and d["password"] and d["uris"]' "$cred" \
   || lab_die "lab.json's credential_command printed no username/password/uris: $cred"
 lab_pass "lab.json: the credential command prints username, password and uris"
+# public_name: every URI handed out names turn.example.test, each once, turns: included
+# (the certificate is for that name, not for 203.0.113.10), in the CLI's answer and in
+# the start-up line alike.
 uris="$(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")"
+want="turn:turn.example.test:3478?transport=udp turn:turn.example.test:3478?transport=tcp turns:turn.example.test:443?transport=tcp"
+[[ "$uris" == "$want" ]] || lab_die "credential uris: '$uris', expected '$want'"
+grep -qF "iceServers urls: [\"${want// /\",\"}\"]" "$LAB_DIR/logs/turnwarden.log" \
+  || lab_die "the start-up line does not name the same URIs: $(grep -m1 iceServers "$LAB_DIR/logs/turnwarden.log")"
+lab_pass "public_name: the CLI and the start-up line hand out $want"
 LAB_FIGURES+=("credential uris: $uris")
 
 # The server lived through all of it.
