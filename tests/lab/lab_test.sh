@@ -129,6 +129,12 @@ cert_before="$(serial_of "$LAB_DIR/cloud/tls/fullchain.pem")"
   || lab_die "corp: turn.example.test:443 does not present certbot's certificate $cert_before, verified by name"
 lab_pass "TLS: turn.example.test:443 presents certbot's certificate (serial $cert_before), verified against pebble's root by name, from twlab-corp"
 
+# doctor, run on the cloud host, checks the certificate against public_name.
+nsx cloud timeout 30 "$TW_BIN" doctor --config "$LAB_DIR/cloud/turnwarden.yaml" >"$LAB_DIR/logs/doctor.txt" 2>&1 || true
+grep -q "^OK   certificate: $LAB_DIR/cloud/tls/fullchain.pem covers public_name turn.example.test " "$LAB_DIR/logs/doctor.txt" \
+  || lab_die "doctor: no OK for the certificate against public_name: $(grep certificate "$LAB_DIR/logs/doctor.txt")"
+lab_pass "doctor: certbot's certificate covers public_name turn.example.test"
+
 lab_uclient tls home 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
 lab_uclient tls-corp corp 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
 lab_uclient tls6 home 443 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -S -x
