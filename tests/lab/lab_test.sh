@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The lab's checks (issue 21). Sourced by `scripts/lab test` after `lab_up`, with the
 # lab's helpers (nsx, lab_spawn, lab_wait, lab_die, lab_log) and LAB_DIR; the lab is torn
 # down by scripts/lab's trap whatever happens here. Every check asserts on what a real
@@ -176,6 +176,7 @@ LAB_FIGURES+=("certificate serial before renewal $cert_before, after $cert_after
 # the server to its own public address. Until the server delivers that itself (issue 21,
 # "own relayed addresses are" peers), it needs an edge that hairpins: the lab's edge is
 # switched to hairpinning for this check only (lab_edge_hairpin), and back.
+# shellcheck disable=SC2034  # E2E_DIR and E2E_TMP are read by playwright.sh
 E2E_DIR="$TW_ROOT/tests/e2e"
 E2E_LOG_DIR="$TW_BUILD_DIR/e2e-logs"
 E2E_TMP="$LAB_DIR/tmp"
