@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -499,6 +500,40 @@ void readRealm(Reader& r, const Item& item, Config& cfg) {
   if (auto s = realmText(r, item)) cfg.realm = *s;
 }
 
+/// A DNS host name as RFC 1123 spells it: dot-separated labels of 1-63 letters,
+/// digits and hyphens (no hyphen first or last), 253 characters at most, and not
+/// all-numeric at the end (an address is not a name).
+bool isHostName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  std::string last;
+  while (start <= s.size()) {
+    const size_t dot = std::min(s.find('.', start), s.size());
+    const std::string label = s.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    last = label;
+    start = dot + 1;
+  }
+  return !std::all_of(last.begin(), last.end(),
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+void readPublicName(Reader& r, const Item& item, Config& cfg) {
+  if (item.node.IsNull()) return;
+  auto s = r.text(item);
+  if (!s) return;
+  std::string name = *s;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!isHostName(name)) {
+    return r.error(item, "must be a DNS host name such as turn.example.com (not an address)");
+  }
+  cfg.publicName = name;
+}
+
 void readWorkers(Reader& r, const Item& item, Config& cfg) {
   if (item.node.IsScalar() && item.node.Scalar() == "auto") {
     cfg.workers = 0;
@@ -516,8 +551,9 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 19> kRootFields{{
+constexpr std::array<Field<Config>, 20> kRootFields{{
     {"realm", readRealm, true},
+    {"public_name", readPublicName},
     {"listeners", readListeners},
     {"relay", readRelay},
     {"auth", readAuth},

@@ -240,6 +240,10 @@ struct CredentialsConfig {
 struct Config {
   std::string sourcePath;  ///< The file name given to parseConfig()/loadConfig().
   std::string realm;
+  /// public_name: the DNS name clients reach this server by (lower case). When set,
+  /// every URI the server hands out names it instead of an address, so turns: can
+  /// be verified against a certificate for that name. Empty = addresses.
+  std::string publicName;
   std::vector<ListenerConfig> listeners{ListenerConfig{}};
   RelayConfig relay;
   AuthConfig auth;

@@ -203,22 +203,34 @@ bool certCovers(const CertFacts& cert, const std::vector<std::string>& hosts,
 
 void checkCertNames(const policy::Config& c, const policy::ListenerConfig& l, const CertFacts& cert,
                     Findings& out) {
+  const std::string where = std::string(toString(l.transport)) + " listener port " + num(l.port);
+  std::string names;
+  for (const auto& n : cert.dnsNames) names += (names.empty() ? "" : ", ") + n;
+  if (!c.publicName.empty()) {
+    // Every turns: URI names public_name: that is what clients verify, nothing else.
+    if (certCovers(cert, {c.publicName}, {})) {
+      ok(out, "certificate", l.cert + " covers public_name " + c.publicName + " (" + where + ")");
+    } else {
+      warn(out, "certificate",
+           l.cert + " (" + (names.empty() ? "no DNS names" : names) + ") does not cover public_name " +
+               c.publicName + ", the host of every turns: URI the server hands out: clients refuse it",
+           "issue the certificate for " + c.publicName + " (or set public_name to a name it covers)");
+    }
+    return;
+  }
   const std::string& realm = policy::effectiveRealm(c, l);
   std::vector<IpAddress> ips;
   if (!l.address.isUnspecified()) ips.push_back(l.address);
   if (c.relay.externalAddress) ips.push_back(*c.relay.externalAddress);
-  const std::string where = std::string(toString(l.transport)) + " listener port " + num(l.port);
   if (certCovers(cert, {realm}, ips)) {
     ok(out, "certificate", l.cert + " covers the " + where);
     return;
   }
-  std::string names;
-  for (const auto& n : cert.dnsNames) names += (names.empty() ? "" : ", ") + n;
   warn(out, "certificate",
        l.cert + " (" + (names.empty() ? "no DNS names" : names) + ") covers neither realm " + realm +
            " nor the " + where + "'s address: clients verifying turns:" + realm + " refuse it",
-       "issue the certificate for the name clients use in their turns: URI and set the "
-       "realm to it (doctor matches the realm)");
+       "set public_name to the name clients use in their turns: URI and issue the "
+       "certificate for it (without public_name doctor matches the realm)");
 }
 
 void checkCertificate(const policy::Config& c, const policy::ListenerConfig& l, const HostFacts& h,

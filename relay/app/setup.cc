@@ -1,5 +1,6 @@
 #include "relay/app/setup.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "relay/app/default_config.h"
@@ -17,6 +18,7 @@ std::optional<policy::Config> loadOrReport(const std::string& path) {
 
 namespace {
 std::string hostFor(const policy::Config& c, const policy::ListenerConfig& l) {
+  if (!c.publicName.empty()) return c.publicName;
   IpAddress host = l.address;
   if (c.relay.externalAddress)
     host = *c.relay.externalAddress;
@@ -47,18 +49,23 @@ std::string uriFor(const policy::Config& config, const policy::ListenerConfig& l
   }
   return "";
 }
+
+// One name (or one external address) for an IPv4 and an IPv6 listener: one URI.
+void addUnique(std::vector<std::string>& out, std::string uri) {
+  if (std::find(out.begin(), out.end(), uri) == out.end()) out.push_back(std::move(uri));
+}
 }  // namespace
 
 std::vector<std::string> clientUris(const policy::Config& config) {
   std::vector<std::string> out;
-  for (const auto& l : config.listeners) out.push_back(uriFor(config, l));
+  for (const auto& l : config.listeners) addUnique(out, uriFor(config, l));
   return out;
 }
 
 std::vector<std::string> clientUris(const policy::Config& config, std::string_view realm) {
   std::vector<std::string> out;
   for (const auto& l : config.listeners)
-    if (policy::effectiveRealm(config, l) == realm) out.push_back(uriFor(config, l));
+    if (policy::effectiveRealm(config, l) == realm) addUnique(out, uriFor(config, l));
   return out;
 }
 

@@ -13,7 +13,8 @@ namespace tw::app {
 /// failure prints every FILE:LINE:COL error to stderr and returns nullopt.
 std::optional<policy::Config> loadOrReport(const std::string& path);
 
-/// turn:/turns:/stun: URIs a browser uses for these listeners.
+/// turn:/turns: URIs a browser uses for these listeners: on public_name when it is
+/// set, else on external_address or the listener's address; each URI once.
 std::vector<std::string> clientUris(const policy::Config& config);
 /// The URIs of the listeners that serve `realm` only.
 std::vector<std::string> clientUris(const policy::Config& config, std::string_view realm);

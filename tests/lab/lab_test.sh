@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # The lab's checks (issue 21). Sourced by `scripts/lab test` after `lab_up`, with the
 # lab's helpers (nsx, lab_spawn, lab_wait, lab_die, lab_log) and LAB_DIR; the lab is torn
 # down by scripts/lab's trap whatever happens here. Every check asserts on what a real
@@ -129,6 +129,12 @@ cert_before="$(serial_of "$LAB_DIR/cloud/tls/fullchain.pem")"
   || lab_die "corp: turn.example.test:443 does not present certbot's certificate $cert_before, verified by name"
 lab_pass "TLS: turn.example.test:443 presents certbot's certificate (serial $cert_before), verified against pebble's root by name, from twlab-corp"
 
+# doctor, run on the cloud host, checks the certificate against public_name.
+nsx cloud timeout 30 "$TW_BIN" doctor --config "$LAB_DIR/cloud/turnwarden.yaml" >"$LAB_DIR/logs/doctor.txt" 2>&1 || true
+grep -q "^OK   certificate: $LAB_DIR/cloud/tls/fullchain.pem covers public_name turn.example.test " "$LAB_DIR/logs/doctor.txt" \
+  || lab_die "doctor: no OK for the certificate against public_name: $(grep certificate "$LAB_DIR/logs/doctor.txt")"
+lab_pass "doctor: certbot's certificate covers public_name turn.example.test"
+
 lab_uclient tls home 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
 lab_uclient tls-corp corp 443 turn.example.test 198.51.100.50 203.0.113.10 -t -S
 lab_uclient tls6 home 443 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -S -x
@@ -170,6 +176,7 @@ LAB_FIGURES+=("certificate serial before renewal $cert_before, after $cert_after
 # the server to its own public address. Until the server delivers that itself (issue 21,
 # "own relayed addresses are" peers), it needs an edge that hairpins: the lab's edge is
 # switched to hairpinning for this check only (lab_edge_hairpin), and back.
+# shellcheck disable=SC2034  # E2E_DIR and E2E_TMP are read by playwright.sh
 E2E_DIR="$TW_ROOT/tests/e2e"
 E2E_LOG_DIR="$TW_BUILD_DIR/e2e-logs"
 E2E_TMP="$LAB_DIR/tmp"
@@ -189,7 +196,7 @@ for side in home corp; do
   printf '#!/bin/sh\nexec ip netns exec twlab-%s /usr/bin/chromium "$@"\n' "$side" >"$d/launch"
   chmod 755 "$d/launch"
   case $side in
-    # The UDP URI the server hands out (an address: see issue 21, "Names in URIs").
+    # The UDP URI the server hands out (public_name: turn.example.test).
     home) uri="$(python3 -c 'import json,sys; print(next(u for u in json.loads(sys.argv[1])["uris"] if u.startswith("turn:") and u.endswith("=udp")))' "$cred")" ;;
     corp) uri='turns:turn.example.test:443?transport=tcp' ;;
   esac
@@ -244,7 +251,16 @@ cred="$(bash -c "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["username"] and d["password"] and d["uris"]' "$cred" \
   || lab_die "lab.json's credential_command printed no username/password/uris: $cred"
 lab_pass "lab.json: the credential command prints username, password and uris"
-LAB_FIGURES+=("credential uris: $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")")
+# public_name: every URI handed out names turn.example.test, each once, turns: included
+# (the certificate is for that name, not for 203.0.113.10), in the CLI's answer and in
+# the start-up line alike.
+uris="$(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])["uris"]))' "$cred")"
+want="turn:turn.example.test:3478?transport=udp turn:turn.example.test:3478?transport=tcp turns:turn.example.test:443?transport=tcp"
+[[ "$uris" == "$want" ]] || lab_die "credential uris: '$uris', expected '$want'"
+grep -qF "iceServers urls: [\"${want// /\",\"}\"]" "$LAB_DIR/logs/turnwarden.log" \
+  || lab_die "the start-up line does not name the same URIs: $(grep -m1 iceServers "$LAB_DIR/logs/turnwarden.log")"
+lab_pass "public_name: the CLI and the start-up line hand out $want"
+LAB_FIGURES+=("credential uris: $uris")
 
 # The server lived through all of it.
 kill -0 "$(cat "$LAB_DIR/pids/turnwarden.pid")" 2>/dev/null || lab_die "turnwarden is no longer running"

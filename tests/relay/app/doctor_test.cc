@@ -231,6 +231,23 @@ TEST_CASE("doctor: certificate names must cover the TLS listener's realm or addr
   for (const auto& g : of(s.run(), "certificate")) CHECK(g.severity == Severity::Ok);
 }
 
+TEST_CASE("doctor: with public_name the certificate must cover it, realm and address aside") {
+  Setup s;
+  s.config.publicName = "turn.example.net";
+  CertFacts cert;
+  cert.dnsNames = {"turn.example.com"};  // the realm: not what turns: URIs name
+  cert.ipAddresses = {ip("10.0.0.5")};   // the listener's address: neither
+  cert.notAfterUnix = kNow + 60 * kDay;
+  addTlsListener(s, cert);
+  const auto f = bad(s.run(), "certificate");
+  CHECK(f.severity == Severity::Warn);
+  CHECK_THAT(f.message, Catch::Contains("does not cover public_name turn.example.net"));
+  CHECK_THAT(f.fix, Catch::Contains("issue the certificate for turn.example.net"));
+
+  s.host.certs.begin()->second.dnsNames = {"*.example.net"};
+  for (const auto& g : of(s.run(), "certificate")) CHECK(g.severity == Severity::Ok);
+}
+
 TEST_CASE("doctor: certificate wildcard names cover exactly one label") {
   CHECK(certNameMatches("*.example.com", "turn.example.com"));
   CHECK(certNameMatches("TURN.Example.com", "turn.example.COM"));

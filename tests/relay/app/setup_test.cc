@@ -56,6 +56,51 @@ TEST_CASE("Client URIs follow the listeners' transports") {
         R"({"username":"123:u","password":"p\"w","ttl":60,"uris":["turn:127.0.0.1:3478?transport=udp"]})");
 }
 
+TEST_CASE("public_name names every URI, each once, turns: included") {
+  auto cfg = policy::parseConfig(
+      "realm: r\npublic_name: TURN.Example.test\nlisteners:\n"
+      "  - {transport: udp, address: 10.0.0.5, port: 3478}\n"
+      "  - {transport: udp, address: \"2001:db8::5\", port: 3478}\n"
+      "  - {transport: tcp, address: 10.0.0.5, port: 3478}\n"
+      "relay:\n  addresses: [10.0.0.5, \"2001:db8::5\"]\n  external_address: 203.0.113.10\n"
+      "auth:\n  secrets: [{id: a, value: \"0123456789abcdef\"}]\n",
+      "x.yaml");
+  REQUIRE(cfg);
+  CHECK(cfg->publicName == "turn.example.test");
+  CHECK(app::clientUris(cfg.value()) ==
+        std::vector<std::string>{"turn:turn.example.test:3478?transport=udp",
+                                 "turn:turn.example.test:3478?transport=tcp"});
+}
+
+TEST_CASE("Without public_name the external address names the URIs, each once") {
+  auto cfg = policy::parseConfig(
+      "realm: r\nlisteners:\n"
+      "  - {transport: udp, address: 10.0.0.5, port: 3478}\n"
+      "  - {transport: udp, address: 10.0.0.6, port: 3478}\n"
+      "relay:\n  addresses: [10.0.0.5]\n  external_address: 203.0.113.10\n"
+      "auth:\n  secrets: [{id: a, value: \"0123456789abcdef\"}]\n",
+      "x.yaml");
+  REQUIRE(cfg);
+  CHECK(app::clientUris(cfg.value()) == std::vector<std::string>{"turn:203.0.113.10:3478?transport=udp"});
+}
+
+TEST_CASE("public_name must be a host name, not an address") {
+  for (const char* bad : {"203.0.113.10", "\"2001:db8::1\"", "-turn.example.com", "turn..example.com",
+                          "turn_1.example.com", "\"\""}) {
+    auto cfg = policy::parseConfig(std::string("realm: r\npublic_name: ") + bad +
+                                       "\nauth:\n  secrets: [{id: a, value: \"0123456789abcdef\"}]\n",
+                                   "x.yaml");
+    INFO(bad);
+    REQUIRE_FALSE(cfg);
+    CHECK(policy::formatErrors(cfg.error()).find("x.yaml:2:14: public_name: must be a DNS host name") !=
+          std::string::npos);
+  }
+  auto unset = policy::parseConfig(
+      "realm: r\npublic_name: null\nauth:\n  secrets: [{id: a, value: \"0123456789abcdef\"}]\n", "x.yaml");
+  REQUIRE(unset);
+  CHECK(unset->publicName.empty());
+}
+
 TEST_CASE("The start-up line names the URIs and the mint command, never a credential") {
   const std::vector<std::string> uris = {"turn:127.0.0.1:3478?transport=udp",
                                          "turns:127.0.0.1:5349?transport=tcp"};
