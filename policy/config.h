@@ -200,6 +200,7 @@ struct CredentialsConfig {
   std::shared_ptr<const Jwks> jwks;
   std::string issuer;
   std::vector<std::string> audiences;
+  std::string typ;  ///< The header typ every token must carry ("" = not checked).
   int64_t ttlSeconds = 600;
   /// Exact origins ("https://app.example.org") that get CORS headers.
   std::vector<std::string> allowedOrigins;

@@ -56,7 +56,7 @@ void readPem(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<CredentialsConfig>, 11> kCredentialsFields{{
+constexpr std::array<Field<CredentialsConfig>, 12> kCredentialsFields{{
     {"listen",
      [](Reader& r, const Item& i, CredentialsConfig& c) {
        SocketAddress at{};
@@ -76,6 +76,10 @@ constexpr std::array<Field<CredentialsConfig>, 11> kCredentialsFields{{
      },
      true},
     {"audience", readAudience, true},
+    {"typ",
+     [](Reader& r, const Item& i, CredentialsConfig& c) {
+       if (auto s = claimText(r, i)) c.typ = *s;
+     }},
     {"ttl",
      [](Reader& r, const Item& i, CredentialsConfig& c) {
        if (auto s = r.seconds(i, 1)) c.ttlSeconds = *s;

@@ -285,7 +285,38 @@ def jwt():
     write('jwt', 'token-rs256-garbage', signed(b'{"alg":"RS256","kid":"rs","crit":["x"]}', claims(), how=2) + chunk(b'\1' * 256))
     write('jwt', 'token-extremes', signed(ed_head, claims(exp=2**70, nbf=-2**70), now=-2**63, skew=2**63 - 1))
 
+def jwt_strict():
+    """The stricter JWT checks (issue 22): a required typ, iat in the future, repeated member
+    names, and a signature spelt with non-zero trailing bits (how 0, the raw text: signed here
+    with the harness's fixed Ed25519 key, whose seed is bytes 0xA0..0xBF)."""
+    import base64, json, tempfile
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+    chunk = lambda data: struct.pack('!H', len(data)) + data
+    now = 1767225600
+    head = lambda how, skew=30: bytes([1]) + struct.pack('!qqB', now, skew, how)
+    claims = lambda **c: json.dumps(dict(dict(iss='https://issuer.example', aud='turn', sub='alice', exp=now + 600), **c)).encode()
+    ed_head = b'{"alg":"EdDSA","kid":"ed","typ":"JWT"}'
+    write('jwt', 'token-typ-required-ok', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed","typ":"application/jwt"}') + chunk(claims()))
+    write('jwt', 'token-typ-required-missing', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed"}') + chunk(claims()))
+    write('jwt', 'token-typ-required-wrong', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed","typ":"at+jwt"}') + chunk(claims()))
+    write('jwt', 'token-iat-future', head(1) + chunk(ed_head) + chunk(claims(iat=now + 31)))
+    write('jwt', 'token-iat-within-skew', head(1) + chunk(ed_head) + chunk(claims(iat=now + 30)))
+    write('jwt', 'token-duplicate-sub', head(1) + chunk(ed_head) + chunk(claims()[:-1] + b', "sub": "admin"}'))
+    write('jwt', 'token-duplicate-header-alg', head(1) + chunk(b'{"alg":"none","kid":"ed","alg":"EdDSA"}') + chunk(claims()))
+    pkcs8 = bytes.fromhex('302e020100300506032b657004220420') + bytes(0xA0 + i for i in range(32))
+    signed_part = b64(ed_head) + '.' + b64(claims())
+    with tempfile.NamedTemporaryFile(suffix='.der') as key, tempfile.NamedTemporaryFile() as data:
+        key.write(pkcs8); key.flush(); data.write(signed_part.encode()); data.flush()
+        sig = subprocess.run(['openssl', 'pkeyutl', '-sign', '-rawin', '-inkey', key.name, '-keyform', 'DER',
+                              '-in', data.name], capture_output=True, check=True).stdout
+    canonical = b64(sig)
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    spelt = canonical[:-1] + alphabet[alphabet.index(canonical[-1]) | 1]  # the same 64 bytes
+    write('jwt', 'token-canonical', head(0) + (signed_part + '.' + canonical).encode())
+    write('jwt', 'token-noncanonical-signature', head(0) + (signed_part + '.' + spelt).encode())
+
 if __name__ == '__main__':
-    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt):
+    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt,
+              jwt_strict):
         f()
     print('seeds written under', CORPUS)
