@@ -83,7 +83,8 @@ class AdminService {
   static Result<std::unique_ptr<AdminService>, std::string> start(
       const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
       const Clock& clock, AppHooks hooks,
-      int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared);
+      int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared,
+      const http::HttpOptions& options);
   void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
   SocketAddress address() const { return http_->address(); }
 
