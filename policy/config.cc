@@ -568,6 +568,7 @@ constexpr std::array<Field<Config>, 20> kRootFields{{
     {"metrics", readMetrics},
     {"events", readEvents},
     {"admin", readAdmin},
+    {"http", readHttp},
     {"anomalies", readAnomalies},
     {"fleet", readFleet},
     {"workers", readWorkers},

@@ -193,6 +193,14 @@ struct EventsConfig {
   tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
 };
 
+/// http: limits shared by every HTTP listener (metrics, admin, credentials;
+/// docs/config.md). They need a restart to change.
+struct HttpLimitsConfig {
+  uint32_t maxConnections = 1024;  ///< per listener, all addresses together
+  uint32_t connectionsPerIp = 64;  ///< per listener and client address; below maxConnections
+  tw::Duration requestTimeout = std::chrono::seconds(10);  ///< headers, body and answer
+};
+
 /// admin: the admin and credential HTTP API; off unless `listen` is set.
 struct AdminConfig {
   std::optional<SocketAddress> listen;
@@ -224,6 +232,7 @@ struct CredentialsConfig {
   std::shared_ptr<const Jwks> jwks;
   std::string issuer;
   std::vector<std::string> audiences;
+  std::string typ;  ///< The header typ every token must carry ("" = not checked).
   int64_t ttlSeconds = 600;
   /// Exact origins ("https://app.example.org") that get CORS headers.
   std::vector<std::string> allowedOrigins;
@@ -247,6 +256,7 @@ struct Config {
   std::vector<ListenerConfig> listeners{ListenerConfig{}};
   RelayConfig relay;
   AuthConfig auth;
+  HttpLimitsConfig http;
   PeersConfig peers;
   LimitsConfig limits;
   TransportsConfig transports;

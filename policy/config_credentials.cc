@@ -7,6 +7,7 @@
 #include "policy/config_quotas.h"
 #include "policy/config_realms.h"
 #include "relay/base/files.h"
+#include "relay/base/pem.h"
 
 namespace tw::policy::config_detail {
 
@@ -78,6 +79,10 @@ constexpr std::array<Field<CredentialsConfig>, 12> kCredentialsFields{{
      },
      true},
     {"audience", readAudience, true},
+    {"typ",
+     [](Reader& r, const Item& i, CredentialsConfig& c) {
+       if (auto s = claimText(r, i)) c.typ = *s;
+     }},
     {"ttl",
      [](Reader& r, const Item& i, CredentialsConfig& c) {
        if (auto s = r.seconds(i, 1)) c.ttlSeconds = *s;
@@ -117,6 +122,23 @@ void checkTransport(Reader& r, const Item& item, const CredentialsConfig& c) {
     r.error(fieldItem(item, "listen"),
             "plain HTTP on a non-loopback address would expose bearer tokens: set cert: and key: "
             "(HTTPS), listen on loopback behind a TLS proxy, or set insecure_http: true");
+}
+
+/// With checkFiles (check-config, start-up, reload): the cert and key must
+/// parse and belong together, so a 0-byte or half-renewed certificate is a
+/// config error and never a listener that serves without it.
+void checkPemFiles(Reader& r, const Item& item, const CredentialsConfig& c) {
+  if (!r.checkFiles() || c.cert.empty() || c.key.empty()) return;
+  auto cert = readRegularFile(c.cert, /*privateOnly=*/false);
+  if (!cert) return r.error(fieldItem(item, "cert"), "cannot read " + shown(c.cert) + ": " + cert.error());
+  auto key = readRegularFile(c.key, /*privateOnly=*/false);
+  if (!key) return r.error(fieldItem(item, "key"), "cannot read " + shown(c.key) + ": " + key.error());
+  auto problem = pemPairProblem(*cert, *key);
+  if (!problem) return;
+  const bool atCert = problem->at == PemProblemAt::Cert;
+  r.error(fieldItem(item, atCert ? "cert" : "key"), "file " + shown(atCert ? c.cert : c.key) + " " +
+                                                        problem->message +
+                                                        " (HTTPS needs both to parse and match)");
 }
 
 /// "L:C" of byte `offset` in `text` (1-based), for a JSON syntax error.
@@ -172,6 +194,7 @@ void readCredentials(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kCredentialsFields, c);
   if (!item.node.IsMap()) return;
   checkTransport(r, item, c);
+  if (r.errorCount() == before) checkPemFiles(r, item, c);
   if (r.errorCount() == before && hasKey(item, "jwks_file")) loadJwks(r, fieldItem(item, "jwks_file"), c);
 }
 

@@ -43,6 +43,21 @@ constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
      true},
 }};
 
+constexpr std::array<Field<HttpLimitsConfig>, 3> kHttpFields{{
+    {"max_connections",
+     [](Reader& r, const Item& i, HttpLimitsConfig& h) {
+       if (auto n = r.integer(i, 2, 1'000'000)) h.maxConnections = uint32_t(*n);
+     }},
+    {"connections_per_ip",
+     [](Reader& r, const Item& i, HttpLimitsConfig& h) {
+       if (auto n = r.integer(i, 1, 1'000'000)) h.connectionsPerIp = uint32_t(*n);
+     }},
+    {"request_timeout",
+     [](Reader& r, const Item& i, HttpLimitsConfig& h) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) h.requestTimeout = *d;
+     }},
+}};
+
 template <auto Member>
 void readCount(Reader& r, const Item& i, AnomaliesConfig& a) {
   if (auto n = r.integer(i, 0, 1'000'000)) a.*Member = uint32_t(*n);
@@ -89,6 +104,14 @@ void readListen(Reader& r, const Item& item, SocketAddress& out) {
   if (!addr)
     return r.error(item, "expected ADDRESS:PORT, e.g. 127.0.0.1:9641 or [::1]:9641, got " + shown(*s));
   out = *addr;
+}
+
+void readHttp(Reader& r, const Item& item, Config& cfg) {
+  readFields(r, item, kHttpFields, cfg.http);
+  if (cfg.http.connectionsPerIp >= cfg.http.maxConnections)
+    r.error(fieldItem(item, "connections_per_ip"), "must be below max_connections (" +
+                                                       std::to_string(cfg.http.maxConnections) +
+                                                       "), or one address could take every connection");
 }
 
 void readAnomalies(Reader& r, const Item& item, Config& cfg) {

@@ -13,6 +13,8 @@ void readMetrics(Reader& r, const Item& item, Config& cfg);
 void readEvents(Reader& r, const Item& item, Config& cfg);
 /// admin: {listen: ADDRESS:PORT, token_file: PATH}; both required together.
 void readAdmin(Reader& r, const Item& item, Config& cfg);
+/// http: {max_connections: N, connections_per_ip: N, request_timeout: DURATION}
+void readHttp(Reader& r, const Item& item, Config& cfg);
 /// anomalies: flat detector thresholds.
 void readAnomalies(Reader& r, const Item& item, Config& cfg);
 

@@ -9,6 +9,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <vector>
 
 #include "relay/base/crypto.h"
 
@@ -34,17 +36,51 @@ std::optional<Segments> split(std::string_view token) {
                   token.substr(0, b)};
 }
 
-/// A base64url segment holding a JSON object; nullopt when it is not one.
-/// nlohmann-json's exceptions (syntax, invalid UTF-8) stop here.
+/// Sees every object and member name while nlohmann-json parses, and notes
+/// a name repeated within one object (the parser itself keeps the last).
+class DuplicateKeys {
+ public:
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start)
+      open_.emplace_back();
+    else if (event == json::parse_event_t::object_end && !open_.empty())
+      open_.pop_back();
+    else if (event == json::parse_event_t::key && !open_.empty() && parsed.is_string())
+      found_ |= !open_.back().insert(parsed.get<std::string>()).second;
+    return true;
+  }
+  bool found() const { return found_; }
+
+ private:
+  std::vector<std::set<std::string>> open_;
+  bool found_ = false;
+};
+
+/// A base64url segment holding a JSON object with no repeated member name;
+/// nullopt when it is not one. nlohmann-json's exceptions (syntax, invalid
+/// UTF-8) stop here.
 std::optional<json> jsonObject(std::string_view segment) {
   auto bytes = base64UrlDecode(segment);
   if (!bytes) return std::nullopt;
+  DuplicateKeys duplicates;
   try {
-    json j = json::parse(bytes->begin(), bytes->end());
-    if (j.is_object()) return j;
+    json j = json::parse(bytes->begin(), bytes->end(), [&duplicates](int d, json::parse_event_t e, json& p) {
+      return duplicates(d, e, p);
+    });
+    if (j.is_object() && !duplicates.found()) return j;
   } catch (const json::exception&) {
   }
   return std::nullopt;
+}
+
+/// "JWT" for "application/JWT", "jwt" and "JWT" alike (RFC 7515 §4.1.9).
+std::string mediaType(std::string_view typ) {
+  std::string lower;
+  for (char c : typ) lower += char(std::tolower(static_cast<unsigned char>(c)));
+  constexpr std::string_view kApp = "application/";
+  if (lower.rfind(kApp, 0) == 0 && lower.find('/', kApp.size()) == std::string::npos)
+    lower.erase(0, kApp.size());
+  return lower;
 }
 
 struct Header {
@@ -52,7 +88,7 @@ struct Header {
   std::optional<std::string> kid;
 };
 
-Result<Header, JwtRejection> readHeader(std::string_view segment) {
+Result<Header, JwtRejection> readHeader(std::string_view segment, std::string_view typ) {
   auto h = jsonObject(segment);
   if (!h) return err(JwtRejection::Malformed);
   auto alg = h->find("alg");
@@ -60,6 +96,12 @@ Result<Header, JwtRejection> readHeader(std::string_view segment) {
   auto known = parseJwtAlg(alg->get_ref<const std::string&>());
   // RFC 7515 §4.1.11: a critical extension we do not understand voids the token.
   if (!known || h->contains("crit")) return err(JwtRejection::BadAlgorithm);
+  if (!typ.empty()) {
+    auto given = h->find("typ");
+    if (given == h->end() || !given->is_string() ||
+        mediaType(given->get_ref<const std::string&>()) != mediaType(typ))
+      return err(JwtRejection::WrongType);
+  }
   Header out{*known, std::nullopt};
   if (auto kid = h->find("kid"); kid != h->end()) {
     if (!kid->is_string()) return err(JwtRejection::Malformed);
@@ -139,6 +181,11 @@ Result<JwtClaims, JwtRejection> readClaims(const json& c, const JwtExpectations&
     if (!nbf) return err(JwtRejection::Malformed);
     if (now + skew < *nbf) return err(JwtRejection::NotYetValid);
   }
+  if (auto iatItem = c.find("iat"); iatItem != c.end()) {
+    auto iat = numericDate(*iatItem);
+    if (!iat) return err(JwtRejection::Malformed);
+    if (*iat > now + skew) return err(JwtRejection::IssuedInFuture);
+  }
   auto sub = c.find("sub");
   if (sub == c.end() || !sub->is_string() || sub->get_ref<const std::string&>().empty())
     return err(JwtRejection::MissingSubject);
@@ -171,6 +218,10 @@ std::string_view toString(JwtRejection r) {
       return "missing_subject";
     case JwtRejection::MissingExpiry:
       return "missing_expiry";
+    case JwtRejection::WrongType:
+      return "wrong_type";
+    case JwtRejection::IssuedInFuture:
+      return "issued_in_future";
   }
   return "?";
 }
@@ -181,7 +232,7 @@ Result<JwtClaims, JwtRejection> verifyJwt(std::string_view token, const Jwks& ke
   auto seg = split(token);
   if (!seg) return err(JwtRejection::Malformed);
   if (seg->header.size() > kMaxJwtHeaderBytes) return err(JwtRejection::Oversize);
-  auto header = readHeader(seg->header);
+  auto header = readHeader(seg->header, expect.typ);
   if (!header) return err(header.error());
   const JwtKey* key = keys.find(header->kid, header->alg);
   if (!key) return err(JwtRejection::UnknownKey);

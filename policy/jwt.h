@@ -12,8 +12,14 @@
 //   3. signature over "header.payload" with OpenSSL's EVP_DigestVerify
 //      (ES256's JOSE r||s is converted to the DER OpenSSL expects);
 //   4. claims, only once the signature holds: iss equal, aud (string or
-//      array) containing a configured audience, exp required and nbf
-//      checked with the clock skew, sub a non-empty string.
+//      array) containing a configured audience, exp required, nbf and iat
+//      checked with the clock skew (an iat in the future is refused), sub a
+//      non-empty string.
+// Strictness (RFC 7515/7519/8725): every segment must be canonical base64url
+// (no padding, unused trailing bits zero: one token has one spelling), no
+// JSON object in the header or the claims may repeat a member name (a
+// duplicate would let two parsers read two different tokens), and when the
+// issuer names a `typ` (credentials.typ) the header must carry it.
 // Every refusal gets a reason for metrics and logs; the HTTP answer is the
 // same for all of them.
 #include <cstdint>
@@ -41,11 +47,15 @@ enum class JwtRejection {
   WrongAudience,
   MissingSubject,
   MissingExpiry,
+  WrongType,       ///< credentials.typ set and the header's typ differs or is missing
+  IssuedInFuture,  ///< iat later than now + clock skew
 };
+inline constexpr JwtRejection kLastJwtRejection = JwtRejection::IssuedInFuture;
 
 /// "malformed", "oversize", "bad_algorithm", "unknown_key", "bad_signature",
 /// "expired", "not_yet_valid", "wrong_issuer", "wrong_audience",
-/// "missing_subject", "missing_expiry": stable metric label values.
+/// "missing_subject", "missing_expiry", "wrong_type", "issued_in_future":
+/// stable metric label values.
 std::string_view toString(JwtRejection r);
 
 struct JwtExpectations {
@@ -53,6 +63,9 @@ struct JwtExpectations {
   std::span<const std::string> audiences;  ///< any one must be in `aud`
   int64_t nowUnix = 0;
   int64_t clockSkewSeconds = 0;
+  /// The required header `typ` ("" = any or none). Compared as RFC 7515
+  /// §4.1.9 says: case-insensitively, "application/" optional on both sides.
+  std::string_view typ{};
 };
 
 struct JwtClaims {

@@ -235,7 +235,11 @@ std::optional<std::vector<uint8_t>> base64UrlDecode(std::string_view text) {
       return std::nullopt;  // padding, whitespace, '+', '/'...
   }
   while (std64.size() % 4) std64 += '=';
-  return base64Decode(std64);
+  auto bytes = base64Decode(std64);
+  // Canonical only: unused trailing bits must be zero, so one value has one
+  // spelling (RFC 4648 §3.5). Re-encoding is the simplest exact check.
+  if (bytes && base64UrlEncode(*bytes) != text) return std::nullopt;
+  return bytes;
 }
 
 std::string base64UrlEncode(const std::vector<uint8_t>& bytes) {

@@ -66,7 +66,8 @@ class Jwks {
 };
 
 /// Base64url without padding (RFC 7515 §2); nullopt for any other character,
-/// padding, or an impossible length.
+/// padding, an impossible length, or non-zero unused trailing bits (only the
+/// canonical spelling of a value is accepted).
 std::optional<std::vector<uint8_t>> base64UrlDecode(std::string_view text);
 std::string base64UrlEncode(const std::vector<uint8_t>& bytes);
 

@@ -88,7 +88,8 @@ class AdminService {
                                                                   WorkerPool& workers, io::EventLoop& control,
                                                                   const Clock& clock, AppHooks hooks,
                                                                   int64_t maxTtl, metrics::EventLog* events,
-                                                                  turn::SharedLimits* shared);
+                                                                  turn::SharedLimits* shared,
+                                                                  const http::HttpOptions& options);
   void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
   SocketAddress address() const { return http_->address(); }
 

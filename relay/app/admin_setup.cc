@@ -1,6 +1,7 @@
 // ServerApp's part of the admin API: the hooks only the app can fulfil
 // (reload, drain, minting with the live keyring), run on the control loop.
 #include "policy/credentials.h"
+#include "relay/app/http_options.h"
 #include "relay/app/server_app.h"
 #include "relay/app/setup.h"
 
@@ -28,7 +29,8 @@ bool ServerApp::startAdmin() {
   };
   if (fleet_) hooks.fleet = [this](const http::FleetRequest& r) { return fleetAdmin(r); };
   auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
-                                   config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
+                                   config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get(),
+                                   httpOptions(config_.http, log_));
   if (!admin) {
     log_.error(admin.error());
     return false;

@@ -1,5 +1,6 @@
 #include "relay/app/credentials_service.h"
 
+#include "relay/app/http_options.h"
 #include "relay/app/server_app.h"
 #include "relay/app/setup.h"
 #include "relay/base/files.h"
@@ -7,13 +8,12 @@
 namespace tw::app {
 
 Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::start(
-    const policy::CredentialsConfig& config, const policy::PolicyHolder& policy, const Clock& clock,
-    metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt) {
-  http::HttpOptions options;
-  options.maxBody = 1024;  // the body is empty; a little slack for clients that send "{}"
-  options.connectionLimit = kConnectionLimit;
+    const policy::CredentialsConfig& config, http::HttpOptions options, const policy::PolicyHolder& policy,
+    const Clock& clock, metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt) {
+  options.maxBody = 1024;                // the body is empty; a little slack for clients that send "{}"
   options.connectionMemory = 16 * 1024;  // headers beyond it get 431: the token is bounded anyway
-  if (!config.cert.empty()) {
+  options.https = !config.cert.empty() || !config.key.empty();
+  if (options.https) {
     auto cert = readRegularFile(config.cert, /*privateOnly=*/false);
     if (!cert) return err("credentials: cannot read " + config.cert + ": " + cert.error());
     auto key = readRegularFile(config.key, /*privateOnly=*/false);
@@ -22,7 +22,7 @@ Result<std::unique_ptr<CredentialsService>, std::string> CredentialsService::sta
     options.keyPem = std::move(key.value());
   }
   auto s = std::make_unique<CredentialsService>();
-  s->https_ = !options.certPem.empty();
+  s->https_ = options.https;
   s->api_ = std::make_unique<http::CredentialsApi>(policy, clock, events, registry, salt);
   auto* api = s->api_.get();
   auto http = http::HttpServer::start(
@@ -39,8 +39,8 @@ std::string CredentialsService::url() const {
 
 bool ServerApp::startCredentials() {
   if (!config_.credentials.listen) return true;
-  auto s = CredentialsService::start(config_.credentials, *policy_, clock_, &obs_->eventLog(),
-                                     &obs_->folder().registry(), rng_.u64());
+  auto s = CredentialsService::start(config_.credentials, httpOptions(config_.http, log_), *policy_, clock_,
+                                     &obs_->eventLog(), &obs_->folder().registry(), rng_.u64());
   if (!s) {
     log_.error(s.error());
     return false;

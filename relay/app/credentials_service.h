@@ -19,13 +19,12 @@ namespace tw::app {
 
 class CredentialsService {
  public:
-  /// Connections the public listener takes at once; idle ones time out in 10 s.
-  static constexpr unsigned kConnectionLimit = 1024;
-
-  /// Reads the PEM files and binds credentials.listen; the error says which failed.
+  /// Reads the PEM files and binds credentials.listen with `options` (the
+  /// http: limits); the error says which failed. With cert/key set it serves
+  /// HTTPS or nothing: files that do not parse or match are an error.
   static Result<std::unique_ptr<CredentialsService>, std::string> start(
-      const policy::CredentialsConfig& config, const policy::PolicyHolder& policy, const Clock& clock,
-      metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt);
+      const policy::CredentialsConfig& config, http::HttpOptions options, const policy::PolicyHolder& policy,
+      const Clock& clock, metrics::EventLog* events, prometheus::Registry* registry, uint64_t salt);
   void setIceUris(std::vector<std::string> uris) { api_->setIceUris(std::move(uris)); }
   SocketAddress address() const { return http_->address(); }
   /// "https://ADDR/v1/credentials" or "http://...".

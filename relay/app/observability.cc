@@ -1,10 +1,13 @@
 #include "relay/app/observability.h"
 
+#include "relay/app/http_options.h"
+
 namespace tw::app {
 
 Observability::Observability(const policy::Config& config, const Clock& clock, Logger& log, Random& rng,
                              uint32_t workers)
     : config_(config.metrics),
+      httpLimits_(config.http),
       clock_(clock),
       log_(log),
       folder_(TW_VERSION),
@@ -104,7 +107,7 @@ void Observability::start(WorkerPool& workers, const turn::RelayAddresses& relay
     folder_.setPorts(inUse, capacity);
     if (shared) folder_.setBansActive(shared->bans.list(clock_.now()).size());  // thread-safe
   });
-  if (auto st = service_.start(config_.listen); !st)
+  if (auto st = service_.start(config_.listen, httpOptions(httpLimits_, log_)); !st)
     return log_.error("metrics: " + st.error() + "; /metrics is not served");
   log_.info("metrics: serving http://" + service_.address()->toString() + "/metrics, /healthz and /readyz");
 }

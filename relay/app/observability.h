@@ -91,6 +91,7 @@ class Observability {
   void setConnections();
 
   policy::MetricsConfig config_;
+  policy::HttpLimitsConfig httpLimits_;
   const Clock& clock_;
   Logger& log_;
   metrics::MetricsFolder folder_;

@@ -75,27 +75,55 @@ Result<std::string, std::string> readTokenFile(const std::string& path) {
   return token;
 }
 
+namespace {
+
+/// The strike table's salt: secret as long as the token is, so nobody can
+/// aim addresses at one set from outside.
+uint64_t strikeSalt(const std::string& token) {
+  const auto d = sha256(asBytes("admin strikes " + token));
+  uint64_t salt = 0;
+  for (size_t i = 0; i < 8; ++i) salt = salt << 8 | d[i];
+  return salt;
+}
+
+}  // namespace
+
 AdminApi::AdminApi(AdminActions& actions, std::string token, const Clock& clock, EventLog* events)
-    : actions_(actions), tokenDigest_(sha256(asBytes(token))), clock_(clock), events_(events) {}
+    : actions_(actions),
+      tokenDigest_(sha256(asBytes(token))),
+      clock_(clock),
+      events_(events),
+      strikes_(kStrikeSets, strikeSalt(token)) {}
+
+bool AdminApi::rightToken(const std::string& authorization) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.rfind(kBearer, 0) != 0) return false;
+  const auto digest = sha256(asBytes(std::string_view(authorization).substr(kBearer.size())));
+  return constantTimeEqual(digest, tokenDigest_);
+}
 
 std::optional<HttpResponse> AdminApi::authorize(const HttpRequest& req) {
+  if (rightToken(req.authorization)) return std::nullopt;  // whatever failed before
   const IpAddress who = req.peer.value_or(IpAddress::v4(0, 0, 0, 0));
   const Instant now = clock_.now();
-  std::lock_guard lock(mu_);
-  Strikes& s = strikes_[who];
-  if (now - s.windowStart >= kThrottleWindow) s = Strikes{now, 0};
-  if (s.count >= kMaxBadTokens) return jsonError(429, "too many bad tokens; try again later");
-  constexpr std::string_view kBearer = "Bearer ";
-  const std::string_view given =
-      std::string_view(req.authorization)
-          .substr(req.authorization.rfind(kBearer, 0) == 0 ? kBearer.size() : req.authorization.size());
-  const auto digest = sha256(asBytes(given));
-  if (!req.authorization.empty() && constantTimeEqual(digest, tokenDigest_)) return std::nullopt;
-  ++s.count;
+  {
+    std::lock_guard lock(mu_);
+    Strikes& s = strikes_.touch(who, now).value;
+    if (now - s.windowStart >= kThrottleWindow) s = Strikes{now, 0};
+    if (++s.count > kMaxBadTokens) return jsonError(429, "too many bad tokens; try again later");
+  }
   if (events_)
     events_->push(
         {"admin_auth_failure", "warning", "", who.toString(), "", "", "bad or missing bearer token"});
   return jsonError(401, "missing or bad bearer token");
+}
+
+size_t AdminApi::failingSources() {
+  const Instant now = clock_.now();
+  size_t n = 0;
+  std::lock_guard lock(mu_);
+  strikes_.forEach([&](auto& e) { n += e.value.count > 0 && now - e.value.windowStart < kThrottleWindow; });
+  return n;
 }
 
 HttpResponse AdminApi::handle(const HttpRequest& req) {

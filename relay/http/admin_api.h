@@ -3,8 +3,14 @@
 //
 // Every request needs "Authorization: Bearer <token>"; the token comes from a
 // 0600 file and is compared in constant time (on SHA-256 digests, so the
-// length leaks nothing either). A source that sends bad tokens is throttled:
-// after kMaxBadTokens in a window it gets 429 until the window ends.
+// length leaks nothing either). The right token is always answered, whatever
+// failed before from that address: a local user (or anyone behind the same
+// proxy) cannot lock the operator out. Bad tokens are limited per source:
+// after kMaxBadTokens in a window, further bad tokens get 429 (and are no
+// longer written to the event log) until the window ends. The failing
+// sources live in a fixed-size IpTable (kStrikeSets x 4 entries, least
+// recently touched evicted), and a count older than the window is void.
+// Guessing stays hopeless: the token is 16-4096 bytes read from a file.
 //
 // Routes (JSON in, JSON out; every bad input gets 400 with {"error": ...}):
 //   GET    /admin/sessions              DELETE /admin/sessions/{id}
@@ -20,10 +26,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "metrics/event_log.h"
 #include "relay/base/clock.h"
+#include "relay/base/ip_table.h"
 #include "relay/http/http_server.h"
 
 namespace tw::http {
@@ -72,12 +78,17 @@ class AdminApi {
  public:
   static constexpr int kMaxBadTokens = 5;
   static constexpr Duration kThrottleWindow = std::chrono::seconds(60);
+  static constexpr size_t kStrikeSets = 256;  ///< x IpTable::kWays sources remembered
 
   /// `events` may be null; admin actions and bad tokens are written there.
   AdminApi(AdminActions& actions, std::string token, const Clock& clock, metrics::EventLog* events);
   HttpResponse handle(const HttpRequest& req);
+  /// Sources with bad tokens inside the current window (for tests and
+  /// metrics); never more than the table's capacity.
+  size_t failingSources();
 
  private:
+  bool rightToken(const std::string& authorization) const;
   /// nullopt when authorized, else the response to send.
   std::optional<HttpResponse> authorize(const HttpRequest& req);
   HttpResponse route(const HttpRequest& req);
@@ -98,7 +109,7 @@ class AdminApi {
   const Clock& clock_;
   metrics::EventLog* events_;
   std::mutex mu_;
-  std::unordered_map<IpAddress, Strikes> strikes_;
+  IpTable<Strikes> strikes_;
 };
 
 /// Reads a bearer token file: must be a regular file with no group/other

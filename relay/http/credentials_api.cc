@@ -67,7 +67,7 @@ const std::vector<std::string_view>& CredentialsApi::results() {
     std::vector<std::string_view> r{
         "ok",      "missing_token", "origin_denied", "rate_limited_ip", "rate_limited_user",
         "blocked", "unavailable"};
-    for (int i = 0; i <= int(policy::JwtRejection::MissingExpiry); ++i)
+    for (int i = 0; i <= int(policy::kLastJwtRejection); ++i)
       r.push_back(policy::toString(policy::JwtRejection(i)));
     return r;
   }();
@@ -170,7 +170,7 @@ HttpResponse CredentialsApi::post(const HttpRequest& req, const policy::PolicySn
   const std::string_view token = bearerToken(req.authorization);
   if (token.empty()) return refuse(req, 401, "invalid_token", "missing_token");
   const int64_t now = clock_.unixSeconds();
-  const policy::JwtExpectations expect{c.issuer, c.audiences, now, snap.clockSkewSeconds};
+  const policy::JwtExpectations expect{c.issuer, c.audiences, now, snap.clockSkewSeconds, c.typ};
   auto claims = policy::verifyJwt(token, *c.jwks, expect);
   if (!claims) return refuse(req, 401, "invalid_token", policy::toString(claims.error()));
   const std::string user = policy::turnUserFor(claims->sub);

@@ -1,7 +1,27 @@
 #pragma once
 // A small HTTP server (libmicrohttpd, its own polling thread) for /metrics,
-// health checks and the admin API. Handlers run on MHD's thread: they must
-// never touch worker state directly (use Worker::post()).
+// health checks, the admin API and the credentials endpoint. Handlers run on
+// MHD's thread: they must never touch worker state directly (use
+// Worker::post()).
+//
+// Slow clients (docs/security.md, "HTTP listeners"): MHD's own timeout only
+// fires on an idle connection, so a client that trickles one header line
+// every few seconds would hold its slot forever. Each server therefore
+//  - caps connections per client address (MHD_OPTION_PER_IP_CONNECTION_LIMIT)
+//    below the total (MHD_OPTION_CONNECTION_LIMIT), so one address cannot
+//    fill the listener;
+//  - gives every request a deadline, headers, body and answer together,
+//    counted from the accept (or from the end of the previous request on a
+//    kept-alive connection). A sweeper thread shuts down (shutdown(2)) the
+//    socket of a connection past its deadline; MHD then sees the end of the
+//    stream and closes and frees it on its own thread. The sweeper holds the
+//    table lock while it does so, and MHD tells us a connection is closed
+//    (MHD_CONNECTION_NOTIFY_CLOSED, same lock) before it closes the
+//    descriptor, so a descriptor number is never shut down after reuse.
+// HTTPS goes through libmicrohttpd's TLS (GnuTLS in Debian's build) with
+// the TURN TLS listener's policy: TLS 1.2 and 1.3, ECDHE with AEAD suites.
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,13 +60,31 @@ struct HttpResponse {
 struct HttpOptions {
   size_t maxBody = 64 * 1024;
   unsigned connectionLimit = 64;
+  /// Connections one client address may hold at once; must be below
+  /// connectionLimit (0 = connectionLimit / 2).
+  unsigned connectionsPerIp = 0;
+  /// Idle time after which MHD closes a connection.
   unsigned timeoutSeconds = 10;
+  /// The whole request (headers, body, answer) must be done in this time.
+  std::chrono::milliseconds requestDeadline = std::chrono::seconds(10);
   /// Bytes MHD may use per connection; request headers beyond it get 431.
   size_t connectionMemory = 32 * 1024;
-  /// PEM text (not paths): both set = HTTPS through libmicrohttpd's TLS.
+  /// HTTPS: certPem and keyPem must then parse and match, or start() fails.
+  /// Also implied by either PEM being non-empty; never a fall back to HTTP.
+  bool https = false;
+  /// PEM text (not paths).
   std::string certPem;
   std::string keyPem;
+  /// Told (from the sweeper thread) how many connections were closed for
+  /// running past the deadline, at most once per sweep; may be empty.
+  std::function<void(const std::string&)> warn;
 };
+
+/// The GnuTLS priority string of every HTTPS listener: the policy of
+/// relay/io/tls_context.cc in GnuTLS words.
+extern const char* const kHttpsPriorities;
+
+class DeadlineSweeper;
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
@@ -68,12 +106,17 @@ class HttpServer {
   /// Used by the MHD callback.
   HttpResponse handle(const HttpRequest& req) const { return handler_(req); }
   size_t maxBody() const { return maxBody_; }
+  /// Connections closed so far for running past the request deadline.
+  uint64_t deadlineClosures() const;
+  /// Used by the MHD callbacks.
+  DeadlineSweeper& sweeper() { return *sweeper_; }
 
  private:
-  HttpServer(HttpHandler handler, size_t maxBody) : handler_(std::move(handler)), maxBody_(maxBody) {}
+  HttpServer(HttpHandler handler, size_t maxBody);
 
   HttpHandler handler_;
   size_t maxBody_;
+  std::unique_ptr<DeadlineSweeper> sweeper_;
   MHD_Daemon* daemon_ = nullptr;
   SocketAddress bound_;
 };

@@ -15,9 +15,10 @@ HttpResponse serveMetrics(const HttpRequest& req, const metrics::MetricsFolder& 
 
 MetricsService::~MetricsService() { stop(); }
 
-Status<std::string> MetricsService::start(const SocketAddress& listen) {
+Status<std::string> MetricsService::start(const SocketAddress& listen, const HttpOptions& options) {
   auto http = HttpServer::start(
-      listen, [this](const HttpRequest& req) { return serveMetrics(req, folder_, ready_ && !draining_); });
+      listen, [this](const HttpRequest& req) { return serveMetrics(req, folder_, ready_ && !draining_); },
+      options);
   if (!http) return err(http.error());
   http_ = std::move(http.value());
   collector_ = std::thread([this] { collectLoop(); });

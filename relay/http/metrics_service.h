@@ -30,7 +30,7 @@ class MetricsService {
   /// Call before start().
   void addCollector(std::function<void()> fn) { collectors_.push_back(std::move(fn)); }
   /// Binds the HTTP listener and starts the collector thread.
-  Status<std::string> start(const SocketAddress& listen);
+  Status<std::string> start(const SocketAddress& listen, const HttpOptions& options = HttpOptions{});
   /// Stops the collector and the listener (before the workers go away).
   void stop();
   /// The bound address, once started.

@@ -4,7 +4,9 @@
 //
 // The first byte picks the mode.
 //  - JWKS (even): the rest is a JWKS document for Jwks::parse.
-//  - token (odd): now and clock skew (any int64), then how the token is made:
+//  - token (odd): now and clock skew (any int64), then a mode byte: bit 2
+//    set = the issuer requires typ "JWT" (credentials.typ); its low two bits
+//    say how the token is made:
 //      0 the rest is the token text as it is;
 //      1 header and payload JSON from the input, signed here with a fixed
 //        Ed25519 key (so the claims checks after the signature are reached);
@@ -18,7 +20,8 @@
 //  - nothing throws (nlohmann-json's exceptions must stop in policy/) and no
 //    input crashes or trips a sanitizer;
 //  - an accepted token carries exactly the signature the fixed Ed25519 key
-//    makes over its first two segments (Ed25519 is deterministic): nothing
+//    makes over its first two segments (Ed25519 is deterministic), spelt in
+//    canonical base64url (no other spelling of the same bytes): nothing
 //    else verifies, whatever its header says (alg none, HS256, kid games);
 //    a flipped signature is never accepted;
 //  - an accepted token has a sub, is not expired by the clamped clock, and
@@ -137,7 +140,9 @@ void checkAccepted(const std::string& token, const JwtClaims& claims, const JwtE
 
 void fuzzToken(tw::fuzz::FuzzInput& in) {
   JwtExpectations x{kIssuer, kAudiences, static_cast<int64_t>(in.u64()), static_cast<int64_t>(in.u64())};
-  const uint8_t how = in.u8() % 4;
+  const uint8_t mode = in.u8();
+  const uint8_t how = mode % 4;
+  if (mode & 4) x.typ = "JWT";
   const std::string token = makeToken(in, how);
   auto result = verifyJwt(token, fixture().keys, x);
   if (how == 3) FUZZ_CHECK(!result.ok());

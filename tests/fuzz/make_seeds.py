@@ -287,7 +287,74 @@ def jwt():
     write('jwt', 'token-rs256-garbage', signed(b'{"alg":"RS256","kid":"rs","crit":["x"]}', claims(), how=2) + chunk(b'\1' * 256))
     write('jwt', 'token-extremes', signed(ed_head, claims(exp=2**70, nbf=-2**70), now=-2**63, skew=2**63 - 1))
 
+def jwt_strict():
+    """The stricter JWT checks (issue 22): a required typ, iat in the future, repeated member
+    names, and a signature spelt with non-zero trailing bits (how 0, the raw text: signed here
+    with the harness's fixed Ed25519 key, whose seed is bytes 0xA0..0xBF)."""
+    import base64, json, tempfile
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+    chunk = lambda data: struct.pack('!H', len(data)) + data
+    now = 1767225600
+    head = lambda how, skew=30: bytes([1]) + struct.pack('!qqB', now, skew, how)
+    claims = lambda **c: json.dumps(dict(dict(iss='https://issuer.example', aud='turn', sub='alice', exp=now + 600), **c)).encode()
+    ed_head = b'{"alg":"EdDSA","kid":"ed","typ":"JWT"}'
+    write('jwt', 'token-typ-required-ok', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed","typ":"application/jwt"}') + chunk(claims()))
+    write('jwt', 'token-typ-required-missing', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed"}') + chunk(claims()))
+    write('jwt', 'token-typ-required-wrong', head(1 | 4) + chunk(b'{"alg":"EdDSA","kid":"ed","typ":"at+jwt"}') + chunk(claims()))
+    write('jwt', 'token-iat-future', head(1) + chunk(ed_head) + chunk(claims(iat=now + 31)))
+    write('jwt', 'token-iat-within-skew', head(1) + chunk(ed_head) + chunk(claims(iat=now + 30)))
+    write('jwt', 'token-duplicate-sub', head(1) + chunk(ed_head) + chunk(claims()[:-1] + b', "sub": "admin"}'))
+    write('jwt', 'token-duplicate-header-alg', head(1) + chunk(b'{"alg":"none","kid":"ed","alg":"EdDSA"}') + chunk(claims()))
+    pkcs8 = bytes.fromhex('302e020100300506032b657004220420') + bytes(0xA0 + i for i in range(32))
+    signed_part = b64(ed_head) + '.' + b64(claims())
+    with tempfile.NamedTemporaryFile(suffix='.der') as key, tempfile.NamedTemporaryFile() as data:
+        key.write(pkcs8); key.flush(); data.write(signed_part.encode()); data.flush()
+        sig = subprocess.run(['openssl', 'pkeyutl', '-sign', '-rawin', '-inkey', key.name, '-keyform', 'DER',
+                              '-in', data.name], capture_output=True, check=True).stdout
+    canonical = b64(sig)
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    spelt = canonical[:-1] + alphabet[alphabet.index(canonical[-1]) | 1]  # the same 64 bytes
+    write('jwt', 'token-canonical', head(0) + (signed_part + '.' + canonical).encode())
+    write('jwt', 'token-noncanonical-signature', head(0) + (signed_part + '.' + spelt).encode())
+
+def http_request():
+    """Inputs for tests/fuzz/http_request_fuzz.cc: per request, flags (bit 0 credentials, bit 1
+    body too large, bits 2-3 Authorization: 0 raw, 1 the right bearer, 2 'Bearer '+text, 3 none),
+    seconds the clock moves, the IPv4 address, then chunks method, path, Origin, body, text, and
+    query pairs."""
+    chunk = lambda data: struct.pack('!H', len(data)) + data
+    def req(flags, method, path, origin=b'', body=b'', text=b'', query=(), secs=0, ip=0xC6336407):
+        out = bytes([flags, secs]) + struct.pack('!I', ip) + chunk(method) + chunk(path) + chunk(origin)
+        out += chunk(body) + chunk(text) + bytes([len(query)])
+        return out + b''.join(chunk(k) + chunk(v) for k, v in query)
+    RIGHT, RAW, BEARER, NONE = 1 << 2, 0, 2 << 2, 3 << 2
+    write('http_request', 'admin-routes', b''.join(req(RIGHT, m, p, query=q) for m, p, q in [
+        (b'GET', b'/admin/sessions', ()), (b'DELETE', b'/admin/sessions/42', ()),
+        (b'DELETE', b'/admin/sessions', ((b'user', b'alice'),)), (b'POST', b'/admin/reload', ()),
+        (b'POST', b'/admin/drain', ((b'scope', b'fleet'),)), (b'GET', b'/admin/bans', ()),
+        (b'DELETE', b'/admin/bans/2001:db8::1', ((b'scope', b'fleet'),)), (b'GET', b'/admin/nodes', ()),
+        (b'GET', b'/api/v1/credentials', ((b'user', b'bob'), (b'ttl', b'99999999999999999999'))),
+        (b'POST', b'/admin/rotate', ())]))
+    write('http_request', 'admin-bad-bodies', req(RIGHT, b'POST', b'/admin/reload', body=b'[1,2') +
+          req(RIGHT, b'POST', b'/admin/reload', body=b'{"a": {"b": [1, 2, {"c": null}]}}') +
+          req(RIGHT | 2, b'POST', b'/admin/drain', body=b'x' * 100))
+    write('http_request', 'admin-lockout', b''.join(req(BEARER, b'GET', b'/admin/sessions', text=b'guess%d' % i)
+                                                    for i in range(8))
+          + req(NONE, b'GET', b'/admin/sessions') + req(RIGHT, b'GET', b'/admin/sessions')
+          + req(RAW, b'GET', b'/admin/sessions', text=b'Bearer fuzz-admin-token-0123456789', secs=61))
+    write('http_request', 'credentials-ok', req(1 | RIGHT, b'POST', b'/v1/credentials', origin=b'https://app.fuzz.test', text=b'alice')
+          + req(1 | RIGHT, b'POST', b'/v1/credentials', text=b'auth0|123:with:colons'))
+    write('http_request', 'credentials-refused', req(1 | BEARER, b'POST', b'/v1/credentials', text=b'a.b.c')
+          + req(1 | RIGHT, b'POST', b'/v1/credentials', origin=b'https://evil.example', text=b'alice')
+          + req(1 | RIGHT, b'POST', b'/v1/credentials', text=b'mallory')
+          + req(1 | NONE, b'OPTIONS', b'/v1/credentials', origin=b'https://app.fuzz.test')
+          + req(1 | NONE, b'GET', b'/v1/credentials', origin=b'https://app.fuzz.test\r\nX-Injected: 1')
+          + req(1 | RAW, b'POST', b'/v2/other', text=b'bearer    ')
+          + req(1 | 2 | RIGHT, b'POST', b'/v1/credentials', body=b'{}', text=b'bob'))
+    write('http_request', 'credentials-rate', b''.join(req(1 | BEARER, b'POST', b'/v1/credentials', text=b'x') for _ in range(16)))
+
 if __name__ == '__main__':
-    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt):
+    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt,
+              jwt_strict, http_request):
         f()
     print('seeds written under', CORPUS)

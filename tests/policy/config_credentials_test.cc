@@ -150,4 +150,43 @@ TEST_CASE("credentials config: loadConfig reads the JWKS file, problems point at
             .find(yaml + ":7:14: credentials.jwks_file: cannot read the JWKS file") == 0);
 }
 
+TEST_CASE("credentials config: typ is read, and cert and key must parse and match when files are checked",
+          "[config]") {
+  Dir d;
+  const auto key = testing::TestKey::generate(JwtAlg::EdDSA);
+  d.write("app-jwks.json", testing::jwksOf({key.jwk("k1")}));
+  auto typed = d.load(withSecret(kBlock + "  typ: at+jwt\n"));
+  REQUIRE(typed.ok());
+  CHECK(typed->credentials.typ == "at+jwt");
+
+  const std::string cmd =
+      "cd " + d.path +
+      " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+      " -subj /CN=localhost -keyout key.pem -out cert.pem >/dev/null 2>&1"
+      " && openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out other.pem"
+      " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  d.write("empty.pem", "");
+  auto https = [&](const std::string& cert, const std::string& keyFile) {
+    return d.load(
+        withSecret(kBlock + "  cert: " + d.path + "/" + cert + "\n  key: " + d.path + "/" + keyFile + "\n"));
+  };
+  CHECK(https("cert.pem", "key.pem").ok());
+  const std::string yaml = d.path + "/turnwarden.yaml";
+  CHECK(errorsOf(https("empty.pem", "key.pem")) ==
+        yaml + ":10:9: credentials.cert: file '" + d.path +
+            "/empty.pem' is empty (HTTPS needs both to parse and match)\n");
+  CHECK(errorsOf(https("cert.pem", "empty.pem"))
+            .find("credentials.key: file '" + d.path + "/empty.pem' is empty") != std::string::npos);
+  CHECK(errorsOf(https("cert.pem", "other.pem"))
+            .find("credentials.key: file '" + d.path + "/other.pem' does not match the certificate") !=
+        std::string::npos);
+  CHECK(errorsOf(https("key.pem", "key.pem"))
+            .find("credentials.cert: file '" + d.path + "/key.pem' holds no PEM certificate") !=
+        std::string::npos);
+  // parseConfig (no file access) leaves the files to loadConfig.
+  CHECK(parseConfig(withSecret(kBlock + "  cert: /nonexistent/c.pem\n  key: /nonexistent/k.pem\n"), kFile)
+            .ok());
+}
+
 }  // namespace tw::policy

@@ -64,4 +64,30 @@ TEST_CASE("observability sections: bad values are reported with FILE:LINE:COL", 
 }
 
 }  // namespace
+TEST_CASE("http section: limits of every HTTP listener, one address never all of them", "[config]") {
+  const std::string base =
+      "realm: example.org\nauth:\n  secrets:\n    - {id: k1, value: \"0123456789abcdef0123456789abcdef\"}\n";
+  auto defaults = parseConfig(base, "/etc/tw/t.yaml");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->http.maxConnections == 1024);
+  CHECK(defaults->http.connectionsPerIp == 64);
+  CHECK(defaults->http.requestTimeout == std::chrono::seconds(10));
+  auto set =
+      parseConfig(base + "http:\n  max_connections: 32\n  connections_per_ip: 8\n  request_timeout: 2s\n",
+                  "/etc/tw/t.yaml");
+  REQUIRE(set.ok());
+  CHECK(set->http.maxConnections == 32);
+  CHECK(set->http.connectionsPerIp == 8);
+  CHECK(set->http.requestTimeout == std::chrono::seconds(2));
+  auto fill =
+      parseConfig(base + "http:\n  max_connections: 32\n  connections_per_ip: 32\n", "/etc/tw/t.yaml");
+  REQUIRE_FALSE(fill.ok());
+  CHECK(formatErrors(fill.error()).find("credentials") == std::string::npos);
+  CHECK(formatErrors(fill.error()).find("http.connections_per_ip: must be below max_connections (32)") !=
+        std::string::npos);
+  CHECK_FALSE(parseConfig(base + "http:\n  request_timeout: 0s\n", "/etc/tw/t.yaml").ok());
+  CHECK_FALSE(parseConfig(base + "http:\n  max_connections: 1\n", "/etc/tw/t.yaml").ok());
+  CHECK_FALSE(parseConfig(base + "http:\n  bogus: 1\n", "/etc/tw/t.yaml").ok());
+}
+
 }  // namespace tw::policy

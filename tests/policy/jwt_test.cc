@@ -130,8 +130,12 @@ TEST_CASE("jwt: unknown kid, and several keys selected by kid") {
 TEST_CASE("jwt: truncated tokens, bad base64 and oversize headers are malformed or oversize") {
   Signer s(JwtAlg::EdDSA);
   const std::string t = s.key.token("k1", good());
-  CHECK(rejection(s.verify(t.substr(0, t.rfind('.')))) == JwtRejection::Malformed);     // no signature
-  CHECK(rejection(s.verify(t.substr(0, t.size() - 4))) == JwtRejection::BadSignature);  // cut signature
+  CHECK(rejection(s.verify(t.substr(0, t.rfind('.')))) == JwtRejection::Malformed);  // no signature
+  const size_t dot = t.rfind('.');
+  auto cut = *base64UrlDecode(t.substr(dot + 1));
+  cut.resize(cut.size() - 3);
+  CHECK(rejection(s.verify(t.substr(0, dot + 1) + base64UrlEncode(cut))) ==
+        JwtRejection::BadSignature);                                                    // cut signature
   CHECK(rejection(s.verify(t.substr(0, t.find('.') - 3))) == JwtRejection::Malformed);  // cut header
   CHECK(rejection(s.verify("")) == JwtRejection::Malformed);
   CHECK(rejection(s.verify(t + ".x")) == JwtRejection::Malformed);
@@ -207,6 +211,91 @@ TEST_CASE("jwt: the TURN user is sub when it is plain and short, else a hash") {
   CHECK(turnUserFor("~0123")[0] == '~');  // a plain sub never looks like a hash
   CHECK(turnUserFor("~0123") != "~0123");
   CHECK(turnUserFor("a b\n")[0] == '~');
+}
+
+namespace {
+
+/// The base64url character of a 6-bit value.
+char b64char(int v) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return kAlphabet[size_t(v)];
+}
+
+/// `t` with the last character's unused low bits set: the same bytes, spelt
+/// another way (a 64-byte EdDSA signature leaves 4 bits unused).
+std::string nonCanonicalSignature(const std::string& t) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out = t;
+  out.back() = b64char(int(kAlphabet.find(t.back())) | 1);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("jwt: a signature with non-zero trailing bits is refused (one token, one spelling)") {
+  Signer s(JwtAlg::EdDSA);
+  const std::string t = s.key.token("k1", good());
+  REQUIRE(s.verify(t).ok());
+  const std::string other = nonCanonicalSignature(t);
+  REQUIRE(other != t);
+  // Both spellings decode to the same 64 bytes; only the canonical one passes.
+  CHECK(rejection(s.verify(other)) == JwtRejection::Malformed);
+  CHECK_FALSE(base64UrlDecode("AB"));  // 0x00 with 4 unused bits = 0001
+  CHECK(*base64UrlDecode("AA") == std::vector<uint8_t>{0x00});
+  CHECK_FALSE(base64UrlDecode("AAB"));  // 2 unused bits set
+}
+
+TEST_CASE("jwt: a header or claims object with a repeated member name is malformed") {
+  Signer s(JwtAlg::EdDSA);
+  // The last "sub" would win in nlohmann-json; another parser may take the first.
+  const std::string twoSubs =
+      R"({"iss":"https://app.example.org","aud":"turn","sub":"alice","exp":1800000600,"sub":"admin"})";
+  CHECK(rejection(s.verify(s.key.token("k1", twoSubs))) == JwtRejection::Malformed);
+  CHECK(rejection(s.verify(s.key.sign(R"({"alg":"EdDSA","kid":"k1","kid":"k2"})", good()))) ==
+        JwtRejection::Malformed);
+  // Nested objects keep their own names: the same name in two objects is fine.
+  const std::string nested =
+      R"({"iss":"https://app.example.org","aud":"turn","sub":"alice","exp":1800000600,"ctx":{"sub":"x"}})";
+  CHECK(s.verify(s.key.token("k1", nested)).ok());
+  const std::string nestedTwice =
+      R"({"iss":"https://app.example.org","aud":"turn","sub":"alice","exp":1800000600,"ctx":{"a":1,"a":2}})";
+  CHECK(rejection(s.verify(s.key.token("k1", nestedTwice))) == JwtRejection::Malformed);
+}
+
+TEST_CASE("jwt: an iat in the future beyond the clock skew is refused") {
+  Signer s(JwtAlg::ES256);
+  auto withIat = [](int64_t iat) {
+    return R"({"iss":"https://app.example.org","aud":"turn","sub":"alice","exp":1800000600,"iat":)" +
+           std::to_string(iat) + "}";
+  };
+  CHECK(s.verify(s.key.token("k1", withIat(kNow - 10))).ok());
+  CHECK(s.verify(s.key.token("k1", withIat(kNow + 60))).ok());  // within the 60 s skew
+  CHECK(rejection(s.verify(s.key.token("k1", withIat(kNow + 61)))) == JwtRejection::IssuedInFuture);
+  CHECK(rejection(s.verify(s.key.token("k1", withIat(kNow + 1)), expect(kNow, 0))) ==
+        JwtRejection::IssuedInFuture);
+  const std::string textIat =
+      R"({"iss":"https://app.example.org","aud":"turn","sub":"alice","exp":1800000600,"iat":"now"})";
+  CHECK(rejection(s.verify(s.key.token("k1", textIat))) == JwtRejection::Malformed);
+}
+
+TEST_CASE("jwt: a required typ must be in the header, and without one any typ passes") {
+  Signer s(JwtAlg::RS256);
+  JwtExpectations typed = expect();
+  typed.typ = "at+jwt";
+  const std::string plain = s.key.token("k1", good());  // typ "JWT"
+  CHECK(s.verify(plain).ok());
+  CHECK(rejection(s.verify(plain, typed)) == JwtRejection::WrongType);
+  CHECK(s.verify(s.key.sign(R"({"alg":"RS256","kid":"k1","typ":"at+jwt"})", good()), typed).ok());
+  // RFC 7515 §4.1.9: case-insensitive, "application/" may be left out.
+  CHECK(s.verify(s.key.sign(R"({"alg":"RS256","kid":"k1","typ":"application/AT+JWT"})", good()), typed).ok());
+  CHECK(rejection(s.verify(s.key.sign(R"({"alg":"RS256","kid":"k1"})", good()), typed)) ==
+        JwtRejection::WrongType);
+  CHECK(rejection(s.verify(s.key.sign(R"({"alg":"RS256","kid":"k1","typ":7})", good()), typed)) ==
+        JwtRejection::WrongType);
+  CHECK(toString(JwtRejection::WrongType) == "wrong_type");
+  CHECK(toString(JwtRejection::IssuedInFuture) == "issued_in_future");
 }
 
 TEST_CASE("base64url: strict alphabet, no padding") {
