@@ -76,13 +76,16 @@ void readPemFile(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<ListenerConfig>, 6> kListenerFields{{
+constexpr std::array<Field<ListenerConfig>, 7> kListenerFields{{
     {"transport", readTransport},
     {"address", set<&ListenerConfig::address, &Reader::address>, true},
     {"port", set<&ListenerConfig::port, &Reader::port>},
     {"cert", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.cert); }},
     {"key", [](Reader& r, const Item& i, ListenerConfig& o) { readPemFile(r, i, o.key); }},
     {"realm", [](Reader& r, const Item& i, ListenerConfig& o) { o.realm = realmText(r, i).value_or(""); }},
+    {"proxy_protocol", [](Reader& r, const Item& i, ListenerConfig& o) {
+       o.proxyProtocol = r.boolean(i).value_or(false);
+     }},
 }};
 
 void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
@@ -95,6 +98,9 @@ void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
     if (!secure && hasKey(item, k)) {
       r.error(fieldItem(item, k), std::string(k) + " only applies to tls and dtls listeners, not " + name);
     }
+  }
+  if (l.proxyProtocol && !isStream(l.transport)) {
+    r.error(fieldItem(item, "proxy_protocol"), "proxy_protocol only applies to tcp and tls listeners, not " + name);
   }
 }
 
@@ -508,7 +514,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 19> kRootFields{{
+constexpr std::array<Field<Config>, 20> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -528,12 +534,14 @@ constexpr std::array<Field<Config>, 19> kRootFields{{
     {"fleet", readFleet},
     {"workers", readWorkers},
     {"credentials", readCredentials},
+    {"trusted_proxies", readTrustedProxies},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {
   if (root.node.IsNull()) return r.error(root, "the configuration is empty");
   readFields(r, root, kRootFields, cfg);
   if (root.node.IsMap()) checkPerAllocation(r, root, cfg);
+  finishTrustedProxies(r, root, cfg);
   checkPeerRealms(r, cfg);
   if (root.node.IsMap() && !hasKey(root, "auth")) {
     r.error(root, "no REST API secret: set auth.secrets or auth.secrets_file");

@@ -23,6 +23,7 @@
 #include "policy/jwt_keys.h"
 #include "policy/quotas.h"
 #include "policy/rotation.h"
+#include "policy/trusted_proxies.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -55,6 +56,10 @@ struct ListenerConfig {
   /// realm: of this listener (401/438 REALM, key derivation, peers.realms);
   /// empty = the top-level realm.
   std::string realm;
+  /// proxy_protocol: tcp/tls only. A connection from trusted_proxies must
+  /// begin with a PROXY protocol header (v1 or v2), whose source is the
+  /// client; anyone else connects directly. Set when the listener opens.
+  bool proxyProtocol = false;
 };
 
 struct RelayConfig {
@@ -142,6 +147,8 @@ struct TransportsConfig {
   /// TCP relay: bytes a peer connection may send before its ConnectionBind;
   /// then the relay stops reading and TCP flow control holds the rest.
   size_t tcpRelayBufferBytes = 65536;
+  /// The top-level trusted_proxies, copied here for the stream listeners.
+  TrustedProxies trustedProxies;
 };
 
 struct LogConfig {
@@ -208,6 +215,9 @@ struct CredentialsConfig {
   bool insecureHttp = false;  ///< plain HTTP on a non-loopback address
   RateConfig perIp{20, 200};  ///< requests_per_ip: generous, for CGNAT
   RateConfig perUser{1, 10};  ///< requests_per_user: per verified sub
+  /// The top-level trusted_proxies, copied here: only from these is the
+  /// client address taken from Forwarded / X-Forwarded-For.
+  TrustedProxies trustedProxies;
 };
 
 struct Config {
@@ -232,6 +242,9 @@ struct Config {
   /// workers: auto (0: one per core) or N event-loop threads. Restart-only.
   uint32_t workers = 0;
   CredentialsConfig credentials;
+  /// trusted_proxies: (config_transports.cc); also copied into transports
+  /// and credentials, which the snapshot carries to their readers.
+  TrustedProxies trustedProxies;
 };
 
 /// How many workers `workers` asks for: N, or one per core for auto (at
