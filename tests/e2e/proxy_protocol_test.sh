@@ -21,8 +21,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=uclient_lib.sh
 source "$E2E_DIR/uclient_lib.sh"
 
-command -v haproxy >/dev/null || fail "haproxy missing: install Debian's haproxy (scripts/lib/setup.sh does)"
-
 make_cert "$E2E_TMP"
 write_config "$E2E_TMP" "$(free_udp_port)" --allow-loopback --no-check \
   "trusted_proxies: [127.0.0.3]"
@@ -45,29 +43,7 @@ start_server "$E2E_CONFIG"
 
 HP_TCP="$(free_tcp_port)"
 HP_TLS="$(free_tcp_port)"
-cat >"$E2E_TMP/haproxy.cfg" <<CFG
-global
-    maxconn 200
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-frontend turn_tcp
-    bind 127.0.0.4:$HP_TCP
-    default_backend tw_tcp
-frontend turn_tls
-    bind 127.0.0.4:$HP_TLS
-    default_backend tw_tls
-backend tw_tcp
-    server tw 127.0.0.1:$TW_TCP send-proxy-v2 source 127.0.0.3
-backend tw_tls
-    server tw 127.0.0.1:$TW_TLS send-proxy-v2 source 127.0.0.3
-CFG
-haproxy -c -f "$E2E_TMP/haproxy.cfg" >"$E2E_TMP/haproxy-check.log" 2>&1 \
-  || { cat "$E2E_TMP/haproxy-check.log"; fail "haproxy -c refused its config"; }
-start_helper haproxy haproxy -db -f "$E2E_TMP/haproxy.cfg"
-eventually 5 bash -c "exec 3<>/dev/tcp/127.0.0.4/$HP_TLS" 2>/dev/null || fail "haproxy does not listen on $HP_TLS"
+start_haproxy 127.0.0.3 127.0.0.4 "$HP_TCP:$TW_TCP" "$HP_TLS:$TW_TLS"
 
 # XOR-MAPPED-ADDRESS through the proxy: the client's own address and port.
 for kind in tcp tls; do
