@@ -135,7 +135,7 @@ TEST_CASE("proxy: bytes that are neither signature are invalid at the first wron
   CHECK(parseProxyHeader(sig).status == ProxyStatus::Invalid);
 }
 
-TEST_CASE("proxy v2: PROXY over TCP/IPv4 gives the addresses; TLVs are skipped") {
+TEST_CASE("proxy v2: PROXY over TCP/IPv4 gives the addresses, TLVs are skipped") {
   // PP2_TYPE_ALPN "h2" and PP2_TYPE_NOOP of length 0.
   const auto h0 = v2(0x21, 0x11, inetBody({0x01, 0x00, 0x02, 'h', '2', 0x04, 0x00, 0x00}));
   auto stream = h0;
