@@ -84,7 +84,7 @@ void readPemFile(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<ListenerConfig>, 6> kListenerFields{{
+constexpr std::array<Field<ListenerConfig>, 7> kListenerFields{{
     {"transport", readTransport},
     {"address", set<&ListenerConfig::address, &Reader::address>, true},
     {"port", set<&ListenerConfig::port, &Reader::port>},
@@ -96,6 +96,8 @@ constexpr std::array<Field<ListenerConfig>, 6> kListenerFields{{
        o.realmLine = i.mark.line;
        o.realmColumn = i.mark.column;
      }},
+    {"proxy_protocol",
+     [](Reader& r, const Item& i, ListenerConfig& o) { o.proxyProtocol = r.boolean(i).value_or(false); }},
 }};
 
 void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
@@ -108,6 +110,10 @@ void checkListenerTls(Reader& r, const Item& item, const ListenerConfig& l) {
     if (!secure && hasKey(item, k)) {
       r.error(fieldItem(item, k), std::string(k) + " only applies to tls and dtls listeners, not " + name);
     }
+  }
+  if (l.proxyProtocol && !isStream(l.transport)) {
+    r.error(fieldItem(item, "proxy_protocol"),
+            "proxy_protocol only applies to tcp and tls listeners, not " + name);
   }
 }
 
@@ -573,12 +579,14 @@ constexpr std::array<Field<Config>, 20> kRootFields{{
     {"fleet", readFleet},
     {"workers", readWorkers},
     {"credentials", readCredentials},
+    {"trusted_proxies", readTrustedProxies},
 }};
 
 void readRoot(Reader& r, const Item& root, Config& cfg) {
   if (root.node.IsNull()) return r.error(root, "the configuration is empty");
   readFields(r, root, kRootFields, cfg);
   if (root.node.IsMap()) checkPerAllocation(r, root, cfg);
+  finishTrustedProxies(r, root, cfg);
   checkPeerRealms(r, cfg);
   checkRealmKeyrings(r, root, cfg);
   if (root.node.IsMap() && !hasKey(root, "auth")) {

@@ -23,6 +23,7 @@
 #include "policy/jwt_keys.h"
 #include "policy/quotas.h"
 #include "policy/rotation.h"
+#include "policy/trusted_proxies.h"
 #include "relay/base/address.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -57,6 +58,10 @@ struct ListenerConfig {
   std::string realm;
   int realmLine = 0;    ///< 0-based position of realm: (errors found
   int realmColumn = 0;  ///< once the whole file is read).
+  /// proxy_protocol: tcp/tls only. A connection from trusted_proxies must
+  /// begin with a PROXY protocol header (v1 or v2), whose source is the
+  /// client; anyone else connects directly. Set when the listener opens.
+  bool proxyProtocol = false;
 };
 
 struct RelayConfig {
@@ -166,6 +171,8 @@ struct TransportsConfig {
   /// TCP relay: bytes a peer connection may send before its ConnectionBind;
   /// then the relay stops reading and TCP flow control holds the rest.
   size_t tcpRelayBufferBytes = 65536;
+  /// The top-level trusted_proxies, copied here for the stream listeners.
+  TrustedProxies trustedProxies;
 };
 
 struct LogConfig {
@@ -244,6 +251,9 @@ struct CredentialsConfig {
   /// realm: the endpoint mints with this realm's keyring and answers its
   /// listeners' URIs. After parsing never empty (default: the top-level realm).
   std::string realm;
+  /// The top-level trusted_proxies, copied here: only from these is the
+  /// client address taken from Forwarded / X-Forwarded-For.
+  TrustedProxies trustedProxies;
 };
 
 struct Config {
@@ -273,6 +283,9 @@ struct Config {
   /// workers: auto (0: one per core) or N event-loop threads. Restart-only.
   uint32_t workers = 0;
   CredentialsConfig credentials;
+  /// trusted_proxies: (config_transports.cc); also copied into transports
+  /// and credentials, which the snapshot carries to their readers.
+  TrustedProxies trustedProxies;
 };
 
 /// How many workers `workers` asks for: N, or one per core for auto (at

@@ -32,4 +32,31 @@ void readTransportsSection(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kTransportsFields, cfg.transports);
 }
 
+void readTrustedProxies(Reader& r, const Item& item, Config& cfg) {
+  r.forEach(item, [&](const Item& e) {
+    auto s = r.text(e);
+    if (!s) return;
+    auto range = IpRange::parse(*s);
+    if (!range) return r.error(e, "bad address range " + shown(*s) + ": " + range.error());
+    const bool v4 = range->family() == Family::V4;
+    const IpRange all = IpRange::cidr(v4 ? IpAddress::v4(0) : IpAddress::v6(U128{0}), 0);
+    if (range.value() == all) {
+      return r.error(e, shown(*s) + " trusts every address: any client could name its own address");
+    }
+    cfg.trustedProxies.ranges.push_back(range.value());
+  });
+}
+
+void finishTrustedProxies(Reader& r, const Item& root, Config& cfg) {
+  cfg.transports.trustedProxies = cfg.trustedProxies;
+  cfg.credentials.trustedProxies = cfg.trustedProxies;
+  if (!cfg.trustedProxies.empty()) return;
+  for (const ListenerConfig& l : cfg.listeners) {
+    if (!l.proxyProtocol) continue;
+    return r.error(root, "listener " + std::string(toString(l.transport)) + " " +
+                             SocketAddress{l.address, l.port}.toString() +
+                             " has proxy_protocol: true but trusted_proxies is empty");
+  }
+}
+
 }  // namespace tw::policy::config_detail

@@ -21,9 +21,9 @@ Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy
     case Transport::Udp:
       return worker.addUdpListener(at);
     case Transport::Tcp:
-      return worker.streams().listen(at);
+      return worker.streams().listen(at, nullptr, l.proxyProtocol);
     case Transport::Tls:
-      return worker.streams().listen(at, std::move(tls));
+      return worker.streams().listen(at, std::move(tls), l.proxyProtocol);
     case Transport::Dtls:
       return worker.addDtlsListener(at, std::move(tls));
     default:
@@ -35,8 +35,11 @@ Result<SocketAddress, std::string> openListener(io::Worker& worker, const policy
 
 namespace {
 
+/// proxy_protocol is a property of the socket: flipping it opens a new one
+/// (SO_REUSEPORT, same port) before the old one closes.
 bool sameListener(const policy::ListenerConfig& a, const policy::ListenerConfig& b) {
-  return a.transport == b.transport && a.address == b.address && a.port == b.port;
+  return a.transport == b.transport && a.address == b.address && a.port == b.port &&
+         a.proxyProtocol == b.proxyProtocol;
 }
 
 void closeListener(io::Worker& worker, const BoundListener& l) {
@@ -46,7 +49,7 @@ void closeListener(io::Worker& worker, const BoundListener& l) {
       break;
     case Transport::Tcp:
     case Transport::Tls:
-      worker.streams().closeListener(l.bound);
+      worker.streams().closeListener(l.bound, l.config.proxyProtocol);
       break;
     case Transport::Dtls:
       worker.removeDtlsListener(l.bound);

@@ -78,7 +78,6 @@ std::string SocketAddress::toString() const {
   return "[" + ip.toString() + "]:" + std::to_string(port);
 }
 
-namespace {
 std::optional<uint16_t> parsePort(std::string_view s) {
   if (s.empty() || s.size() > 5) return std::nullopt;
   uint32_t v = 0;
@@ -89,7 +88,6 @@ std::optional<uint16_t> parsePort(std::string_view s) {
   if (v > 65535) return std::nullopt;
   return static_cast<uint16_t>(v);
 }
-}  // namespace
 
 std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
   std::string_view host, port;

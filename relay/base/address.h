@@ -65,6 +65,9 @@ struct SocketAddress {
   friend auto operator<=>(const SocketAddress&, const SocketAddress&) = default;
 };
 
+/// A decimal port "0".."65535": digits only, no sign (leading zeros pass).
+std::optional<uint16_t> parsePort(std::string_view text);
+
 enum class Transport : uint8_t { Udp, Tcp, Tls, Dtls };
 std::string_view toString(Transport t);
 std::optional<Transport> parseTransport(std::string_view text);

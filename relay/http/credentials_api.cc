@@ -11,6 +11,7 @@
 #include "policy/credentials.h"
 #include "policy/jwt.h"
 #include "relay/base/crypto.h"
+#include "relay/http/client_address.h"
 
 namespace tw::http {
 
@@ -41,6 +42,14 @@ IpAddress userKey(const std::string& user) {
 
 bool allowedOrigin(const std::string& origin, const std::vector<std::string>& allowed) {
   return !origin.empty() && std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
+/// The address the per-IP bucket and the event log name: the TCP peer, or
+/// the client a trusted proxy forwarded (client_address.h).
+IpAddress client(const HttpRequest& req, const policy::CredentialsConfig* c) {
+  const IpAddress peer = req.peer.value_or(IpAddress::v4(0, 0, 0, 0));
+  if (!c || !req.peer) return peer;
+  return clientAddress(peer, req.forwarded, req.xForwardedFor, c->trustedProxies);
 }
 
 }  // namespace
@@ -118,7 +127,7 @@ bool CredentialsApi::allowUser(const std::string& user, const policy::RateConfig
 HttpResponse CredentialsApi::refuse(const HttpRequest& req, int status, std::string_view error,
                                     std::string_view result, std::string_view user) {
   count(result);
-  const IpAddress who = req.peer.value_or(IpAddress::v4(0, 0, 0, 0));
+  const IpAddress who = client(req, policy_.load()->credentials.get());
   std::optional<uint64_t> admitted;
   {
     std::lock_guard lock(mu_);
@@ -141,7 +150,7 @@ HttpResponse CredentialsApi::handle(const HttpRequest& req) {
   if (!c || !c->jwks) return jsonAnswer(503, "{\"error\":\"unavailable\"}", {});
   if (req.path != kPath)
     return jsonAnswer(404, "{\"error\":\"not_found\"}", corsHeaders(req.origin, c->allowedOrigins));
-  const IpAddress who = req.peer.value_or(IpAddress::v4(0, 0, 0, 0));
+  const IpAddress who = client(req, c);
   if (!allowIp(who, c->perIp)) return refuse(req, 429, "rate_limited", "rate_limited_ip");
   if (req.method == "OPTIONS") {  // CORS preflight: never counted, never verified
     auto headers = corsHeaders(req.origin, c->allowedOrigins);

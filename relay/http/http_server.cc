@@ -1,6 +1,7 @@
 #include "relay/http/http_server.h"
 
 #include <microhttpd.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -122,6 +123,18 @@ MHD_Result collectArg(void* cls, MHD_ValueKind, const char* key, const char* val
   return MHD_YES;
 }
 
+/// Every Forwarded and X-Forwarded-For line, in order, joined with ", " (a
+/// proxy may add a line of its own instead of extending the last one).
+MHD_Result collectForwarded(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  auto* req = static_cast<HttpRequest*>(cls);
+  if (!key || !value) return MHD_YES;
+  std::string* into = strcasecmp(key, "Forwarded") == 0         ? &req->forwarded
+                      : strcasecmp(key, "X-Forwarded-For") == 0 ? &req->xForwardedFor
+                                                                : nullptr;
+  if (into) *into += (into->empty() ? "" : ", ") + std::string(value);
+  return MHD_YES;
+}
+
 MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
   MHD_Response* resp =
       MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
@@ -143,6 +156,7 @@ Pending* begin(MHD_Connection* conn, const char* url, const char* method) {
     p->req.authorization = auth;
   if (const char* origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))
     p->req.origin = origin;
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, collectForwarded, &p->req);
   const auto* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (info && info->client_addr)
     if (auto sa = SocketAddress::fromSockaddr(info->client_addr)) p->req.peer = sa->ip;

@@ -42,6 +42,10 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::string authorization;  ///< The Authorization header, or empty.
   std::string origin;         ///< The Origin header (CORS), or empty.
+  /// Forwarded / X-Forwarded-For, every line joined with ", " (empty when
+  /// absent). Only a trusted proxy's are believed (client_address.h).
+  std::string forwarded;
+  std::string xForwardedFor;
   std::string body;
   bool bodyTooLarge = false;  ///< The body exceeded the limit and was cut.
   std::optional<IpAddress> peer;

@@ -14,12 +14,17 @@
 
 #include "relay/io/stream_framer.h"
 #include "relay/io/udp_socket.h"
+#include "relay/stun/proxy_header.h"
 
 namespace tw::io {
 namespace {
 
 constexpr int kBacklog = 1024;
 constexpr size_t kReadChunk = 4096;
+/// Bytes a peer not expected to send a header is peeked for: both signatures.
+constexpr size_t kSignaturePeek = 12;
+/// PROXY refusals logged per second; the rest are counted and reported.
+constexpr uint32_t kRefusalLinesPerSecond = 10;
 
 }  // namespace
 
@@ -29,7 +34,25 @@ struct StreamConnections::Listener {
   Transport transport;
   SharedSslCtx tls;  ///< shared with this listener's socket on the other workers
   ListenerPtr ev;
-  bool paused = false;  ///< After an accept error, until the next sweep.
+  bool proxyProtocol = false;  ///< Trusted proxies must send a PROXY header.
+  bool paused = false;         ///< After an accept error, until the next sweep.
+};
+
+/// An accepted socket waiting for its first bytes: the PROXY header of a
+/// trusted proxy (read here, up to its last byte), or a peek at a TLS
+/// client's (or a proxy_protocol listener's direct client's) first bytes for
+/// a PROXY signature it may not send. No bufferevent yet.
+struct StreamConnections::Pending {
+  StreamConnections* owner;
+  UniqueFd fd;
+  SocketAddress peer;
+  SocketAddress local;
+  Transport transport;
+  SharedSslCtx tls;
+  bool expectHeader;  ///< A trusted proxy on a proxy_protocol listener.
+  Instant created;
+  std::vector<uint8_t> header;  ///< Header bytes consumed so far.
+  EventPtr ev;
 };
 
 struct StreamConnections::Connection {
@@ -42,6 +65,7 @@ struct StreamConnections::Connection {
   Instant lastActive;
   bool established = false;  ///< TCP: at accept; TLS: after the handshake.
   bool reading = false;      ///< Inside readFrom: a hand-over waits for it.
+  bool sawBytes = false;     ///< Its first bytes were checked for a PROXY signature.
   OnHandOver handOver;       ///< Set by handOver(); done after the frame.
   BufferEventPtr bev;
 };
@@ -52,13 +76,16 @@ StreamConnections::StreamConnections(event_base* base, Clock& clock, Logger& log
 
 StreamConnections::~StreamConnections() {
   // No callbacks on teardown: the worker deletes allocations itself.
+  pending_.clear();
   conns_.clear();
   listeners_.clear();
 }
 
-Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress& local, SharedSslCtx tls) {
+Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress& local, SharedSslCtx tls,
+                                                             bool proxyProtocol) {
   auto l = std::make_unique<Listener>();
   l->owner = this;
+  l->proxyProtocol = proxyProtocol;
   l->transport = tls ? Transport::Tls : Transport::Tcp;
   l->tls = std::move(tls);
   l->ev = listenTcp(base_, local, &StreamConnections::onAccept, l.get(), kBacklog);
@@ -73,15 +100,17 @@ Result<SocketAddress, std::string> StreamConnections::listen(const SocketAddress
   return bound;
 }
 
-bool StreamConnections::closeListener(const SocketAddress& local) {
+bool StreamConnections::closeListener(const SocketAddress& local, bool proxyProtocol) {
   // Connections hold no pointer to their listener: only accept() uses it.
-  const auto n = std::erase_if(listeners_, [&](const auto& l) { return l->local == local; });
+  const auto n = std::erase_if(
+      listeners_, [&](const auto& l) { return l->local == local && l->proxyProtocol == proxyProtocol; });
   return n > 0;
 }
 
 size_t StreamConnections::connectionCount(Transport t) const {
   size_t n = 0;
   for (const auto& [tuple, c] : conns_) n += tuple.transport == t ? 1 : 0;
+  for (const auto& [fd, p] : pending_) n += p->transport == t ? 1 : 0;
   return n;
 }
 
@@ -134,40 +163,151 @@ void StreamConnections::onAcceptError(evconnlistener* ev, void* arg) {
   ++l->owner->stats_.acceptErrors;
 }
 
-void StreamConnections::accept(Listener& l, evutil_socket_t fd, const SocketAddress& client) {
+void StreamConnections::accept(Listener& l, evutil_socket_t rawFd, const SocketAddress& client) {
+  UniqueFd fd(rawFd);
+  // A trusted proxy's connections count toward the client its header names.
+  const bool expectHeader = l.proxyProtocol && limits_.trustedProxies.contains(client.ip);
   const FiveTuple tuple{client, l.local, l.transport};
-  if (connectionsFrom(client.ip) >= limits_.maxConnectionsPerIp || conns_.count(tuple)) {
+  if (!expectHeader && (connectionsFrom(client.ip) >= limits_.maxConnectionsPerIp || conns_.count(tuple))) {
     ++stats_.rejectedPerIp;
     log_.debug("stream: refused " + client.toString() + ": per-IP connection cap");
-    ::close(fd);
     return;
   }
-  evutil_make_socket_nonblocking(fd);
+  evutil_make_socket_nonblocking(fd.get());
   const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ++stats_.accepted;
+  if (!expectHeader) ++perIp_[client.ip];
+  if (l.proxyProtocol || l.tls) return awaitFirstBytes(l, std::move(fd), client, expectHeader);
+  open(l.local, nullptr, std::move(fd), client);
+}
+
+void StreamConnections::awaitFirstBytes(const Listener& l, UniqueFd fd, const SocketAddress& peer,
+                                        bool expectHeader) {
+  auto p = std::make_unique<Pending>(Pending{
+      this, std::move(fd), peer, l.local, l.transport, l.tls, expectHeader, clock_.now(), {}, nullptr});
+  p->ev.reset(event_new(base_, p->fd.get(), EV_READ | EV_PERSIST, &StreamConnections::onFirstBytes, p.get()));
+  if (!p->ev || event_add(p->ev.get(), nullptr) != 0)
+    return dropPending(*p, &StreamStats::acceptErrors, "no event");
+  const int key = p->fd.get();
+  pending_.emplace(key, std::move(p));
+}
+
+void StreamConnections::onFirstBytes(evutil_socket_t, short, void* arg) {
+  auto* p = static_cast<Pending*>(arg);
+  p->owner->firstBytes(*p);
+}
+
+void StreamConnections::firstBytes(Pending& p) {
+  std::array<uint8_t, stun::kMaxProxyHeaderBytes> buf;
+  const size_t want = p.expectHeader ? buf.size() - p.header.size() : kSignaturePeek;
+  const ssize_t n = ::recv(p.fd.get(), buf.data(), want, MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n <= 0) return dropPending(p, &StreamStats::closedByPeer, "closed before its first bytes");
+  const std::span<const uint8_t> peeked(buf.data(), static_cast<size_t>(n));
+  if (p.expectHeader) return readProxyHeader(p, peeked);
+  if (stun::startsWithProxySignature(peeked)) {
+    ++stats_.proxyRefused;
+    refused("stream: refused " + p.peer.toString() + " on " + p.local.toString() +
+            ": PROXY header from an address not in trusted_proxies or on a listener without proxy_protocol");
+    return dropPending(p, nullptr, "untrusted PROXY header");
+  }
+  start(p, std::move(p.fd), p.peer);
+}
+
+void StreamConnections::readProxyHeader(Pending& p, std::span<const uint8_t> peeked) {
+  std::vector<uint8_t> seen = p.header;
+  seen.insert(seen.end(), peeked.begin(), peeked.end());
+  const stun::ProxyHeader h = stun::parseProxyHeader(seen);
+  if (h.status == stun::ProxyStatus::Invalid) {
+    ++stats_.proxyInvalid;
+    refused("stream: closing " + p.peer.toString() + " on " + p.local.toString() +
+            ": a trusted proxy must begin with a PROXY header (" + std::string(h.error) + ")");
+    return dropPending(p, nullptr, "no valid PROXY header");
+  }
+  // NeedMore: every byte seen is header, so take them all; Complete: exactly
+  // the header's, leaving the first STUN frame or TLS record in the socket.
+  const size_t take = h.status == stun::ProxyStatus::Complete ? h.length - p.header.size() : peeked.size();
+  std::array<uint8_t, stun::kMaxProxyHeaderBytes> sink;
+  if (::recv(p.fd.get(), sink.data(), take, 0) != static_cast<ssize_t>(take))
+    return dropPending(p, &StreamStats::closedByPeer, "read error in the PROXY header");
+  if (h.status == stun::ProxyStatus::NeedMore) {
+    p.header = std::move(seen);
+    return;
+  }
+  ++stats_.proxied;
+  const SocketAddress client = h.source.value_or(p.peer);  // LOCAL/UNKNOWN: the proxy itself
+  log_.debug("stream: " + p.peer.toString() + " speaks for " + client.toString() + " (PROXY v" +
+             std::to_string(h.version) + ")");
+  const FiveTuple tuple{client, p.local, p.transport};
+  if (connectionsFrom(client.ip) >= limits_.maxConnectionsPerIp || conns_.count(tuple)) {
+    ++stats_.rejectedPerIp;
+    log_.debug("stream: refused " + client.toString() + " via " + p.peer.toString() +
+               ": per-IP connection cap");
+    return dropPending(p, nullptr, "per-IP cap");
+  }
+  ++perIp_[client.ip];
+  start(p, std::move(p.fd), client);
+}
+
+void StreamConnections::dropPending(Pending& p, uint64_t StreamStats::*counter, std::string_view why) {
+  if (counter) ++(stats_.*counter);
+  log_.debug("stream: closing " + p.peer.toString() + " (" + std::string(why) + ")");
+  if (!p.expectHeader) releaseIp(p.peer.ip);
+  const int key = p.fd.get();
+  p.ev.reset();
+  p.fd.reset();
+  pending_.erase(key);  // frees p
+}
+
+void StreamConnections::start(const Pending& p, UniqueFd fd, SocketAddress client) {
+  // p's socket is already in fd; the entry goes, then the connection opens.
+  const SocketAddress local = p.local;
+  SharedSslCtx tls = p.tls;
+  pending_.erase(fd.get());
+  open(local, tls.get(), std::move(fd), client);
+}
+
+void StreamConnections::open(const SocketAddress& local, SSL_CTX* tls, UniqueFd fd,
+                             const SocketAddress& client) {
+  const FiveTuple tuple{client, local, tls ? Transport::Tls : Transport::Tcp};
   bufferevent* bev = nullptr;
-  if (l.tls) {
-    SSL* ssl = SSL_new(l.tls.get());
+  if (tls) {
+    SSL* ssl = SSL_new(tls);
     if (ssl) {
-      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+      bev = bufferevent_openssl_socket_new(base_, fd.get(), ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                           BEV_OPT_CLOSE_ON_FREE);
     }
     if (!bev && ssl) SSL_free(ssl);
   } else {
-    bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+    bev = bufferevent_socket_new(base_, fd.get(), BEV_OPT_CLOSE_ON_FREE);
   }
-  if (!bev) {
-    ::close(fd);
-    return;
-  }
+  if (!bev) return releaseIp(client.ip);  // fd closes
+  fd.release();                           // the bufferevent owns it now
   auto c = std::make_unique<Connection>(this, tuple, limits_.maxFrameBytes, clock_.now());
   c->bev.reset(bev);
-  c->established = !l.tls;
-  if (l.tls) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  c->established = !tls;
+  if (tls) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   bufferevent_setcb(bev, &StreamConnections::onRead, nullptr, &StreamConnections::onEvent, c.get());
   bufferevent_enable(bev, EV_READ | EV_WRITE);
-  ++perIp_[client.ip];
-  ++stats_.accepted;
   conns_.emplace(tuple, std::move(c));
+}
+
+void StreamConnections::refused(const std::string& line) {
+  const Instant now = clock_.now();
+  if (now - refusedWindow_ >= std::chrono::seconds(1)) {
+    if (refusedSuppressed_ > 0)
+      log_.warn("stream: " + std::to_string(refusedSuppressed_) + " more PROXY refusals not logged");
+    refusedWindow_ = now;
+    refusedLogged_ = 0;
+    refusedSuppressed_ = 0;
+  }
+  if (refusedLogged_ >= kRefusalLinesPerSecond) {
+    ++refusedSuppressed_;
+    return;
+  }
+  ++refusedLogged_;
+  log_.warn(line);
 }
 
 void StreamConnections::onRead(bufferevent*, void* arg) {
@@ -198,6 +338,7 @@ void StreamConnections::readFrom(Connection& c) {
   for (;;) {
     const int n = evbuffer_remove(in, chunk.data(), chunk.size());
     if (n <= 0) return;
+    if (!c.sawBytes && refuseProxyHeader(c, std::span(chunk.data(), static_cast<size_t>(n)))) return;
     c.reading = true;
     auto st =
         c.framer.feed(std::span(chunk.data(), static_cast<size_t>(n)), [&](std::span<const uint8_t> frame) {
@@ -213,6 +354,17 @@ void StreamConnections::readFrom(Connection& c) {
   }
 }
 
+bool StreamConnections::refuseProxyHeader(Connection& c, std::span<const uint8_t> first) {
+  // A header here came from a peer not trusted on a plain TCP listener, or
+  // behind the one a trusted proxy sent (a client speaking for itself).
+  c.sawBytes = true;
+  if (!stun::startsWithProxySignature(first)) return false;
+  refused("stream: refused " + c.tuple.client.toString() + " on " + c.tuple.server.toString() +
+          ": a PROXY header that no trusted proxy sent");
+  close(c, &StreamStats::proxyRefused, "untrusted PROXY header");
+  return true;
+}
+
 void StreamConnections::close(Connection& c, uint64_t StreamStats::*counter, std::string_view why) {
   ++(stats_.*counter);
   const FiveTuple tuple = c.tuple;
@@ -221,10 +373,12 @@ void StreamConnections::close(Connection& c, uint64_t StreamStats::*counter, std
   onClosed_(tuple);
 }
 
+void StreamConnections::releaseIp(const IpAddress& ip) {
+  if (auto it = perIp_.find(ip); it != perIp_.end() && --it->second == 0) perIp_.erase(it);
+}
+
 void StreamConnections::forget(const FiveTuple& tuple) {
-  if (auto it = perIp_.find(tuple.client.ip); it != perIp_.end() && --it->second == 0) {
-    perIp_.erase(it);
-  }
+  releaseIp(tuple.client.ip);
   conns_.erase(tuple);
 }
 
@@ -272,6 +426,11 @@ void StreamConnections::sweep(const HasAllocation& hasAllocation) {
     evconnlistener_enable(l->ev.get());
   }
   const Instant now = clock_.now();
+  std::vector<int> late;
+  for (const auto& [fd, p] : pending_)
+    if (now - p->created >= limits_.handshakeTimeout) late.push_back(fd);
+  for (int fd : late)
+    dropPending(*pending_.at(fd), &StreamStats::closedHandshakeTimeout, "no first bytes in time");
   std::vector<std::pair<FiveTuple, uint64_t StreamStats::*>> doomed;
   for (const auto& [tuple, c] : conns_) {
     if (!c->established && now - c->created >= limits_.handshakeTimeout) {

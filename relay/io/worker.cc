@@ -35,6 +35,7 @@ StreamLimits streamLimits(const policy::TransportsConfig& t) {
   s.idleTimeout = t.idleTimeout;
   s.handshakeTimeout = t.handshakeTimeout;
   s.peerBufferBytes = t.tcpRelayBufferBytes;
+  s.trustedProxies = t.trustedProxies;
   return s;
 }
 

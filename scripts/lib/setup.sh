@@ -43,6 +43,9 @@ TW_PACKAGES=(
   coturn openssl iproute2 procps prometheus curl
   chromium nodejs npm
   redis-server libhiredis-dev python3-yaml
+  # A real L4 load balancer for the PROXY protocol e2e test (send-proxy-v2 in
+  # front of the TCP and TLS listeners: tests/e2e/proxy_protocol_test.sh).
+  haproxy
   help2man dpkg-dev lintian debootstrap systemd systemd-container
   clang libclang-rt-14-dev llvm
   nftables pebble certbot libnss3-tools

@@ -150,3 +150,32 @@ TEST_CASE("Credentials endpoint: SIGHUP reloads the JWKS file, so the app can ro
   CHECK(post(s, token(second, "k2", "bob")).status == 200);
   CHECK(s.stop() == 0);
 }
+
+TEST_CASE("Credentials endpoint: behind a trusted proxy each forwarded client has its own per-IP bucket") {
+  Jwks jwks;
+  TestKey key = TestKey::generate(policy::JwtAlg::ES256);
+  jwks.write(key, "k1");
+  const uint16_t port = testing::freeUdpPort();
+  // The test plays the proxy from 127.0.0.1, which is trusted.
+  ServerProcess s(config(port, jwks.file(), "43200-43299") + "trusted_proxies: [127.0.0.1]\n");
+  REQUIRE(s.ready());
+  auto at = testing::servedAddress(s.log(), "credentials");
+  REQUIRE(at);
+  auto postVia = [&](const std::string& bearer, const std::string& client) {
+    auto r =
+        testing::httpRequest(*at, "POST", "/v1/credentials",
+                             "Authorization: Bearer " + bearer + "\r\nX-Forwarded-For: " + client + "\r\n");
+    REQUIRE(r);
+    return r->status;
+  };
+  // Bad tokens from one client until its bucket (burst 200, 20/s) runs dry: at
+  // least 230, bounded in count (the refill races a slow machine's requests).
+  int sent = 0;
+  bool limited = false;
+  while (sent < 3000 && (sent < 230 || !limited)) {
+    limited = postVia("not-a-jwt", "203.0.113.1") == 429;
+    ++sent;
+  }
+  REQUIRE(limited);
+  CHECK(postVia(token(key, "k1", "bob"), "203.0.113.2") == 200);  // another client is served
+}

@@ -19,6 +19,9 @@
 #                           more listener entries in a write_config file
 #   secure_listeners KIND.. make_cert + write_config + a tls and/or dtls listener;
 #                           sets TLS_PORT / DTLS_PORT
+#   start_haproxy SOURCE FRONT FRONT_PORT:BACK_PORT..
+#                           Debian's haproxy, TCP mode, send-proxy-v2 from SOURCE to
+#                           127.0.0.1:BACK_PORT for each FRONT:FRONT_PORT; waits (5 s max)
 #   s_client_probe OUT INPUT HOLD ARGS..
 #                           one openssl s_client run against them, output in OUT
 #   rest_password SECRET USERNAME
@@ -376,6 +379,30 @@ secure_listeners() {
   done
   add_listeners "$E2E_CONFIG" "$yaml"
 }
+
+# start_haproxy SOURCE FRONT FRONT_PORT:BACK_PORT...: an L4 load balancer in front of
+# turnwarden (docs/transports.md, "Behind a load balancer"): for each pair it listens on
+# FRONT:FRONT_PORT and connects to 127.0.0.1:BACK_PORT from the address SOURCE, sending a
+# PROXY v2 header first. Runs as a helper (stopped by the exit trap).
+start_haproxy() {
+  local source=$1 front=$2 cfg="$E2E_TMP/haproxy.cfg" pair
+  shift 2
+  command -v haproxy >/dev/null || fail "haproxy missing: install Debian's haproxy (scripts/lib/setup.sh does)"
+  printf 'global\n    maxconn 200\ndefaults\n    mode tcp\n    timeout connect 5s\n' >"$cfg"
+  printf '    timeout client 60s\n    timeout server 60s\n' >>"$cfg"
+  for pair in "$@"; do
+    printf 'listen p%s\n    bind %s:%s\n    server tw 127.0.0.1:%s send-proxy-v2 source %s\n' \
+      "${pair%%:*}" "$front" "${pair%%:*}" "${pair##*:}" "$source" >>"$cfg"
+  done
+  show_on_failure "$cfg"
+  haproxy -c -f "$cfg" >"$E2E_TMP/haproxy-check.log" 2>&1 \
+    || { cat "$E2E_TMP/haproxy-check.log"; fail "haproxy -c refused its config"; }
+  start_helper haproxy haproxy -db -f "$cfg"
+  for pair in "$@"; do
+    eventually 5 _tcp_open "$front" "${pair%%:*}" || fail "haproxy does not listen on $front:${pair%%:*}"
+  done
+}
+_tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # s_client_probe OUT INPUT HOLD ARGS...: one `openssl s_client ARGS` (20 s max) that
 # trusts the make_cert certificate; INPUT's bytes (/dev/null: none) go into the session,

@@ -89,6 +89,26 @@ def stream_framing():
     write('stream_framing', 'desync', bytes([100]) + bytes(range(32)) + channel_data(0x4000, b'') + b'\xC0\0\0\4junk')
     write('stream_framing', 'partial', bytes([100]) + bytes(range(32)) + msgs['binding'] + channel_data(0x4002, b'y' * 40)[:20])
 
+def proxy_header():
+    sig = b'\r\n\r\n\0\r\nQUIT\n'
+    chunks = bytes(range(3, 19))  # the chunking seed
+    inet = socket.inet_aton('192.0.2.7') + socket.inet_aton('198.51.100.1') + struct.pack('!HH', 40000, 3478)
+    inet6 = socket.inet_pton(socket.AF_INET6, '2001:db8::1') + socket.inet_pton(socket.AF_INET6, '2001:db8::2') + struct.pack('!HH', 5000, 3478)
+    def v2(vc, fp, body):
+        return sig + bytes([vc, fp]) + struct.pack('!H', len(body)) + body
+    hello = b'\x16\x03\x01\x00\x05hello'
+    write('proxy_header', 'v1-tcp4', chunks + b'PROXY TCP4 192.0.2.7 198.51.100.1 40000 3478\r\n' + hello)
+    write('proxy_header', 'v1-tcp6', chunks + b'PROXY TCP6 2001:db8::1 2001:db8::2 5000 3478\r\n')
+    write('proxy_header', 'v1-unknown', chunks + b'PROXY UNKNOWN\r\n')
+    write('proxy_header', 'v1-no-crlf', chunks + b'PROXY UNKNOWN ' + b'x' * 100)
+    write('proxy_header', 'v2-inet-tlvs', chunks + v2(0x21, 0x11, inet + b'\x01\x00\x02h2\x04\x00\x00') + hello)
+    write('proxy_header', 'v2-inet6', chunks + v2(0x21, 0x21, inet6))
+    write('proxy_header', 'v2-local', chunks + v2(0x20, 0x00, b''))
+    write('proxy_header', 'v2-unix', chunks + v2(0x21, 0x31, b'a' * 216))
+    write('proxy_header', 'v2-bad-tlv', chunks + v2(0x21, 0x11, inet + b'\x01\x00\x09ab'))
+    write('proxy_header', 'v2-oversized', chunks + sig + b'\x21\x11\xff\xff')
+    write('proxy_header', 'stun-binding', chunks + b'\x00\x01\x00\x00' + struct.pack('!I', MAGIC) + b'\1' * 12)
+
 def capture_client_hello(flag):
     srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     srv.bind(('127.0.0.1', 0))
@@ -354,7 +374,7 @@ def http_request():
     write('http_request', 'credentials-rate', b''.join(req(1 | BEARER, b'POST', b'/v1/credentials', text=b'x') for _ in range(16)))
 
 if __name__ == '__main__':
-    for f in (stun_decode, stream_framing, dtls_front, config_yaml, rest_credentials, coturn_import, pipeline, jwt,
-              jwt_strict, http_request):
+    for f in (stun_decode, stream_framing, proxy_header, dtls_front, config_yaml, rest_credentials, coturn_import,
+              pipeline, jwt, jwt_strict, http_request):
         f()
     print('seeds written under', CORPUS)

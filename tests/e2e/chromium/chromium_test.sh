@@ -6,7 +6,10 @@
 # Usage: chromium_test.sh PATH/TO/turnwarden
 #
 # Runs for turn:...?transport=udp, turn:...?transport=tcp and turns:...?transport=tcp
-# (self-signed certificate with SAN localhost/127.0.0.1, --ignore-certificate-errors).
+# (self-signed certificate with SAN localhost/127.0.0.1, --ignore-certificate-errors),
+# and turns through a real HAProxy (TCP mode, send-proxy-v2 from 127.0.0.3, the one
+# trusted proxy) in front of the same TLS listener (proxy_protocol: true): the server
+# must see chromium's own address, never the proxy's.
 # Each run asserts: every message arrived; getStats() shows the selected pair is
 # relay/relay with the expected relayProtocol; the server log shows the allocations
 # on that transport. Loopback peers are NOT allowed: the two allocations talk
@@ -22,8 +25,9 @@ make_cert "$E2E_TMP"
 
 PORT="$(free_tcp_port)"
 TLS_PORT="$(free_tcp_port)"
-write_config "$E2E_TMP" "$PORT" --no-check
-add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")"
+write_config "$E2E_TMP" "$PORT" --no-check "trusted_proxies: [127.0.0.3]"
+add_listeners "$E2E_CONFIG" "$(stream_listeners_yaml "$PORT" "$TLS_PORT")
+    proxy_protocol: true"
 start_server "$E2E_CONFIG"
 
 USERNAME="$(( $(date +%s) + 3600 )):chromium"
@@ -61,6 +65,13 @@ run_chromium() {
 run_chromium udp "turn:127.0.0.1:$PORT?transport=udp" udp udp
 run_chromium tcp "turn:127.0.0.1:$PORT?transport=tcp" tcp tcp
 run_chromium turns "turns:localhost:$TLS_PORT?transport=tcp" tls tls --ignore-certificate-errors
+
+HP_TLS="$(free_tcp_port)"
+start_haproxy 127.0.0.3 127.0.0.4 "$HP_TLS:$TLS_PORT"
+run_chromium turns-haproxy "turns:127.0.0.4:$HP_TLS?transport=tcp" tls tls --ignore-certificate-errors
+! grep -Eq 'allocation created .* client=127\.0\.0\.3:' "$SERVER_LOG" \
+  || fail "turns-haproxy: an allocation was keyed on the proxy's address 127.0.0.3"
+pass "turns-haproxy: the server's allocations name chromium's address, not the proxy's"
 
 stop_server TERM
 cp "$SERVER_LOG" "$E2E_LOG_DIR/chromium-server.log"

@@ -5,6 +5,7 @@
 #include "relay/app/listeners.h"
 
 #include <openssl/pem.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -13,6 +14,7 @@
 
 #include "relay/io/dtls_listener.h"
 #include "tests/relay/io/harness.h"
+#include "tests/support/raw_tcp.h"
 
 using namespace tw;
 using tw::testing::Harness;
@@ -193,4 +195,44 @@ TEST_CASE("listener set: a new DTLS listener whose files fail is refused, nothin
   CHECK(w.set.bound().size() == before.size());
   CHECK(w.pool[0].dtlsListeners().empty());
   CHECK(w.pool[1].dtlsListeners().empty());
+}
+
+TEST_CASE("listener set: flipping proxy_protocol on reload replaces the socket on the same port") {
+  TwoWorkers w;
+  policy::ListenerConfig l;
+  l.transport = Transport::Tcp;
+  l.address = *IpAddress::parse("127.0.0.1");
+  {
+    auto probe = w.set.apply(w.pool, {l}, w.h.log);  // port 0: learn a free port
+    REQUIRE(probe.ok());
+    l.port = w.set.bound().front().bound.port;
+    REQUIRE(w.set.apply(w.pool, {}, w.h.log).ok());
+  }
+  REQUIRE(w.set.apply(w.pool, {l}, w.h.log).ok());
+  l.proxyProtocol = true;
+  auto flipped = w.set.apply(w.pool, {l}, w.h.log);
+  REQUIRE(flipped.ok());
+  CHECK(flipped->opened.size() == 1);
+  CHECK(flipped->closed.size() == 1);
+  for (size_t i = 0; i < w.pool.size(); ++i) {  // exactly the new socket, on every worker
+    const auto at = w.pool[i].streams().addresses();
+    REQUIRE(at.size() == 1);
+    CHECK(at.front().first == SocketAddress{l.address, l.port});
+    io::StreamLimits limits = w.pool[i].streams().limits();
+    limits.trustedProxies.ranges.push_back(policy::IpRange::single(l.address));
+    w.pool[i].streams().setLimits(limits);
+  }
+  // The live socket is the proxy_protocol one: a trusted peer without a header is closed.
+  auto raw = testing::RawTcp::connectTo(SocketAddress{l.address, l.port});
+  raw.send(
+      std::string("\x00\x01\x00\x00\x21\x12\xA4\x42"
+                  "abcdefghijkl",
+                  20));
+  uint64_t invalid = 0;
+  for (int i = 0; i < 3000 && invalid == 0; ++i) {
+    for (size_t k = 0; k < w.pool.size(); ++k) w.pool[k].pollOnce();
+    invalid = w.pool[0].streams().stats().proxyInvalid + w.pool[1].streams().stats().proxyInvalid;
+    usleep(1000);
+  }
+  CHECK(invalid == 1);
 }

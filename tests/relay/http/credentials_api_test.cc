@@ -48,13 +48,14 @@ struct Fixture {
     api->setIceUris({"turn:192.0.2.1:3478?transport=udp"});
   }
   HttpResponse post(const std::string& auth, const std::string& origin = kOrigin,
-                    const char* ip = "198.51.100.7") {
+                    const char* ip = "198.51.100.7", const std::string& xForwardedFor = "") {
     HttpRequest r;
     r.method = "POST";
     r.path = "/v1/credentials";
     r.authorization = auth;
     r.origin = origin;
     r.peer = *IpAddress::parse(ip);
+    r.xForwardedFor = xForwardedFor;
     return api->handle(r);
   }
   HttpResponse bearer(const std::string& payload) { return post("Bearer " + key.token("k1", payload)); }
@@ -280,6 +281,26 @@ TEST_CASE("credentials api: served over a real loopback socket with the headers 
   REQUIRE(bad);
   CHECK(bad->status == 401);
   CHECK(bad->body == "{\"error\":\"invalid_token\"}\n");
+}
+
+TEST_CASE("credentials api: behind a trusted proxy the per-IP bucket is the forwarded client's") {
+  Fixture f("trusted_proxies: [10.0.0.5]\n");
+  auto via = [&](const std::string& auth, const char* xff, const char* peer = "10.0.0.5") {
+    return f.post(auth, kOrigin, peer, xff);
+  };
+  int limited = 0;
+  for (int i = 0; i < 230; ++i) limited += via("Bearer not-a-jwt", "203.0.113.1").status == 429;
+  CHECK(limited > 0);  // the one client behind the proxy used up its own bucket
+  // Another user behind the same proxy still gets a credential.
+  CHECK(via("Bearer " + f.key.token("k1", f.claims("bob")), "203.0.113.2").status == 200);
+  // The first one's bucket is its own, whatever it claims to the left of it.
+  CHECK(via("Bearer not-a-jwt", "203.0.113.2, 203.0.113.1").status == 429);
+  // Not trusted: its X-Forwarded-For is ignored, the peer's bucket applies.
+  int direct = 0;
+  for (int i = 0; i < 230; ++i)
+    direct += via("Bearer not-a-jwt", "203.0.113.3", "198.51.100.9").status == 429;
+  CHECK(direct > 0);
+  CHECK(via("Bearer " + f.key.token("k1", f.claims("carol")), "203.0.113.3").status == 200);
 }
 
 }  // namespace tw::http

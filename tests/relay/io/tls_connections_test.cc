@@ -1,6 +1,7 @@
 // TURN over TLS on loopback: an in-process worker with a TLS listener, a
 // certificate made by the openssl CLI at test time, and an OpenSSL client.
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -176,4 +177,41 @@ TEST_CASE("tls: a key that does not match the certificate is refused, naming the
   auto missing = io::makeServerTlsContext(a.dir + "/nope.pem", a.key());
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().find("nope.pem") != std::string::npos);
+}
+
+TEST_CASE("tls: a trusted proxy's PROXY header precedes the ClientHello and names the client") {
+  TlsHarness h;
+  io::StreamLimits limits = h.worker->streams().limits();
+  limits.trustedProxies.ranges.push_back(policy::IpRange::single(IpAddress::v4(127, 0, 0, 1)));
+  h.worker->streams().setLimits(limits);
+  auto ctx = io::makeServerTlsContext(h.cert.cert(), h.cert.key());
+  REQUIRE(ctx.ok());
+  auto proxied =
+      h.worker->streams().listen(*SocketAddress::parse("127.0.0.1:0"), std::move(ctx.value()), true);
+  REQUIRE(proxied.ok());
+  h.tlsAddress = proxied.value();
+  TlsClient c(h, TLS1_3_VERSION, "stun.turn");
+  pollfd pfd{c.fd, POLLOUT, 0};
+  REQUIRE(::poll(&pfd, 1, 2000) == 1);  // connected
+  const std::string line =
+      "PROXY TCP4 203.0.113.5 127.0.0.1 41000 " + std::to_string(h.tlsAddress.port) + "\r\n";
+  REQUIRE(::send(c.fd, line.data(), line.size(), 0) == static_cast<ssize_t>(line.size()));
+  REQUIRE(c.handshake());
+  std::vector<uint8_t> buf;
+  auto m = c.binding(buf);
+  REQUIRE(m);
+  CHECK(m->xorMappedAddress() == *SocketAddress::parse("203.0.113.5:41000"));
+  CHECK(h.worker->streams().stats().proxied == 1);
+}
+
+TEST_CASE("tls: a PROXY header from a client nobody trusts is refused before any TLS") {
+  TlsHarness h;  // no proxy_protocol, no trusted_proxies
+  TlsClient c(h, TLS1_3_VERSION, "stun.turn");
+  pollfd pfd{c.fd, POLLOUT, 0};
+  REQUIRE(::poll(&pfd, 1, 2000) == 1);
+  const std::string line = "PROXY TCP4 203.0.113.5 127.0.0.1 41000 5349\r\n";
+  REQUIRE(::send(c.fd, line.data(), line.size(), 0) == static_cast<ssize_t>(line.size()));
+  CHECK_FALSE(c.handshake());
+  CHECK(h.worker->streams().stats().proxyRefused == 1);
+  CHECK(h.worker->streams().connectionCount() == 0);
 }
