@@ -111,6 +111,7 @@ void EventHub::replay(HubEvent& e) {
       case K::ConnectAttempt: s->onConnectAttempt(a, e.peer); break;
       case K::PeerRevoked: s->onPeerRevoked(e.peer, e.text, e.tuple, e.user); break;
       case K::Banned: s->onBanned(e.tuple.client, e.banFor); break;
+      case K::VolumeExceeded: s->onVolumeExceeded(a, e.used, e.limit); break;
       case K::Sample: break;
     }
   }
@@ -174,6 +175,13 @@ void HubForwarder::onBanned(const SocketAddress& source, Duration banFor) {
   HubEvent e = event(HubEvent::Kind::Banned);
   e.tuple.client = source;
   e.banFor = banFor;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onVolumeExceeded(const turn::Allocation& a, uint64_t used, uint64_t limit) {
+  HubEvent e = allocationEvent(HubEvent::Kind::VolumeExceeded, a);
+  e.used = used;
+  e.limit = limit;
   hub_.push(std::move(e));
 }
 

@@ -508,7 +508,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 19> kRootFields{{
+constexpr std::array<Field<Config>, 20> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -523,6 +523,7 @@ constexpr std::array<Field<Config>, 19> kRootFields{{
     {"bans", readBans},
     {"metrics", readMetrics},
     {"events", readEvents},
+    {"usage", readUsage},
     {"admin", readAdmin},
     {"anomalies", readAnomalies},
     {"fleet", readFleet},

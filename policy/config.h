@@ -169,6 +169,15 @@ struct EventsConfig {
   tw::Duration sampleWindow = std::chrono::seconds(60);  ///< Per-source sampling window.
 };
 
+/// usage: per-allocation usage records (docs/usage.md). Restart-only.
+struct UsageConfig {
+  std::string file;  ///< Absolute path of the JSON-lines file; empty = no records.
+  tw::Duration interval = std::chrono::minutes(5);  ///< interim records; at least 1 s
+  size_t queue = 65536;  ///< records waiting for the writer; more are dropped and counted
+  uint32_t topUsers = 10;  ///< usage_top_user_bytes: the N users with most bytes per interval
+  bool operator==(const UsageConfig&) const = default;
+};
+
 /// admin: the admin and credential HTTP API; off unless `listen` is set.
 struct AdminConfig {
   std::optional<SocketAddress> listen;
@@ -226,6 +235,7 @@ struct Config {
   BansConfig bans;             ///< bans:
   MetricsConfig metrics;
   EventsConfig events;
+  UsageConfig usage;           ///< usage: (config_observability.cc)
   AdminConfig admin;
   AnomaliesConfig anomalies;
   std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone

@@ -13,6 +13,11 @@ struct CliArgs {
   std::string ttl;      // --ttl
   std::string secretsOut;  // import-coturn --secrets-out
   std::string sub;      // fleet SUBCOMMAND ("status")
+  std::string from;     // usage --from FILE
+  std::string since;    // usage --since 7d
+  std::string by = "user";      // usage --by user|realm|client-prefix
+  std::string top = "20";       // usage --top N
+  std::string format = "table"; // usage --format table|json|csv
   std::string error;    // set when the arguments did not parse
 };
 
@@ -26,5 +31,6 @@ int rotateCommand(const CliArgs& args);
 int importCoturnCommand(const CliArgs& args);
 int fleetCommand(const CliArgs& args);
 int doctorCommand(const CliArgs& args);  // doctor_host.cc
+int usageCommand(const CliArgs& args);   // usage_command.cc
 
 }  // namespace tw::app
