@@ -175,6 +175,10 @@ struct UsageConfig {
   tw::Duration interval = std::chrono::minutes(5);  ///< interim records; at least 1 s
   size_t queue = 65536;  ///< records waiting for the writer; more are dropped and counted
   uint32_t topUsers = 10;  ///< usage_top_user_bytes: the N users with most bytes per interval
+  /// Fleet mode: the realm's usage stream keeps about this many records (XADD MAXLEN ~).
+  uint64_t redisMaxLen = 1'000'000;
+  /// Fleet mode: records held while Redis is unreachable; beyond, the oldest are dropped.
+  size_t redisBuffer = 100'000;
   bool operator==(const UsageConfig&) const = default;
 };
 

@@ -27,7 +27,7 @@ constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
      }},
 }};
 
-constexpr std::array<Field<UsageConfig>, 4> kUsageFields{{
+constexpr std::array<Field<UsageConfig>, 6> kUsageFields{{
     {"file",
      [](Reader& r, const Item& i, UsageConfig& u) {
        if (auto p = r.path(i)) u.file = *p;
@@ -43,6 +43,14 @@ constexpr std::array<Field<UsageConfig>, 4> kUsageFields{{
     {"top_users",
      [](Reader& r, const Item& i, UsageConfig& u) {
        if (auto n = r.integer(i, 0, 100)) u.topUsers = uint32_t(*n);
+     }},
+    {"redis_maxlen",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 1000, 1'000'000'000)) u.redisMaxLen = uint64_t(*n);
+     }},
+    {"redis_buffer",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 16, 10'000'000)) u.redisBuffer = size_t(*n);
      }},
 }};
 

@@ -23,6 +23,8 @@ std::unique_ptr<UsageRecords> UsageRecords::make(const policy::Config& config, c
   if (config.usage.file.empty()) return nullptr;
   auto records = std::make_unique<UsageRecords>(
       config.usage, usage::RecordNaming{nodeName(config), clock.unixSeconds()}, clock, workers);
+  if (config.fleet)
+    records->stream_ = std::make_unique<fleet::UsageStream>(config.usage.redisBuffer, config.usage.redisMaxLen);
   if (!records->log_.toFile())
     log.error("usage: cannot open " + config.usage.file + " for appending; records go to stderr");
   log.info("usage: records every " + std::to_string(config.usage.interval.count() / 1000) + " s to " +
@@ -44,6 +46,7 @@ void UsageRecords::attach(Observability& obs) {
 
 void UsageRecords::put(const usage::UsageRecord& r) {
   log_.put(r);
+  if (stream_) stream_->push(usage::formatRecord(r));
   top_.add(r.allocationId, r.user, r.period.bytes(), r.periodEnd);
 }
 

@@ -10,6 +10,7 @@
 #include "policy/config.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
+#include "relay/fleet/usage_stream.h"
 #include "relay/io/handles.h"
 #include "usage/recorder.h"
 #include "usage/top_users.h"
@@ -42,12 +43,15 @@ class UsageRecords final : public usage::RecordSink {
   /// every queued record.
   void stop(Logger& log);
   usage::UsageLog& log() { return log_; }
+  /// Fleet mode: the records for the realm's Redis Stream (FleetNode sends them); else null.
+  fleet::UsageStream* stream() { return stream_.get(); }
 
  private:
   usage::UsageLog log_;
   usage::TopUsers top_;
   uint32_t topN_;
   std::unique_ptr<usage::UsageMetrics> metrics_;
+  std::unique_ptr<fleet::UsageStream> stream_;  // made before the workers run
   const Clock* clock_ = nullptr;
   io::EventPtr timer_;
   std::vector<std::unique_ptr<usage::UsageRecorder>> recorders_;

@@ -39,6 +39,8 @@ class FleetKeys {
   std::string node(std::string_view id) const { return prefix_ + "node:" + std::string(id); }
   /// Set of node ids that have announced themselves (some may have lapsed).
   std::string nodes() const { return prefix_ + "nodes"; }
+  /// Stream of usage records (XADD MAXLEN ~, docs/usage.md "Fleet").
+  std::string usage() const { return prefix_ + "usage"; }
   const std::string& prefix() const { return prefix_; }
 
  private:

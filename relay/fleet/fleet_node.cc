@@ -85,6 +85,7 @@ void FleetNode::onTick(evutil_socket_t, short, void* arg) { static_cast<FleetNod
 
 void FleetNode::tick() {
   const Instant now = deps_.clock.now();
+  flushUsage();  // also while Redis is down: reports what the bounded buffer dropped
   if (!link_->up()) {
     if (fleetCounts_ && now - lastRead_ > timing_.nodeTtl) forgetFleetCounts();
     return;
