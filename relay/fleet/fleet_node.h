@@ -114,8 +114,10 @@ class FleetNode {
                     std::function<void(int64_t version)> then);
   void rotateAttempt(int left, const std::string& why, Done done);
   void renewLease();
-  // fleet_usage.cc: usage records to the realm's Redis Stream.
+  // fleet_usage.cc: usage records to the realm's Redis Stream, and
+  // quotas.bytes_per_user counted across the fleet.
   void flushUsage();
+  void syncVolume();
   // fleet_share.cc: registry record, quota shares.
   void writeRecord();
   void readFleet();
@@ -130,6 +132,7 @@ class FleetNode {
   fleet::FleetTiming timing_;
   std::unique_ptr<RedisLink> link_;
   io::EventPtr tick_;
+  Instant lastVolumeRead_{};  ///< when syncVolume last re-read every charged user
   uint64_t usageFailed_ = 0;  ///< usage records Redis refused or never answered since the last log
   bool synced_ = false;
   std::optional<fleet::FleetKeyring> keyring_;  ///< in force, from Redis

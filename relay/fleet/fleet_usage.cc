@@ -1,9 +1,11 @@
 // FleetNode (fleet_node.h): usage records to the realm's Redis Stream.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "relay/fleet/fleet_node.h"
+#include "relay/fleet/fleet_scripts.h"
 
 namespace tw::fleet {
 
@@ -36,6 +38,36 @@ void FleetNode::flushUsage() {
       return;
     }
   }
+}
+
+void FleetNode::syncVolume() {
+  // New charges every tick; once a second also a re-read of every user this
+  // node charged in the window, whose totals other nodes may have raised.
+  const Instant now = deps_.clock.now();
+  const bool everyUser = now - lastVolumeRead_ >= std::chrono::seconds(1);
+  turn::VolumeBatch batch = deps_.shared.volume.takeUnsent(everyUser);
+  if (everyUser) lastVolumeRead_ = now;
+  if (batch.charges.empty()) return;
+  std::vector<std::string> args{std::to_string(2 * batch.windowSeconds)};
+  for (const auto& c : batch.charges) {
+    args.push_back(c.user);
+    args.push_back(std::to_string(c.bytes));
+  }
+  auto done = [this, batch](const redisReply* r) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != batch.charges.size()) {
+      // Not counted in the fleet (Redis lost or refused): sent again next tick.
+      // A reply lost with the connection may have been applied: counted twice, never lost.
+      deps_.shared.volume.giveBack(batch);
+      return;
+    }
+    std::vector<turn::VolumeCharge> totals;
+    for (size_t i = 0; i < r->elements; ++i)
+      if (r->element[i]->type == REDIS_REPLY_INTEGER)
+        totals.push_back({batch.charges[i].user, uint64_t(std::max<long long>(0, r->element[i]->integer))});
+    deps_.shared.volume.setFleetTotals(batch.window, totals);
+  };
+  if (!eval(fleet_scripts::kVolumeAdd, {keys_.volume(batch.windowSeconds, batch.window)}, std::move(args), done))
+    deps_.shared.volume.giveBack(batch);
 }
 
 }  // namespace tw::fleet

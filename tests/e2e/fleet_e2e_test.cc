@@ -692,3 +692,33 @@ TEST_CASE("fleet: usage records reach the realm's Redis Stream with exactly the 
   CHECK(records.back().find("\"total_bytes_to_peer\":900,") != std::string::npos);
   CHECK(records.back().find("\"node\":\"a\"") != std::string::npos);
 }
+
+TEST_CASE("fleet: quotas.bytes_per_user counts across two nodes sharing a Redis") {
+  Options o;
+  o.extra = "peers:\n  allowed: [127.0.0.1/32]\nquotas:\n  bytes_per_user: {limit: 1000, window: 1h}\n";
+  Fleet fleet(2, o);
+  // 600 bytes through A and 600 through B: under the limit on each node, over it together.
+  StunClient onA = fleet[0].minted(fleet[0].turn, "heavy");
+  StunClient onB = fleet[1].minted(fleet[1].turn, "heavy");
+  for (StunClient* c : {&onA, &onB}) {
+    auto alloc = c->allocate();
+    REQUIRE(alloc);
+    REQUIRE(alloc->code == 0);
+    StunClient peer(*alloc->msg().xorRelayedAddress());
+    REQUIRE(c->createPermission(peer.local())->code == 0);
+    for (int i = 0; i < 3; ++i) {
+      c->sendIndication(peer.local(), std::vector<uint8_t>(200, uint8_t(i)));
+      REQUIRE(peer.receive(2000));
+    }
+  }
+  // Each node charges at its 1 s tick and learns the fleet total at its next fleet tick.
+  for (StunClient* c : {&onA, &onB}) {
+    CHECK(eventually([&] {
+      std::this_thread::sleep_for(200ms);
+      auto r = c->refresh(600);
+      return r && r->code == 486;
+    }, 6s));
+  }
+  StunClient light = fleet[0].minted(fleet[0].turn, "light");  // another user is not affected
+  CHECK(light.allocate()->code == 0);
+}

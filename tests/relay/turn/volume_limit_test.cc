@@ -110,3 +110,42 @@ TEST_CASE("volume limit: off by default costs nothing and refuses nothing") {
   CHECK(a->bytesToPeer == 10000);
   CHECK(a->volumeCharged == 0);
 }
+
+TEST_CASE("volume_book: in a fleet, the fleet's total plus what is not sent yet counts") {
+  turn::VolumeBook book;
+  const policy::VolumeLimit v{1000, std::chrono::seconds(3600)};
+  book.enableFleet();
+  book.charge(std::vector<turn::VolumeCharge>{{"alice", 300}}, 7200, v);
+  turn::VolumeBatch sent = book.takeUnsent();
+  REQUIRE(sent.charges.size() == 1);
+  CHECK(sent.window == 2);
+  CHECK(sent.windowSeconds == 3600);
+  CHECK(book.takeUnsent().charges.empty());
+  book.setFleetTotals(sent.window, {{"alice", 900}, {"bob", 1500}});  // other nodes relayed 600
+  CHECK(book.used("alice", 7201, v) == 900);
+  book.charge(std::vector<turn::VolumeCharge>{{"alice", 150}}, 7202, v);
+  CHECK(book.used("alice", 7202, v) == 1050);  // 900 in the fleet + 150 not sent yet
+  auto over = book.over(7202, v);
+  REQUIRE(over.size() == 2);  // alice, and bob who relayed only on other nodes
+  CHECK(book.isOver("bob", 7202, v));
+  turn::VolumeBatch again = book.takeUnsent();
+  book.giveBack(again);  // Redis was away: sent with the next batch
+  CHECK(book.takeUnsent().charges.at(0).bytes == 150);
+  book.setFleetTotals(1, {{"carol", 5000}});  // a stale window's answer is ignored
+  CHECK_FALSE(book.isOver("carol", 7203, v));
+}
+
+TEST_CASE("volume_book: a re-read asks for every user charged in the window") {
+  turn::VolumeBook book;
+  const policy::VolumeLimit v{1000, std::chrono::seconds(60)};
+  book.enableFleet();
+  book.charge(std::vector<turn::VolumeCharge>{{"alice", 10}, {"bob", 20}}, 600, v);
+  CHECK(book.takeUnsent().charges.size() == 2);
+  book.charge(std::vector<turn::VolumeCharge>{{"bob", 5}}, 601, v);
+  turn::VolumeBatch all = book.takeUnsent(true);
+  REQUIRE(all.charges.size() == 2);
+  CHECK(all.charges[0].user == "bob");
+  CHECK(all.charges[0].bytes == 5);
+  CHECK(all.charges[1].user == "alice");
+  CHECK(all.charges[1].bytes == 0);
+}
