@@ -107,28 +107,42 @@ std::string groupKey(const UsageRecord& r, GroupBy by) {
   return r.user;
 }
 
-Report summarize(std::istream& in, const ReportOptions& options) {
-  Report rep;
-  rep.by = options.by;
-  std::map<std::string, Group> groups;
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++n;
-    if (line.empty()) continue;
-    auto rec = parseRecord(line);
-    if (!rec) {
-      rep.problems.push_back({n, rec.error()});
-      continue;
-    }
-    if (options.since && rec->periodEnd < *options.since) continue;
-    Group& g = groups[groupKey(*rec, options.by)];
-    g.row.traffic += rec->period;
-    ++g.row.records;
-    g.allocations.insert(allocationOf(*rec));
-    ++rep.records;
+struct Summarizer::Groups {
+  std::map<std::string, Group> byKey;
+};
+
+Summarizer::Summarizer(ReportOptions options)
+    : options_(options), groups_(std::make_unique<Groups>()) {
+  report_.by = options.by;
+}
+
+Summarizer::~Summarizer() = default;
+
+void Summarizer::add(std::string_view line) {
+  ++line_;
+  if (line.empty()) return;
+  auto rec = parseRecord(line);
+  if (!rec) {
+    report_.problems.push_back({line_, rec.error()});
+    return;
   }
-  rep.rows = ranked(groups, options.top);
-  return rep;
+  if (options_.since && rec->periodEnd < *options_.since) return;
+  Group& g = groups_->byKey[groupKey(*rec, options_.by)];
+  g.row.traffic += rec->period;
+  ++g.row.records;
+  g.allocations.insert(allocationOf(*rec));
+  ++report_.records;
+}
+
+Report Summarizer::finish() {
+  report_.rows = ranked(groups_->byKey, options_.top);
+  return std::move(report_);
+}
+
+Report summarize(std::istream& in, const ReportOptions& options) {
+  Summarizer s(options);
+  for (std::string line; std::getline(in, line);) s.add(line);
+  return s.finish();
 }
 
 std::string render(const Report& rep, ReportFormat format) {

@@ -5,6 +5,8 @@
 // --since cut bills only the periods that ended after it. A line that is not
 // a record is reported with its line number and skipped.
 #include <cstdint>
+#include <memory>
+#include <string_view>
 #include <istream>
 #include <optional>
 #include <string>
@@ -47,6 +49,24 @@ struct Report {
 /// (IPv4) or /48 (IPv6) prefix.
 std::string groupKey(const UsageRecord& r, GroupBy by);
 Report summarize(std::istream& in, const ReportOptions& options);
+
+/// The same, a line at a time (the Redis Stream, page by page): memory is per
+/// group and allocation, not per record.
+class Summarizer {
+ public:
+  explicit Summarizer(ReportOptions options);
+  ~Summarizer();
+  /// The next line (numbered from 1 in the order given).
+  void add(std::string_view line);
+  Report finish();
+
+ private:
+  struct Groups;
+  ReportOptions options_;
+  Report report_;
+  size_t line_ = 0;
+  std::unique_ptr<Groups> groups_;
+};
 std::string render(const Report& report, ReportFormat format);
 
 }  // namespace tw::usage

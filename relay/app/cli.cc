@@ -20,6 +20,7 @@ void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
     else if (arg == "--ttl") takeValue(a, i, r.ttl, r);
     else if (arg == "--secrets-out") takeValue(a, i, r.secretsOut, r);
     else if (r.command == "usage" && arg == "--from") takeValue(a, i, r.from, r);
+    else if (r.command == "usage" && arg == "--fleet") r.fleet = true;
     else if (r.command == "usage" && arg == "--since") takeValue(a, i, r.since, r);
     else if (r.command == "usage" && arg == "--by") takeValue(a, i, r.by, r);
     else if (r.command == "usage" && arg == "--top") takeValue(a, i, r.top, r);
@@ -60,8 +61,10 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     r.error = "usage: turnwarden fleet status --config FILE";
   if (r.error.empty() && r.command == "doctor" && r.config.empty())
     r.error = "doctor needs --config FILE";
-  if (r.error.empty() && r.command == "usage" && r.from.empty())
-    r.error = "usage needs --from FILE";
+  if (r.error.empty() && r.command == "usage" && r.from.empty() == !r.fleet)
+    r.error = "usage needs --from FILE or --fleet --config FILE";
+  if (r.error.empty() && r.command == "usage" && r.fleet && r.config.empty())
+    r.error = "usage --fleet needs --config FILE (its fleet: section)";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -93,9 +96,10 @@ Usage:
                                         limit, ephemeral ports, addresses, certificates,
                                         keyring, metrics/admin exposure, UDP buffers; prints
                                         OK/WARN/FAIL with the fix, exit 1 on any FAIL
-  turnwarden usage --from FILE [--since 7d] [--by user|realm|client-prefix] [--top 20]
-        [--format table|json|csv]
-                                        sum the usage records of FILE (usage.file, docs/usage.md)
+  turnwarden usage --from FILE|--fleet [--config FILE] [--since 7d]
+        [--by user|realm|client-prefix] [--top 20] [--format table|json|csv]
+                                        sum the usage records of FILE (usage.file, docs/usage.md),
+                                        or with --fleet of the realm's Redis Stream
                                         per user, realm or client /24 (/48): bytes and packets each
                                         way, allocations; a malformed line is reported on stderr
                                         with its line number and skipped (exit 1 if any)

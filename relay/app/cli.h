@@ -14,6 +14,7 @@ struct CliArgs {
   std::string secretsOut;  // import-coturn --secrets-out
   std::string sub;      // fleet SUBCOMMAND ("status")
   std::string from;     // usage --from FILE
+  bool fleet = false;   // usage --fleet (the realm's Redis Stream; needs --config)
   std::string since;    // usage --since 7d
   std::string by = "user";      // usage --by user|realm|client-prefix
   std::string top = "20";       // usage --top N

@@ -6,6 +6,8 @@
 
 #include "policy/duration.h"
 #include "relay/app/cli.h"
+#include "relay/app/setup.h"
+#include "relay/fleet/fleet_command.h"
 #include "usage/report.h"
 
 namespace tw::app {
@@ -37,6 +39,16 @@ Result<usage::ReportFormat, std::string> reportFormat(const std::string& f) {
   return err("--format must be table, json or csv, got " + f);
 }
 
+/// The report over the realm's Redis Stream (fleet mode), read page by page.
+Result<usage::Report, std::string> reportFromStream(const CliArgs& args, const usage::ReportOptions& o) {
+  auto cfg = loadOrReport(args.config);
+  if (!cfg) return err("cannot load " + args.config);
+  usage::Summarizer s(o);
+  if (auto read = fleet::readUsageStream(*cfg, [&](std::string_view r) { s.add(r); }); !read)
+    return err(read.error());
+  return s.finish();
+}
+
 }  // namespace
 
 int usageCommand(const CliArgs& args) {
@@ -46,14 +58,25 @@ int usageCommand(const CliArgs& args) {
     std::fprintf(stderr, "turnwarden usage: %s\n", (!options ? options.error() : format.error()).c_str());
     return 64;
   }
-  std::ifstream in(args.from);
-  if (!in) {
-    std::fprintf(stderr, "turnwarden usage: cannot read %s\n", args.from.c_str());
-    return 2;
+  usage::Report report;
+  if (args.fleet) {
+    auto fleetReport = reportFromStream(args, *options);
+    if (!fleetReport) {
+      std::fprintf(stderr, "turnwarden usage: %s\n", fleetReport.error().c_str());
+      return 2;
+    }
+    report = std::move(*fleetReport);
+  } else {
+    std::ifstream in(args.from);
+    if (!in) {
+      std::fprintf(stderr, "turnwarden usage: cannot read %s\n", args.from.c_str());
+      return 2;
+    }
+    report = usage::summarize(in, *options);
   }
-  const usage::Report report = usage::summarize(in, *options);
+  const std::string source = args.fleet ? "usage stream, record" : args.from;
   for (const auto& p : report.problems)
-    std::fprintf(stderr, "%s:%zu: not a usage record: %s\n", args.from.c_str(), p.line, p.error.c_str());
+    std::fprintf(stderr, "%s:%zu: not a usage record: %s\n", source.c_str(), p.line, p.error.c_str());
   const std::string out = usage::render(report, *format);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return report.problems.empty() ? 0 : 1;

@@ -691,6 +691,10 @@ TEST_CASE("fleet: usage records reach the realm's Redis Stream with exactly the 
   CHECK(sum == 900);
   CHECK(records.back().find("\"total_bytes_to_peer\":900,") != std::string::npos);
   CHECK(records.back().find("\"node\":\"a\"") != std::string::npos);
+  // `turnwarden usage --fleet` reads the same stream.
+  const auto report = a.cli("usage --fleet --format csv");
+  CHECK(report.status == 0);
+  CHECK(report.out.find("\nstreamer,900,900,0,3,0,1,") != std::string::npos);
 }
 
 TEST_CASE("fleet: quotas.bytes_per_user counts across two nodes sharing a Redis") {
