@@ -124,6 +124,9 @@ void EventHub::replay(HubEvent& e) {
       case K::Banned:
         s->onBanned(e.tuple.client, e.banFor);
         break;
+      case K::VolumeExceeded:
+        s->onVolumeExceeded(a, e.used, e.limit);
+        break;
       case K::Sample:
         break;
     }
@@ -188,6 +191,13 @@ void HubForwarder::onBanned(const SocketAddress& source, Duration banFor) {
   HubEvent e = event(HubEvent::Kind::Banned);
   e.tuple.client = source;
   e.banFor = banFor;
+  hub_.push(std::move(e));
+}
+
+void HubForwarder::onVolumeExceeded(const turn::Allocation& a, uint64_t used, uint64_t limit) {
+  HubEvent e = allocationEvent(HubEvent::Kind::VolumeExceeded, a);
+  e.used = used;
+  e.limit = limit;
   hub_.push(std::move(e));
 }
 

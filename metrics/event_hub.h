@@ -39,6 +39,7 @@ struct HubEvent {
     ConnectAttempt,
     PeerRevoked,
     Banned,
+    VolumeExceeded,
     Sample,
   };
   Kind kind = Kind::Sample;
@@ -49,6 +50,7 @@ struct HubEvent {
   SocketAddress peer;
   std::string text;  ///< reason, rule or why
   Duration banFor{};
+  uint64_t used = 0, limit = 0;  ///< VolumeExceeded: bytes in the window, the limit
   std::vector<AllocationSample> sample;
 };
 
@@ -109,6 +111,7 @@ class HubForwarder final : public turn::RelayEvents {
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
   void onBanned(const SocketAddress& source, Duration banFor) override;
+  void onVolumeExceeded(const turn::Allocation& a, uint64_t used, uint64_t limit) override;
 
  private:
   HubEvent event(HubEvent::Kind k) const {

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <utility>
 
 #include "relay/base/json.h"
 
@@ -36,87 +35,6 @@ std::string formatEvent(const SecurityEvent& e) {
   field("rule", e.rule);
   field("details", e.details);
   return line + "}\n";
-}
-
-EventLog::EventLog(std::string path, size_t capacity, std::function<void()> onDrop)
-    : path_(std::move(path)), capacity_(capacity), onDrop_(std::move(onDrop)) {
-  openFile();
-  writer_ = std::thread([this] { writerLoop(); });
-}
-
-EventLog::~EventLog() { stop(); }
-
-bool EventLog::openFile() {
-  if (path_.empty()) {
-    out_ = stderr;
-    return true;
-  }
-  if (out_ && out_ != stderr) std::fclose(out_);
-  out_ = std::fopen(path_.c_str(), "ae");  // append, close-on-exec
-  if (!out_) out_ = stderr;                // never lose events silently: fall back
-  return out_ != stderr;
-}
-
-bool EventLog::push(SecurityEvent e) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_ && queue_.size() < capacity_) {
-      queue_.push_back(std::move(e));
-      wake_.notify_one();
-      return true;
-    }
-    ++dropped_;
-  }
-  if (onDrop_) onDrop_();
-  return false;
-}
-
-void EventLog::reopen() {
-  std::lock_guard lock(mu_);
-  reopen_ = true;
-  wake_.notify_one();
-}
-
-uint64_t EventLog::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
-
-void EventLog::flush() {
-  std::unique_lock lock(mu_);
-  idle_.wait(lock, [this] { return (queue_.empty() && !writing_) || !writer_.joinable(); });
-}
-
-void EventLog::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (writer_.joinable()) writer_.join();
-  if (out_ && out_ != stderr) std::fclose(out_);
-  out_ = nullptr;
-  idle_.notify_all();
-}
-
-void EventLog::writerLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || reopen_ || !queue_.empty(); });
-    std::deque<SecurityEvent> batch;
-    batch.swap(queue_);
-    const bool reopen = std::exchange(reopen_, false);
-    const bool last = stopping_;
-    writing_ = true;
-    lock.unlock();
-    if (reopen) openFile();
-    for (const auto& e : batch) std::fputs(formatEvent(e).c_str(), out_);
-    std::fflush(out_);
-    lock.lock();
-    writing_ = false;
-    idle_.notify_all();
-    if (last && queue_.empty()) return;
-  }
 }
 
 }  // namespace tw::metrics

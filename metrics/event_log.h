@@ -10,14 +10,11 @@
 // Every string is written through tw::jsonString, so a username holding
 // quotes, newlines, "%n" or ANSI escapes stays inert text on one line.
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
+
+#include "relay/base/line_writer.h"
 
 namespace tw::metrics {
 
@@ -40,38 +37,21 @@ std::string formatEvent(const SecurityEvent& e);
 class EventLog {
  public:
   /// `path` empty: stderr. `onDrop` runs (on the pushing thread) per dropped event.
-  EventLog(std::string path, size_t capacity, std::function<void()> onDrop = {});
-  ~EventLog();
-  EventLog(const EventLog&) = delete;
-  EventLog& operator=(const EventLog&) = delete;
+  EventLog(std::string path, size_t capacity, std::function<void()> onDrop = {})
+      : lines_(std::move(path), capacity, std::move(onDrop)) {}
 
-  /// Queues `e`; false (and counted) when the queue is full.
-  bool push(SecurityEvent e);
+  /// Queues `e` as its JSON line; false (and counted) when the queue is full.
+  bool push(const SecurityEvent& e) { return lines_.push(formatEvent(e)); }
   /// Asks the writer to reopen the file (thread-safe, async-signal context excluded).
-  void reopen();
+  void reopen() { lines_.reopen(); }
   /// Writes what is queued and stops the writer.
-  void stop();
-  uint64_t dropped() const;
+  void stop() { lines_.stop(); }
+  uint64_t dropped() const { return lines_.dropped(); }
   /// Blocks until everything pushed so far is written (tests, shutdown).
-  void flush();
+  void flush() { lines_.flush(); }
 
  private:
-  void writerLoop();
-  bool openFile();
-
-  std::string path_;
-  size_t capacity_;
-  std::function<void()> onDrop_;
-  FILE* out_ = nullptr;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<SecurityEvent> queue_;
-  bool reopen_ = false;
-  bool stopping_ = false;
-  bool writing_ = false;
-  uint64_t dropped_ = 0;
-  std::thread writer_;
+  LineWriter lines_;  // the writer thread and its bounded queue (relay/base)
 };
 
 }  // namespace tw::metrics

@@ -76,6 +76,8 @@ struct MetricsFolder::Families {
         bansActive(gauge(r, "bans_active", "Client IPs banned right now.")),
         bans(counter(r, "bans_total", "Bans issued.")),
         quota(counter(r, "quota_rejections_total", "Requests refused by a quota.")),
+        volumeLimited(counter(r, "volume_limited_total",
+                              "Allocations stopped because their user went over quotas.bytes_per_user.")),
         rotations(counter(r, "secret_rotations_total", "REST secret rotations.")),
         secretAge(gauge(r, "secret_age_seconds", "Age of the REST secret that mints.")),
         reloads(counter(r, "config_reloads_total", "Config reloads by result.")),
@@ -107,6 +109,7 @@ struct MetricsFolder::Families {
   Family<Gauge>& bansActive;
   Family<Counter>& bans;
   Family<Counter>& quota;
+  Family<Counter>& volumeLimited;
   Family<Counter>& rotations;
   Family<Gauge>& secretAge;
   Family<Counter>& reloads;
@@ -139,7 +142,7 @@ MetricsFolder::MetricsFolder(std::string_view version)
   for (auto* g : {&f_->permissions, &f_->channels, &f_->bansActive, &f_->secretAge, &f_->lastReload,
                   &f_->portsInUse, &f_->portsCapacity})
     g->Add({});
-  for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped}) c->Add({});
+  for (auto* c : {&f_->bans, &f_->rotations, &f_->eventsDropped, &f_->volumeLimited}) c->Add({});
   for (auto t : {Transport::Tcp, Transport::Tls, Transport::Dtls})
     f_->tcp.Add({{"listener", std::string(toString(t))}});
   f_->tcpRelay.Add({});
@@ -193,6 +196,7 @@ void MetricsFolder::foldStats(const WorkerStats& now, const WorkerStats& then) {
   for (const auto& [k, v] : now.peerDenied)
     f_->denied.Add({{"rule", k}}).Increment(growth(v, before(then.peerDenied, k)));
   f_->bans.Add({}).Increment(growth(now.bans, then.bans));
+  f_->volumeLimited.Add({}).Increment(growth(now.volumeLimited, then.volumeLimited));
   for (const auto& [k, v] : now.quotaRejections)
     f_->quota.Add({{"quota", k}}).Increment(growth(v, before(then.quotaRejections, k)));
 }

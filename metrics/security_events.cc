@@ -1,5 +1,7 @@
 #include "metrics/security_events.h"
 
+#include "relay/turn/allocation.h"
+
 namespace tw::metrics {
 
 void SourceSampler::prune(Instant now) {
@@ -59,6 +61,13 @@ void SecurityEvents::onPeerRevoked(const SocketAddress& peer, std::string_view r
   log_.push(SecurityEvent{"peer_revoked", "warning", std::string(user), t.client.ip.toString(),
                           peer.toString(), std::string(rule),
                           "a reload's peer rules revoked a live permission"});
+}
+
+void SecurityEvents::onVolumeExceeded(const turn::Allocation& a, uint64_t used, uint64_t limit) {
+  log_.push(SecurityEvent{
+      "volume_exceeded", "warning", a.user, a.tuple.client.ip.toString(), "", "quotas.bytes_per_user",
+      std::to_string(used) + " bytes relayed in this window, over the limit of " + std::to_string(limit) +
+          "; allocation " + std::to_string(a.id) + " stopped relaying"});
 }
 
 }  // namespace tw::metrics

@@ -47,6 +47,8 @@ class SecurityEvents final : public turn::RelayEvents {
   void onBanned(const SocketAddress& source, Duration banFor) override;
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
+  /// quotas.bytes_per_user stopped an allocation (once per allocation and window).
+  void onVolumeExceeded(const turn::Allocation& a, uint64_t used, uint64_t limit) override;
 
  private:
   EventLog& log_;

@@ -20,6 +20,7 @@ class StatsEvents final : public turn::RelayEvents {
                     std::string_view user) override;
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override;
   void onBanned(const SocketAddress&, Duration) override { ++stats_.bans; }
+  void onVolumeExceeded(const turn::Allocation&, uint64_t, uint64_t) override { ++stats_.volumeLimited; }
 
   const WorkerStats& stats() const { return stats_; }
 

@@ -65,7 +65,8 @@ struct WorkerStats {
   std::map<std::pair<std::string, std::string>, uint64_t> allocations;  // {transport, result}
   std::map<std::string, uint64_t> quotaRejections;                      // by quota
   LifetimeBuckets lifetimes;
-  uint64_t bans = 0;  // bans this worker started
+  uint64_t bans = 0;           // bans this worker started
+  uint64_t volumeLimited = 0;  // allocations stopped by quotas.bytes_per_user
 };
 
 /// One copy of a worker's state, taken on its loop thread.

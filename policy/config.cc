@@ -573,6 +573,7 @@ constexpr std::array<Field<Config>, 20> kRootFields{{
     {"bans", readBans},
     {"metrics", readMetrics},
     {"events", readEvents},
+    {"usage", readUsage},
     {"admin", readAdmin},
     {"http", readHttp},
     {"anomalies", readAnomalies},

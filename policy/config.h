@@ -208,6 +208,19 @@ struct HttpLimitsConfig {
   tw::Duration requestTimeout = std::chrono::seconds(10);  ///< headers, body and answer
 };
 
+/// usage: per-allocation usage records (docs/usage.md). Restart-only.
+struct UsageConfig {
+  std::string file;  ///< Absolute path of the JSON-lines file; empty = no records.
+  tw::Duration interval = std::chrono::minutes(5);  ///< interim records; at least 1 s
+  size_t queue = 65536;    ///< records waiting for the writer; more are dropped and counted
+  uint32_t topUsers = 10;  ///< usage_top_user_bytes: the N users with most bytes per interval
+  /// Fleet mode: the realm's usage stream keeps about this many records (XADD MAXLEN ~).
+  uint64_t redisMaxLen = 1'000'000;
+  /// Fleet mode: records held while Redis is unreachable; beyond, the oldest are dropped.
+  size_t redisBuffer = 100'000;
+  bool operator==(const UsageConfig&) const = default;
+};
+
 /// admin: the admin and credential HTTP API; off unless `listen` is set.
 struct AdminConfig {
   std::optional<SocketAddress> listen;
@@ -277,6 +290,7 @@ struct Config {
   BansConfig bans;              ///< bans:
   MetricsConfig metrics;
   EventsConfig events;
+  UsageConfig usage;  ///< usage: (config_observability.cc)
   AdminConfig admin;
   AnomaliesConfig anomalies;
   std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone

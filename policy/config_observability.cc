@@ -27,6 +27,33 @@ constexpr std::array<Field<EventsConfig>, 3> kEventsFields{{
      }},
 }};
 
+constexpr std::array<Field<UsageConfig>, 6> kUsageFields{{
+    {"file",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto p = r.path(i)) u.file = *p;
+     }},
+    {"interval",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) u.interval = *d;
+     }},
+    {"queue",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 16, 1 << 22)) u.queue = size_t(*n);
+     }},
+    {"top_users",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 0, 100)) u.topUsers = uint32_t(*n);
+     }},
+    {"redis_maxlen",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 1000, 1'000'000'000)) u.redisMaxLen = uint64_t(*n);
+     }},
+    {"redis_buffer",
+     [](Reader& r, const Item& i, UsageConfig& u) {
+       if (auto n = r.integer(i, 16, 10'000'000)) u.redisBuffer = size_t(*n);
+     }},
+}};
+
 constexpr std::array<Field<AdminConfig>, 2> kAdminFields{{
     {"listen",
      [](Reader& r, const Item& i, AdminConfig& a) {
@@ -121,6 +148,8 @@ void readAnomalies(Reader& r, const Item& item, Config& cfg) {
 void readAdmin(Reader& r, const Item& item, Config& cfg) { readFields(r, item, kAdminFields, cfg.admin); }
 
 void readEvents(Reader& r, const Item& item, Config& cfg) { readFields(r, item, kEventsFields, cfg.events); }
+
+void readUsage(Reader& r, const Item& item, Config& cfg) { readFields(r, item, kUsageFields, cfg.usage); }
 
 void readMetrics(Reader& r, const Item& item, Config& cfg) {
   readFields(r, item, kMetricsFields, cfg.metrics);

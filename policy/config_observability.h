@@ -11,6 +11,8 @@ void readListen(Reader& r, const Item& item, SocketAddress& out);
 void readMetrics(Reader& r, const Item& item, Config& cfg);
 /// events: {file: PATH, queue: N, sample_window: DURATION}
 void readEvents(Reader& r, const Item& item, Config& cfg);
+/// usage: {file: PATH, interval: DURATION (>= 1s), queue: N, top_users: N}
+void readUsage(Reader& r, const Item& item, Config& cfg);
 /// admin: {listen: ADDRESS:PORT, token_file: PATH}; both required together.
 void readAdmin(Reader& r, const Item& item, Config& cfg);
 /// http: {max_connections: N, connections_per_ip: N, request_timeout: DURATION}

@@ -2,6 +2,7 @@
 #include "policy/config_quotas.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace tw::policy::config_detail {
 namespace {
@@ -38,7 +39,45 @@ void onQuotas(Reader& r, const Item& item, QuotaDraft& out) {
   Read(r, item, out.quotas);
 }
 
-constexpr std::array<Field<QuotaDraft>, 9> kQuotaFields{{
+/// "20GB", "500MB", "1TB", "1048576" (bytes; decimal units).
+std::optional<uint64_t> parseBytes(std::string_view t) {
+  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
+      {"TB", 1'000'000'000'000}, {"GB", 1'000'000'000}, {"MB", 1'000'000}, {"KB", 1'000}, {"B", 1}};
+  uint64_t unit = 1;
+  for (const auto& [suffix, scale] : kUnits) {
+    if (t.size() > suffix.size() && t.substr(t.size() - suffix.size()) == suffix) {
+      t.remove_suffix(suffix.size());
+      unit = scale;
+      break;
+    }
+  }
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc{} || end != t.data() + t.size() || n > (uint64_t{1} << 60) / unit) return std::nullopt;
+  return n * unit;
+}
+
+void readVolumeLimit(Reader& r, const Item& item, policy::VolumeLimit& out) {
+  auto t = r.text(item);
+  if (!t) return;
+  auto n = parseBytes(*t);
+  if (!n) return r.error(item, "expected a byte count like 20GB, 500MB or 1048576, got " + shown(*t));
+  out.limit = *n;
+}
+
+constexpr std::array<Field<policy::VolumeLimit>, 2> kVolumeFields{{
+    {"limit", readVolumeLimit, true},
+    {"window",
+     [](Reader& r, const Item& i, policy::VolumeLimit& v) {
+       if (auto d = r.duration(i, std::chrono::seconds(1))) v.window = *d;
+     }},
+}};
+
+void readBytesPerUser(Reader& r, const Item& item, QuotaDraft& out) {
+  readFields(r, item, kVolumeFields, out.quotas.bytesPerUser);
+}
+
+constexpr std::array<Field<QuotaDraft>, 10> kQuotaFields{{
     {"per_user", onQuotas<readCount<&QuotasConfig::perUser>>},
     {"per_ip", onQuotas<readCount<&QuotasConfig::perIp>>},
     {"total", onQuotas<readCount<&QuotasConfig::total>>},
@@ -48,6 +87,7 @@ constexpr std::array<Field<QuotaDraft>, 9> kQuotaFields{{
     {"channels_per_allocation", readPerAllocation<&QuotaDraft::channels, 0x4000>},
     {"tcp_connections_per_allocation", onQuotas<readCount<&QuotasConfig::tcpConnectionsPerAllocation>>},
     {"connects_per_minute", onQuotas<readCount<&QuotasConfig::connectsPerMinute>>},
+    {"bytes_per_user", readBytesPerUser},
 }};
 
 void checkQuotas(Reader& r, const Item& item, const Config& cfg) {

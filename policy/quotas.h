@@ -13,6 +13,15 @@
 
 namespace tw::policy {
 
+/// quotas.bytes_per_user: at most `limit` relayed bytes (both directions)
+/// per user (the REST user part) in each `window`; windows are aligned to the
+/// Unix epoch (a 1d window resets at 00:00 UTC). limit 0: unlimited.
+struct VolumeLimit {
+  uint64_t limit = 0;
+  tw::Duration window = std::chrono::hours(24);
+  bool operator==(const VolumeLimit&) const = default;
+};
+
 /// quotas: allocations per credential and client IP / per client IP / in
 /// total, and bandwidth. 0 in any count or rate means "unlimited".
 /// Why these defaults (carrier-grade NAT, shared user names): docs/policy.md.
@@ -38,6 +47,8 @@ struct QuotasConfig {
   /// bucket, burst = the same number), so the relay is no port scanner.
   /// 0 = unlimited.
   size_t connectsPerMinute = 30;
+  /// bytes_per_user: relayed bytes (both directions) per user in each window.
+  VolumeLimit bytesPerUser;
 };
 
 /// A token bucket: `rate` tokens per second, at most `burst` saved up.

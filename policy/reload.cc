@@ -51,6 +51,7 @@ ReloadPlan planReload(const Config& running, Config next) {
         return a.file == b.file && a.queue == b.queue && a.sampleWindow == b.sampleWindow;
       },
       "events", changed);
+  keep(next.usage, running.usage, std::equal_to<>(), "usage", changed);
   keep(
       next.admin, running.admin,
       [](const auto& a, const auto& b) { return a.listen == b.listen && a.tokenFile == b.tokenFile; },

@@ -76,6 +76,8 @@ struct PolicySnapshot {
   /// One shared SSL_CTX per TLS/DTLS listener, built once by this reload
   /// (null: none, e.g. in tests that open listeners themselves).
   std::shared_ptr<const TlsMaterial> tls;
+  /// usage.interval while usage records are on (usage.file set); 0: off.
+  tw::Duration usageInterval{0};
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).

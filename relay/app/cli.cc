@@ -25,6 +25,18 @@ void parseOptions(const std::vector<std::string>& a, size_t i, CliArgs& r) {
       takeValue(a, i, r.realm, r);
     else if (arg == "--secrets-out")
       takeValue(a, i, r.secretsOut, r);
+    else if (r.command == "usage" && arg == "--from")
+      takeValue(a, i, r.from, r);
+    else if (r.command == "usage" && arg == "--fleet")
+      r.fleet = true;
+    else if (r.command == "usage" && arg == "--since")
+      takeValue(a, i, r.since, r);
+    else if (r.command == "usage" && arg == "--by")
+      takeValue(a, i, r.by, r);
+    else if (r.command == "usage" && arg == "--top")
+      takeValue(a, i, r.top, r);
+    else if (r.command == "usage" && arg == "--format")
+      takeValue(a, i, r.format, r);
     else if (arg == "--help" || arg == "-h")
       r.command = "help";
     else if (r.command == "fleet" && r.sub.empty() && arg[0] != '-')
@@ -47,8 +59,8 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
     i = 2;
   }
   if (argv.size() > 1 && argv[1] == "--version") r.command = "version", i = 2;
-  const char* known[] = {"run",    "check-config",  "credential", "help", "version", "default-config",
-                         "rotate", "import-coturn", "doctor",     "fleet"};
+  const char* known[] = {"run",    "check-config",  "credential", "help",  "version", "default-config",
+                         "rotate", "import-coturn", "doctor",     "fleet", "usage"};
   bool ok = false;
   for (const char* k : known) ok = ok || r.command == k;
   if (!ok) r.error = "unknown command: " + r.command;
@@ -61,6 +73,10 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
   if (r.error.empty() && r.command == "fleet" && (r.sub != "status" || r.config.empty()))
     r.error = "usage: turnwarden fleet status --config FILE";
   if (r.error.empty() && r.command == "doctor" && r.config.empty()) r.error = "doctor needs --config FILE";
+  if (r.error.empty() && r.command == "usage" && r.from.empty() == !r.fleet)
+    r.error = "usage needs --from FILE or --fleet --config FILE";
+  if (r.error.empty() && r.command == "usage" && r.fleet && r.config.empty())
+    r.error = "usage --fleet needs --config FILE (its fleet: section)";
   if (r.error.empty() && r.command == "credential" && r.user.empty())
     r.error = "credential needs --user NAME";
   return r;
@@ -97,12 +113,19 @@ Usage:
                                         limit, ephemeral ports, addresses, certificates,
                                         keyring, metrics/admin exposure, UDP buffers; prints
                                         OK/WARN/FAIL with the fix, exit 1 on any FAIL
+  turnwarden usage --from FILE|--fleet [--config FILE] [--since 7d]
+        [--by user|realm|client-prefix] [--top 20] [--format table|json|csv]
+                                        sum the usage records of FILE (usage.file, docs/usage.md),
+                                        or with --fleet of the realm's Redis Stream
+                                        per user, realm or client /24 (/48): bytes and packets each
+                                        way, allocations; a malformed line is reported on stderr
+                                        with its line number and skipped (exit 1 if any)
   turnwarden default-config             print the built-in default config
   turnwarden --help | --version
 
 Signals: SIGTERM/SIGINT stop the server (exit 0); SIGHUP reloads the config
 (an invalid file is refused and the running policy stays in place); SIGUSR1
-reopens the event log file (events.file, for logrotate); SIGUSR2 rotates the
+reopens the event log and usage files (events.file, usage.file, for logrotate); SIGUSR2 rotates the
 REST secret now.
 )";
 }

@@ -82,8 +82,9 @@ bool ServerApp::startFleet() {
   s.graceSeconds = policy::rotationGraceSeconds(config_.auth.rotation, config_.auth.maxTtlSeconds);
   fleetMetrics_ = std::make_unique<fleet::FleetMetrics>(obs_->folder().registry());
   fleet_ = std::make_unique<fleet::FleetNode>(
-      fleet::FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_}, std::move(s),
-      fleetHost());
+      fleet::FleetDeps{control_->base(), clock_, rng_, log_, *shared_, *fleetMetrics_,
+                       usage_ ? usage_->stream() : nullptr},
+      std::move(s), fleetHost());
   fleet_->start();
   return true;
 }

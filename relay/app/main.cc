@@ -24,5 +24,6 @@ int main(int argc, char** argv) {
   if (args.command == "fleet") return fleetCommand(args);
   if (args.command == "import-coturn") return importCoturnCommand(args);
   if (args.command == "doctor") return doctorCommand(args);
+  if (args.command == "usage") return usageCommand(args);
   return runServer(args);
 }

@@ -40,6 +40,8 @@ class Observability {
   /// What worker `i` reports to (its loop thread only): its log sink, its
   /// counters, its Send destinations (with metrics on) and the hub forwarder.
   turn::RelayEvents& events(uint32_t i) { return sinks_[i]->fanout; }
+  /// One more sink for worker i's events (usage records), before the workers run.
+  void addSink(uint32_t i, turn::RelayEvents& sink) { sinks_[i]->fanout.add(sink); }
   /// Registers the collectors for the workers and the port pools, and opens
   /// the metrics listener. A listener that cannot bind is logged, not fatal:
   /// relaying matters more than its statistics.

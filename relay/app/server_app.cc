@@ -82,6 +82,8 @@ bool ServerApp::start() {
   shared_ = std::make_unique<turn::SharedLimits>(rng_);
   const uint32_t count = policy::workerCount(config_);
   obs_ = std::make_unique<Observability>(config_, clock_, log_, rng_, count);
+  usage_ = UsageRecords::make(config_, clock_, log_, count);
+  if (usage_) usage_->attach(*obs_);
   workers_ = std::make_unique<WorkerPool>(count, [this](turn::WorkerId id) {
     return std::make_unique<io::Worker>(io::WorkerDeps{clock_, rng_, obs_->events(id.index), relays_,
                                                        *nonces_, *policy_, log_, shared_.get(), id,
@@ -172,7 +174,10 @@ Result<ListenerChanges, std::vector<policy::ConfigError>> ServerApp::applyListen
 void ServerApp::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* app = static_cast<ServerApp*>(arg);
   if (sig == SIGHUP) return (void)app->reload();
-  if (sig == SIGUSR1) return app->obs_->reopenEventLog();
+  if (sig == SIGUSR1) {
+    if (app->usage_) app->usage_->reopen();
+    return app->obs_->reopenEventLog();
+  }
   if (sig == SIGUSR2) return (void)app->rotateNow("SIGUSR2");
   app->log_.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   app->control_->stop();
@@ -188,6 +193,7 @@ int ServerApp::run() {
     event_add(signals_.back().get(), nullptr);
   }
   startKeyringWatch();
+  if (usage_) usage_->startTimer(control_->base(), clock_);
   workers_->start();
   announce();
   obs_->setReady(true);
@@ -199,7 +205,8 @@ int ServerApp::run() {
   workers_->stop();
   signals_.clear();
   keyringTimer_.reset();
-  workers_.reset();  // closes allocations, relay sockets and listeners
+  workers_.reset();                // closes allocations, relay sockets and listeners
+  if (usage_) usage_->stop(log_);  // with the final records of those allocations
   log_.info("turnwarden stopped");
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "relay/app/credentials_service.h"
 #include "relay/app/listeners.h"
 #include "relay/app/observability.h"
+#include "relay/app/usage_setup.h"
 #include "relay/app/worker_pool.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
@@ -87,7 +88,8 @@ class ServerApp {
   turn::RelayAddresses relays_;
   std::unique_ptr<policy::PolicyHolder> policy_;
   std::unique_ptr<turn::SharedLimits> shared_;
-  std::unique_ptr<Observability> obs_;  // outlives workers_: it receives their events
+  std::unique_ptr<Observability> obs_;   // outlives workers_: it receives their events
+  std::unique_ptr<UsageRecords> usage_;  // outlives workers_ too: their final records
   /// Made in run(), after evthread_use_pthreads(): a base made before it
   /// cannot be woken from another thread.
   std::unique_ptr<io::EventLoop> control_;

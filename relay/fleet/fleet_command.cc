@@ -168,4 +168,27 @@ int fleetStatusCommand(const policy::Config& cfg) {
   return 0;
 }
 
+Status<std::string> readUsageStream(const policy::Config& cfg,
+                                    const std::function<void(std::string_view)>& onRecord) {
+  if (!cfg.fleet) return err(std::string("--fleet needs a config with fleet: (docs/fleet.md)"));
+  auto redis = SyncRedis::connect(*cfg.fleet);
+  if (!redis) return err(redis.error());
+  const FleetKeys keys(cfg.realm);
+  std::string from = "-";
+  constexpr size_t kPage = 1000;
+  for (;;) {
+    auto r = redis->run({"XRANGE", keys.usage(), from, "+", "COUNT", std::to_string(kPage)});
+    if (!r || r->type != REDIS_REPLY_ARRAY) return err("Redis did not answer XRANGE " + keys.usage());
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* entry = r->element[i];  // [id, [field, value, ...]]
+      if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+      const std::vector<std::string> fields = strings(entry->element[1]);
+      for (size_t f = 0; f + 1 < fields.size(); f += 2)
+        if (fields[f] == "record") onRecord(fields[f + 1]);
+      from = "(" + std::string(entry->element[0]->str, entry->element[0]->len);  // after this id
+    }
+    if (r->elements < kPage) return {};
+  }
+}
+
 }  // namespace tw::fleet

@@ -1,5 +1,7 @@
 #pragma once
 // CLI commands on the fleet in Redis (fleet_command.cc, docs/fleet.md).
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include "policy/config.h"
@@ -14,5 +16,10 @@ int fleetRotateCommand(const policy::Config& cfg);
 std::vector<policy::Secret> fleetSecretsForCli(const policy::Config& cfg);
 /// `turnwarden fleet status`: keyring version, lease holder, live nodes.
 int fleetStatusCommand(const policy::Config& cfg);
+/// `turnwarden usage --fleet`: calls `onRecord` with every record of the
+/// realm's usage stream, oldest first, read 1000 at a time; the error when
+/// Redis cannot be read.
+Status<std::string> readUsageStream(const policy::Config& cfg,
+                                    const std::function<void(std::string_view)>& onRecord);
 
 }  // namespace tw::fleet

@@ -39,6 +39,13 @@ class FleetKeys {
   std::string node(std::string_view id) const { return prefix_ + "node:" + std::string(id); }
   /// Set of node ids that have announced themselves (some may have lapsed).
   std::string nodes() const { return prefix_ + "nodes"; }
+  /// Hash user -> bytes of one quotas.bytes_per_user window (its length in
+  /// seconds and its index since the epoch), with a TTL of two windows.
+  std::string volume(int64_t windowSeconds, int64_t window) const {
+    return prefix_ + "volume:" + std::to_string(windowSeconds) + ":" + std::to_string(window);
+  }
+  /// Stream of usage records (XADD MAXLEN ~, docs/usage.md "Fleet").
+  std::string usage() const { return prefix_ + "usage"; }
   const std::string& prefix() const { return prefix_; }
 
  private:

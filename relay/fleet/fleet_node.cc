@@ -33,6 +33,7 @@ FleetNode::FleetNode(FleetDeps deps, FleetSettings settings, FleetHost host)
                           [this](std::string_view m) { onMessage(m); }});
   tick_.reset(event_new(deps_.base, -1, EV_PERSIST, &FleetNode::onTick, this));
   if (!settings_.secretsFile.empty()) copied_ = settings_.seed;  // what the file holds now
+  deps_.shared.volume.enableFleet();  // quotas.bytes_per_user counts across the fleet
 }
 
 FleetNode::~FleetNode() {
@@ -91,11 +92,13 @@ void FleetNode::onTick(evutil_socket_t, short, void* arg) { static_cast<FleetNod
 
 void FleetNode::tick() {
   const Instant now = deps_.clock.now();
+  flushUsage();  // also while Redis is down: reports what the bounded buffer dropped
   if (!link_->up()) {
     if (fleetCounts_ && now - lastRead_ > timing_.nodeTtl) forgetFleetCounts();
     return;
   }
   publishNewBans();
+  syncVolume();
   if (deps_.shared.quotas.changes() != sentChanges_ || now - lastWrite_ >= timing_.heartbeat) writeRecord();
   readFleet();
   if (now - lastBeat_ >= timing_.heartbeat) {

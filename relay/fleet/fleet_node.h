@@ -28,6 +28,7 @@
 #include "relay/fleet/fleet_metrics.h"
 #include "relay/fleet/fleet_state.h"
 #include "relay/fleet/redis_link.h"
+#include "relay/fleet/usage_stream.h"
 #include "relay/turn/shared_limits.h"
 
 namespace tw::fleet {
@@ -64,6 +65,8 @@ struct FleetDeps {
   Logger& log;
   turn::SharedLimits& shared;
   fleet::FleetMetrics& metrics;
+  /// Usage records for the realm's stream (usage.file set); null: none.
+  UsageStream* usage = nullptr;
 };
 
 class FleetNode {
@@ -111,6 +114,10 @@ class FleetNode {
                     std::function<void(int64_t version)> then);
   void rotateAttempt(int left, const std::string& why, Done done);
   void renewLease();
+  // fleet_usage.cc: usage records to the realm's Redis Stream, and
+  // quotas.bytes_per_user counted across the fleet.
+  void flushUsage();
+  void syncVolume();
   // fleet_share.cc: registry record, quota shares.
   void writeRecord();
   void readFleet();
@@ -125,6 +132,8 @@ class FleetNode {
   fleet::FleetTiming timing_;
   std::unique_ptr<RedisLink> link_;
   io::EventPtr tick_;
+  Instant lastVolumeRead_{};  ///< when syncVolume last re-read every charged user
+  uint64_t usageFailed_ = 0;  ///< usage records Redis refused or never answered since the last log
   bool synced_ = false;
   std::optional<fleet::FleetKeyring> keyring_;  ///< in force, from Redis
   int64_t refusedVersion_ = -1;                 ///< reported once per bad version

@@ -87,4 +87,16 @@ until cursor == '0'
 return n
 )lua";
 
+/// KEYS: the window's volume hash. ARGV: ttl seconds, user, bytes, user, bytes...
+/// Adds one node's charges to the fleet's per-user counts of a volume window
+/// (quotas.bytes_per_user) and returns the new totals, in ARGV order.
+inline constexpr const char* kVolumeAdd = R"lua(
+local totals = {}
+for i = 2, #ARGV, 2 do
+  totals[#totals + 1] = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return totals
+)lua";
+
 }  // namespace tw::fleet::fleet_scripts

@@ -22,6 +22,7 @@ bool Allocation::installPermission(const IpAddress& peer, Instant expiresAt, Ins
   sweep(now);
   if (permissions.size() >= cap) return false;
   permissions.push_back(Permission{peer, expiresAt, port});
+  ++peersGranted;
   return true;
 }
 
@@ -51,6 +52,7 @@ BindResult Allocation::bindChannel(uint16_t number, const SocketAddress& peer, I
   }
   if (channels.size() >= cap) return BindResult::TooMany;
   channels.push_back(ChannelBinding{number, peer, expiresAt});
+  ++channelsBound;
   return BindResult::Ok;
 }
 

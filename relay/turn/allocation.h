@@ -64,6 +64,18 @@ struct Allocation {
   stun::TransactionId allocateTxn{};
   ResponseAttrs allocateAnswer;
   uint64_t bytesToPeer = 0, bytesToClient = 0;
+  /// Datagrams relayed each way (UDP relaying; a TCP relay counts bytes only).
+  uint64_t packetsToPeer = 0, packetsToClient = 0;
+  /// Usage records (docs/usage.md): peer IPs that got a new permission (an IP
+  /// granted again after its permission expired counts again) and channels
+  /// newly bound. Counted on the request path, never per packet.
+  uint32_t peersGranted = 0, channelsBound = 0;
+  /// quotas.bytes_per_user: bytes already charged to the user's volume (the
+  /// worker's 1 s tick charges the growth since), and whether the user went
+  /// over it (permissions, channels and TCP peers are then gone, and the
+  /// next Refresh gets 486).
+  uint64_t volumeCharged = 0;
+  bool overVolume = false;
   /// Bandwidth reserved in the QuotaBook (quotas.max_bps at Allocate time).
   uint64_t reservedBps = 0;
   /// quotas.max_bps token buckets, one per direction (bytes).

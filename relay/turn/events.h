@@ -42,6 +42,13 @@ class RelayEvents {
                              std::string_view /*user*/) {}
   /// `source` (IP and port) crossed bans.failed_auth and is banned for `banFor`.
   virtual void onBanned(const SocketAddress& /*source*/, Duration /*banFor*/) {}
+  /// usage.interval passed (the worker's tick): `a`'s counters as they are
+  /// now, for an interim usage record (docs/usage.md). Its final record comes
+  /// from onAllocationDeleted.
+  virtual void onUsageInterval(const Allocation& /*a*/) {}
+  /// quotas.bytes_per_user: `a`'s user has relayed `used` bytes in this
+  /// window, over `limit`; `a` stopped relaying (within one 1 s tick).
+  virtual void onVolumeExceeded(const Allocation& /*a*/, uint64_t /*used*/, uint64_t /*limit*/) {}
   /// Wall time one request spent in the pipeline (decode excluded), for the
   /// request_duration_seconds histogram.
   virtual void onRequestDuration(stun::Method, std::chrono::nanoseconds) {}

@@ -49,6 +49,12 @@ class FanoutEvents final : public RelayEvents {
   void onBanned(const SocketAddress& source, Duration banFor) override {
     for (auto* s : sinks_) s->onBanned(source, banFor);
   }
+  void onUsageInterval(const Allocation& a) override {
+    for (auto* s : sinks_) s->onUsageInterval(a);
+  }
+  void onVolumeExceeded(const Allocation& a, uint64_t used, uint64_t limit) override {
+    for (auto* s : sinks_) s->onVolumeExceeded(a, used, limit);
+  }
   void onRequestDuration(stun::Method m, std::chrono::nanoseconds d) override {
     for (auto* s : sinks_) s->onRequestDuration(m, d);
   }

@@ -22,6 +22,7 @@ Outcome handleSend(const RequestContext& ind, SendDeps& d) {
   if (!d.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
     return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
+  ++a->packetsToPeer;
   d.counters.relayed(Direction::ClientToPeer, a->tuple.transport, data->size());
   return Outcome::success();
 }

@@ -86,4 +86,10 @@ void LogEvents::onBanned(const SocketAddress& source, Duration banFor) {
             "s reason=failed_auth");
 }
 
+void LogEvents::onVolumeExceeded(const Allocation& a, uint64_t used, uint64_t limit) {
+  log_.warn("volume limit: allocation " + std::to_string(a.id) + " user=\"" + sanitize(a.user) +
+            "\" stopped relaying: " + std::to_string(used) + " bytes in this window, limit " +
+            std::to_string(limit) + " (quotas.bytes_per_user)");
+}
+
 }  // namespace tw::turn

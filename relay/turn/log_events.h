@@ -27,6 +27,7 @@ class LogEvents final : public RelayEvents {
   void onPeerRevoked(const SocketAddress& peer, std::string_view rule, const FiveTuple& t,
                      std::string_view user) override;
   void onBanned(const SocketAddress& source, Duration banFor) override;
+  void onVolumeExceeded(const Allocation& a, uint64_t used, uint64_t limit) override;
 
   uint64_t suppressed() const { return suppressedTotal_; }
 

@@ -62,6 +62,7 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), ch->peer, cd->payload))
     return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
+  ++a->packetsToPeer;
   counters_.relayed(Direction::ClientToPeer, a->tuple.transport, cd->payload.size());
 }
 
@@ -108,6 +109,7 @@ Outcome TurnServer::dispatch(Request& req) {
       if (!req.msg.unknownComprehensionRequired().empty()) return Outcome::error(420, "unknown_attribute");
       return handleBinding(req);
     case Method::Allocate: {
+      if (overVolume(req)) return Outcome::error(486, "volume_quota");
       AllocateDeps d{table_,       deps_.relays, shared_->quotas, deps_.io, deps_.rng,
                      deps_.events, ids_,         draining_};
       return handleAllocate(req, d);
@@ -126,6 +128,7 @@ Outcome TurnServer::dispatchOnAllocation(Request& req) {
   // Every other method acts on the allocation of this 5-tuple (RFC 8656 §5).
   if (!req.alloc) return Outcome::error(437, "no_allocation");
   if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
+  if (overVolume(req)) return Outcome::error(486, "volume_quota");
   switch (req.msg.method()) {
     case Method::Refresh:
       return handleRefresh(req, [this](uint64_t id, std::string_view why) { deleteAllocation(id, why); });
@@ -149,6 +152,8 @@ void TurnServer::tick() {
   expireTcpConnections(now);
   for (auto& e : deps_.relays.endpoints()) e.pool->expireReservations(now);
   shared_->bans.expire(now);
+  chargeVolume(now);
+  reportUsage(now);
 }
 
 void TurnServer::onConnectionClosed(const FiveTuple& tuple) {
@@ -170,6 +175,7 @@ bool TurnServer::endAllocation(uint64_t id, std::string_view why) {
 void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   auto a = table_.remove(id);
   if (!a) return;
+  settleVolume(*a);
   deps_.events.onAllocationDeleted(*a, why);
   releaseQuota(*a);
   closeTcpConnections(*a);
@@ -217,6 +223,7 @@ void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer, std::sp
     return;
   }
   a.bytesToClient += bytes.size();
+  ++a.packetsToClient;
   counters_.relayed(Direction::PeerToClient, a.tuple.transport, bytes.size());
 }
 

@@ -174,6 +174,19 @@ class TurnServer {
   }
   void applyPolicyToAllocations();
 
+  // Usage and volume (turn_server_usage.cc): once per 1 s tick, never per packet.
+  /// quotas.bytes_per_user: charges the byte growth of every allocation to
+  /// its user, then stops relaying for allocations of users over the limit.
+  void chargeVolume(Instant now);
+  /// Charges what `a` relayed since the last tick (its end).
+  void settleVolume(Allocation& a);
+  void stopRelaying(Allocation& a, uint64_t used, uint64_t limit);
+  /// 486 for a request that would keep an over-volume user relaying
+  /// (Allocate, Refresh other than LIFETIME 0, CreatePermission, ChannelBind, Connect).
+  bool overVolume(const Request& req) const;
+  /// usage.interval passed: onUsageInterval for every allocation.
+  void reportUsage(Instant now);
+
   ServerDeps deps_;
   std::shared_ptr<const policy::PolicySnapshot> policy_;
   AllocationTable table_;
@@ -181,6 +194,7 @@ class TurnServer {
   WorkerCounters counters_;
   AllocationIds ids_;
   bool draining_ = false;
+  Instant nextUsage_{};       ///< when the next interim usage records are due
   std::vector<uint8_t> out_;  // reused response/encode buffer
   /// This worker's MAC state: nonces, REST keys, MESSAGE-INTEGRITY in and out.
   MacEngine macs_;

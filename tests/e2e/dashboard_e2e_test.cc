@@ -18,11 +18,14 @@ using namespace tw;
 
 namespace {
 
+/// Usage records on (the top-users panel reads them), into the server's own temp dir.
 std::string config(uint16_t port) {
   return testing::udpListenerYaml("dash.test", port) +
          "relay:\n  addresses: [127.0.0.1]\n  port_range: 47400-47499\n"
          "auth:\n  secrets: [{id: k1, value: \"dashdashdashdashdashdashdashdash\"}]\n"
-         "metrics:\n  listen: 127.0.0.1:0\n";
+         "metrics:\n  listen: 127.0.0.1:0\n"
+         "peers:\n  allowed: [127.0.0.1/32]\n"
+         "usage:\n  file: usage.jsonl\n  interval: 3s\n";  // a burst stays in the top for 3 s
 }
 
 /// True when `name` is a sample name or a declared family in the scrape.
@@ -63,7 +66,7 @@ TEST_CASE("the Grafana dashboard uses only metrics the live binary exports") {
        {"turnwarden_relayed_bytes_total", "turnwarden_allocations_active", "turnwarden_auth_failures_total",
         "turnwarden_peer_denied_total", "turnwarden_bans_active", "turnwarden_anomalies_total",
         "turnwarden_config_reloads_total", "turnwarden_secret_rotations_total",
-        "turnwarden_relay_ports_in_use"})
+        "turnwarden_relay_ports_in_use", "turnwarden_usage_top_user_bytes"})
     CHECK(names.count(needed) == 1);
 
   const uint16_t port = testing::freeUdpPort();
@@ -79,13 +82,20 @@ TEST_CASE("the Grafana dashboard uses only metrics the live binary exports") {
   REQUIRE(c.request(stun::Method::Binding));
   const std::string user = std::to_string(std::time(nullptr) + 600) + ":dash";
   c.setCredentials(user, policy::restPassword("dashdashdashdashdashdashdashdash", user));
-  REQUIRE(c.allocate()->code == 0);
+  auto alloc = c.allocate();
+  REQUIRE(alloc->code == 0);
   REQUIRE(c.createPermission(*SocketAddress::parse("10.0.0.1:80"))->code == 403);
+  // Some relayed bytes, so the next usage record puts "dash" in the top users.
+  testing::StunClient peer(*alloc->msg().xorRelayedAddress());
+  REQUIRE(c.createPermission(peer.local())->code == 0);
+  c.sendIndication(peer.local(), std::vector<uint8_t>(100, 7));
+  REQUIRE(peer.receive(2000));
   std::string scrape;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 150; ++i) {  // the first usage records come 3-6 s after start
     scrape = "\n" + testing::httpGet(at, "/metrics")->body;
     if (exported(scrape, "turnwarden_request_duration_seconds_bucket") &&
-        exported(scrape, "turnwarden_peer_denied_total"))
+        exported(scrape, "turnwarden_peer_denied_total") &&
+        exported(scrape, "turnwarden_usage_top_user_bytes"))
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -93,4 +103,7 @@ TEST_CASE("the Grafana dashboard uses only metrics the live binary exports") {
     INFO(name);
     CHECK(exported(scrape, name));
   }
+  // Exactly the bytes relayed, under the one user who relayed them.
+  CHECK(scrape.find("\nturnwarden_usage_top_user_bytes{rank=\"1\",user=\"dash\"} 100\n") !=
+        std::string::npos);
 }

@@ -1,7 +1,11 @@
-// The observability sections of the config: metrics, events, admin, anomalies.
+// The observability sections of the config: metrics, events, usage (with
+// quotas.bytes_per_user), admin, anomalies.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "policy/config.h"
+#include "policy/reload.h"
+#include "policy/snapshot.h"
 
 namespace tw::policy {
 namespace {
@@ -61,6 +65,60 @@ TEST_CASE("observability sections: bad values are reported with FILE:LINE:COL", 
   CHECK(all.find("/etc/tw/turnwarden.yaml:8:10: events.queue") != std::string::npos);  // below 16
   CHECK(all.find("turnwarden.yaml:10:3: admin: missing required key 'token_file'") != std::string::npos);
   CHECK(all.find("turnwarden.yaml:12:3: anomalies: unknown key 'brute_force'") != std::string::npos);
+}
+
+TEST_CASE("usage: off by default, every key is read, the snapshot carries the interval", "[config]") {
+  auto off = parseConfig(withSecret(""), kFile);
+  REQUIRE(off.ok());
+  CHECK(off->usage.file.empty());
+  CHECK(off->usage.interval == std::chrono::minutes(5));
+  CHECK(off->quotas.bytesPerUser.limit == 0);
+  CHECK(buildSnapshot(*off, 1, {})->usageInterval.count() == 0);
+
+  auto on =
+      parseConfig(withSecret("usage:\n  file: usage.jsonl\n  interval: 1s\n  queue: 64\n  top_users: 5\n"
+                             "quotas:\n  bytes_per_user: {limit: 20GB, window: 1d}\n"),
+                  kFile);
+  REQUIRE(on.ok());
+  CHECK(on->usage.file == "/etc/tw/usage.jsonl");
+  CHECK(on->usage.interval == std::chrono::seconds(1));
+  CHECK(on->usage.queue == 64);
+  CHECK(on->usage.topUsers == 5);
+  CHECK(on->quotas.bytesPerUser.limit == 20'000'000'000);
+  CHECK(on->quotas.bytesPerUser.window == std::chrono::hours(24));
+  CHECK(buildSnapshot(*on, 1, {})->usageInterval == std::chrono::seconds(1));
+  auto plain = parseConfig(withSecret("quotas:\n  bytes_per_user: {limit: 1048576}\n"), kFile);
+  REQUIRE(plain.ok());
+  CHECK(plain->quotas.bytesPerUser.limit == 1048576);
+}
+
+TEST_CASE("usage: bad values name the file, line and key", "[config]") {
+  auto r = parseConfig(withSecret("usage:\n  file: usage.jsonl\n  interval: 500ms\n  intervall: 1s\n"
+                                  "quotas:\n  bytes_per_user: {limit: 20 GB, window: 1h}\n"),
+                       kFile);
+  REQUIRE_FALSE(r.ok());
+  const std::string all = formatErrors(r.error());
+  CHECK(all.find("/etc/tw/turnwarden.yaml:7:13: usage.interval") != std::string::npos);  // below 1s
+  CHECK(all.find("/etc/tw/turnwarden.yaml:8:3: usage: unknown key 'intervall' (did you mean 'interval'?)") !=
+        std::string::npos);
+  CHECK(all.find("/etc/tw/turnwarden.yaml:10:27: quotas.bytes_per_user.limit: expected a byte count") !=
+        std::string::npos);
+  auto missing = parseConfig(withSecret("quotas:\n  bytes_per_user: {window: 1h}\n"), kFile);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(formatErrors(missing.error()).find("quotas.bytes_per_user") != std::string::npos);
+}
+
+TEST_CASE("usage: a reload keeps the running usage section and says it needs a restart", "[config]") {
+  auto running = parseConfig(withSecret("usage:\n  file: a.jsonl\n"), kFile);
+  auto next = parseConfig(withSecret("usage:\n  file: b.jsonl\n"
+                                     "quotas:\n  bytes_per_user: {limit: 1MB}\n"),
+                          kFile);
+  REQUIRE(running.ok());
+  REQUIRE(next.ok());
+  ReloadPlan plan = planReload(*running, std::move(*next));
+  CHECK(plan.config.usage.file == "/etc/tw/a.jsonl");
+  CHECK(std::find(plan.restartOnly.begin(), plan.restartOnly.end(), "usage") != plan.restartOnly.end());
+  CHECK(plan.config.quotas.bytesPerUser.limit == 1'000'000);  // reloadable
 }
 
 }  // namespace
