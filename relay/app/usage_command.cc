@@ -8,7 +8,7 @@
 #include "relay/app/cli.h"
 #include "relay/app/setup.h"
 #include "relay/fleet/fleet_command.h"
-#include "usage/report.h"
+#include "relay/usage/report.h"
 
 namespace tw::app {
 

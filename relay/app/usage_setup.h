@@ -12,10 +12,10 @@
 #include "relay/base/log.h"
 #include "relay/fleet/usage_stream.h"
 #include "relay/io/handles.h"
-#include "usage/recorder.h"
-#include "usage/top_users.h"
-#include "usage/usage_log.h"
-#include "usage/usage_metrics.h"
+#include "relay/usage/recorder.h"
+#include "relay/usage/top_users.h"
+#include "relay/usage/usage_log.h"
+#include "relay/usage/usage_metrics.h"
 
 namespace tw::app {
 

@@ -10,7 +10,7 @@ set(TW_LAYERS
   relay_base=0
   relay_stun=1 policy=1
   relay_core=2
-  relay_io=3 metrics=3 usage=3
+  relay_io=3 metrics=3 relay_usage=3
   relay_http=4 relay_fleet=4
   relay_app=5)
 

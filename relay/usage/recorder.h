@@ -13,7 +13,7 @@
 #include "relay/base/clock.h"
 #include "relay/turn/allocation.h"
 #include "relay/turn/events.h"
-#include "usage/record.h"
+#include "relay/usage/record.h"
 
 namespace tw::usage {
 

@@ -1,7 +1,7 @@
 // `turnwarden usage` (usage/report.*): sums by user, realm and client prefix,
 // --since and --top, the three formats, and malformed lines reported with
 // their line numbers without stopping the report.
-#include "usage/report.h"
+#include "relay/usage/report.h"
 
 #include <catch2/catch.hpp>
 #include <sstream>

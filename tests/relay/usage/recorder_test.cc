@@ -1,7 +1,7 @@
 // Usage records from one worker's events (usage/recorder.*, usage/record.*):
 // ids and sequence, interim periods that add up to the final totals, and the
 // JSON line read back exactly.
-#include "usage/recorder.h"
+#include "relay/usage/recorder.h"
 
 #include <catch2/catch.hpp>
 

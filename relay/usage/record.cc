@@ -1,4 +1,4 @@
-#include "usage/record.h"
+#include "relay/usage/record.h"
 
 #include <ctime>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "usage/recorder.h"
+#include "relay/usage/recorder.h"
 
 #include <chrono>
 

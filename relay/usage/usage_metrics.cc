@@ -1,4 +1,4 @@
-#include "usage/usage_metrics.h"
+#include "relay/usage/usage_metrics.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>

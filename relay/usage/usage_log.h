@@ -7,7 +7,7 @@
 #include <string>
 
 #include "relay/base/line_writer.h"
-#include "usage/recorder.h"
+#include "relay/usage/recorder.h"
 
 namespace tw::usage {
 

@@ -1,6 +1,6 @@
 // usage_top_user_bytes' tally (usage/top_users.*): each allocation counts
 // with its latest record while it is within the last interval; at most N.
-#include "usage/top_users.h"
+#include "relay/usage/top_users.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "usage/report.h"
+#include "relay/usage/report.h"
 
 #include <algorithm>
 #include <array>

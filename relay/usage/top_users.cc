@@ -1,4 +1,4 @@
-#include "usage/top_users.h"
+#include "relay/usage/top_users.h"
 
 #include <algorithm>
 #include <chrono>

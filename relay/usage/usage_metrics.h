@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "usage/top_users.h"
+#include "relay/usage/top_users.h"
 
 namespace prometheus {
 class Registry;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "usage/record.h"
+#include "relay/usage/record.h"
 
 namespace tw::usage {
 
