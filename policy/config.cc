@@ -557,7 +557,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 20> kRootFields{{
+constexpr std::array<Field<Config>, 23> kRootFields{{
     {"realm", readRealm, true},
     {"public_name", readPublicName},
     {"listeners", readListeners},

@@ -59,7 +59,7 @@ void readPem(Reader& r, const Item& item, std::string& out) {
   out = *p;
 }
 
-constexpr std::array<Field<CredentialsConfig>, 12> kCredentialsFields{{
+constexpr std::array<Field<CredentialsConfig>, 13> kCredentialsFields{{
     {"listen",
      [](Reader& r, const Item& i, CredentialsConfig& c) {
        SocketAddress at{};
