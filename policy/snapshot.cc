@@ -83,6 +83,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       config.transports,
       std::make_shared<const CredentialsConfig>(config.credentials),
       std::move(tls),
+      config.ipv6ClientPrefix,
   });
 }
 

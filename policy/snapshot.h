@@ -75,6 +75,10 @@ struct PolicySnapshot {
   /// One shared SSL_CTX per TLS/DTLS listener, built once by this reload
   /// (null: none, e.g. in tests that open listeners themselves).
   std::shared_ptr<const TlsMaterial> tls;
+  /// ipv6_client_prefix (restart-only: every snapshot of a run has the one
+  /// the tables were built with). The credentials endpoint keys its per-IP
+  /// bucket with it (clientKey(), relay/base/address_key.h).
+  uint8_t ipv6ClientPrefix = 64;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).
