@@ -557,7 +557,11 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 23> kRootFields{{
+void readIpv6ClientPrefix(Reader& r, const Item& item, Config& cfg) {
+  if (auto n = r.integer(item, 16, 128)) cfg.ipv6ClientPrefix = static_cast<uint8_t>(*n);
+}
+
+constexpr std::array<Field<Config>, 24> kRootFields{{
     {"realm", readRealm, true},
     {"public_name", readPublicName},
     {"listeners", readListeners},
@@ -579,6 +583,7 @@ constexpr std::array<Field<Config>, 23> kRootFields{{
     {"anomalies", readAnomalies},
     {"fleet", readFleet},
     {"workers", readWorkers},
+    {"ipv6_client_prefix", readIpv6ClientPrefix},
     {"credentials", readCredentials},
     {"trusted_proxies", readTrustedProxies},
 }};

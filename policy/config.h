@@ -296,6 +296,10 @@ struct Config {
   std::optional<FleetConfig> fleet;  ///< fleet: (config_fleet.cc); nullopt = alone
   /// workers: auto (0: one per core) or N event-loop threads. Restart-only.
   uint32_t workers = 0;
+  /// ipv6_client_prefix: how many leading bits of an IPv6 client address are one
+  /// client for rate limits, bans, per-IP quotas and the credentials endpoint's
+  /// bucket (16-128, default 64; IPv4 is always the whole address). Restart-only.
+  uint8_t ipv6ClientPrefix = 64;
   CredentialsConfig credentials;
   /// trusted_proxies: (config_transports.cc); also copied into transports
   /// and credentials, which the snapshot carries to their readers.

@@ -7,6 +7,8 @@
 // restart, because threads, sockets or files were set up from it:
 //
 //   workers        the worker threads
+//   ipv6_client_prefix  the per-client keys of the rate-limit, ban and quota
+//                  tables (a quota released must be keyed as it was acquired)
 //   relay          relay addresses, external address, port range (port pools)
 //   log            the logger
 //   metrics        the metrics listener

@@ -94,6 +94,7 @@ std::shared_ptr<const PolicySnapshot> buildSnapshot(const Config& config, uint64
       std::make_shared<const CredentialsConfig>(config.credentials),
       std::move(tls),
       config.usage.file.empty() ? tw::Duration{0} : config.usage.interval,
+      config.ipv6ClientPrefix,
   });
 }
 

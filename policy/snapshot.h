@@ -78,6 +78,10 @@ struct PolicySnapshot {
   std::shared_ptr<const TlsMaterial> tls;
   /// usage.interval while usage records are on (usage.file set); 0: off.
   tw::Duration usageInterval{0};
+  /// ipv6_client_prefix (restart-only: every snapshot of a run has the one
+  /// the tables were built with). The credentials endpoint keys its per-IP
+  /// bucket with it (clientKey(), relay/base/address_key.h).
+  uint8_t ipv6ClientPrefix = 64;
 
   bool isBlocked(std::string_view user) const;
   /// The realm of the listener a request arrived on (its REALM must match).

@@ -341,6 +341,20 @@ void checkMetricsEndpoint(const policy::Config& c, Findings& out) {
        "the port to the Prometheus server");
 }
 
+/// Fleet mode keeps the keyring in Redis in clear (docs/fleet.md, "Safety"):
+/// a Redis without AUTH hands it to anyone who reaches the port.
+void checkFleetRedis(const policy::Config& c, Findings& out) {
+  if (!c.fleet) return;
+  const auto& r = c.fleet->redis;
+  if (!r.passwordFile.empty()) return ok(out, "fleet", "Redis AUTH from " + r.passwordFile);
+  warn(out, "fleet",
+       "fleet mode with no fleet.redis.password_file: Redis holds the keyring in clear, and "
+       "anyone who reaches " +
+           r.host + ":" + num(r.port) + " can read it and mint credentials",
+       "set requirepass in Redis and fleet.redis.password_file (mode 0600) on every node; keep "
+       "Redis on a private network, TLS through stunnel (docs/fleet.md, Safety)");
+}
+
 void checkAdminEndpoint(const policy::Config& c, const HostFacts& h, Findings& out) {
   if (!c.admin.listen) return ok(out, "admin", "admin API is off");
   const auto& at = *c.admin.listen;
@@ -416,6 +430,7 @@ std::vector<Finding> runDoctorChecks(const policy::Config& config, const HostFac
   checkKeyring(config, host, out);
   checkMetricsEndpoint(config, out);
   checkAdminEndpoint(config, host, out);
+  checkFleetRedis(config, out);
   checkReceiveBuffers(host, out);
   return out;
 }

@@ -79,7 +79,7 @@ bool ServerApp::start() {
   }
   const std::vector<SocketAddress> self = selfAddresses();
   policy_ = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config_, generation_, self));
-  shared_ = std::make_unique<turn::SharedLimits>(rng_);
+  shared_ = std::make_unique<turn::SharedLimits>(rng_, config_.ipv6ClientPrefix);
   const uint32_t count = policy::workerCount(config_);
   obs_ = std::make_unique<Observability>(config_, clock_, log_, rng_, count);
   usage_ = UsageRecords::make(config_, clock_, log_, count);

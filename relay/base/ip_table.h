@@ -4,9 +4,11 @@
 // state that an attacker can make us create (rate-limit buckets, auth
 // failure counts). Memory is fixed at construction: kWays entries per set,
 // `sets` sets; inserting into a full set evicts the entry that was touched
-// least recently (unless `keep` says it must stay). The set index is a
-// keyed hash (random salt per table), so a remote sender cannot aim many
-// addresses at one set to evict a victim's entry on purpose.
+// least recently (unless `keep` says it must stay). The set index is
+// SipHash-2-4 under a key random per process (relay/base/address_key.h), so a
+// remote sender cannot aim many addresses at one set to evict a victim's
+// entry on purpose. The table stores the keys it is given: callers that count
+// per client form them with clientKey() (an IPv6 client is its /64).
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "relay/base/address.h"
+#include "relay/base/address_key.h"
 #include "relay/base/clock.h"
 
 namespace tw {
@@ -32,9 +35,11 @@ class IpTable {
     Value value{};
   };
 
-  IpTable(size_t sets, uint64_t salt) : sets_(std::max<size_t>(sets, 1)), salt_(salt) {
+  IpTable(size_t sets, const SipKey& key) : sets_(std::max<size_t>(sets, 1)), key_(key) {
     slots_.resize(sets_ * kWays);
   }
+  /// A key expanded from 64 random bits (SipKey::fromSeed).
+  IpTable(size_t sets, uint64_t seed) : IpTable(sets, SipKey::fromSeed(seed)) {}
 
   size_t capacity() const { return slots_.size(); }
 
@@ -68,10 +73,7 @@ class IpTable {
 
  private:
   std::span<Entry> set(const Key& key) {
-    uint64_t h = std::hash<Key>{}(key) ^ salt_;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;  // murmur3 finaliser: spreads the salted hash
-    h ^= h >> 33;
+    const uint64_t h = keyedHash(key_, key);
     return std::span<Entry>(slots_).subspan((h % sets_) * kWays, kWays);
   }
 
@@ -87,7 +89,7 @@ class IpTable {
   }
 
   size_t sets_;
-  uint64_t salt_;
+  SipKey key_;
   std::vector<Entry> slots_;
 };
 

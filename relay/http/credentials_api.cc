@@ -114,8 +114,9 @@ void CredentialsApi::count(std::string_view result) {
 
 bool CredentialsApi::allowIp(const IpAddress& ip, const policy::RateConfig& rate) {
   const Instant now = clock_.now();
+  const IpAddress client = clientKey(ip, policy_.load()->ipv6ClientPrefix);  // an IPv6 /64 is one client
   std::lock_guard lock(mu_);
-  return perIp_.touch(ip, now).value.take(1, rate.rate, rate.burst, now);
+  return perIp_.touch(client, now).value.take(1, rate.rate, rate.burst, now);
 }
 
 bool CredentialsApi::allowUser(const std::string& user, const policy::RateConfig& rate) {

@@ -14,15 +14,16 @@ void BanTable::unban(Record& r) {
 bool BanTable::isBanned(const SocketAddress& source, Instant now) {
   if (active_.load(std::memory_order_relaxed) == 0) return false;
   std::lock_guard lock(mu_);
-  auto* e = table_.find(source);
+  auto* e = table_.find(clientKey(source, v6Prefix_));
   if (!e || !e->value.banned) return false;
   if (now < e->value.bannedUntil) return true;
   unban(e->value);
   return false;
 }
 
-bool BanTable::recordFailure(const SocketAddress& source, Instant now, const policy::BansConfig& cfg) {
+bool BanTable::recordFailure(const SocketAddress& from, Instant now, const policy::BansConfig& cfg) {
   if (cfg.threshold == 0) return false;
+  const SocketAddress source = clientKey(from, v6Prefix_);
   std::lock_guard lock(mu_);
   auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
   Record& r = e.value;
@@ -46,7 +47,7 @@ bool BanTable::recordFailure(const SocketAddress& source, Instant now, const pol
 
 void BanTable::impose(const SocketAddress& source, Instant now, Instant until) {
   std::lock_guard lock(mu_);
-  auto& e = table_.touch(source, now, [](const auto& x) { return x.value.banned; });
+  auto& e = table_.touch(clientKey(source, v6Prefix_), now, [](const auto& x) { return x.value.banned; });
   Record& r = e.value;
   if (until <= now) return;
   if (!r.banned) active_.fetch_add(1, std::memory_order_relaxed);
@@ -69,7 +70,8 @@ std::vector<BanTable::Ban> BanTable::list(Instant now) {
   return out;
 }
 
-bool BanTable::lift(const IpAddress& ip) {
+bool BanTable::lift(const IpAddress& address) {
+  const IpAddress ip = clientKey(address, v6Prefix_);
   std::lock_guard lock(mu_);
   bool lifted = false;
   table_.forEach([&](auto& e) {

@@ -8,6 +8,11 @@
 // method is thread-safe (one mutex). The packet path pays one relaxed atomic
 // load while no ban is active, and takes the mutex only while some are.
 //
+// An IPv6 source is keyed on its first `v6Prefix` bits and its port
+// (ipv6_client_prefix, default /64: clientKey()), so a guesser that rotates
+// addresses inside its prefix keeps one failure count; list() and the fleet
+// name such a ban by the prefix's first address.
+//
 // Memory is fixed: kBanSets * IpTable::kWays = 16384 tracked sources.
 // Counting a new source in a full set forgets the least recently seen
 // non-banned source of that set, so a flood of failures from many spoofed sources cannot evict
@@ -26,7 +31,8 @@ constexpr size_t kBanSets = 4096;
 
 class BanTable {
  public:
-  explicit BanTable(uint64_t salt, size_t sets = kBanSets) : table_(sets, salt) {}
+  explicit BanTable(const SipKey& key, size_t sets = kBanSets, uint8_t v6Prefix = kDefaultIpv6ClientPrefix)
+      : table_(sets, key), v6Prefix_(v6Prefix) {}
 
   /// True while `source` is banned (the caller drops its packets).
   bool isBanned(const SocketAddress& source, Instant now);
@@ -50,7 +56,8 @@ class BanTable {
 
   /// Active bans (for the admin API and logs).
   std::vector<Ban> list(Instant now);
-  /// Ends every ban of `ip` (any port) early; false when none was active.
+  /// Ends every ban of `ip`'s client key (any port: for IPv6, its prefix)
+  /// early; false when none was active.
   bool lift(const IpAddress& ip);
   /// Forgets expired bans (called from each worker's tick).
   void expire(Instant now);
@@ -66,6 +73,7 @@ class BanTable {
 
   std::mutex mu_;
   IpTable<Record, SocketAddress> table_;
+  uint8_t v6Prefix_;
   std::atomic<size_t> active_{0};
   std::vector<Ban> newBans_;
 };

@@ -37,8 +37,9 @@ std::string QuotaBook::userKey(const std::string& username, const IpAddress& ip)
   return policy::perUserKey(username, ip);
 }
 
-Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& ip, uint64_t bps,
+Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAddress& from, uint64_t bps,
                                         const policy::QuotasConfig& q) {
+  const IpAddress ip = clientKey(from, v6Prefix_);
   const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   if (q.total != 0 && total_ >= q.total) return tw::err(QuotaRefusal::Total);
@@ -55,7 +56,8 @@ Status<QuotaRefusal> QuotaBook::acquire(const std::string& username, const IpAdd
   return {};
 }
 
-void QuotaBook::release(const std::string& username, const IpAddress& ip, uint64_t bps) {
+void QuotaBook::release(const std::string& username, const IpAddress& from, uint64_t bps) {
+  const IpAddress ip = clientKey(from, v6Prefix_);
   const std::string user = userKey(username, ip);
   std::lock_guard lock(mu_);
   decrement(perUser_, user);
@@ -86,14 +88,14 @@ size_t QuotaBook::total() const {
 }
 
 size_t QuotaBook::forUser(const std::string& username, const IpAddress& ip) const {
-  const std::string user = userKey(username, ip);
+  const std::string user = userKey(username, clientKey(ip, v6Prefix_));
   std::lock_guard lock(mu_);
   return countOf(perUser_, user);
 }
 
 size_t QuotaBook::forIp(const IpAddress& ip) const {
   std::lock_guard lock(mu_);
-  return countOf(perIp_, ip);
+  return countOf(perIp_, clientKey(ip, v6Prefix_));
 }
 
 uint64_t QuotaBook::reservedBps() const {

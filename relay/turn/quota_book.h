@@ -9,6 +9,10 @@
 // user part still mint a distinct credential per session, and one shared
 // credential used from many addresses is not one client (docs/policy.md). One mutex, taken
 // once per Allocate and once per allocation deletion, never per packet.
+//
+// "Client IP" is clientKey(): an IPv6 client counts as its first `v6Prefix` bits
+// (ipv6_client_prefix, default /64; restart-only, so acquire and release always key
+// alike), and the maps hash with SipHash under a per-process key.
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -17,6 +21,7 @@
 
 #include "policy/quotas.h"
 #include "relay/base/address.h"
+#include "relay/base/address_key.h"
 #include "relay/base/result.h"
 
 namespace tw::turn {
@@ -27,6 +32,9 @@ std::string_view toString(QuotaRefusal r);
 
 class QuotaBook {
  public:
+  /// Tests only use the default (a fixed zero key); SharedLimits passes a random one.
+  explicit QuotaBook(const SipKey& key = {}, uint8_t v6Prefix = kDefaultIpv6ClientPrefix)
+      : perUser_(0, SipStringHash{key}), perIp_(0, KeyedAddressHash{key}), v6Prefix_(v6Prefix) {}
   /// Reserves one allocation for `username` from `ip` with `bps` of
   /// bandwidth (the allocation's max_bps, 0 = unlimited and not counted), or
   /// says which quota it would exceed. A 0 limit means unlimited.
@@ -57,8 +65,9 @@ class QuotaBook {
   static std::string userKey(const std::string& username, const IpAddress& ip);
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, size_t> perUser_;
-  std::unordered_map<IpAddress, size_t> perIp_;
+  std::unordered_map<std::string, size_t, SipStringHash> perUser_;
+  std::unordered_map<IpAddress, size_t, KeyedAddressHash> perIp_;
+  uint8_t v6Prefix_;
   policy::QuotaCounts fleet_;
   uint64_t changes_ = 0;
   size_t total_ = 0;

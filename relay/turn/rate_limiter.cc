@@ -4,11 +4,12 @@ namespace tw::turn {
 
 bool RateLimiter::allow(const SocketAddress& source, Instant now, Pick which,
                         const policy::RateConfig& perSource, const policy::RateConfig& perIp) {
+  const SocketAddress client = clientKey(source, v6Prefix_);
   if (perSource.rate != 0 &&
-      !(perSource_.touch(source, now).value.*which).take(1, perSource.rate, perSource.burst, now))
+      !(perSource_.touch(client, now).value.*which).take(1, perSource.rate, perSource.burst, now))
     return false;  // not charged to the IP: one socket cannot starve its NAT neighbours
   if (perIp.rate == 0) return true;
-  return (perIp_.touch(source.ip, now).value.*which).take(1, perIp.rate, perIp.burst, now);
+  return (perIp_.touch(client.ip, now).value.*which).take(1, perIp.rate, perIp.burst, now);
 }
 
 bool RateLimiter::allowRequest(const SocketAddress& source, Instant now,

@@ -17,6 +17,11 @@
 // forgotten source starts again with a full bucket: under a spoofed-source
 // flood the limit degrades to "per recently seen source", it never grows
 // memory.
+//
+// An IPv6 source counts as its first `v6Prefix` bits (ipv6_client_prefix,
+// default /64: clientKey(), relay/base/address_key.h), both for the per-IP
+// and the per-source level, so a host cannot escape by rotating addresses
+// inside its own prefix.
 #include <cstdint>
 
 #include "policy/quotas.h"
@@ -29,8 +34,9 @@ constexpr size_t kRateSets = 4096;
 
 class RateLimiter {
  public:
-  explicit RateLimiter(uint64_t salt, size_t sets = kRateSets)
-      : perIp_(sets, salt), perSource_(sets, salt * 0x9E3779B97F4A7C15ULL + 1) {}
+  explicit RateLimiter(const SipKey& key, size_t sets = kRateSets,
+                       uint8_t v6Prefix = kDefaultIpv6ClientPrefix)
+      : perIp_(sets, key), perSource_(sets, key), v6Prefix_(v6Prefix) {}
 
   /// One STUN request from `source`; false when over
   /// rate_limits.requests_per_source or rate_limits.requests_per_ip.
@@ -52,6 +58,7 @@ class RateLimiter {
 
   IpTable<Buckets> perIp_;
   IpTable<Buckets, SocketAddress> perSource_;
+  uint8_t v6Prefix_;
 };
 
 }  // namespace tw::turn

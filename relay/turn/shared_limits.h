@@ -2,6 +2,7 @@
 // The state every worker shares: allocation quotas, IP bans, the TCP
 // relay CONNECTION-ID map and per-user volumes. One instance per process (ServerApp); the admin
 // API lists and lifts bans through it. Every member is thread-safe.
+#include "relay/base/address_key.h"
 #include "relay/base/random.h"
 #include "relay/turn/ban_table.h"
 #include "relay/turn/connection_directory.h"
@@ -11,7 +12,10 @@
 namespace tw::turn {
 
 struct SharedLimits {
-  explicit SharedLimits(Random& rng, size_t banSets = kBanSets) : bans(rng.u64(), banSets) {}
+  /// Each table gets its own SipHash key from `rng`; an IPv6 client is its
+  /// first `v6Prefix` bits (ipv6_client_prefix) in both.
+  explicit SharedLimits(Random& rng, uint8_t v6Prefix = kDefaultIpv6ClientPrefix, size_t banSets = kBanSets)
+      : quotas(SipKey::random(rng), v6Prefix), bans(SipKey::random(rng), banSets, v6Prefix) {}
   QuotaBook quotas;
   BanTable bans;
   ConnectionDirectory connections;

@@ -12,11 +12,12 @@ using stun::Method;
 TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy)
     : deps_(deps),
       policy_(std::move(policy)),
-      ownShared_(deps.shared
-                     ? nullptr
-                     : std::make_unique<SharedLimits>(deps.rng, deps.tableSets ? deps.tableSets : kBanSets)),
+      ownShared_(deps.shared ? nullptr
+                             : std::make_unique<SharedLimits>(deps.rng, policy_->ipv6ClientPrefix,
+                                                              deps.tableSets ? deps.tableSets : kBanSets)),
       shared_(deps.shared ? deps.shared : ownShared_.get()),
-      rates_(deps.rng.u64(), deps.tableSets ? deps.tableSets : kRateSets) {
+      rates_(SipKey::random(deps.rng), deps.tableSets ? deps.tableSets : kRateSets,
+             policy_->ipv6ClientPrefix) {
   ids_.worker = deps_.worker;
   tcp_.attach(shared_->connections, deps_.worker.index);
   out_.reserve(2048);

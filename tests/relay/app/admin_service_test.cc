@@ -10,7 +10,7 @@ namespace {
 
 TEST_CASE("admin bans: each ban is listed by its source address, IP and port apart") {
   const Instant now{std::chrono::seconds(1000)};
-  turn::BanTable table(7);
+  turn::BanTable table(SipKey{7});
   const policy::BansConfig cfg{2, std::chrono::minutes(1), std::chrono::minutes(10)};
   for (const char* source : {"192.0.2.1:1000", "192.0.2.1:2000", "[2001:db8::1]:3000"}) {
     for (int i = 0; i < 3; ++i) table.recordFailure(*SocketAddress::parse(source), now, cfg);
@@ -24,7 +24,8 @@ TEST_CASE("admin bans: each ban is listed by its source address, IP and port apa
         "\"failures\":3},"
         "{\"source\":\"192.0.2.1:2000\",\"ip\":\"192.0.2.1\",\"port\":2000,\"remaining_seconds\":540,"
         "\"failures\":3},"
-        "{\"source\":\"[2001:db8::1]:3000\",\"ip\":\"2001:db8::1\",\"port\":3000,\"remaining_seconds\":540,"
+        // An IPv6 source is banned as its /64 (ipv6_client_prefix) and listed by its first address.
+        "{\"source\":\"[2001:db8::]:3000\",\"ip\":\"2001:db8::\",\"port\":3000,\"remaining_seconds\":540,"
         "\"failures\":3}"
         "]}\n");
   CHECK(bansJson({}, now) == "{\"bans\":[]}\n");

@@ -302,6 +302,18 @@ TEST_CASE("doctor: metrics or admin on a non-loopback address without a token") 
   for (const auto& g : of(s.run(), "admin")) CHECK(g.severity == Severity::Ok);
 }
 
+TEST_CASE("doctor: fleet mode without a Redis password is a WARN") {
+  Setup s;
+  CHECK(of(s.run(), "fleet").empty());  // not in a fleet: nothing to say
+  s.config.fleet = policy::FleetConfig{};
+  auto f = bad(s.run(), "fleet");
+  CHECK(f.severity == Severity::Warn);
+  CHECK_THAT(f.message, Catch::Contains("no fleet.redis.password_file"));
+  CHECK_THAT(f.fix, Catch::Contains("requirepass"));
+  s.config.fleet->redis.passwordFile = "/etc/turnwarden/redis.password";
+  for (const auto& g : of(s.run(), "fleet")) CHECK(g.severity == Severity::Ok);
+}
+
 TEST_CASE("doctor: net.core.rmem_max below the listener buffer is a WARN") {
   Setup s;
   s.host.rmemMax = 212992;  // the stock Linux value

@@ -19,7 +19,7 @@ policy::BansConfig cfg(uint32_t threshold) {
 }  // namespace
 
 TEST_CASE("More than threshold failures within the window bans, the ban expires") {
-  BanTable bans(42);
+  BanTable bans(SipKey{42});
   const auto c = cfg(3);
   for (int i = 0; i < 3; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.2"), at(100 + i), c));
   CHECK_FALSE(bans.isBanned(ip("10.0.0.2"), at(103)));
@@ -37,14 +37,14 @@ TEST_CASE("More than threshold failures within the window bans, the ban expires"
 }
 
 TEST_CASE("Failures spread beyond the window do not ban") {
-  BanTable bans(7);
+  BanTable bans(SipKey{7});
   const auto c = cfg(2);
   for (int i = 0; i < 10; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.3"), at(i * 61), c));
   CHECK_FALSE(bans.isBanned(ip("10.0.0.3"), at(700)));
 }
 
 TEST_CASE("A ban can be lifted, and threshold 0 disables bans") {
-  BanTable bans(9);
+  BanTable bans(SipKey{9});
   const auto c = cfg(1);
   bans.recordFailure(ip("::1"), at(1), c);
   CHECK(bans.recordFailure(ip("::1"), at(2), c));
@@ -57,7 +57,7 @@ TEST_CASE("A ban can be lifted, and threshold 0 disables bans") {
 }
 
 TEST_CASE("A failure flood from many sources does not evict an active ban") {
-  BanTable bans(11, /*sets=*/4);  // 16 entries
+  BanTable bans(SipKey{11}, /*sets=*/4);  // 16 entries
   const auto c = cfg(1);
   bans.recordFailure(ip("10.9.9.9"), at(1), c);
   REQUIRE(bans.recordFailure(ip("10.9.9.9"), at(1), c));
@@ -70,7 +70,7 @@ TEST_CASE("A failure flood from many sources does not evict an active ban") {
 }
 
 TEST_CASE("A ban started here is reported once for the fleet, an imposed one is not") {
-  BanTable bans(13);
+  BanTable bans(SipKey{13});
   const auto c = cfg(1);
   bans.recordFailure(ip("10.1.1.1"), at(1), c);
   CHECK(bans.recordFailure(ip("10.1.1.1"), at(2), c));
@@ -91,7 +91,7 @@ TEST_CASE("A ban started here is reported once for the fleet, an imposed one is 
 }
 
 TEST_CASE("Bans are per source address: one guesser behind a NAT leaves its neighbours alone") {
-  BanTable bans(7);
+  BanTable bans(SipKey{7});
   const auto c = cfg(2);
   for (int i = 0; i < 2; ++i) CHECK_FALSE(bans.recordFailure(ip("10.0.0.9", 5001), at(1), c));
   CHECK(bans.recordFailure(ip("10.0.0.9", 5001), at(1), c));
@@ -106,4 +106,23 @@ TEST_CASE("Bans are per source address: one guesser behind a NAT leaves its neig
   CHECK(bans.lift(ip("10.0.0.9").ip));  // lifting an IP lifts every port of it
   CHECK_FALSE(bans.isBanned(ip("10.0.0.9", 5001), at(2)));
   CHECK_FALSE(bans.isBanned(ip("10.0.0.9", 5003), at(2)));
+}
+
+TEST_CASE("A guesser rotating addresses inside its IPv6 /64 is banned as one, the next /64 is not") {
+  BanTable bans(SipKey{21, 22});
+  const auto c = cfg(3);
+  for (int i = 1; i <= 3; ++i)
+    CHECK_FALSE(bans.recordFailure(ip(("2001:db8:7:7::" + std::to_string(i)).c_str()), at(100), c));
+  CHECK(bans.recordFailure(ip("2001:db8:7:7:ffff::9"), at(101), c));
+  CHECK(bans.isBanned(ip("2001:db8:7:7::1234"), at(102)));  // any address of that /64, same port
+  CHECK_FALSE(bans.isBanned(ip("2001:db8:7:8::1"), at(102)));
+  auto list = bans.list(at(102));
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].ip == ip("2001:db8:7:7::").ip);  // named by its prefix
+  CHECK(bans.lift(ip("2001:db8:7:7::42").ip));   // any address of the prefix lifts it
+  CHECK_FALSE(bans.isBanned(ip("2001:db8:7:7::1"), at(103)));
+  // IPv4 unchanged: 10.0.0.3's failures do not ban 10.0.0.4.
+  for (int i = 0; i < 4; ++i) bans.recordFailure(ip("10.0.0.3"), at(110), c);
+  CHECK(bans.isBanned(ip("10.0.0.3"), at(111)));
+  CHECK_FALSE(bans.isBanned(ip("10.0.0.4"), at(111)));
 }

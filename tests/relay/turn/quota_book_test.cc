@@ -51,13 +51,13 @@ TEST_CASE("QuotaBook refuses per user, per IP and in total, and recovers on rele
 TEST_CASE("QuotaBook per-IP limit") {
   QuotaBook book;
   const policy::QuotasConfig q = counts(0, 2, 0);
-  REQUIRE(book.acquire("a", ip("::1"), 0, q).ok());
-  REQUIRE(book.acquire("b", ip("::1"), 0, q).ok());
-  auto r = book.acquire("c", ip("::1"), 0, q);
+  REQUIRE(book.acquire("a", ip("2001:db8::1"), 0, q).ok());
+  REQUIRE(book.acquire("b", ip("2001:db8::1"), 0, q).ok());
+  auto r = book.acquire("c", ip("2001:db8::1"), 0, q);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error() == QuotaRefusal::PerIp);
-  CHECK(book.acquire("c", ip("::2"), 0, q).ok());
-  CHECK(book.forUser("a", ip("::1")) == 1);
+  CHECK(book.acquire("c", ip("2001:db8:0:1::1"), 0, q).ok());  // another /64
+  CHECK(book.forUser("a", ip("2001:db8::1")) == 1);
 }
 
 TEST_CASE("QuotaBook total_bps is the sum of reserved max_bps") {
@@ -138,4 +138,24 @@ TEST_CASE("QuotaBook per_user counts one credential from one address (shared NAT
   // The same credential handed to someone at another address is someone else.
   CHECK(book.acquire("1800000000:webrtc", ip("10.0.0.2"), 0, q).ok());
   CHECK(book.forUser("1800000000:webrtc", ip("10.0.0.1")) == q.perUser);
+}
+
+TEST_CASE("QuotaBook: per_ip counts an IPv6 /64 as one client, IPv4 addresses apart") {
+  QuotaBook book(SipKey{3, 4});
+  const policy::QuotasConfig q = counts(0, 2, 0);
+  REQUIRE(book.acquire("a", ip("2001:db8:5:5::1"), 0, q).ok());
+  REQUIRE(book.acquire("b", ip("2001:db8:5:5::2"), 0, q).ok());
+  auto third = book.acquire("c", ip("2001:db8:5:5:abcd::3"), 0, q);
+  REQUIRE_FALSE(third.ok());
+  CHECK(third.error() == QuotaRefusal::PerIp);
+  CHECK(book.forIp(ip("2001:db8:5:5::9")) == 2);
+  CHECK(book.acquire("c", ip("2001:db8:5:6::1"), 0, q).ok());  // the next /64
+  // Released under the same key it was acquired with.
+  book.release("a", ip("2001:db8:5:5::1"), 0);
+  CHECK(book.forIp(ip("2001:db8:5:5::2")) == 1);
+  CHECK(book.acquire("c", ip("2001:db8:5:5::3"), 0, q).ok());
+  REQUIRE(book.acquire("d", ip("192.0.2.1"), 0, q).ok());
+  REQUIRE(book.acquire("e", ip("192.0.2.1"), 0, q).ok());
+  CHECK_FALSE(book.acquire("f", ip("192.0.2.1"), 0, q).ok());
+  CHECK(book.acquire("f", ip("192.0.2.2"), 0, q).ok());
 }

@@ -34,7 +34,7 @@ TEST_CASE("TokenBucket: starts full, refills at rate, never above burst") {
 }
 
 TEST_CASE("RateLimiter: burst then rate per IP, IPs independent") {
-  RateLimiter r(1);
+  RateLimiter r(SipKey{1});
   const auto c = limits(2, 3);
   const auto a = src("10.0.0.1");
   const auto b = src("10.0.0.2");
@@ -49,7 +49,7 @@ TEST_CASE("RateLimiter: burst then rate per IP, IPs independent") {
 }
 
 TEST_CASE("RateLimiter memory is fixed whatever the number of sources") {
-  RateLimiter r(5, /*sets=*/16);
+  RateLimiter r(SipKey{5}, /*sets=*/16);
   CHECK(r.capacity() == 128);
   auto c = limits(1, 1);
   c.requestsPerSource = {1, 1};
@@ -66,7 +66,7 @@ TEST_CASE("RateLimiter memory is fixed whatever the number of sources") {
 }
 
 TEST_CASE("RateLimiter: one abusive socket behind a NAT does not drain its neighbours' IP bucket") {
-  RateLimiter r(3);
+  RateLimiter r(SipKey{3});
   policy::RateLimitsConfig c;
   c.requestsPerSource = {5, 10};
   c.requestsPerIp = {100, 200};
@@ -87,4 +87,24 @@ TEST_CASE("RateLimiter: one abusive socket behind a NAT does not drain its neigh
   int challenges = 0;
   for (uint16_t p = 1000; p < 1018; ++p) challenges += r.allowUnauthenticated(src("10.0.0.9", p), at(0), c);
   CHECK(challenges == 18);
+}
+
+TEST_CASE("RateLimiter: two addresses in one IPv6 /64 share a bucket, another /64 has its own") {
+  RateLimiter r(SipKey{4, 5});
+  const auto c = limits(1, 3);
+  int passed = 0;
+  // A host rotating through its /64 (and its ports) draws from one bucket.
+  for (int i = 1; i <= 10; ++i)
+    passed +=
+        r.allowRequest(src(("2001:db8:1:2::" + std::to_string(i)).c_str(), uint16_t(40000 + i)), at(0), c);
+  CHECK(passed == 3);
+  CHECK(r.allowRequest(src("2001:db8:1:3::1"), at(0), c));  // the next /64 is another client
+  // IPv4 is unchanged: each address is its own client.
+  for (int i = 0; i < 3; ++i) CHECK(r.allowRequest(src("192.0.2.1"), at(0), c));
+  CHECK_FALSE(r.allowRequest(src("192.0.2.1"), at(0), c));
+  CHECK(r.allowRequest(src("192.0.2.2"), at(0), c));
+  // ipv6_client_prefix: 128 keys IPv6 on the whole address again.
+  RateLimiter whole(SipKey{4, 5}, tw::turn::kRateSets, 128);
+  for (int i = 0; i < 3; ++i) CHECK(whole.allowRequest(src("2001:db8:1:2::1"), at(0), c));
+  CHECK(whole.allowRequest(src("2001:db8:1:2::2"), at(0), c));
 }
