@@ -65,6 +65,18 @@ TEST_CASE("handle_connect: 400 on a UDP allocation or without a peer, 443, 403, 
   CHECK(connect(c, kPeer)->code == 446);  // connection_exists
 }
 
+TEST_CASE("handle_connect: 437 without an allocation, 441 for another user on the owner's tuple") {
+  Pipeline p(kAllowPeers);
+  auto stranger = PipelineClient::authed(p, "alice", "203.0.113.5:1", Transport::Tcp);
+  CHECK(connect(stranger, kPeer)->code == 437);  // a TCP control connection with no allocation
+  auto c = allocated(p, "alice", "203.0.113.5:2", true);
+  PipelineClient mallory(p, c.tuple());
+  auto [name, pass] = p.credential("mallory");
+  mallory.setCredentials(name, pass);
+  CHECK(connect(mallory, kPeer)->code == 441);
+  CHECK(p.io.connects.empty());
+}
+
 TEST_CASE("handle_connect: the pipeline reports the attempt and the denial, then the request") {
   Pipeline p(kAllowPeers);
   auto c = allocated(p, "alice", "203.0.113.5:1", true);
