@@ -16,10 +16,10 @@ StreamLimits streamLimits(const policy::TransportsConfig& t) {
 Worker::Worker(WorkerDeps deps) : deps_(deps) {
   auto snapshot = deps_.policy.load();
   policyGeneration_ = snapshot->generation;
-  server_ = std::make_unique<turn::TurnServer>(
-      turn::ServerDeps{deps_.clock, rng_, *this, deps_.events, deps_.relays, deps_.nonces,
-                       deps_.shared, deps_.id},
-      std::move(snapshot));
+  server_ =
+      std::make_unique<turn::TurnServer>(turn::ServerDeps{deps_.clock, rng_, *this, deps_.events,
+                                                          deps_.relays, deps_.nonces, deps_.shared, deps_.id},
+                                         std::move(snapshot));
   tick_.reset(event_new(base(), -1, EV_PERSIST, &Worker::onTick, this));
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
@@ -103,15 +103,16 @@ void Worker::useTlsContexts(const policy::TlsMaterial* material) {
   const auto* set = dynamic_cast<const TlsContexts*>(material);
   if (!set) return;
   for (const auto& e : set->entries()) {
-    if (e.transport == Transport::Tls) streams_->connections().replaceTlsContext(e.bound, e.ctx);
-    else datagrams_->useDtlsContext(e.bound, e.ctx);
+    if (e.transport == Transport::Tls)
+      streams_->connections().replaceTlsContext(e.bound, e.ctx);
+    else
+      datagrams_->useDtlsContext(e.bound, e.ctx);
   }
 }
 
 // turn::IoPort: each call goes to the side that owns the socket.
 
-Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local,
-                                                    uint64_t allocationId) {
+Result<turn::RelayHandle, int> Worker::openUdpRelay(const SocketAddress& local, uint64_t allocationId) {
   return datagrams_->openRelay(local, allocationId);
 }
 
@@ -120,8 +121,7 @@ void Worker::closeRelay(turn::RelayHandle h) {
   datagrams_->closeRelay(h);
 }
 
-bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer,
-                        std::span<const uint8_t> bytes) {
+bool Worker::sendToPeer(turn::RelayHandle h, const SocketAddress& peer, std::span<const uint8_t> bytes) {
   return datagrams_->sendToPeer(h, peer, bytes);
 }
 
@@ -131,8 +131,7 @@ bool Worker::sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes
   return datagrams_->sendToClient(tuple, bytes);
 }
 
-Result<turn::RelayHandle, int> Worker::openTcpRelay(const SocketAddress& local,
-                                                    uint64_t allocationId) {
+Result<turn::RelayHandle, int> Worker::openTcpRelay(const SocketAddress& local, uint64_t allocationId) {
   return streams_->openRelay(local, allocationId);
 }
 

@@ -93,14 +93,12 @@ class Worker final : public turn::IoPort {
   void setStreamLimits(const StreamLimits& limits);
 
   // turn::IoPort
-  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override;
+  Result<turn::RelayHandle, int> openUdpRelay(const SocketAddress& local, uint64_t allocationId) override;
   void closeRelay(turn::RelayHandle handle) override;
   bool sendToPeer(turn::RelayHandle handle, const SocketAddress& peer,
                   std::span<const uint8_t> bytes) override;
   bool sendToClient(const FiveTuple& tuple, std::span<const uint8_t> bytes) override;
-  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local,
-                                              uint64_t allocationId) override;
+  Result<turn::RelayHandle, int> openTcpRelay(const SocketAddress& local, uint64_t allocationId) override;
   bool connectTcpPeer(turn::RelayHandle relay, const SocketAddress& peer, uint32_t id) override;
   bool bindTcpPeer(const FiveTuple& client, uint32_t id, uint64_t maxBps) override;
   void closeTcpPeer(uint32_t id) override;

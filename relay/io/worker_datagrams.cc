@@ -22,8 +22,7 @@ T* findCovering(const std::unordered_map<SocketAddress, T*>& index, const Socket
 }
 }  // namespace
 
-WorkerDatagrams::WorkerDatagrams(DatagramDeps deps, turn::TurnServer& server)
-    : deps_(deps), server_(server) {
+WorkerDatagrams::WorkerDatagrams(DatagramDeps deps, turn::TurnServer& server) : deps_(deps), server_(server) {
   flush_.reset(event_new(deps_.base, -1, 0, &WorkerDatagrams::onFlush, this));
   if (const char* mode = std::getenv("TW_SEND_BATCH")) {
     const std::string_view m(mode);
@@ -54,7 +53,8 @@ void WorkerDatagrams::openRings() {
 }
 
 void WorkerDatagrams::logBackends(UringMode mode, const std::string& why) {
-  if (mode == UringMode::Off) deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
+  if (mode == UringMode::Off)
+    deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
   else if (!uringSend_ || (mode == UringMode::On && !uringRecv_))
     deps_.log.warn("io: io_uring unavailable (" + why + "): epoll, recvmmsg, sendmmsg instead");
   else
@@ -92,8 +92,7 @@ int WorkerDatagrams::RingHandler::fdFor(uint64_t token) {
 void WorkerDatagrams::RingHandler::onReceiveFailed(uint64_t token, int error) {
   RelaySlot* slot = owner.slotFor(token);
   if (!slot) return;
-  owner.deps_.log.warn("io: io_uring receive on a relay socket ended (" +
-                       std::string(std::strerror(error)) +
+  owner.deps_.log.warn("io: io_uring receive on a relay socket ended (" + std::string(std::strerror(error)) +
                        "): that socket is read through epoll from now on");
   slot->viaRing = false;
   event_add(slot->ev.get(), nullptr);
@@ -108,8 +107,8 @@ Result<SocketAddress, std::string> WorkerDatagrams::addUdpListener(const SocketA
   l->wildcard = l->local.ip.isUnspecified();
   if (l->wildcard) enableDestinationInfo(fd->get(), l->local.ip.family());
   l->fd = std::move(fd.value());
-  l->ev.reset(event_new(deps_.base, l->fd.get(), EV_READ | EV_PERSIST,
-                        &WorkerDatagrams::onListenerReadable, l.get()));
+  l->ev.reset(event_new(deps_.base, l->fd.get(), EV_READ | EV_PERSIST, &WorkerDatagrams::onListenerReadable,
+                        l.get()));
   event_add(l->ev.get(), nullptr);
   const SocketAddress bound = l->local;
   udpIndex_[bound] = l.get();
@@ -118,8 +117,8 @@ Result<SocketAddress, std::string> WorkerDatagrams::addUdpListener(const SocketA
 }
 
 bool WorkerDatagrams::removeUdpListener(const SocketAddress& local) {
-  auto it = std::find_if(listeners_.begin(), listeners_.end(),
-                         [&](const auto& l) { return l->local == local; });
+  auto it =
+      std::find_if(listeners_.begin(), listeners_.end(), [&](const auto& l) { return l->local == local; });
   if (it == listeners_.end()) return false;
   flushSends();
   udpIndex_.erase(local);
@@ -257,8 +256,7 @@ turn::RelayHandle WorkerDatagrams::takeHandle() {
   return h;
 }
 
-Result<turn::RelayHandle, int> WorkerDatagrams::openRelay(const SocketAddress& local,
-                                                          uint64_t allocationId) {
+Result<turn::RelayHandle, int> WorkerDatagrams::openRelay(const SocketAddress& local, uint64_t allocationId) {
   auto fd = openUdpSocket(local, /*reusePort=*/false);
   if (!fd) return err(fd.error());
   const turn::RelayHandle h = takeHandle();
@@ -268,11 +266,13 @@ Result<turn::RelayHandle, int> WorkerDatagrams::openRelay(const SocketAddress& l
   s->allocationId = allocationId;
   s->fd = std::move(fd.value());
   s->token = (uint64_t{++relayGeneration_} << 32) | static_cast<uint32_t>(h);
-  s->ev.reset(event_new(deps_.base, s->fd.get(), EV_READ | EV_PERSIST,
-                        &WorkerDatagrams::onRelayReadable, s.get()));
+  s->ev.reset(
+      event_new(deps_.base, s->fd.get(), EV_READ | EV_PERSIST, &WorkerDatagrams::onRelayReadable, s.get()));
   s->viaRing = uringRecv_ && uringRecv_->arm(s->fd.get(), s->token);
-  if (!s->viaRing) event_add(s->ev.get(), nullptr);
-  else event_active(flush_.get(), EV_READ, 0);  // the arm is submitted at this pass's flush
+  if (!s->viaRing)
+    event_add(s->ev.get(), nullptr);
+  else
+    event_active(flush_.get(), EV_READ, 0);  // the arm is submitted at this pass's flush
   relays_[static_cast<size_t>(h)] = std::move(s);
   return h;
 }
@@ -280,9 +280,9 @@ Result<turn::RelayHandle, int> WorkerDatagrams::openRelay(const SocketAddress& l
 void WorkerDatagrams::closeRelay(turn::RelayHandle h) {
   RelaySlot* s = slot(h);
   if (!s) return;
-  flushSends();  // what is queued on this socket leaves before it closes
+  flushSends();                                  // what is queued on this socket leaves before it closes
   if (s->viaRing) uringRecv_->cancel(s->token);  // the ring holds the file until then
-  relays_[static_cast<size_t>(h)].reset();  // frees the event, then closes the fd
+  relays_[static_cast<size_t>(h)].reset();       // frees the event, then closes the fd
   freeHandles_.push_back(h);
 }
 

@@ -133,7 +133,7 @@ class WorkerDatagrams {
   turn::TurnServer& server_;
   DatagramBatch batch_;
   SendMode sendMode_ = SendMode::Gso;
-  std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once
+  std::unique_ptr<SendBatch> sends_;          // large fixed arena: on the heap, once
   std::unique_ptr<UringSender> uringSend_;    // null: sendmmsg
   std::unique_ptr<UringReceiver> uringRecv_;  // null: epoll + recvmmsg on relay sockets
   RingHandler ringHandler_{*this};

@@ -29,8 +29,7 @@ void WorkerStreams::setLimits(const StreamLimits& limits) {
   tcp_->setLimits(limits.peerBufferBytes, limits.outputHighWatermark);
 }
 
-Result<turn::RelayHandle, int> WorkerStreams::openRelay(const SocketAddress& local,
-                                                        uint64_t allocationId) {
+Result<turn::RelayHandle, int> WorkerStreams::openRelay(const SocketAddress& local, uint64_t allocationId) {
   auto i = tcp_->listen(local, allocationId);
   if (!i) return err(i.error());
   return static_cast<turn::RelayHandle>(kTcpHandle | i.value());
@@ -50,9 +49,8 @@ bool WorkerStreams::bindPeer(const FiveTuple& client, uint32_t id, uint64_t maxB
 }
 
 bool WorkerStreams::moveBind(const FiveTuple& client, std::function<void(MovedConnection)> deliver) {
-  return streams_->handOver(client, [deliver = std::move(deliver)](HandedOver h) {
-    detachConnection(std::move(h), deliver);
-  });
+  return streams_->handOver(
+      client, [deliver = std::move(deliver)](HandedOver h) { detachConnection(std::move(h), deliver); });
 }
 
 void WorkerStreams::adoptBind(uint32_t id, MovedConnection moved) {

@@ -12,8 +12,7 @@ constexpr size_t kMaxUsername = 512;
 
 Outcome TurnServer::authenticate(Request& req) {
   const stun::Message& m = req.msg;
-  if (!m.hasMessageIntegrity() && !m.hasMessageIntegritySha256())
-    return Outcome::error(401, "challenge");
+  if (!m.hasMessageIntegrity() && !m.hasMessageIntegritySha256()) return Outcome::error(401, "challenge");
   const auto* rawUser = m.find(stun::attr::Username);
   auto realm = m.realm();
   auto nonce = m.nonce();
@@ -26,8 +25,7 @@ Outcome TurnServer::authenticate(Request& req) {
   auto username = m.username();
   auto fail = [&](policy::AuthFailure f, std::string_view name) {
     const Event failed{Event::Kind::AuthFailed, {}, policy::toString(f), name};
-    return Outcome::error(f == policy::AuthFailure::StaleNonce ? 438 : 401, policy::toString(f))
-        .with(failed);
+    return Outcome::error(f == policy::AuthFailure::StaleNonce ? 438 : 401, policy::toString(f)).with(failed);
   };
   if (!username || username->empty() || username->size() > kMaxUsername)
     return fail(policy::AuthFailure::MalformedUsername, "");
@@ -53,15 +51,14 @@ Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   auto rest = policy::parseRestUsername(username);
   if (!rest) return fail(rest.error());
   const int64_t nowUnix = deps_.clock.unixSeconds();
-  auto fresh = policy::checkRestExpiry(
-      rest.value(), {nowUnix, policy_->maxTtlSeconds, policy_->clockSkewSeconds});
+  auto fresh =
+      policy::checkRestExpiry(rest.value(), {nowUnix, policy_->maxTtlSeconds, policy_->clockSkewSeconds});
   if (!fresh) return fail(fresh.error());
   // Every usable secret of the keyring, up to 32: a rotation every 30 s
   // (scripts/soak) keeps ~20 in their grace within 10 minutes.
   std::array<std::array<uint8_t, 16>, 32> keys;
-  const size_t n = std::min(
-      keys.size(),
-      policy_->keyring.candidateKeys(username, policy_->realmFor(req.tuple), nowUnix, keys, macs_));
+  const size_t n = std::min(keys.size(), policy_->keyring.candidateKeys(
+                                             username, policy_->realmFor(req.tuple), nowUnix, keys, macs_));
   const bool sha256 = req.msg.hasMessageIntegritySha256();
   for (size_t i = 0; i < n; ++i) {
     // Try every secret in the keyring (rotation); each compare is constant-time.

@@ -22,8 +22,7 @@ bool looksLikeRequest(std::span<const uint8_t> bytes) {
 Admission admitDatagram(const DatagramContext& dg, AdmissionDeps& d) {
   // One relaxed atomic load while no ban is active.
   if (d.bans.isBanned(dg.tuple.client, dg.now)) return Admission::refuse(DropReason::Banned);
-  if (looksLikeRequest(dg.bytes) &&
-      !d.rates.allowRequest(dg.tuple.client, dg.now, dg.policy.rateLimits)) {
+  if (looksLikeRequest(dg.bytes) && !d.rates.allowRequest(dg.tuple.client, dg.now, dg.policy.rateLimits)) {
     d.counters.limited(RateLimitKind::Requests);
     return Admission::refuse(DropReason::RateLimited);
   }
@@ -55,8 +54,8 @@ Outcome admitUser(const RequestContext& req) {
   const auto m = req.msg.method();
   if (m != stun::Method::Allocate && m != stun::Method::Refresh) return Outcome::success();
   if (!req.policy.isBlocked(req.auth.user)) return Outcome::success();
-  const Event blocked{Event::Kind::AuthFailed, {},
-                      policy::toString(policy::AuthFailure::Blocked), req.auth.username};
+  const Event blocked{
+      Event::Kind::AuthFailed, {}, policy::toString(policy::AuthFailure::Blocked), req.auth.username};
   return Outcome::error(403, "user_blocked").with(blocked);
 }
 

@@ -31,23 +31,20 @@ Outcome checkTcpAllocate(const RequestContext& req) {
   if (!isStream(req.tuple.transport)) return Outcome::error(400, "tcp_allocation_over_udp");
   if (m.find(stun::attr::EvenPort) || m.find(stun::attr::ReservationToken) || m.dontFragment())
     return Outcome::error(400, "udp_attribute_in_tcp_allocation");
-  if (m.find(stun::attr::AdditionalAddressFamily))
-    return Outcome::error(400, "dual_tcp_allocation");
+  if (m.find(stun::attr::AdditionalAddressFamily)) return Outcome::error(400, "dual_tcp_allocation");
   return Outcome::success();
 }
 
 Outcome checkTransport(const RequestContext& req) {
   auto transport = req.msg.requestedTransport();
   if (!transport) return Outcome::error(400, "missing_requested_transport");
-  if (*transport != kProtoUdp && *transport != kProtoTcp)
-    return Outcome::error(442, "unsupported_transport");
+  if (*transport != kProtoUdp && *transport != kProtoTcp) return Outcome::error(442, "unsupported_transport");
   if (*transport != kProtoTcp) return Outcome::success();
   if (!req.policy.tcpRelay) return Outcome::error(442, "tcp_relay_disabled");  // relay.tcp: false
   return checkTcpAllocate(req);
 }
 
-Outcome checkAllocateRequest(const RequestContext& req, RelayAddresses& relays,
-                             RelayEndpoint*& endpoint) {
+Outcome checkAllocateRequest(const RequestContext& req, RelayAddresses& relays, RelayEndpoint*& endpoint) {
   const stun::Message& m = req.msg;
   if (Outcome o = checkTransport(req); o.kind != Outcome::Kind::Success) return o;
   // RFC 8656 §7.2: EVEN-PORT and RESERVATION-TOKEN together are a 400, as
@@ -72,8 +69,8 @@ Result<RelayHandle, int> openRelaySocket(IoPort& io, const Allocation& a, const 
   return a.tcp ? io.openTcpRelay(local, a.id) : io.openUdpRelay(local, a.id);
 }
 
-Outcome openReserved(const RequestContext& req, AllocateDeps& d, uint64_t token,
-                     RelayEndpoint*& ep, Allocation& a) {
+Outcome openReserved(const RequestContext& req, AllocateDeps& d, uint64_t token, RelayEndpoint*& ep,
+                     Allocation& a) {
   // The token names its pool, which may be another family's: an Allocate
   // with RESERVATION-TOKEN carries no family (RFC 8656 §7.2), so the pair of
   // an IPv6 EVEN-PORT allocation is found by the token alone.
@@ -93,8 +90,8 @@ Outcome openReserved(const RequestContext& req, AllocateDeps& d, uint64_t token,
   return Outcome::error(508, "bad_reservation_token");
 }
 
-Outcome openRelay(const RequestContext& req, AllocateDeps& d, RelayEndpoint*& epRef,
-                  Allocation& a, std::optional<uint64_t>& token) {
+Outcome openRelay(const RequestContext& req, AllocateDeps& d, RelayEndpoint*& epRef, Allocation& a,
+                  std::optional<uint64_t>& token) {
   if (auto t = req.msg.reservationToken()) return openReserved(req, d, *t, epRef, a);
   RelayEndpoint& ep = *epRef;
   PortPool& pool = *ep.pool;
@@ -141,8 +138,7 @@ ResponseAttrs allocateAttrs(const RequestContext& req, const Allocation& a, Dura
 
 /// RFC 8656 §7.2 step 1: a retransmission gets the same answer.
 Outcome replay(const RequestContext& req) {
-  if (req.alloc->allocateTxn != req.msg.transactionId())
-    return Outcome::error(437, "allocation_mismatch");
+  if (req.alloc->allocateTxn != req.msg.transactionId()) return Outcome::error(437, "allocation_mismatch");
   if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
   return Outcome::success(req.alloc->allocateAnswer);
 }
@@ -153,8 +149,7 @@ Allocation& store(const RequestContext& req, AllocateDeps& d, std::unique_ptr<Al
   a->key = req.auth.key;
   a->advertised = SocketAddress{ep.advertised, a->relayed.port};
   int additionalError = 0;
-  if (req.msg.find(stun::attr::AdditionalAddressFamily))
-    additionalError = openAdditionalRelay(req, d, *a);
+  if (req.msg.find(stun::attr::AdditionalAddressFamily)) additionalError = openAdditionalRelay(req, d, *a);
   a->created = req.now;
   const Duration life = grantedLifetime(req);
   a->expires = req.now + life;
@@ -169,8 +164,7 @@ Outcome handleAllocate(const RequestContext& req, AllocateDeps& d) {
   // Draining (rolling restart): live allocations stay, new ones go elsewhere.
   if (d.draining) return Outcome::error(508, "draining");
   RelayEndpoint* ep = nullptr;
-  if (Outcome o = checkAllocateRequest(req, d.relays, ep); o.kind != Outcome::Kind::Success)
-    return o;
+  if (Outcome o = checkAllocateRequest(req, d.relays, ep); o.kind != Outcome::Kind::Success) return o;
   auto a = std::make_unique<Allocation>();
   a->id = d.ids.take();
   a->tcp = req.msg.requestedTransport() == kProtoTcp;

@@ -2,9 +2,8 @@
 
 namespace tw::turn {
 
-std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
-                                      const RelayAddresses& relays, const Allocation& a,
-                                      const SocketAddress& peer) {
+std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy, const RelayAddresses& relays,
+                                      const Allocation& a, const SocketAddress& peer) {
   // An allocation relaying to itself is a loop (threats.md).
   if (a.isOwnAddress(peer)) return std::string("loop:own-relayed-address");
   if (relays.isLiveRelay(peer)) return std::nullopt;  // relay-to-relay
@@ -16,8 +15,7 @@ std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
 // Reads and vets the XOR-PEER-ADDRESS list shared by CreatePermission and
 // ChannelBind: present, well-formed, capped, same family as the relay, and
 // allowed by the peer rules (a denial carries its PeerDenied event).
-Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
-                     std::vector<SocketAddress>& peers) {
+Outcome collectPeers(const RequestContext& req, const PeerGate& rules, std::vector<SocketAddress>& peers) {
   const size_t cap = req.policy.limits.permissionsPerRequest;
   peers.resize(cap);
   bool malformed = false;
@@ -27,8 +25,7 @@ Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
   if (total > cap) return Outcome::error(400, "too_many_peer_addresses");
   peers.resize(total);
   for (const auto& p : peers) {
-    if (!req.alloc->servesFamily(p.ip.family()))
-      return Outcome::error(443, "peer_family_mismatch");
+    if (!req.alloc->servesFamily(p.ip.family())) return Outcome::error(443, "peer_family_mismatch");
     if (auto rule = rules.deny(req, *req.alloc, p))
       return Outcome::error(403, "peer_denied", std::move(*rule)).with(Event::Kind::PeerDenied, p);
   }
@@ -47,8 +44,7 @@ Outcome handleCreatePermission(const RequestContext& req, const PeerGate& rules)
   if (a.permissions.size() + fresh > lim.permissionsPerAllocation)
     return Outcome::error(508, "too_many_permissions");
   const Instant until = req.now + lim.permissionLifetime;
-  for (const auto& p : peers)
-    a.installPermission(p.ip, until, req.now, lim.permissionsPerAllocation, p.port);
+  for (const auto& p : peers) a.installPermission(p.ip, until, req.now, lim.permissionsPerAllocation, p.port);
   return Outcome::success();
 }
 

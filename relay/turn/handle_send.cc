@@ -30,8 +30,7 @@ Outcome handleSend(const RequestContext& ind, SendDeps& d) {
   if (!peer || !a->servesFamily(peer->ip.family())) return Outcome::dropped(DropReason::Malformed);
   if (!a->hasPermission(peer->ip, ind.now)) return Outcome::dropped(DropReason::NoPermission);
   if (auto rule = d.peers.deny(ind, *a, *peer))
-    return Outcome::dropped(DropReason::PeerDenied, std::move(*rule))
-        .with(Event::Kind::PeerDenied, *peer);
+    return Outcome::dropped(DropReason::PeerDenied, std::move(*rule)).with(Event::Kind::PeerDenied, *peer);
   // relay_scan counts the destinations that passed the rules, sent or not.
   return relay(ind, d, *a, *peer, *data).with(Event::Kind::SendTarget, *peer);
 }

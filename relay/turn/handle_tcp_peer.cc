@@ -10,8 +10,7 @@ namespace tw::turn {
 Outcome handleTcpPeer(const TcpPeerContext& p, TcpPeerDeps& d) {
   Allocation& a = p.alloc;
   if (auto rule = peerDenied(p.policy, d.relays, a, p.peer))
-    return Outcome::dropped(DropReason::PeerDenied, std::move(*rule))
-        .with(Event::Kind::PeerDenied, p.peer);
+    return Outcome::dropped(DropReason::PeerDenied, std::move(*rule)).with(Event::Kind::PeerDenied, p.peer);
   if (!a.hasPermission(p.peer.ip, p.now)) return Outcome::dropped(DropReason::NoPermission);
   const size_t cap = p.policy.quotas.tcpConnectionsPerAllocation;
   if (cap && a.tcpConnections.size() >= cap) return Outcome::dropped(DropReason::RateLimited);

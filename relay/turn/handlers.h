@@ -55,9 +55,8 @@ struct RequestContext {
 
 /// nullopt when `peer` may be relayed to from `a`; else the rule that denied
 /// it. Live relayed addresses of this server pass (relay-to-relay).
-std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy,
-                                      const RelayAddresses& relays, const Allocation& a,
-                                      const SocketAddress& peer);
+std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy, const RelayAddresses& relays,
+                                      const Allocation& a, const SocketAddress& peer);
 
 /// quotas.max_bps per allocation and direction (`maxBps` 0: unlimited).
 bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now, uint64_t maxBps);
@@ -145,7 +144,7 @@ struct Admission {
 };
 
 struct AdmissionDeps {
-  BanTable& bans;     ///< shared by every worker
+  BanTable& bans;      ///< shared by every worker
   RateLimiter& rates;  ///< this worker's
   WorkerCounters& counters;
 };
@@ -188,7 +187,6 @@ Outcome admitAllocation(const RequestContext& req, QuotaBook& quotas);
 
 /// Reads and vets the XOR-PEER-ADDRESS list of CreatePermission and
 /// ChannelBind (handle_permission.cc).
-Outcome collectPeers(const RequestContext& req, const PeerGate& rules,
-                     std::vector<SocketAddress>& peers);
+Outcome collectPeers(const RequestContext& req, const PeerGate& rules, std::vector<SocketAddress>& peers);
 
 }  // namespace tw::turn

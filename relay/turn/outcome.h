@@ -25,8 +25,8 @@ struct ResponseAttrs {
   std::vector<uint8_t> addressError;      ///< ADDRESS-ERROR-CODE value, when the second failed
   std::optional<uint32_t> lifetime;       ///< LIFETIME, seconds
   std::optional<uint64_t> reservationToken;
-  std::optional<SocketAddress> mapped;    ///< XOR-MAPPED-ADDRESS
-  std::optional<uint32_t> connectionId;   ///< CONNECTION-ID (RFC 6062)
+  std::optional<SocketAddress> mapped;   ///< XOR-MAPPED-ADDRESS
+  std::optional<uint32_t> connectionId;  ///< CONNECTION-ID (RFC 6062)
 };
 
 /// ConnectionBind (RFC 6062 §5.4): once its success answer has left on the
@@ -85,9 +85,9 @@ struct Outcome {
   std::string_view reason;  // static, machine-readable ("peer_denied", ...)
   std::string detail;       // e.g. the deny rule; logged, never sent
   DropReason drop = DropReason::Malformed;
-  ResponseAttrs attrs;  // Success only
+  ResponseAttrs attrs;                  // Success only
   std::optional<TcpHandOver> handOver;  // Success of a ConnectionBind only
-  EventList events;  // reported by respond(), whatever the kind
+  EventList events;                     // reported by respond(), whatever the kind
 
   bool ok() const { return kind == Kind::Success; }
   /// Adds `e` and returns the Outcome, for `return Outcome::error(...).with(e)`.

@@ -14,8 +14,12 @@ using stun::MessageClass;
 
 TurnServer::ReplyTo TurnServer::replyTo(const Request& req) {
   const bool authenticated = !req.auth.username.empty();
-  return ReplyTo{req.msg.method(), req.msg.transactionId(), req.tuple, req.now,
-                 authenticated ? &req.auth.key : nullptr, req.msg.hasFingerprint(),
+  return ReplyTo{req.msg.method(),
+                 req.msg.transactionId(),
+                 req.tuple,
+                 req.now,
+                 authenticated ? &req.auth.key : nullptr,
+                 req.msg.hasFingerprint(),
                  req.msg.unknownComprehensionRequired()};
 }
 
@@ -28,12 +32,13 @@ void TurnServer::report(const Outcome& outcome, const FiveTuple& tuple, const Al
   for (const Event& e : outcome.events) report(e, outcome, tuple, a);
 }
 
-void TurnServer::report(const Event& e, const Outcome& outcome, const FiveTuple& tuple,
-                        const Allocation* a) {
+void TurnServer::report(const Event& e, const Outcome& outcome, const FiveTuple& tuple, const Allocation* a) {
   RelayEvents& ev = deps_.events;
   switch (e.kind) {
-    case Event::Kind::AuthFailed: return ev.onAuthFailed(e.text, tuple, e.username);
-    case Event::Kind::Banned: return ev.onBanned(e.peer, policy_->bans.banFor);
+    case Event::Kind::AuthFailed:
+      return ev.onAuthFailed(e.text, tuple, e.username);
+    case Event::Kind::Banned:
+      return ev.onBanned(e.peer, policy_->bans.banFor);
     case Event::Kind::PeerDenied:
       return ev.onPeerDenied(e.peer, outcome.detail, tuple, a ? std::string_view(a->user) : "");
     case Event::Kind::ConnectAttempt:
@@ -54,8 +59,7 @@ void TurnServer::conclude(const Request& ind, const Outcome& outcome) {
   if (outcome.kind == Outcome::Kind::Drop) drop(outcome.drop, ind.tuple.client);
 }
 
-void TurnServer::respondToPeer(const Allocation& a, const SocketAddress& peer,
-                               const Outcome& outcome) {
+void TurnServer::respondToPeer(const Allocation& a, const SocketAddress& peer, const Outcome& outcome) {
   report(outcome, a.tuple, &a);
   if (outcome.kind == Outcome::Kind::Drop) return drop(outcome.drop, peer);
   if (!outcome.ok() || !outcome.attrs.connectionId) return;
@@ -96,8 +100,8 @@ void TurnServer::respond(const ReplyTo& to, const Outcome& outcome) {
 
 void TurnServer::encode(const ReplyTo& to, const Outcome& outcome) {
   const bool error = outcome.kind == Outcome::Kind::Error;
-  stun::MessageBuilder b(out_, to.method,
-                         error ? MessageClass::ErrorResponse : MessageClass::SuccessResponse, to.txn);
+  stun::MessageBuilder b(out_, to.method, error ? MessageClass::ErrorResponse : MessageClass::SuccessResponse,
+                         to.txn);
   const bool challenge = error && (outcome.code == 401 || outcome.code == 438);
   error ? encodeError(b, to, outcome) : encodeAttrs(b, outcome.attrs);
   if (!policy_->software.empty()) b.addString(stun::attr::Software, policy_->software);

@@ -1,8 +1,8 @@
 #include "relay/turn/turn_server.h"
 
-#include "relay/stun/channel_data.h"
-
 #include <chrono>
+
+#include "relay/stun/channel_data.h"
 
 namespace tw::turn {
 
@@ -12,8 +12,9 @@ using stun::Method;
 TurnServer::TurnServer(ServerDeps deps, std::shared_ptr<const policy::PolicySnapshot> policy)
     : deps_(deps),
       policy_(std::move(policy)),
-      ownShared_(deps.shared ? nullptr
-                             : std::make_unique<SharedLimits>(deps.rng, deps.tableSets ? deps.tableSets : kBanSets)),
+      ownShared_(deps.shared
+                     ? nullptr
+                     : std::make_unique<SharedLimits>(deps.rng, deps.tableSets ? deps.tableSets : kBanSets)),
       shared_(deps.shared ? deps.shared : ownShared_.get()),
       rates_(deps.rng.u64(), deps.tableSets ? deps.tableSets : kRateSets) {
   ids_.worker = deps_.worker;
@@ -68,9 +69,7 @@ void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_
   onStunMessage(tuple, decoded.value());
 }
 
-void TurnServer::onOversizeDatagram(const SocketAddress& source) {
-  drop(DropReason::Oversize, source);
-}
+void TurnServer::onOversizeDatagram(const SocketAddress& source) { drop(DropReason::Oversize, source); }
 
 void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
   auto drop = [&](DropReason r) { this->drop(r, tuple.client); };
@@ -100,8 +99,7 @@ void TurnServer::onStunMessage(const FiveTuple& tuple, const stun::Message& msg)
       Request req{tuple, msg, deps_.clock.now(), {}, table_.find(tuple), *policy_};
       Outcome outcome = process(req);
       respond(req, outcome);
-      return deps_.events.onRequestDuration(msg.method(),
-                                            std::chrono::steady_clock::now() - started);
+      return deps_.events.onRequestDuration(msg.method(), std::chrono::steady_clock::now() - started);
     }
     default:
       // A server never expects responses from clients.
@@ -126,16 +124,14 @@ Outcome TurnServer::process(Request& req) {
   }
   if (Outcome blocked = admitUser(req); !blocked.ok()) return blocked;
   // RFC 8489 §6.3.1: unknown comprehension-required attributes after auth.
-  if (!req.msg.unknownComprehensionRequired().empty())
-    return Outcome::error(420, "unknown_attribute");
+  if (!req.msg.unknownComprehensionRequired().empty()) return Outcome::error(420, "unknown_attribute");
   return dispatch(req);
 }
 
 Outcome TurnServer::dispatch(Request& req) {
   switch (req.msg.method()) {
     case Method::Binding:
-      if (!req.msg.unknownComprehensionRequired().empty())
-        return Outcome::error(420, "unknown_attribute");
+      if (!req.msg.unknownComprehensionRequired().empty()) return Outcome::error(420, "unknown_attribute");
       return handleBinding(req);
     case Method::Allocate: {
       AllocateDeps d{table_, deps_.relays, shared_->quotas, deps_.io, deps_.rng, ids_, draining_};
@@ -157,16 +153,17 @@ Outcome TurnServer::dispatchOnAllocation(Request& req) {
   if (req.alloc->username != req.auth.username) return Outcome::error(441, "wrong_credentials");
   switch (req.msg.method()) {
     case Method::Refresh:
-      return handleRefresh(req, [this](uint64_t id, std::string_view why) {
-        deleteAllocation(id, why);
-      });
-    case Method::CreatePermission: return handleCreatePermission(req, peerGate());
-    case Method::ChannelBind: return handleChannelBind(req, peerGate());
+      return handleRefresh(req, [this](uint64_t id, std::string_view why) { deleteAllocation(id, why); });
+    case Method::CreatePermission:
+      return handleCreatePermission(req, peerGate());
+    case Method::ChannelBind:
+      return handleChannelBind(req, peerGate());
     case Method::Connect: {
       ConnectDeps d{peerGate(), tcp_, deps_.io, deps_.rng, counters_};
       return handleConnect(req, d);
     }
-    default: return Outcome::error(400, "unsupported_method");
+    default:
+      return Outcome::error(400, "unsupported_method");
   }
 }
 
@@ -224,8 +221,7 @@ void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer
   relayToClient(*a, peer, bytes);
 }
 
-void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer,
-                               std::span<const uint8_t> bytes) {
+void TurnServer::relayToClient(Allocation& a, const SocketAddress& peer, std::span<const uint8_t> bytes) {
   const Instant now = deps_.clock.now();
   if (!withinBandwidth(a, Direction::PeerToClient, bytes.size(), now)) {
     drop(DropReason::OverBandwidth, peer);

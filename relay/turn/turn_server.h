@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "policy/nonce.h"
-#include "relay/base/mac_engine.h"
 #include "policy/snapshot.h"
 #include "relay/base/clock.h"
 #include "relay/base/log.h"
+#include "relay/base/mac_engine.h"
 #include "relay/base/random.h"
 #include "relay/stun/builder.h"
 #include "relay/stun/message.h"
@@ -67,8 +67,7 @@ class TurnServer {
   const policy::PolicySnapshot& policy() const { return *policy_; }
 
   void onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes);
-  void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer,
-                      std::span<const uint8_t> bytes);
+  void onPeerDatagram(uint64_t allocationId, const SocketAddress& peer, std::span<const uint8_t> bytes);
   /// A datagram too large for the receive slot (from a client or a peer) was
   /// cut short by the kernel: dropped unread, but counted and reported.
   void onOversizeDatagram(const SocketAddress& source);
@@ -118,8 +117,8 @@ class TurnServer {
     stun::TransactionId txn;
     const FiveTuple& tuple;
     Instant now;
-    const Key* key = nullptr;  ///< MESSAGE-INTEGRITY key once authenticated
-    bool fingerprint = false;  ///< mirrors the request (RFC 8489 §7.3)
+    const Key* key = nullptr;           ///< MESSAGE-INTEGRITY key once authenticated
+    bool fingerprint = false;           ///< mirrors the request (RFC 8489 §7.3)
     std::span<const uint16_t> unknown;  ///< UNKNOWN-ATTRIBUTES of a 420
   };
 

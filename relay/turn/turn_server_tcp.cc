@@ -20,8 +20,7 @@ void TurnServer::handOver(const FiveTuple& client, const TcpHandOver& h) {
   forgetTcpConnection(h.id);
 }
 
-std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
-                                                      const SocketAddress& peer) {
+std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId, const SocketAddress& peer) {
   Allocation* a = table_.findById(allocationId);
   if (!a) return std::nullopt;
   TcpPeerDeps d{deps_.relays, tcp_, deps_.rng};
@@ -34,8 +33,8 @@ std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId,
 void TurnServer::answerConnect(const TcpConnection& c, const Outcome& outcome) {
   Allocation* a = table_.findById(c.allocationId);
   if (!a) return;
-  const ReplyTo to{Method::Connect, c.connectTxn, a->tuple, deps_.clock.now(), &a->key,
-                   c.connectFingerprint, {}};
+  const ReplyTo to{Method::Connect, c.connectTxn,         a->tuple, deps_.clock.now(),
+                   &a->key,         c.connectFingerprint, {}};
   respond(to, outcome);
 }
 

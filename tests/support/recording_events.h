@@ -68,11 +68,21 @@ inline std::vector<std::string> describe(const turn::Outcome& o) {
       case K::AuthFailed:
         out.push_back("auth_failed " + std::string(e.text) + " " + std::string(e.username));
         break;
-      case K::Banned: out.push_back("banned " + e.peer.toString()); break;
-      case K::PeerDenied: out.push_back("peer_denied " + e.peer.toString() + " " + o.detail); break;
-      case K::ConnectAttempt: out.push_back("connect_attempt " + e.peer.toString()); break;
-      case K::SendTarget: out.push_back("send_target " + e.peer.toString()); break;
-      case K::AllocationCreated: out.push_back("allocation_created"); break;
+      case K::Banned:
+        out.push_back("banned " + e.peer.toString());
+        break;
+      case K::PeerDenied:
+        out.push_back("peer_denied " + e.peer.toString() + " " + o.detail);
+        break;
+      case K::ConnectAttempt:
+        out.push_back("connect_attempt " + e.peer.toString());
+        break;
+      case K::SendTarget:
+        out.push_back("send_target " + e.peer.toString());
+        break;
+      case K::AllocationCreated:
+        out.push_back("allocation_created");
+        break;
     }
   }
   return out;

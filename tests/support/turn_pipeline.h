@@ -49,8 +49,7 @@ class Pipeline {
   ~Pipeline();
 
   /// The 5-tuple of a client at `client` talking to the listener.
-  FiveTuple tuple(const std::string& client = "203.0.113.5:40000",
-                  Transport t = Transport::Udp) const;
+  FiveTuple tuple(const std::string& client = "203.0.113.5:40000", Transport t = Transport::Udp) const;
   /// Feeds one datagram; returns every datagram the server sent to clients.
   std::vector<FakeIoPort::ToClient> feed(const FiveTuple& t, std::span<const uint8_t> bytes);
   /// Feeds a request and returns the answer to its 5-tuple (nullopt: none).
@@ -84,8 +83,7 @@ class PipelineClient {
   PipelineClient(Pipeline& p, FiveTuple tuple) : p_(p), tuple_(tuple) {}
   /// A client with a fresh REST credential of `user`.
   static PipelineClient authed(Pipeline& p, const std::string& user = "alice",
-                               const std::string& from = "203.0.113.5:40000",
-                               Transport t = Transport::Udp);
+                               const std::string& from = "203.0.113.5:40000", Transport t = Transport::Udp);
 
   void setCredentials(std::string username, std::string password);
   /// Builds a request; `auth` adds USERNAME/REALM/NONCE/MESSAGE-INTEGRITY.

@@ -52,7 +52,8 @@ void reload(Harness& h, const policy::Config& cfg) {
 }
 
 StunClient clientFrom(Harness& h, const char* local, const std::string& user) {
-  StunClient c(h.address, [&h] { h.pump(); }, *SocketAddress::parse(local));
+  StunClient c(
+      h.address, [&h] { h.pump(); }, *SocketAddress::parse(local));
   auto [name, pass] = h.credential(user);
   c.setCredentials(name, pass);
   return c;
@@ -66,14 +67,14 @@ const std::string kNoRateLimits =
 
 TEST_CASE("quotas.per_user: 486 over the quota, recovers when an allocation goes") {
   Harness h("quotas: {per_user: 2}\n");
-  StunClient a1 = h.authedClient("alice"), a2 = h.authedClient("alice"),
-             a3 = h.authedClient("alice"), b1 = h.authedClient("bob");
+  StunClient a1 = h.authedClient("alice"), a2 = h.authedClient("alice"), a3 = h.authedClient("alice"),
+             b1 = h.authedClient("bob");
   REQUIRE(a1.allocate()->code == 0);
   REQUIRE(a2.allocate()->code == 0);
   auto over = a3.allocate();
   REQUIRE(over);
   CHECK(over->code == 486);
-  CHECK(b1.allocate()->code == 0);  // another user is not affected
+  CHECK(b1.allocate()->code == 0);    // another user is not affected
   REQUIRE(a1.refresh(0)->code == 0);  // delete one
   CHECK(a3.allocate()->code == 0);
   CHECK(h.server().shared().quotas.forUser(a1.username(), a1.local().ip) == 2);
@@ -137,7 +138,8 @@ TEST_CASE("rate_limits.requests_per_ip: over the limit is dropped with no answer
   CHECK_FALSE(c.transact(req, 300));
   CHECK(drops(h, DropReason::RateLimited) == 1);
   CHECK(h.server().counters().rateLimited[size_t(turn::RateLimitKind::Requests)] == 1);
-  StunClient fromOther(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
+  StunClient fromOther(
+      h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
   CHECK(fromOther.request(Method::Binding));  // per source IP
   h.clock.advance(std::chrono::seconds(1));
   CHECK(c.request(Method::Binding));
@@ -162,7 +164,8 @@ TEST_CASE("rate_limits.unauthenticated_per_ip: challenges beyond the burst get n
 
 TEST_CASE("bans.failed_auth: brute force from one source is banned, its neighbours served") {
   Harness h("bans:\n  failed_auth: {threshold: 3, window: 60s, ban_for: 10m}\n" + kNoRateLimits);
-  StunClient attacker(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
+  StunClient attacker(
+      h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.2:0"));
   attacker.setCredentials(h.credential("alice").first, "wrong password");
   int answered = 0;
   for (int i = 0; i < 10; ++i) answered += attacker.allocate().has_value();
@@ -190,7 +193,8 @@ TEST_CASE("bans.failed_auth: brute force from one source is banned, its neighbou
 
 TEST_CASE("A lifted ban serves the IP again") {
   Harness h("bans:\n  failed_auth: {threshold: 1, window: 60s, ban_for: 1h}\n" + kNoRateLimits);
-  StunClient attacker(h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.3:0"));
+  StunClient attacker(
+      h.address, [&h] { h.pump(); }, *SocketAddress::parse("127.0.0.3:0"));
   attacker.setCredentials(h.credential("alice").first, "nope");
   for (int i = 0; i < 3; ++i) attacker.allocate();
   REQUIRE(h.server().shared().bans.isBanned(attacker.local(), h.clock.now()));
@@ -236,11 +240,10 @@ TEST_CASE("A reload that denies a peer revokes permissions and channels of live 
   policy::Config tighter = h.config;
   // Allow only a port nobody uses: the peer's port is denied now.
   const uint16_t unused = static_cast<uint16_t>(peer.addr.port == 9 ? 10 : 9);
-  tighter.peers.allowed = {
-      policy::PeerRangeConfig{*policy::IpRange::parse("127.0.0.1/32"), "127.0.0.1/32",
-                              std::make_pair(unused, unused)}};
+  tighter.peers.allowed = {policy::PeerRangeConfig{*policy::IpRange::parse("127.0.0.1/32"), "127.0.0.1/32",
+                                                   std::make_pair(unused, unused)}};
   reload(h, tighter);
-  c.send(cd);  // ChannelData: the channel is gone
+  c.send(cd);                                // ChannelData: the channel is gone
   c.sendIndication(peer.addr, payload(10));  // Send: no permission
   CHECK(peer.drain(h) == 0);
   peer.sendTo(relayed, payload(10));  // peer -> client: no permission

@@ -34,9 +34,7 @@ turn::Outcome badPassword() {
   return turn::Outcome::error(401, "bad_integrity")
       .with(turn::Event{turn::Event::Kind::AuthFailed, {}, "bad_integrity", "guesser"});
 }
-size_t limited(const HandlerBench& h, turn::RateLimitKind k) {
-  return h.counters.rateLimited[size_t(k)];
-}
+size_t limited(const HandlerBench& h, turn::RateLimitKind k) { return h.counters.rateLimited[size_t(k)]; }
 }  // namespace
 
 TEST_CASE("admitDatagram: requests over requests_per_source are dropped and counted, media is not") {
@@ -86,8 +84,8 @@ TEST_CASE("admitAuthFailure: failed passwords ban the source, with a Banned even
   CHECK(answer(afterGate(h, guesser, badPassword())) == "401 bad_integrity");
   const turn::Outcome third = afterGate(h, guesser, badPassword());
   CHECK(answer(third) == "401 bad_integrity");
-  CHECK(describe(third) == std::vector<std::string>{"auth_failed bad_integrity guesser",
-                                                    "banned 203.0.113.5:1"});
+  CHECK(describe(third) ==
+        std::vector<std::string>{"auth_failed bad_integrity guesser", "banned 203.0.113.5:1"});
   CHECK(h.bans.isBanned(guesser.client, h.clock.now()));
   CHECK_FALSE(h.bans.isBanned(h.tuple("203.0.113.5:2").client, h.clock.now()));
 }
@@ -160,8 +158,8 @@ TEST_CASE("admitAllocation: 486 when total_bps would be exceeded") {
   HandlerBench h("quotas: {max_bps: 1000, total_bps: 1500}\n");
   auto req = h.request(Method::Allocate);
   CHECK(answer(turn::admitAllocation(req, h.quotas)) == "success");
-  CHECK(answer(turn::admitAllocation(h.request(Method::Allocate, {}, h.tuple("203.0.113.6:1")),
-                                     h.quotas)) == "486 bandwidth_quota");
+  CHECK(answer(turn::admitAllocation(h.request(Method::Allocate, {}, h.tuple("203.0.113.6:1")), h.quotas)) ==
+        "486 bandwidth_quota");
 }
 
 // What the pipeline reports for each admission decision.
@@ -177,8 +175,8 @@ TEST_CASE("handle_admission: the pipeline reports a ban, then drops the banned s
   // (The client's retry of the second 401 is already dropped as banned.)
   REQUIRE(p.events.log.size() >= 5);
   CHECK(std::vector<std::string>(p.events.log.begin(), p.events.log.begin() + 5) ==
-        std::vector<std::string>{failed, "request Refresh 401 bad_integrity", failed,
-                                 "banned 203.0.113.5:1", "request Refresh 401 bad_integrity"});
+        std::vector<std::string>{failed, "request Refresh 401 bad_integrity", failed, "banned 203.0.113.5:1",
+                                 "request Refresh 401 bad_integrity"});
   p.events.log.clear();
   const uint64_t before = p.server->counters().dropped(turn::DropReason::Banned);
   CHECK(p.feed(guesser.tuple(), guesser.build(Method::Binding, {}, false)).empty());
@@ -205,6 +203,5 @@ TEST_CASE("handle_admission: the pipeline reports a blocked user, and an over-ra
   CHECK(p.exchange(t, anon.build(Method::Allocate, {}, false))->code == 401);
   CHECK_FALSE(p.exchange(t, anon.build(Method::Allocate, {}, false)));  // no reflection
   CHECK(p.events.log == std::vector<std::string>{"request Allocate 401 challenge",
-                                                 "request Allocate 0 rate_limited",
-                                                 "drop rate_limited"});
+                                                 "request Allocate 0 rate_limited", "drop rate_limited"});
 }

@@ -109,9 +109,11 @@ TEST_CASE("handle_allocate: 442 for unknown transports and for TCP when relay.tc
 TEST_CASE("handle_allocate: TCP allocations need a stream and no UDP-only attributes") {
   Pipeline p;
   CHECK(allocateCode(p, {}, 6, Transport::Udp) == 400);  // tcp_allocation_over_udp
-  CHECK(allocateCode(p, [](B& b) { b.addEvenPort(false); }, 6, Transport::Tcp) == 400);
-  CHECK(allocateCode(p, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); }, 6,
-                     Transport::Tcp) == 400);  // dual_tcp_allocation
+  CHECK(allocateCode(
+            p, [](B& b) { b.addEvenPort(false); }, 6, Transport::Tcp) == 400);
+  CHECK(allocateCode(
+            p, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); }, 6,
+            Transport::Tcp) == 400);  // dual_tcp_allocation
   CHECK(allocateCode(p, {}, 6, Transport::Tcp) == 0);
   REQUIRE(p.io.relays.size() == 1);
   CHECK(p.io.relays.begin()->second.tcp);
@@ -150,8 +152,8 @@ TEST_CASE("handle_allocate: 508 when the port pool is exhausted or no port can b
   Pipeline p;
   const int ports = Pipeline::kLastPort - Pipeline::kFirstPort + 1;
   for (int i = 0; i < ports; ++i)
-    REQUIRE(PipelineClient::authed(p, "u" + std::to_string(i), "203.0.113." +
-                                       std::to_string(1 + i / 50) + ":" + std::to_string(1000 + i))
+    REQUIRE(PipelineClient::authed(p, "u" + std::to_string(i),
+                                   "203.0.113." + std::to_string(1 + i / 50) + ":" + std::to_string(1000 + i))
                 .allocate()
                 ->code == 0);
   CHECK(PipelineClient::authed(p, "late", "203.0.113.99:1").allocate()->code == 508);
@@ -160,7 +162,7 @@ TEST_CASE("handle_allocate: 508 when the port pool is exhausted or no port can b
   for (uint16_t port = Pipeline::kFirstPort; port <= Pipeline::kLastPort; ++port)
     q.io.failBind[SocketAddress{*IpAddress::parse("192.0.2.1"), port}] = 98;
   CHECK(PipelineClient::authed(q).allocate()->code == 508);  // relay_bind_failed
-  CHECK(q.server->shared().quotas.total() == 0);  // the quota was given back
+  CHECK(q.server->shared().quotas.total() == 0);             // the quota was given back
 }
 
 TEST_CASE("handle_allocate: EVEN-PORT R=1 reserves the next port under a token, 508 for a bad token") {
@@ -185,17 +187,17 @@ TEST_CASE("handle_allocate: EVEN-PORT R=1 reserves the next port under a token, 
 // port pool and the quota book.
 namespace {
 using tw::testing::answer;
-using tw::testing::HandlerBench;
 using tw::testing::describe;
+using tw::testing::HandlerBench;
 
-turn::Outcome allocateOutcome(HandlerBench& h, const HandlerBench::AddAttrs& add,
-                              const FiveTuple& from, bool draining = false) {
+turn::Outcome allocateOutcome(HandlerBench& h, const HandlerBench::AddAttrs& add, const FiveTuple& from,
+                              bool draining = false) {
   auto req = h.request(Method::Allocate, add, from);
   auto d = h.allocateDeps(draining);
   return turn::handleAllocate(req, d);
 }
-std::string allocateWith(HandlerBench& h, const HandlerBench::AddAttrs& add,
-                         const FiveTuple& from, bool draining = false) {
+std::string allocateWith(HandlerBench& h, const HandlerBench::AddAttrs& add, const FiveTuple& from,
+                         bool draining = false) {
   return answer(allocateOutcome(h, add, from, draining));
 }
 std::string allocateWith(HandlerBench& h, const HandlerBench::AddAttrs& add) {
@@ -252,34 +254,31 @@ TEST_CASE("handleAllocate: 400 and 442 for the attributes, before any port or qu
   CHECK(allocateWith(h, {}) == "400 missing_requested_transport");
   CHECK(allocateWith(h, transport(132)) == "442 unsupported_transport");
   CHECK(allocateWith(h, transport(17, [&](B& b) {
-          b.addEvenPort(false);
-          b.addU64(stun::attr::ReservationToken, token);
-        })) == "400 even_port_with_token");
+                       b.addEvenPort(false);
+                       b.addU64(stun::attr::ReservationToken, token);
+                     })) == "400 even_port_with_token");
   CHECK(allocateWith(h, transport(17, [&](B& b) {
-          family(b, stun::attr::RequestedAddressFamily, 1);
-          b.addU64(stun::attr::ReservationToken, token);
-        })) == "400 family_with_token");
+                       family(b, stun::attr::RequestedAddressFamily, 1);
+                       b.addU64(stun::attr::ReservationToken, token);
+                     })) == "400 family_with_token");
   CHECK(allocateWith(h, transport(17, [&](B& b) {
-          family(b, stun::attr::AdditionalAddressFamily, 2);
-          b.addU64(stun::attr::ReservationToken, token);
-        })) == "400 family_with_token");
+                       family(b, stun::attr::AdditionalAddressFamily, 2);
+                       b.addU64(stun::attr::ReservationToken, token);
+                     })) == "400 family_with_token");
   CHECK(allocateWith(h, transport(17, [](B& b) {
-          family(b, stun::attr::RequestedAddressFamily, 1);
-          family(b, stun::attr::AdditionalAddressFamily, 2);
-        })) == "400 two_family_attributes");
+                       family(b, stun::attr::RequestedAddressFamily, 1);
+                       family(b, stun::attr::AdditionalAddressFamily, 2);
+                     })) == "400 two_family_attributes");
+  CHECK(allocateWith(h, transport(17, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 1); })) ==
+        "400 bad_additional_family");
   CHECK(allocateWith(h, transport(17, [](B& b) {
-          family(b, stun::attr::AdditionalAddressFamily, 1);
-        })) == "400 bad_additional_family");
-  CHECK(allocateWith(h, transport(17, [](B& b) {
-          const uint8_t v[2] = {1, 0};
-          b.addBytes(stun::attr::RequestedAddressFamily, v);
-        })) == "400 bad_address_family");
-  CHECK(allocateWith(h, transport(17, [](B& b) {
-          family(b, stun::attr::RequestedAddressFamily, 3);
-        })) == "440 family_not_supported");
-  CHECK(allocateWith(h, transport(17, [](B& b) {
-          family(b, stun::attr::RequestedAddressFamily, 2);
-        })) == "440 family_not_supported");  // no IPv6 relay address
+                       const uint8_t v[2] = {1, 0};
+                       b.addBytes(stun::attr::RequestedAddressFamily, v);
+                     })) == "400 bad_address_family");
+  CHECK(allocateWith(h, transport(17, [](B& b) { family(b, stun::attr::RequestedAddressFamily, 3); })) ==
+        "440 family_not_supported");
+  CHECK(allocateWith(h, transport(17, [](B& b) { family(b, stun::attr::RequestedAddressFamily, 2); })) ==
+        "440 family_not_supported");  // no IPv6 relay address
   CHECK(h.quotas.total() == 0);
   CHECK(h.io.relays.empty());
   CHECK(h.table.size() == 0);
@@ -291,8 +290,8 @@ TEST_CASE("handleAllocate: TCP allocations need relay.tcp, a stream and no UDP-o
   CHECK(allocateWith(h, transport(6), h.tuple()) == "400 tcp_allocation_over_udp");
   CHECK(allocateWith(h, transport(6, [](B& b) { b.addEvenPort(false); }), tcp) ==
         "400 udp_attribute_in_tcp_allocation");
-  CHECK(allocateWith(h, transport(6, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); }),
-                     tcp) == "400 dual_tcp_allocation");
+  CHECK(allocateWith(h, transport(6, [](B& b) { family(b, stun::attr::AdditionalAddressFamily, 2); }), tcp) ==
+        "400 dual_tcp_allocation");
   HandlerBench off;
   off.config.relay.tcp = false;
   off.rebuildPolicy();

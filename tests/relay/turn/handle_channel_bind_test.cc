@@ -27,8 +27,8 @@ TEST_CASE("handle_channel_bind: binds, installs the permission, and ChannelData 
 TEST_CASE("handle_channel_bind: 400 for missing or out-of-range channel numbers") {
   Pipeline p(kAllowPeers + "limits:\n  channel_numbers: rfc8656\n");
   auto c = allocated(p);
-  auto none = c.request(Method::ChannelBind,
-                        [](B& b) { b.addXorAddress(stun::attr::XorPeerAddress, kPeer); });
+  auto none =
+      c.request(Method::ChannelBind, [](B& b) { b.addXorAddress(stun::attr::XorPeerAddress, kPeer); });
   REQUIRE(none);
   CHECK(none->code == 400);
   CHECK(c.channelBind(0x3FFF, kPeer)->code == 400);
@@ -64,8 +64,9 @@ TEST_CASE("handle_channel_bind: 508 over channels_per_allocation or permissions_
   auto c = allocated(p);
   REQUIRE(c.channelBind(0x4001, *SocketAddress::parse("93.184.216.1:1"))->code == 0);
   CHECK(c.channelBind(0x4002, *SocketAddress::parse("93.184.216.2:1"))->code == 508);
-  Pipeline q("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 1\n"
-             "  permissions_per_allocation: 1\n");
+  Pipeline q(
+      "peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 1\n"
+      "  permissions_per_allocation: 1\n");
   auto d = allocated(q);
   REQUIRE(d.createPermission(*SocketAddress::parse("93.184.216.1:1"))->code == 0);
   CHECK(d.channelBind(0x4002, *SocketAddress::parse("93.184.216.2:1"))->code == 508);
@@ -90,7 +91,7 @@ HandlerBench::AddAttrs channel(std::optional<uint16_t> number, std::vector<Socke
   };
 }
 std::string bindChannel(HandlerBench& h, std::optional<uint16_t> number, std::vector<SocketAddress> peers,
-                 const FiveTuple& from) {
+                        const FiveTuple& from) {
   auto req = h.request(Method::ChannelBind, channel(number, std::move(peers)), from);
   return answer(h.keep(turn::handleChannelBind(req, h.peers())));
 }
@@ -138,8 +139,9 @@ TEST_CASE("handleChannelBind: 403 for a denied peer, 443 for another family") {
 }
 
 TEST_CASE("handleChannelBind: 508 over channels_per_allocation or permissions_per_allocation") {
-  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 1\n"
-                 "quotas: {channels_per_allocation: 1, permissions_per_allocation: 2}\n");
+  HandlerBench h(
+      "peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 1\n"
+      "quotas: {channels_per_allocation: 1, permissions_per_allocation: 2}\n");
   turn::Allocation& a = h.allocate();
   CHECK(bindChannel(h, 0x4001, {*SocketAddress::parse("93.184.216.1:1")}) == "success");
   CHECK(bindChannel(h, 0x4002, {*SocketAddress::parse("93.184.216.2:1")}) == "508 too_many_channels");

@@ -9,7 +9,6 @@ using namespace tw::testing;
 using tw::stun::Method;
 using B = tw::stun::MessageBuilder;
 
-
 TEST_CASE("handle_connect: answered when connect() completes, then ConnectionBind hands over") {
   Pipeline p(kAllowPeers);
   auto c = allocated(p, "alice", "203.0.113.5:1", true);
@@ -29,8 +28,7 @@ TEST_CASE("handle_connect: answered when connect() completes, then ConnectionBin
   // A new data connection with the owner's credentials binds it.
   PipelineClient data(p, p.tuple("203.0.113.5:2", Transport::Tcp));
   data.setCredentials(c.username(), p.credential("alice").second);
-  auto bind = data.request(Method::ConnectionBind,
-                           [&](B& b) { b.addU32(stun::attr::ConnectionId, id); });
+  auto bind = data.request(Method::ConnectionBind, [&](B& b) { b.addU32(stun::attr::ConnectionId, id); });
   REQUIRE(bind);
   CHECK(bind->code == 0);
   CHECK(p.io.bound.count(id) == 1);
@@ -94,8 +92,9 @@ TEST_CASE("handle_connect: the pipeline reports the attempt and the denial, then
 }
 
 TEST_CASE("handle_connect: 486 over the connection cap or the connect rate") {
-  Pipeline p("peers:\n  allowed: [93.184.216.0/24]\n"
-             "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
+  Pipeline p(
+      "peers:\n  allowed: [93.184.216.0/24]\n"
+      "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
   auto c = allocated(p, "alice", "203.0.113.5:1", true);
   CHECK_FALSE(connect(c, *SocketAddress::parse("93.184.216.1:80")));
   CHECK(connect(c, *SocketAddress::parse("93.184.216.2:80"))->code == 486);  // cap
@@ -145,14 +144,14 @@ TEST_CASE("handleConnect: 400, 443, 403, 446 and 447, no SYN to a denied peer") 
   REQUIRE(connectTo(h, ctl, kPeer) == "deferred");
   CHECK(connectTo(h, ctl, kPeer) == "446 connection_exists");
   // Every attempt, refused or not, was reported to the relay_scan detector.
-  CHECK(std::count_if(h.reported.begin(), h.reported.end(), [](const std::string& l) {
-          return l.rfind("connect_attempt ", 0) == 0;
-        }) == 5);
+  CHECK(std::count_if(h.reported.begin(), h.reported.end(),
+                      [](const std::string& l) { return l.rfind("connect_attempt ", 0) == 0; }) == 5);
 }
 
 TEST_CASE("handleConnect: 486 over the per-allocation cap or the connect rate, counted") {
-  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\n"
-                 "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
+  HandlerBench h(
+      "peers:\n  allowed: [93.184.216.0/24]\n"
+      "quotas: {tcp_connections_per_allocation: 1, connects_per_minute: 2}\n");
   const auto ctl = h.tuple("203.0.113.5:1", Transport::Tcp);
   turn::Allocation& a = h.allocate(ctl, 6);
   CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.1:80")) == "deferred");
@@ -167,7 +166,6 @@ TEST_CASE("handleConnect: 486 over the per-allocation cap or the connect rate, c
   h.clock.advance(std::chrono::seconds(30));  // one token back at 2 per minute
   CHECK(connectTo(h, ctl, *SocketAddress::parse("93.184.216.4:80")) == "deferred");
 }
-
 
 TEST_CASE("handleConnectDone: success names the connection and opens it to a bind, 447 otherwise") {
   HandlerBench h(kAllowPeers);
@@ -184,5 +182,5 @@ TEST_CASE("handleConnectDone: success names the connection and opens it to a bin
   CHECK(ok.events.empty());
   CHECK(c.state == turn::TcpState::Pending);
   CHECK(c.deadline == h.clock.now() + turn::kTcpBindTimeout);  // 30 s from now, not from the Connect
-  CHECK(h.tcp.directory().takeForBind(id, "alice") == 0u);  // open to its owner's bind, here
+  CHECK(h.tcp.directory().takeForBind(id, "alice") == 0u);     // open to its owner's bind, here
 }

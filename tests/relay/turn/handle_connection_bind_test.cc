@@ -9,11 +9,14 @@ using tw::stun::Method;
 using B = tw::stun::MessageBuilder;
 
 namespace {
-turn::Outcome bindId(HandlerBench& h, const FiveTuple& from, std::optional<uint32_t> id,
-                     uint32_t worker = 0, const std::string& user = "alice") {
-  auto req = h.request(Method::ConnectionBind, [&](B& b) {
-    if (id) b.addU32(stun::attr::ConnectionId, *id);
-  }, from);
+turn::Outcome bindId(HandlerBench& h, const FiveTuple& from, std::optional<uint32_t> id, uint32_t worker = 0,
+                     const std::string& user = "alice") {
+  auto req = h.request(
+      Method::ConnectionBind,
+      [&](B& b) {
+        if (id) b.addU32(stun::attr::ConnectionId, *id);
+      },
+      from);
   req.auth.user = user;
   auto d = h.bindDeps(worker);
   return turn::handleConnectionBind(req, d);
@@ -38,7 +41,7 @@ TEST_CASE("handle_connection_bind: 400 for every wrong use, with one answer for 
     return r->code;
   };
   CHECK(bindFrom(p.tuple("203.0.113.5:2", Transport::Udp), "alice", id) == 400);  // over UDP
-  CHECK(bindFrom(c.tuple(), "alice", id) == 400);  // on the control connection
+  CHECK(bindFrom(c.tuple(), "alice", id) == 400);                                 // on the control connection
   CHECK(bindFrom(p.tuple("203.0.113.5:3", Transport::Tcp), "alice", std::nullopt) == 400);
   CHECK(bindFrom(p.tuple("203.0.113.5:4", Transport::Tcp), "alice", id + 1) == 400);
   CHECK(bindFrom(p.tuple("203.0.113.5:5", Transport::Tcp), "mallory", id) == 400);

@@ -36,7 +36,7 @@ TEST_CASE("handle_permission: installs every peer, or none") {
 TEST_CASE("handle_permission: 400 for missing, malformed and too many peer addresses") {
   Pipeline p(kAllowPeers + "limits:\n  permissions_per_request: 2\n");
   auto c = allocated(p);
-  CHECK(permit(c, {}) == 400);  // missing_peer_address
+  CHECK(permit(c, {}) == 400);                      // missing_peer_address
   CHECK(permit(c, {kPeer, kPeer2, kPeer}) == 400);  // too_many_peer_addresses
   auto r = c.request(Method::CreatePermission, [](B& b) {
     const uint8_t bad[3] = {0, 1, 2};
@@ -55,8 +55,9 @@ TEST_CASE("handle_permission: 443 for a peer of another family, 403 for a denied
 }
 
 TEST_CASE("handle_permission: 508 over permissions_per_allocation, 437 and 441") {
-  Pipeline p("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
-             "  permissions_per_allocation: 2\n");
+  Pipeline p(
+      "peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
+      "  permissions_per_allocation: 2\n");
   auto c = allocated(p);
   CHECK(permit(c, {*SocketAddress::parse("93.184.216.1:1"), *SocketAddress::parse("93.184.216.2:1")}) == 0);
   CHECK(permit(c, {*SocketAddress::parse("93.184.216.3:1")}) == 508);
@@ -112,14 +113,15 @@ TEST_CASE("handleCreatePermission: 443 for another family, 403 with the rule for
         std::vector<std::string>{"peer_denied " + kDenied.toString() + " " + denied.detail});
   const turn::Outcome loop = permit({a.relayed});  // its own relayed address: a loop
   CHECK(answer(loop) == "403 peer_denied");
-  CHECK(describe(loop) == std::vector<std::string>{"peer_denied " + a.relayed.toString() +
-                                                   " loop:own-relayed-address"});
+  CHECK(describe(loop) ==
+        std::vector<std::string>{"peer_denied " + a.relayed.toString() + " loop:own-relayed-address"});
   CHECK(a.permissions.empty());  // all or nothing
 }
 
 TEST_CASE("handleCreatePermission: 508 over permissions_per_allocation, refreshing is not new") {
-  HandlerBench h("peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
-                 "  permissions_per_allocation: 2\n");
+  HandlerBench h(
+      "peers:\n  allowed: [93.184.216.0/24]\nlimits:\n  permissions_per_request: 2\n"
+      "  permissions_per_allocation: 2\n");
   turn::Allocation& a = h.allocate();
   const auto p1 = *SocketAddress::parse("93.184.216.1:1"), p2 = *SocketAddress::parse("93.184.216.2:1");
   auto permit = [&](std::vector<SocketAddress> peers) {

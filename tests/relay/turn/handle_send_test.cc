@@ -30,8 +30,9 @@ TEST_CASE("handle_send: relays to a permitted peer, answers nothing") {
 
 TEST_CASE("handle_send: every refusal is a counted drop") {
   // Peers allowed on port 5000 only: permissions are per IP, rules per port.
-  Pipeline p("peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
-             "quotas: {max_bps: 1000}\n");
+  Pipeline p(
+      "peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
+      "quotas: {max_bps: 1000}\n");
   PipelineClient none(p, p.tuple("203.0.113.9:9"));
   p.feed(none.tuple(), sendIndication(kPeer, 10));
   CHECK(drops(p, DropReason::NoAllocation) == 1);
@@ -71,7 +72,7 @@ HandlerBench::AddAttrs sendAttrs(const std::optional<SocketAddress>& peer, size_
   };
 }
 std::string sendVia(HandlerBench& h, const std::optional<SocketAddress>& peer, size_t bytes,
-                 const FiveTuple& from) {
+                    const FiveTuple& from) {
   auto ind = h.request(Method::Send, sendAttrs(peer, bytes), from, stun::MessageClass::Indication);
   auto d = h.sendDeps();
   return answer(h.keep(turn::handleSend(ind, d)));
@@ -96,8 +97,9 @@ TEST_CASE("handleSend: a permitted peer gets the DATA through the family's relay
 }
 
 TEST_CASE("handleSend: every refusal is a drop with its reason, nothing sent") {
-  HandlerBench h("peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
-                 "quotas: {max_bps: 1000}\n");
+  HandlerBench h(
+      "peers:\n  allowed: [{range: 203.0.113.100/31, ports: 5000}]\n"
+      "quotas: {max_bps: 1000}\n");
   CHECK(sendVia(h, kPeer, 10) == "drop no_allocation");
   turn::Allocation& a = h.allocate();
   CHECK(sendVia(h, std::nullopt, 10) == "drop malformed");

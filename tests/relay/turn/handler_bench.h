@@ -8,7 +8,6 @@
 // the context says who passed it. What only the pipeline answers (401/438, 420, 437, 441, a blocked
 // user) is tested through tests/support/turn_pipeline.h instead.
 #include <catch2/catch.hpp>
-
 #include <deque>
 #include <functional>
 #include <string>
@@ -43,8 +42,7 @@ class HandlerBench {
   /// After a change to `config`: a new snapshot, as a reload makes.
   void rebuildPolicy() { policy = policy::buildSnapshot(config, ++generation_, {listener}); }
 
-  FiveTuple tuple(const std::string& client = "203.0.113.5:40000",
-                  Transport t = Transport::Udp) const {
+  FiveTuple tuple(const std::string& client = "203.0.113.5:40000", Transport t = Transport::Udp) const {
     return FiveTuple{*SocketAddress::parse(client), listener, t};
   }
 
@@ -62,12 +60,10 @@ class HandlerBench {
     if (add) add(b);
     b.addFingerprint();
     const stun::Message& msg = messages_.emplace_back(stun::decode(bytes).value());
-    return turn::RequestContext{t, msg, clock.now(), {kUsername, "alice", turn::Key{}},
-                                table.find(t), *policy};
+    return turn::RequestContext{t,      msg, clock.now(), {kUsername, "alice", turn::Key{}}, table.find(t),
+                                *policy};
   }
-  turn::RequestContext request(stun::Method m, const AddAttrs& add = {}) {
-    return request(m, add, tuple());
-  }
+  turn::RequestContext request(stun::Method m, const AddAttrs& add = {}) { return request(m, add, tuple()); }
 
   turn::PeerGate peers() { return {relays}; }
   turn::AllocateDeps allocateDeps(bool draining = false) {
@@ -80,12 +76,14 @@ class HandlerBench {
   turn::AdmissionDeps admissionDeps() { return {bans, rates, counters}; }
 
   /// Allocate from `from` (UDP, or TCP on a TCP 5-tuple); must succeed.
-  turn::Allocation& allocate(const FiveTuple& from, uint8_t transport = 17,
-                             const AddAttrs& extra = {}) {
-    auto req = request(stun::Method::Allocate, [&](stun::MessageBuilder& b) {
-      b.addRequestedTransport(transport);
-      if (extra) extra(b);
-    }, from);
+  turn::Allocation& allocate(const FiveTuple& from, uint8_t transport = 17, const AddAttrs& extra = {}) {
+    auto req = request(
+        stun::Method::Allocate,
+        [&](stun::MessageBuilder& b) {
+          b.addRequestedTransport(transport);
+          if (extra) extra(b);
+        },
+        from);
     auto d = allocateDeps();
     const turn::Outcome o = turn::handleAllocate(req, d);
     REQUIRE(o.kind == turn::Outcome::Kind::Success);
@@ -134,10 +132,14 @@ inline HandlerBench::AddAttrs withPeers(std::vector<SocketAddress> peers) {
 /// "deferred", "400 missing_peer_address", "drop no_permission".
 inline std::string answer(const turn::Outcome& o) {
   switch (o.kind) {
-    case turn::Outcome::Kind::Success: return "success";
-    case turn::Outcome::Kind::Deferred: return "deferred";
-    case turn::Outcome::Kind::Drop: return "drop " + std::string(turn::toString(o.drop));
-    case turn::Outcome::Kind::Error: break;
+    case turn::Outcome::Kind::Success:
+      return "success";
+    case turn::Outcome::Kind::Deferred:
+      return "deferred";
+    case turn::Outcome::Kind::Drop:
+      return "drop " + std::string(turn::toString(o.drop));
+    case turn::Outcome::Kind::Error:
+      break;
   }
   return std::to_string(o.code) + " " + std::string(o.reason);
 }

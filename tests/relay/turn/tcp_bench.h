@@ -12,9 +12,8 @@ namespace tw::testing {
 
 /// A Connect to `peer` through the pipeline (nullopt: deferred, no answer yet).
 inline std::optional<PipelineReply> connect(PipelineClient& c, const SocketAddress& peer) {
-  return c.request(stun::Method::Connect, [&](stun::MessageBuilder& b) {
-    b.addXorAddress(stun::attr::XorPeerAddress, peer);
-  });
+  return c.request(stun::Method::Connect,
+                   [&](stun::MessageBuilder& b) { b.addXorAddress(stun::attr::XorPeerAddress, peer); });
 }
 
 /// The answer the server sent later (a deferred Connect), decoded.
@@ -29,11 +28,13 @@ inline std::optional<PipelineReply> laterAnswer(Pipeline& p) {
 
 /// handleConnect from `from` to `peer` (none: no XOR-PEER-ADDRESS); its
 /// events go to h.reported.
-inline std::string connectTo(HandlerBench& h, const FiveTuple& from,
-                             std::optional<SocketAddress> peer) {
-  auto req = h.request(stun::Method::Connect, [&](stun::MessageBuilder& b) {
-    if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
-  }, from);
+inline std::string connectTo(HandlerBench& h, const FiveTuple& from, std::optional<SocketAddress> peer) {
+  auto req = h.request(
+      stun::Method::Connect,
+      [&](stun::MessageBuilder& b) {
+        if (peer) b.addXorAddress(stun::attr::XorPeerAddress, *peer);
+      },
+      from);
   auto d = h.connectDeps();
   return answer(h.keep(turn::handleConnect(req, d)));
 }
@@ -47,8 +48,7 @@ inline uint32_t connecting(HandlerBench& h, const FiveTuple& ctl) {
 
 /// connect() completed (handleConnectDone): a ConnectionBind may take `id` now.
 inline void connected(HandlerBench& h, uint32_t id) {
-  REQUIRE(answer(turn::handleConnectDone(*h.tcp.find(id), true, h.clock.now(), h.tcp)) ==
-          "success");
+  REQUIRE(answer(turn::handleConnectDone(*h.tcp.find(id), true, h.clock.now(), h.tcp)) == "success");
 }
 
 }  // namespace tw::testing
