@@ -24,8 +24,8 @@ Outcome TurnServer::authenticate(Request& req) {
     return Outcome::error(400, "password_algorithms_mismatch");
   auto username = m.username();
   auto fail = [&](policy::AuthFailure f, std::string_view name) {
-    deps_.events.onAuthFailed(policy::toString(f), req.tuple, name);
-    return Outcome::error(f == policy::AuthFailure::StaleNonce ? 438 : 401, policy::toString(f));
+    const Event failed{Event::Kind::AuthFailed, {}, policy::toString(f), name};
+    return Outcome::error(f == policy::AuthFailure::StaleNonce ? 438 : 401, policy::toString(f)).with(failed);
   };
   if (!username || username->empty() || username->size() > kMaxUsername)
     return fail(policy::AuthFailure::MalformedUsername, "");
@@ -46,8 +46,8 @@ Outcome TurnServer::authenticate(Request& req) {
 
 Outcome TurnServer::authenticateRest(Request& req, std::string_view username) {
   auto fail = [&](policy::AuthFailure f) {
-    deps_.events.onAuthFailed(policy::toString(f), req.tuple, username);
-    return Outcome::error(401, policy::toString(f));
+    const Event failed{Event::Kind::AuthFailed, {}, policy::toString(f), username};
+    return Outcome::error(401, policy::toString(f)).with(failed);
   };
   auto rest = policy::parseRestUsername(username);
   if (!rest) return fail(rest.error());

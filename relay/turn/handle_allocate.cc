@@ -120,8 +120,7 @@ Outcome reserveQuota(const RequestContext& req, QuotaBook& quotas, Allocation& a
   a.realm = req.policy.realmFor(req.tuple);  // selects peers.realms rules for its life
   const uint64_t bps = req.policy.quotas.maxBps;
   a.username = req.auth.username;
-  auto st = quotas.acquire(a.username, a.tuple.client.ip, bps, req.policy.quotas);
-  if (!st) return Outcome::error(486, toString(st.error()));
+  if (Outcome o = admitAllocation(req, quotas); !o.ok()) return o;  // 486
   a.reservedBps = bps;
   return Outcome::success();
 }
@@ -156,9 +155,7 @@ Allocation& store(const RequestContext& req, AllocateDeps& d, std::unique_ptr<Al
   a->expires = req.now + life;
   a->allocateTxn = req.msg.transactionId();
   a->allocateAnswer = allocateAttrs(req, *a, life, token, additionalError);
-  Allocation& stored = d.table.insert(std::move(a));
-  d.events.onAllocationCreated(stored);
-  return stored;
+  return d.table.insert(std::move(a));
 }
 }  // namespace
 
@@ -177,7 +174,8 @@ Outcome handleAllocate(const RequestContext& req, AllocateDeps& d) {
     d.quotas.release(a->username, a->tuple.client.ip, a->reservedBps);
     return o;
   }
-  return Outcome::success(store(req, d, std::move(a), *ep, token).allocateAnswer);
+  return Outcome::success(store(req, d, std::move(a), *ep, token).allocateAnswer)
+      .with(Event::Kind::AllocationCreated);
 }
 
 }  // namespace tw::turn

@@ -1,19 +1,18 @@
-// TCP relay requests (RFC 6062): Connect and ConnectionBind. Sockets live in
-// relay/io; these handlers decide, and every peer is checked against the
-// rules before any SYN. The edge's later events (connect() done, peers
-// accepted, closed) are TurnServer's, in turn_server_tcp.cc.
+// Connect (RFC 6062 §5.2): the client asks the relay to open a TCP
+// connection to a peer. Sockets live in relay/io; this handler decides, and
+// every peer is checked against the rules before any SYN. The answer waits
+// for connect(): handleConnectDone makes it.
 #include "relay/turn/handlers.h"
 
 namespace tw::turn {
 
 namespace {
-bool isStream(Transport t) { return t == Transport::Tcp || t == Transport::Tls; }
-
 Outcome checkConnectAllowed(const RequestContext& req, ConnectDeps& d, const SocketAddress& peer) {
   Allocation& a = *req.alloc;
   if (!a.servesFamily(peer.ip.family())) return Outcome::error(443, "peer_family_mismatch");
   // Before any socket exists: a denied peer never sees a SYN (threats.md).
-  if (auto rule = d.peers.deny(req, a, peer)) return Outcome::error(403, "peer_denied", *rule);
+  if (auto rule = d.peers.deny(req, a, peer))
+    return Outcome::error(403, "peer_denied", std::move(*rule)).with(Event::Kind::PeerDenied, peer);
   if (d.tcp.findPeer(a.tcpConnections, peer)) return Outcome::error(446, "connection_exists");
   const auto& q = req.policy.quotas;
   if (q.tcpConnectionsPerAllocation && a.tcpConnections.size() >= q.tcpConnectionsPerAllocation)
@@ -25,60 +24,47 @@ Outcome checkConnectAllowed(const RequestContext& req, ConnectDeps& d, const Soc
   }
   return Outcome::success();
 }
-}  // namespace
 
-// RFC 6062 §5.2. The answer waits for connect() (TurnServer::onTcpPeerConnected).
-Outcome handleConnect(const RequestContext& req, ConnectDeps& d) {
-  if (!req.alloc->tcp) return Outcome::error(400, "not_a_tcp_allocation");
-  const stun::RawAttribute* attr = req.msg.find(stun::attr::XorPeerAddress);
-  auto peer = attr ? req.msg.xorAddress(*attr) : std::nullopt;
-  if (!peer) return Outcome::error(400, "missing_peer_address");
-  // Every attempt, allowed or not, feeds the relay_scan detector (threats.md S7).
-  d.peers.events.onConnectAttempt(*req.alloc, *peer);
-  if (Outcome o = checkConnectAllowed(req, d, *peer); o.kind != Outcome::Kind::Success) return o;
+/// A Connecting record for `peer` and one connect() to the edge.
+Outcome connectPeer(const RequestContext& req, ConnectDeps& d, const SocketAddress& peer) {
+  if (Outcome o = checkConnectAllowed(req, d, peer); !o.ok()) return o;
   Allocation& a = *req.alloc;
   TcpConnection c;
   c.id = d.tcp.newId(d.rng, a.user);
   c.allocationId = a.id;
-  c.peer = *peer;
+  c.peer = peer;
   c.deadline = req.now + kTcpBindTimeout;
   c.connectTxn = req.msg.transactionId();
   c.connectFingerprint = req.msg.hasFingerprint();
   d.tcp.insert(c);
   a.tcpConnections.push_back(c.id);
-  if (!d.io.connectTcpPeer(a.relay, *peer, c.id)) {
+  if (!d.io.connectTcpPeer(a.relay, peer, c.id)) {
     std::erase(a.tcpConnections, c.id);
     d.tcp.erase(c.id);
     return Outcome::error(447, "connect_failed");
   }
   return Outcome::deferred();
 }
+}  // namespace
 
-// RFC 6062 §5.4: on a new TCP/TLS connection, with the allocation owner's
-// credentials. An unknown id and another user's id get the same 400, so the
-// answer tells a guesser nothing.
-Outcome handleConnectionBind(const RequestContext& req, ConnectionBindDeps& d) {
-  if (!isStream(req.tuple.transport)) return Outcome::error(400, "connection_bind_over_udp");
-  if (req.alloc) return Outcome::error(400, "control_connection");
-  auto id = req.msg.connectionId();
-  if (!id) return Outcome::error(400, "missing_connection_id");
-  // The shared CONNECTION-ID map gates the bind (Pending, same user, once)
-  // and names the worker owning the peer connection.
-  auto owner = d.tcp.directory().takeForBind(*id, req.auth.user);
-  if (!owner) return Outcome::error(400, "unknown_connection_id");
-  Outcome ok = Outcome::success();
-  // The answer leaves on this connection before it moves or becomes a raw
-  // pipe: the pipeline responds first, then hands the connection over.
-  if (*owner != d.worker) {
-    ok.handOver = TcpHandOver{*id, *owner};  // the owner joins it, or closes it
-    return ok;
-  }
-  TcpConnection* c = d.tcp.find(*id);
-  Allocation* a = c ? d.table.findById(c->allocationId) : nullptr;
-  if (!a || c->state != TcpState::Pending) return Outcome::error(400, "unknown_connection_id");
-  c->state = TcpState::Bound;
-  ok.handOver = TcpHandOver{c->id, std::nullopt};
-  return ok;
+Outcome handleConnect(const RequestContext& req, ConnectDeps& d) {
+  if (!req.alloc->tcp) return Outcome::error(400, "not_a_tcp_allocation");
+  const stun::RawAttribute* attr = req.msg.find(stun::attr::XorPeerAddress);
+  auto peer = attr ? req.msg.xorAddress(*attr) : std::nullopt;
+  if (!peer) return Outcome::error(400, "missing_peer_address");
+  // Every attempt, allowed or not, feeds the relay_scan detector (threats.md S7).
+  return connectPeer(req, d, *peer).with(Event::Kind::ConnectAttempt, *peer);
+}
+
+Outcome handleConnectDone(TcpConnection& c, bool ok, Instant now, TcpConnectionTable& tcp) {
+  if (!ok) return Outcome::error(447, "connect_failed");
+  // RFC 6062 §5.2: the client has 30 s to bind it on a new data connection.
+  c.state = TcpState::Pending;
+  c.deadline = now + kTcpBindTimeout;
+  tcp.directory().markPending(c.id);
+  ResponseAttrs attrs;
+  attrs.connectionId = c.id;
+  return Outcome::success(std::move(attrs));
 }
 
 }  // namespace tw::turn

@@ -12,16 +12,9 @@ std::optional<std::string> peerDenied(const policy::PolicySnapshot& policy, cons
   return std::string(decision.rule);  // denied: dropped and reported, off the media path
 }
 
-std::optional<std::string> PeerGate::deny(const RequestContext& req, const Allocation& a,
-                                          const SocketAddress& peer) const {
-  auto rule = peerDenied(req.policy, relays, a, peer);
-  if (rule) events.onPeerDenied(peer, *rule, req.tuple, a.user);
-  return rule;
-}
-
 // Reads and vets the XOR-PEER-ADDRESS list shared by CreatePermission and
 // ChannelBind: present, well-formed, capped, same family as the relay, and
-// allowed by the peer rules.
+// allowed by the peer rules (a denial carries its PeerDenied event).
 Outcome collectPeers(const RequestContext& req, const PeerGate& rules, std::vector<SocketAddress>& peers) {
   const size_t cap = req.policy.limits.permissionsPerRequest;
   peers.resize(cap);
@@ -33,7 +26,8 @@ Outcome collectPeers(const RequestContext& req, const PeerGate& rules, std::vect
   peers.resize(total);
   for (const auto& p : peers) {
     if (!req.alloc->servesFamily(p.ip.family())) return Outcome::error(443, "peer_family_mismatch");
-    if (auto rule = rules.deny(req, *req.alloc, p)) return Outcome::error(403, "peer_denied", *rule);
+    if (auto rule = rules.deny(req, *req.alloc, p))
+      return Outcome::error(403, "peer_denied", std::move(*rule)).with(Event::Kind::PeerDenied, p);
   }
   return Outcome::success();
 }

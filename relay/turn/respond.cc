@@ -1,8 +1,11 @@
 // Turning an Outcome into bytes and events: the single exit of the request
 // pipeline. Every response is encoded here, including Allocate replays
 // (from the attributes stored with the allocation), deferred Connect
-// answers (from the connection's record) and ConnectionBind answers (sent
-// before their connection is handed over).
+// answers (from the connection's record), ConnectionBind answers (sent
+// before their connection is handed over) and ConnectionAttempt
+// indications. Every event a handler, the auth gate or admission saw is
+// reported here from the Outcome's event list, and every drop of a
+// datagram, request or peer packet is counted and reported by drop().
 #include "relay/turn/turn_server.h"
 
 namespace tw::turn {
@@ -20,7 +23,58 @@ TurnServer::ReplyTo TurnServer::replyTo(const Request& req) {
                  req.msg.unknownComprehensionRequired()};
 }
 
+void TurnServer::drop(DropReason r, const SocketAddress& source) {
+  counters_.drop(r);
+  deps_.events.onDrop(r, source);
+}
+
+void TurnServer::report(const Outcome& outcome, const FiveTuple& tuple, const Allocation* a) {
+  for (const Event& e : outcome.events) report(e, outcome, tuple, a);
+}
+
+void TurnServer::report(const Event& e, const Outcome& outcome, const FiveTuple& tuple, const Allocation* a) {
+  RelayEvents& ev = deps_.events;
+  switch (e.kind) {
+    case Event::Kind::AuthFailed:
+      return ev.onAuthFailed(e.text, tuple, e.username);
+    case Event::Kind::Banned:
+      return ev.onBanned(e.peer, policy_->bans.banFor);
+    case Event::Kind::PeerDenied:
+      return ev.onPeerDenied(e.peer, outcome.detail, tuple, a ? std::string_view(a->user) : "");
+    case Event::Kind::ConnectAttempt:
+      if (a) ev.onConnectAttempt(*a, e.peer);
+      return;
+    case Event::Kind::SendTarget:
+      if (a) ev.onSendTarget(*a, e.peer);
+      return;
+    case Event::Kind::AllocationCreated:
+      // The request's 5-tuple had no allocation before; it has one now.
+      if (const Allocation* made = table_.find(tuple)) ev.onAllocationCreated(*made);
+      return;
+  }
+}
+
+void TurnServer::conclude(const Request& ind, const Outcome& outcome) {
+  report(outcome, ind.tuple, ind.alloc);
+  if (outcome.kind == Outcome::Kind::Drop) drop(outcome.drop, ind.tuple.client);
+}
+
+void TurnServer::respondToPeer(const Allocation& a, const SocketAddress& peer, const Outcome& outcome) {
+  report(outcome, a.tuple, &a);
+  if (outcome.kind == Outcome::Kind::Drop) return drop(outcome.drop, peer);
+  if (!outcome.ok() || !outcome.attrs.connectionId) return;
+  stun::TransactionId txn;
+  deps_.rng.fill(txn);
+  stun::MessageBuilder b(out_, stun::Method::ConnectionAttempt, MessageClass::Indication, txn);
+  b.addXorAddress(stun::attr::XorPeerAddress, peer);
+  b.addU32(stun::attr::ConnectionId, *outcome.attrs.connectionId);
+  deps_.io.sendToClient(a.tuple, b.bytes());
+}
+
 void TurnServer::respond(const Request& req, const Outcome& outcome) {
+  // Refresh with LIFETIME 0 has ended req.alloc by now; no Outcome that
+  // does so carries an event that reads it.
+  report(outcome, req.tuple, req.alloc);
   respond(replyTo(req), outcome);
   // A ConnectionBind's answer has left on the data connection: now it may
   // move to another worker or become a raw pipe.

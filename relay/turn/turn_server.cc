@@ -32,8 +32,32 @@ void TurnServer::setPolicy(std::shared_ptr<const policy::PolicySnapshot> policy)
   applyPolicyToAllocations();
 }
 
+void TurnServer::applyPolicyToAllocations() {
+  std::vector<uint64_t> blocked;
+  table_.forEach([&](Allocation& a) {
+    if (policy_->isBlocked(a.user)) return blocked.push_back(a.id);
+    // RFC 8656 permissions are per IP; the rules may be per port, so each
+    // permission is re-checked with the port that last installed it.
+    std::erase_if(a.permissions, [&](const Permission& p) {
+      const SocketAddress peer{p.peer, p.port};
+      auto rule = peerDenied(a, peer);
+      if (rule) deps_.events.onPeerRevoked(peer, *rule, a.tuple, a.user);
+      return rule.has_value();
+    });
+    std::erase_if(a.channels, [&](const ChannelBinding& c) {
+      auto rule = peerDenied(a, c.peer);
+      if (rule) deps_.events.onPeerRevoked(c.peer, *rule, a.tuple, a.user);
+      return rule.has_value();
+    });
+    closeDeniedTcpConnections(a);
+  });
+  for (uint64_t id : blocked) deleteAllocation(id, "blocked");
+}
+
 void TurnServer::onClientDatagram(const FiveTuple& tuple, std::span<const uint8_t> bytes) {
-  if (!admit(tuple, bytes)) return;  // banned or over the request rate: dropped, counted
+  AdmissionDeps admission = admissionDeps();
+  const Admission verdict = admitDatagram({tuple, bytes, deps_.clock.now(), *policy_}, admission);
+  if (!verdict.admitted) return drop(verdict.reason, tuple.client);  // banned, over the request rate
   // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
   if (stun::isChannelData(bytes)) return onChannelData(tuple, bytes);
   auto decoded = stun::decode(bytes);
@@ -89,16 +113,18 @@ void TurnServer::onIndication(const FiveTuple& tuple, const stun::Message& msg) 
   if (msg.method() != Method::Send) return drop(DropReason::UnexpectedClass, tuple.client);
   const RequestContext ind{tuple, msg, deps_.clock.now(), {}, table_.find(tuple), *policy_};
   SendDeps d{peerGate(), deps_.io, counters_};
-  Outcome o = handleSend(ind, d);
-  if (o.kind == Outcome::Kind::Drop) drop(o.drop, tuple.client);
+  conclude(ind, handleSend(ind, d));
 }
 
 Outcome TurnServer::process(Request& req) {
   // RFC 8489 §6.3.1: Binding needs no credentials.
   if (req.msg.method() == Method::Binding) return dispatch(req);
   Outcome gate = authenticate(req);
-  if (gate.kind != Outcome::Kind::Success) return afterAuthFailure(req, std::move(gate));
-  if (isBlockedRequest(req)) return Outcome::error(403, "user_blocked");
+  if (!gate.ok()) {
+    AdmissionDeps d = admissionDeps();
+    return admitAuthFailure(req, std::move(gate), d);
+  }
+  if (Outcome blocked = admitUser(req); !blocked.ok()) return blocked;
   // RFC 8489 §6.3.1: unknown comprehension-required attributes after auth.
   if (!req.msg.unknownComprehensionRequired().empty()) return Outcome::error(420, "unknown_attribute");
   return dispatch(req);
@@ -111,13 +137,12 @@ Outcome TurnServer::dispatch(Request& req) {
       return handleBinding(req);
     case Method::Allocate: {
       if (overVolume(req)) return Outcome::error(486, "volume_quota");
-      AllocateDeps d{table_,       deps_.relays, shared_->quotas, deps_.io, deps_.rng,
-                     deps_.events, ids_,         draining_};
+      AllocateDeps d{table_, deps_.relays, shared_->quotas, deps_.io, deps_.rng, ids_, draining_};
       return handleAllocate(req, d);
     }
     case Method::ConnectionBind: {
       // RFC 6062 §5.4: arrives on a new data connection, which has no allocation.
-      ConnectionBindDeps d{tcp_, table_, deps_.worker.index};
+      ConnectionBindDeps d = bindDeps();
       return handleConnectionBind(req, d);
     }
     default:
@@ -178,7 +203,7 @@ void TurnServer::deleteAllocation(uint64_t id, std::string_view why) {
   if (!a) return;
   settleVolume(*a);
   deps_.events.onAllocationDeleted(*a, why);
-  releaseQuota(*a);
+  shared_->quotas.release(a->username, a->tuple.client.ip, a->reservedBps);
   closeTcpConnections(*a);
   deps_.io.closeRelay(a->relay);
   for (auto& e : deps_.relays.endpoints())

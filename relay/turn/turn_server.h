@@ -1,12 +1,13 @@
 #pragma once
 // The request pipeline of one worker (RFC 8489 / RFC 8656 over UDP):
 //
-//   datagram -> classify -> ChannelData fast path
-//                        -> decode -> auth gate -> one handler per method
-//                                                   -> Outcome -> respond
+//   datagram -> admit -> classify -> ChannelData fast path
+//                                -> decode -> auth gate -> one handler per method
+//                                                           -> Outcome -> respond
 //
-// The handlers are free functions over narrow deps (handlers.h); this class
-// is the pipeline around them and owns the state they are handed. No
+// The handlers (admission too) are free functions over narrow deps
+// (handlers.h); this class is the pipeline around them, owns the state they
+// are handed, and is the only one that reports events (respond.cc). No
 // sockets here: bytes go out through IoPort, time comes from Clock, and
 // randomness from Random, so every step is testable on its own.
 #include <memory>
@@ -130,12 +131,15 @@ class TurnServer {
   /// Hands the request to its handler (handlers.h) with the deps it needs.
   Outcome dispatch(Request& req);
   Outcome dispatchOnAllocation(Request& req);
-  PeerGate peerGate() { return PeerGate{deps_.relays, deps_.events}; }
+  PeerGate peerGate() const { return PeerGate{deps_.relays}; }
+  AdmissionDeps admissionDeps() { return AdmissionDeps{shared_->bans, rates_, counters_}; }
+  ConnectionBindDeps bindDeps() { return ConnectionBindDeps{tcp_, table_, deps_.worker.index}; }
 
   // TCP relay (turn_server_tcp.cc).
   /// After a ConnectionBind's answer: join or move its data connection.
   void handOver(const FiveTuple& client, const TcpHandOver& h);
-  void answerConnect(const TcpConnection& c, int code, std::string_view reason);
+  /// A deferred Connect's answer, signed with its allocation's key.
+  void answerConnect(const TcpConnection& c, const Outcome& outcome);
   void expireTcpConnections(Instant now);
   void closeTcpConnections(Allocation& a);
   void closeDeniedTcpConnections(Allocation& a);
@@ -150,6 +154,15 @@ class TurnServer {
   static ReplyTo replyTo(const Request& req);
   void respond(const Request& req, const Outcome& outcome);
   void respond(const ReplyTo& to, const Outcome& outcome);
+  /// A Send indication's end: never answered, a drop is counted.
+  void conclude(const Request& ind, const Outcome& outcome);
+  /// A peer's TCP connection (handleTcpPeer): the ConnectionAttempt
+  /// indication to `a`'s client, or the drop.
+  void respondToPeer(const Allocation& a, const SocketAddress& peer, const Outcome& outcome);
+  /// Reports the Outcome's events (Outcome::events) for a request on
+  /// `tuple` and its allocation `a`.
+  void report(const Outcome& outcome, const FiveTuple& tuple, const Allocation* a);
+  void report(const Event& e, const Outcome& outcome, const FiveTuple& tuple, const Allocation* a);
   /// Bytes only (no events): success attributes or the error, then
   /// SOFTWARE, MESSAGE-INTEGRITY and FINGERPRINT.
   void encode(const ReplyTo& to, const Outcome& outcome);
@@ -157,21 +170,14 @@ class TurnServer {
   static void encodeAttrs(stun::MessageBuilder& b, const ResponseAttrs& attrs);
   void deleteAllocation(uint64_t id, std::string_view why);
   /// A silent drop: counted per worker and reported with its source.
-  void drop(DropReason r, const SocketAddress& source) {
-    counters_.drop(r);
-    deps_.events.onDrop(r, source);
-  }
+  void drop(DropReason r, const SocketAddress& source);
   void relayToClient(Allocation& a, const SocketAddress& peer, std::span<const uint8_t> bytes);
 
-  // Admission (admission.cc): bans, rate limits, blocked users, quotas,
-  // bandwidth, and applying a new policy generation to live allocations.
-  bool admit(const FiveTuple& tuple, std::span<const uint8_t> bytes);
-  Outcome afterAuthFailure(const Request& req, Outcome gate);
-  bool isBlockedRequest(const Request& req) const;
-  void releaseQuota(const Allocation& a);
   bool withinBandwidth(Allocation& a, Direction d, size_t bytes, Instant now) {
     return turn::withinBandwidth(a, d, bytes, now, policy_->quotas.maxBps);
   }
+  /// A new policy generation applied to live allocations: blocked users'
+  /// allocations end, denied permissions, channels and TCP connections go.
   void applyPolicyToAllocations();
 
   // Usage and volume (turn_server_usage.cc): once per 1 s tick, never per packet.

@@ -1,13 +1,13 @@
-// TurnServer's side of the TCP relay (RFC 6062) after the requests: the
-// edge reports connect() results, accepted and closed peer connections and
-// relayed bytes; deferred Connect answers and hand-overs of ConnectionBind
-// data connections go out from here. The Connect and ConnectionBind
-// handlers themselves are in handle_connect.cc.
+// TurnServer's side of the TCP relay (RFC 6062): the edge reports connect()
+// results, accepted and closed peer connections, moved binds and relayed
+// bytes, and this file dispatches them to their handlers (handle_connect.cc,
+// handle_connection_bind.cc, handle_tcp_peer.cc) and their Outcomes to
+// respond.cc. Hand-overs of bound data connections and the connection
+// table's upkeep (expiry, allocation end, reload) are here.
 #include "relay/turn/turn_server.h"
 
 namespace tw::turn {
 
-using stun::MessageClass;
 using stun::Method;
 
 void TurnServer::handOver(const FiveTuple& client, const TcpHandOver& h) {
@@ -23,65 +23,32 @@ void TurnServer::handOver(const FiveTuple& client, const TcpHandOver& h) {
 std::optional<uint32_t> TurnServer::onTcpPeerAccepted(uint64_t allocationId, const SocketAddress& peer) {
   Allocation* a = table_.findById(allocationId);
   if (!a) return std::nullopt;
-  const Instant now = deps_.clock.now();
-  auto refuse = [&](DropReason r) -> std::optional<uint32_t> {
-    drop(r, peer);
-    return std::nullopt;
-  };
-  // RFC 6062 §5.3: no permission, no connection; the rules are checked too.
-  if (auto rule = peerDenied(*a, peer)) {
-    deps_.events.onPeerDenied(peer, *rule, a->tuple, a->user);
-    return refuse(DropReason::PeerDenied);
-  }
-  if (!a->hasPermission(peer.ip, now)) return refuse(DropReason::NoPermission);
-  const size_t cap = policy_->quotas.tcpConnectionsPerAllocation;
-  if (cap && a->tcpConnections.size() >= cap) return refuse(DropReason::RateLimited);
-  TcpConnection c;
-  c.id = tcp_.newId(deps_.rng, a->user);
-  tcp_.directory().markPending(c.id);
-  c.allocationId = a->id;
-  c.peer = peer;
-  c.inbound = true;
-  c.state = TcpState::Pending;
-  c.deadline = now + kTcpBindTimeout;
-  tcp_.insert(c);
-  a->tcpConnections.push_back(c.id);
-  stun::TransactionId txn;
-  deps_.rng.fill(txn);
-  stun::MessageBuilder b(out_, Method::ConnectionAttempt, MessageClass::Indication, txn);
-  b.addXorAddress(stun::attr::XorPeerAddress, peer);
-  b.addU32(stun::attr::ConnectionId, c.id);
-  deps_.io.sendToClient(a->tuple, b.bytes());
-  return c.id;
+  TcpPeerDeps d{deps_.relays, tcp_, deps_.rng};
+  const Outcome o = handleTcpPeer({*a, peer, deps_.clock.now(), *policy_}, d);
+  respondToPeer(*a, peer, o);
+  if (!o.ok()) return std::nullopt;
+  return o.attrs.connectionId;
 }
 
-void TurnServer::answerConnect(const TcpConnection& c, int code, std::string_view reason) {
+void TurnServer::answerConnect(const TcpConnection& c, const Outcome& outcome) {
   Allocation* a = table_.findById(c.allocationId);
   if (!a) return;
   const ReplyTo to{Method::Connect, c.connectTxn,         a->tuple, deps_.clock.now(),
                    &a->key,         c.connectFingerprint, {}};
-  ResponseAttrs attrs;
-  attrs.connectionId = c.id;
-  respond(to, code ? Outcome::error(code, reason) : Outcome::success(std::move(attrs)));
+  respond(to, outcome);
 }
 
 void TurnServer::onTcpPeerConnected(uint32_t id, bool ok) {
   TcpConnection* c = tcp_.find(id);
   if (!c || c->state != TcpState::Connecting) return;
-  if (!ok) {
-    answerConnect(*c, 447, "connect_failed");
-    return forgetTcpConnection(id);
-  }
-  c->state = TcpState::Pending;
-  c->deadline = deps_.clock.now() + kTcpBindTimeout;
-  tcp_.directory().markPending(id);
-  answerConnect(*c, 0, {});
+  const Outcome o = handleConnectDone(*c, ok, deps_.clock.now(), tcp_);
+  answerConnect(*c, o);
+  if (!o.ok()) forgetTcpConnection(id);
 }
 
 std::optional<uint64_t> TurnServer::onTcpBindMoved(uint32_t id) {
-  TcpConnection* c = tcp_.find(id);
-  if (!c || c->state != TcpState::Pending || !table_.findById(c->allocationId)) return std::nullopt;
-  c->state = TcpState::Bound;
+  ConnectionBindDeps d = bindDeps();
+  if (!handleMovedBind(id, d)) return std::nullopt;
   return policy_->quotas.maxBps;
 }
 
@@ -98,7 +65,7 @@ void TurnServer::onTcpRelayed(uint32_t id, Direction d, size_t bytes) {
 void TurnServer::expireTcpConnections(Instant now) {
   for (uint32_t id : tcp_.expired(now)) {
     TcpConnection* c = tcp_.find(id);
-    if (c->state == TcpState::Connecting) answerConnect(*c, 447, "connect_timeout");
+    if (c->state == TcpState::Connecting) answerConnect(*c, Outcome::error(447, "connect_timeout"));
     deps_.io.closeTcpPeer(id);
     forgetTcpConnection(id);
   }

@@ -22,6 +22,7 @@
 #include "relay/turn/turn_server.h"
 #include "tests/support/fake_io_port.h"
 #include "tests/support/long_term_auth.h"
+#include "tests/support/recording_events.h"
 
 namespace tw::testing {
 
@@ -65,7 +66,7 @@ class Pipeline {
   ManualClock clock;
   SeededRandom rng;
   FakeIoPort io;
-  turn::RelayEvents events;  // no-op sink
+  RecordingEvents events;  // everything the server reported, in order
   turn::RelayAddresses relays;
   std::unique_ptr<policy::NonceService> nonces;
   policy::Config config;

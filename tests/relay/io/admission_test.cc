@@ -1,5 +1,5 @@
 // Admission control through a live in-process worker on loopback
-// (relay/turn/admission.cc): quotas (486), bandwidth, request rate limits,
+// (relay/turn/handle_admission.cc): quotas (486), bandwidth, request rate limits,
 // failed-auth bans, blocked users, and a reload applied to live allocations.
 #include <catch2/catch.hpp>
 

@@ -93,7 +93,7 @@ HandlerBench::AddAttrs channel(std::optional<uint16_t> number, std::vector<Socke
 std::string bindChannel(HandlerBench& h, std::optional<uint16_t> number, std::vector<SocketAddress> peers,
                         const FiveTuple& from) {
   auto req = h.request(Method::ChannelBind, channel(number, std::move(peers)), from);
-  return answer(turn::handleChannelBind(req, h.peers()));
+  return answer(h.keep(turn::handleChannelBind(req, h.peers())));
 }
 std::string bindChannel(HandlerBench& h, std::optional<uint16_t> number, std::vector<SocketAddress> peers) {
   return bindChannel(h, number, std::move(peers), h.tuple());
@@ -131,7 +131,8 @@ TEST_CASE("handleChannelBind: 403 for a denied peer, 443 for another family") {
   HandlerBench h(kAllowPeers);
   turn::Allocation& a = h.allocate();
   CHECK(bindChannel(h, 0x4001, {kDenied}) == "403 peer_denied");
-  CHECK(h.events.denied.size() == 1);
+  REQUIRE(h.reported.size() == 1);
+  CHECK_THAT(h.reported[0], Catch::StartsWith("peer_denied 10.0.0.1:80 "));
   CHECK(bindChannel(h, 0x4001, {kPeerV6}) == "443 peer_family_mismatch");
   CHECK(a.channels.empty());
   CHECK(a.permissions.empty());

@@ -75,11 +75,12 @@ TEST_CASE("handleCreatePermission: installs every peer for permission_lifetime, 
   HandlerBench h(kAllowPeers);
   turn::Allocation& a = h.allocate();
   auto req = h.request(Method::CreatePermission, withPeers({kPeer, kPeer2}));
-  CHECK(answer(turn::handleCreatePermission(req, h.peers())) == "success");
+  const turn::Outcome o = turn::handleCreatePermission(req, h.peers());
+  CHECK(answer(o) == "success");
+  CHECK(o.events.empty());
   REQUIRE(a.permissions.size() == 2);
   CHECK(a.permissions[0].port == kPeer.port);
   CHECK(a.permissions[0].expires == h.clock.now() + std::chrono::minutes(5));
-  CHECK(h.events.denied.empty());
 }
 
 TEST_CASE("handleCreatePermission: 400 for a missing, malformed or too long peer list") {
@@ -108,9 +109,12 @@ TEST_CASE("handleCreatePermission: 443 for another family, 403 with the rule for
   const turn::Outcome denied = permit({kPeer, kDenied});
   CHECK(answer(denied) == "403 peer_denied");
   CHECK_FALSE(denied.detail.empty());
-  CHECK(h.events.denied == std::vector<std::string>{denied.detail});
-  CHECK(answer(permit({a.relayed})) == "403 peer_denied");  // its own relayed address: a loop
-  CHECK(h.events.denied.back() == "loop:own-relayed-address");
+  CHECK(describe(denied) ==
+        std::vector<std::string>{"peer_denied " + kDenied.toString() + " " + denied.detail});
+  const turn::Outcome loop = permit({a.relayed});  // its own relayed address: a loop
+  CHECK(answer(loop) == "403 peer_denied");
+  CHECK(describe(loop) ==
+        std::vector<std::string>{"peer_denied " + a.relayed.toString() + " loop:own-relayed-address"});
   CHECK(a.permissions.empty());  // all or nothing
 }
 

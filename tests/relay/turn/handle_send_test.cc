@@ -75,7 +75,7 @@ std::string sendVia(HandlerBench& h, const std::optional<SocketAddress>& peer, s
                     const FiveTuple& from) {
   auto ind = h.request(Method::Send, sendAttrs(peer, bytes), from, stun::MessageClass::Indication);
   auto d = h.sendDeps();
-  return answer(turn::handleSend(ind, d));
+  return answer(h.keep(turn::handleSend(ind, d)));
 }
 std::string sendVia(HandlerBench& h, const std::optional<SocketAddress>& peer, size_t bytes) {
   return sendVia(h, peer, bytes, h.tuple());
@@ -107,8 +107,11 @@ TEST_CASE("handleSend: every refusal is a drop with its reason, nothing sent") {
   CHECK(sendVia(h, kPeerV6, 10) == "drop malformed");  // a family the allocation has no relay for
   CHECK(sendVia(h, kPeer, 10) == "drop no_permission");
   REQUIRE(a.installPermission(kPeer.ip, h.clock.now() + std::chrono::minutes(5), h.clock.now(), 10));
+  CHECK(h.reported.empty());  // nothing to report before the peer is known and permitted
   CHECK(sendVia(h, SocketAddress{kPeer.ip, 6000}, 10) == "drop peer_denied");  // rules per packet
-  CHECK(h.events.denied.size() == 1);
+  REQUIRE(h.reported.size() == 1);
+  CHECK_THAT(h.reported[0], Catch::StartsWith("peer_denied 203.0.113.100:6000 "));
+  h.reported.clear();
   CHECK(sendVia(h, kPeer, 900) == "success");
   CHECK(sendVia(h, kPeer, 900) == "drop over_bandwidth");  // one second's budget of max_bps
   h.clock.advance(std::chrono::seconds(2));
@@ -117,6 +120,8 @@ TEST_CASE("handleSend: every refusal is a drop with its reason, nothing sent") {
   h.io.refuseSends = false;
   CHECK(h.io.toPeer.size() == 1);
   CHECK(a.bytesToPeer == 900);
+  // Every Send past the rules is a relay_scan target, sent or not.
+  CHECK(h.reported == std::vector<std::string>(3, "send_target " + kPeer.toString()));
   const auto tcp = h.tuple("203.0.113.6:1", Transport::Tcp);
   h.allocate(tcp, 6);
   CHECK(sendVia(h, kPeer, 10, tcp) == "drop wrong_transport");

@@ -1,10 +1,11 @@
 #pragma once
 // The handlers of relay/turn/handlers.h called directly, without TurnServer:
 // the state a worker hands them (allocation table, port pool, quota book,
-// TCP connection table, counters), a FakeIoPort, a ManualClock, seeded
-// randomness and recorded events. Requests are built and decoded as the
-// pipeline would; the auth gate does not run, the context says who passed
-// it. What only the pipeline answers (401/438, 420, 437, 441, a blocked
+// TCP connection table, counters), a FakeIoPort, a ManualClock and seeded
+// randomness. A handler reports nothing itself: the events it saw are in
+// its Outcome (describe() in tests/support/recording_events.h). Requests
+// are built and decoded as the pipeline would; the auth gate does not run,
+// the context says who passed it. What only the pipeline answers (401/438, 420, 437, 441, a blocked
 // user) is tested through tests/support/turn_pipeline.h instead.
 #include <catch2/catch.hpp>
 #include <deque>
@@ -14,23 +15,9 @@
 
 #include "relay/turn/handlers.h"
 #include "tests/relay/turn/pipeline_fixtures.h"
+#include "tests/support/recording_events.h"
 
 namespace tw::testing {
-
-/// The events a handler reports, recorded.
-struct RecordedEvents final : turn::RelayEvents {
-  std::vector<std::string> denied;  ///< the rule of each onPeerDenied
-  std::vector<SocketAddress> connectAttempts;
-  size_t created = 0;
-  void onAllocationCreated(const turn::Allocation&) override { ++created; }
-  void onPeerDenied(const SocketAddress&, std::string_view rule, const FiveTuple&,
-                    std::string_view) override {
-    denied.emplace_back(rule);
-  }
-  void onConnectAttempt(const turn::Allocation&, const SocketAddress& peer) override {
-    connectAttempts.push_back(peer);
-  }
-};
 
 class HandlerBench {
  public:
@@ -78,13 +65,15 @@ class HandlerBench {
   }
   turn::RequestContext request(stun::Method m, const AddAttrs& add = {}) { return request(m, add, tuple()); }
 
-  turn::PeerGate peers() { return {relays, events}; }
+  turn::PeerGate peers() { return {relays}; }
   turn::AllocateDeps allocateDeps(bool draining = false) {
-    return {table, relays, quotas, io, rng, events, ids, draining};
+    return {table, relays, quotas, io, rng, ids, draining};
   }
   turn::SendDeps sendDeps() { return {peers(), io, counters}; }
   turn::ConnectDeps connectDeps() { return {peers(), tcp, io, rng, counters}; }
   turn::ConnectionBindDeps bindDeps(uint32_t worker = 0) { return {tcp, table, worker}; }
+  turn::TcpPeerDeps tcpPeerDeps() { return {relays, tcp, rng}; }
+  turn::AdmissionDeps admissionDeps() { return {bans, rates, counters}; }
 
   /// Allocate from `from` (UDP, or TCP on a TCP 5-tuple); must succeed.
   turn::Allocation& allocate(const FiveTuple& from, uint8_t transport = 17, const AddAttrs& extra = {}) {
@@ -102,10 +91,17 @@ class HandlerBench {
   }
   turn::Allocation& allocate() { return allocate(tuple()); }
 
+  /// Notes the events `o` carries in `reported` (describe()) and returns it.
+  const turn::Outcome& keep(const turn::Outcome& o) {
+    for (auto& line : describe(o)) reported.push_back(std::move(line));
+    return o;
+  }
+  /// The events of every Outcome passed through keep(), in order.
+  std::vector<std::string> reported;
+
   ManualClock clock;
   SeededRandom rng{1};
   FakeIoPort io;
-  RecordedEvents events;
   turn::RelayAddresses relays;
   policy::Config config;
   SocketAddress listener = *SocketAddress::parse("198.51.100.1:3478");
@@ -115,6 +111,8 @@ class HandlerBench {
   turn::TcpConnectionTable tcp;
   turn::WorkerCounters counters;
   turn::AllocationIds ids;
+  turn::BanTable bans{11, 4};
+  turn::RateLimiter rates{7, 4};
 
  private:
   uint64_t generation_ = 0;
