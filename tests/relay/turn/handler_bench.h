@@ -111,8 +111,8 @@ class HandlerBench {
   turn::TcpConnectionTable tcp;
   turn::WorkerCounters counters;
   turn::AllocationIds ids;
-  turn::BanTable bans{11, 4};
-  turn::RateLimiter rates{7, 4};
+  turn::BanTable bans{SipKey{11}, 4};
+  turn::RateLimiter rates{SipKey{7}, 4};
 
  private:
   uint64_t generation_ = 0;
