@@ -18,7 +18,7 @@ TEST_CASE("fleet status needs its subcommand and --config") {
   CHECK(parseCli({"turnwarden", "rotate", "--config", "x.yaml"}).sub.empty());
 }
 
-TEST_CASE("--realm goes with credential and rotate only") {
+TEST_CASE("The --realm option goes with credential and rotate only") {
   auto c =
       parseCli({"turnwarden", "credential", "--config", "x.yaml", "--user", "u", "--realm", "t.example"});
   CHECK(c.error.empty());
