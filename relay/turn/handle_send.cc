@@ -19,7 +19,8 @@ Outcome handleSend(const RequestContext& ind, SendDeps& d) {
   d.peers.events.onSendTarget(*a, *peer);  // relay_scan: distinct destinations (metrics side)
   if (!withinBandwidth(*a, Direction::ClientToPeer, data->size(), ind.now, ind.policy.quotas.maxBps))
     return Outcome::dropped(DropReason::OverBandwidth);
-  if (!d.io.sendToPeer(a->relayFor(peer->ip.family()), *peer, *data))
+  // Our own external relay address goes to the bound one (no edge hairpin).
+  if (!d.io.sendToPeer(a->relayFor(peer->ip.family()), d.peers.relays.toBound(*peer), *data))
     return Outcome::dropped(DropReason::SendFailed);
   a->bytesToPeer += data->size();
   d.counters.relayed(Direction::ClientToPeer, a->tuple.transport, data->size());
