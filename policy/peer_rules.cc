@@ -144,4 +144,18 @@ PeerDecision PeerRules::check(const SocketAddress& peer, const PeerLayer* layer)
   return {true, allowedBy ? std::string_view(allowedBy->name) : std::string_view("allowed")};
 }
 
+std::vector<SocketAddress> withExternalSelf(std::vector<SocketAddress> self,
+                                            const std::vector<IpAddress>& external) {
+  const size_t configured = self.size();
+  for (const IpAddress& ext : external) {
+    for (size_t i = 0; i < configured; ++i) {
+      const SocketAddress outside{ext, self[i].port};
+      bool present = false;
+      for (const SocketAddress& s : self) present = present || s == outside;
+      if (!present) self.push_back(outside);
+    }
+  }
+  return self;
+}
+
 }  // namespace tw::policy

@@ -108,4 +108,14 @@ class PeerRules {
   std::vector<SelfEntry> self_;
 };
 
+/// The self addresses as seen from outside: every port of `self` also on each
+/// of `external` (relay.external_address, the public address of a 1:1 NAT that
+/// is not on any interface), so a client cannot reach the server's own
+/// listener/metrics/admin/credentials ports through its public address
+/// wherever the provider's edge loops it back. A port on a wildcard bind is
+/// added too: the wildcard matches the public address only if it is local.
+/// Entries already present are not repeated.
+std::vector<SocketAddress> withExternalSelf(std::vector<SocketAddress> self,
+                                            const std::vector<IpAddress>& external);
+
 }  // namespace tw::policy

@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "policy/peer_rules.h"
 #include "policy/reload.h"
 #include "policy/rotation.h"
 #include "policy/secrets_file.h"
@@ -63,7 +64,10 @@ std::vector<SocketAddress> ServerApp::selfAddresses() const {
   if (config_.admin.listen) self.push_back(admin_ ? admin_->address() : *config_.admin.listen);
   if (config_.credentials.listen)
     self.push_back(credentials_ ? credentials_->address() : *config_.credentials.listen);
-  return self;
+  // Behind 1:1 NAT the same ports answer on the public address (issue 21).
+  std::vector<IpAddress> external;
+  if (config_.relay.externalAddress) external.push_back(*config_.relay.externalAddress);
+  return policy::withExternalSelf(std::move(self), external);
 }
 
 bool ServerApp::start() {

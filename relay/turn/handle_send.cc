@@ -8,7 +8,8 @@ Outcome relay(const RequestContext& ind, SendDeps& d, Allocation& a, const Socke
               std::span<const uint8_t> data) {
   if (!withinBandwidth(a, Direction::ClientToPeer, data.size(), ind.now, ind.policy.quotas.maxBps))
     return Outcome::dropped(DropReason::OverBandwidth);
-  if (!d.io.sendToPeer(a.relayFor(peer.ip.family()), peer, data))
+  // Our own external relay address goes to the bound one (no edge hairpin).
+  if (!d.io.sendToPeer(a.relayFor(peer.ip.family()), d.peers.relays.toBound(peer), data))
     return Outcome::dropped(DropReason::SendFailed);
   a.bytesToPeer += data.size();
   ++a.packetsToPeer;

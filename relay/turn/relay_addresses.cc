@@ -21,4 +21,22 @@ bool RelayAddresses::isLiveRelay(const SocketAddress& peer) const {
   return false;
 }
 
+SocketAddress RelayAddresses::toBound(const SocketAddress& peer) const {
+  for (const auto& e : endpoints_) {
+    if (e.advertised == e.bind || peer.ip != e.advertised) continue;
+    if (peer.port < e.pool->first() || peer.port > e.pool->last()) continue;
+    return SocketAddress{e.bind, peer.port};
+  }
+  return peer;
+}
+
+SocketAddress RelayAddresses::toAdvertised(const SocketAddress& source) const {
+  for (const auto& e : endpoints_) {
+    if (e.advertised == e.bind || source.ip != e.bind) continue;
+    if (source.port < e.pool->first() || source.port > e.pool->last()) continue;
+    return SocketAddress{e.advertised, source.port};
+  }
+  return source;
+}
+
 }  // namespace tw::turn

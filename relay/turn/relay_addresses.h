@@ -24,6 +24,16 @@ class RelayAddresses {
   /// traffic (both WebRTC clients behind TURN), which must keep working even
   /// though the relay addresses sit in denied ranges such as 127/8.
   bool isLiveRelay(const SocketAddress& peer) const;
+  /// Where to send to `peer`: a relay port on an advertised (external)
+  /// address goes to the bound address of that endpoint, so relay-to-relay
+  /// through our own public address is delivered by the local kernel even
+  /// when the provider's edge does not hairpin (issue 21). Else `peer`.
+  /// No allocation: asked on every Send and ChannelData.
+  SocketAddress toBound(const SocketAddress& peer) const;
+  /// The reverse, for a datagram arriving on a relay socket: a source on a
+  /// relay port of a bound address that advertises another address is shown
+  /// as that advertised address. Else `source`.
+  SocketAddress toAdvertised(const SocketAddress& source) const;
   const std::vector<RelayEndpoint>& endpoints() const { return endpoints_; }
   std::vector<RelayEndpoint>& endpoints() { return endpoints_; }
 

@@ -84,7 +84,7 @@ void TurnServer::onChannelData(const FiveTuple& tuple, std::span<const uint8_t> 
   if (!a->hasPermission(ch->peer.ip, now)) return drop(DropReason::NoPermission);
   if (!withinBandwidth(*a, Direction::ClientToPeer, cd->payload.size(), now))
     return drop(DropReason::OverBandwidth);
-  if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), ch->peer, cd->payload))
+  if (!deps_.io.sendToPeer(a->relayFor(ch->peer.ip.family()), deps_.relays.toBound(ch->peer), cd->payload))
     return drop(DropReason::SendFailed);
   a->bytesToPeer += cd->payload.size();
   ++a->packetsToPeer;
@@ -220,6 +220,10 @@ void TurnServer::onPeerDatagram(uint64_t allocationId, const SocketAddress& peer
   Allocation* a = table_.findById(allocationId);
   if (!a) return;
   const Instant now = deps_.clock.now();
+  // Relay-to-relay through our external address arrives from the bound
+  // one: the client knows (and permitted) the advertised form (issue 21).
+  const SocketAddress shown = deps_.relays.toAdvertised(peer);
+  if (shown != peer && a->hasPermission(shown.ip, now)) return relayToClient(*a, shown, bytes);
   // RFC 8656 §11.3: no permission for the peer's IP -> silently discard.
   if (!a->hasPermission(peer.ip, now)) {
     drop(DropReason::NoPermission, peer);

@@ -110,6 +110,28 @@ lab_uclient tcp home 3478 turn.example.test 198.51.100.50 203.0.113.10 -t
 lab_uclient udp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -x
 lab_uclient tcp6 home 3478 2001:db8:10::10 2001:db8::1 2001:db8:10::10 -t -x
 
+# Relay-to-relay through the server's own public address (issue 21, "own relayed addresses
+# are" peers): two allocations of one client (-y), each the other's peer at its relayed
+# address as advertised, 203.0.113.10:PORT. The edge does not hairpin (checked above): the
+# server must hand the datagrams to its own relay sockets at 10.10.0.10 itself.
+out="$LAB_DIR/logs/uclient-relay-to-relay.txt"
+lab_log "uclient relay-to-relay: turnutils_uclient -y -p 3478 turn.example.test (in twlab-home)"
+rc=0
+nsx home timeout 60 turnutils_uclient -v -y -m 1 -n "$UCLIENT_MESSAGES" -l "$UCLIENT_LENGTH" \
+  -W "$LAB_SECRET" -u lab -p 3478 turn.example.test >"$out" 2>&1 || rc=$?
+(( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "relay-to-relay: turnutils_uclient exited with $rc (log: $out)"; }
+UCLIENT_CLIENTS=1 lab_uclient_check relay-to-relay "$out" 203.0.113.10
+
+# Own service ports are never peers: the listener's port on the public address is refused
+# (403, rule self:203.0.113.10:3478) although the lab allows 203.0.113.0/24 as peers.
+out="$LAB_DIR/logs/uclient-self-peer.txt"
+nsx home timeout 30 turnutils_uclient -v -m 1 -n 1 -l "$UCLIENT_LENGTH" -W "$LAB_SECRET" -u lab \
+  -p 3478 -e 203.0.113.10 -r 3478 turn.example.test >"$out" 2>&1 || true
+lab_wait 10 "turnwarden refusing 203.0.113.10:3478 as a peer" \
+  grep -q 'peer denied peer=203.0.113.10:3478 rule="self:203.0.113.10:3478"' "$LAB_DIR/logs/turnwarden.log"
+! grep -q 'Total lost packets 0 ' "$out" || lab_die "self peer: uclient relayed to 203.0.113.10:3478: $out"
+lab_pass "own service port: 203.0.113.10:3478 as a peer is 403 self:203.0.113.10:3478"
+
 # ------------------------------------------------------------------- TLS, real ACME
 # The certificate certbot got from pebble over HTTP-01 through the 1:1 NAT verifies by
 # name against pebble's root (what every lab client trusts), from behind the corporate
@@ -173,9 +195,8 @@ LAB_FIGURES+=("certificate serial before renewal $cert_before, after $cert_after
 # turns:turn.example.test:443 only, a relay-only DataChannel between them.
 #
 # Their relayed addresses are both 203.0.113.10, so the relay-to-relay path goes from
-# the server to its own public address. Until the server delivers that itself (issue 21,
-# "own relayed addresses are" peers), it needs an edge that hairpins: the lab's edge is
-# switched to hairpinning for this check only (lab_edge_hairpin), and back.
+# the server to its own public address, and the edge does not hairpin: the server
+# delivers it to its own relay sockets itself (issue 21, "own relayed addresses are").
 # shellcheck disable=SC2034  # E2E_DIR and E2E_TMP are read by playwright.sh
 E2E_DIR="$TW_ROOT/tests/e2e"
 E2E_LOG_DIR="$TW_BUILD_DIR/e2e-logs"
@@ -211,12 +232,10 @@ done
 allocs() { grep -c "allocation created .* client=$1:[0-9]* transport=$2 " "$LAB_DIR/logs/turnwarden.log" || true; }
 home_before="$(allocs 198.51.100.10 udp)"
 corp_before="$(allocs 198.51.100.20 tls)"
-lab_edge_hairpin on
 out="$LAB_DIR/logs/chromium-pair.json"
 rc=0
 timeout 180 node "$LAB_TESTS/chromium_pair.mjs" "$PW_DIR" "$CHROMIUM_MESSAGES" \
   "$LAB_DIR/chromium/home/side.json" "$LAB_DIR/chromium/corp/side.json" >"$out" 2>&1 || rc=$?
-lab_edge_hairpin off
 (( rc == 0 )) || { tail -n 20 "$out" >&2; lab_die "chromium: the driver exited with $rc"; }
 json="$(tail -n 1 "$out")"
 python3 - "$json" "$CHROMIUM_MESSAGES" <<'PY' || lab_die "chromium: $json"

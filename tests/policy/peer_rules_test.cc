@@ -10,6 +10,7 @@ using tw::policy::IpRange;
 using tw::policy::NamedRange;
 using tw::policy::PeerDecision;
 using tw::policy::PeerRules;
+using tw::policy::withExternalSelf;
 
 namespace {
 
@@ -429,4 +430,27 @@ TEST_CASE("accessors expose the configuration") {
   REQUIRE(rules.denied().size() == 1);
   CHECK(rules.denied()[0].name == "d");
   CHECK_FALSE(rules.defaultDeny());
+}
+
+TEST_CASE("behind 1:1 NAT the own service ports on the external address are self") {
+  // Issue 21: the host holds 10.10.0.10, the provider maps 203.0.113.10 to it.
+  const std::vector<SocketAddress> self = withExternalSelf(
+      {sock("10.10.0.10:3478"), sock("10.10.0.10:443"), sock("127.0.0.1:9100"), sock("0.0.0.0:8443")},
+      {IpAddress::parse("203.0.113.10").value()});
+  CHECK(self.size() == 8);
+  // Allowing the lab's ranges (or everything) never opens them.
+  const PeerRules rules({named("0.0.0.0/0", "config:allowed[0]")}, {}, true, self);
+  CHECK(verdict(rules, "203.0.113.10", 3478) == "self:203.0.113.10:3478");
+  CHECK(verdict(rules, "203.0.113.10", 443) == "self:203.0.113.10:443");
+  CHECK(verdict(rules, "203.0.113.10", 9100) == "self:203.0.113.10:9100");
+  CHECK(verdict(rules, "::ffff:203.0.113.10", 3478) == "self:203.0.113.10:3478");
+  CHECK(verdict(rules, "10.10.0.10", 3478) == "self:10.10.0.10:3478");
+  // Other ports of the public address (relayed ones) are not self.
+  CHECK(verdict(rules, "203.0.113.10", 50000) == "allowed:config:allowed[0]");
+}
+
+TEST_CASE("withExternalSelf repeats nothing and is a no-op without external addresses") {
+  const std::vector<SocketAddress> in{sock("203.0.113.10:3478"), sock("10.10.0.10:3478")};
+  CHECK(withExternalSelf(in, {}) == in);
+  CHECK(withExternalSelf(in, {IpAddress::parse("203.0.113.10").value()}) == in);
 }

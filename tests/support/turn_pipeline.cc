@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "policy/credentials.h"
+#include "policy/peer_rules.h"
 
 namespace tw::testing {
 
@@ -71,7 +72,20 @@ void Pipeline::advance(Duration d) {
 
 void Pipeline::reload(const std::string& extraYaml) {
   config = pipelineConfig(extraYaml, extraListeners_);
-  policy = policy::buildSnapshot(config, ++generation_, {listener});
+  policy = policy::buildSnapshot(config, ++generation_, selfAddresses());
+  server->setPolicy(policy);
+}
+
+std::vector<SocketAddress> Pipeline::selfAddresses() const {
+  std::vector<IpAddress> external;
+  if (config.relay.externalAddress) external.push_back(*config.relay.externalAddress);
+  return policy::withExternalSelf({listener}, external);
+}
+
+void Pipeline::useExternal(const IpAddress& ext) {
+  config.relay.externalAddress = ext;
+  relays.endpoints()[0].advertised = ext;
+  policy = policy::buildSnapshot(config, ++generation_, selfAddresses());
   server->setPolicy(policy);
 }
 

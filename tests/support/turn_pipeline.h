@@ -60,6 +60,10 @@ class Pipeline {
   void advance(Duration d);
   /// Replaces the policy as a reload does (extra YAML as in the constructor).
   void reload(const std::string& extraYaml);
+  /// Behind 1:1 NAT: relay.external_address = `ext`, advertised for the relay
+  /// address, and the listener's port on it joins the self addresses, as
+  /// ServerApp builds them.
+  void useExternal(const IpAddress& ext);
   /// A REST name and password valid for `ttl` from now.
   std::pair<std::string, std::string> credential(const std::string& user, int64_t ttl = 3600) const;
 
@@ -75,6 +79,7 @@ class Pipeline {
   SocketAddress listener = *SocketAddress::parse("198.51.100.1:3478");
 
  private:
+  std::vector<SocketAddress> selfAddresses() const;
   uint64_t generation_ = 1;
   std::string extraListeners_;
 };

@@ -136,3 +136,16 @@ TEST_CASE("handleCreatePermission: 508 over permissions_per_allocation, refreshi
   h.clock.advance(std::chrono::minutes(6));
   CHECK(permit({*SocketAddress::parse("93.184.216.3:1")}) == "success");
 }
+
+TEST_CASE("handle_permission: behind 1:1 NAT the listener's port on the external address is 403 self") {
+  // Issue 21: even an operator allowing everything cannot open it.
+  Pipeline p("peers:\n  allowed: [0.0.0.0/0]\n");
+  p.useExternal(*IpAddress::parse("203.0.113.10"));
+  auto c = allocated(p);
+  auto r = c.createPermission(*SocketAddress::parse("203.0.113.10:3478"));
+  REQUIRE(r);
+  CHECK(r->code == 403);
+  CHECK(p.policy->checkPeer("", *SocketAddress::parse("203.0.113.10:3478")).rule == "self:203.0.113.10:3478");
+  CHECK(permit(c, {*SocketAddress::parse("198.51.100.1:3478")}) == 403);  // the bound one, as before
+  CHECK(permit(c, {*SocketAddress::parse("203.0.113.10:3479")}) == 0);    // another port
+}

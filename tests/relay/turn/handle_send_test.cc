@@ -1,5 +1,6 @@
 // Send indications (RFC 8656 §11.2) through the socket-less pipeline: never
 // answered, every refusal a counted drop.
+#include "relay/stun/channel_data.h"
 #include "tests/relay/turn/handler_bench.h"
 
 using namespace tw;
@@ -125,4 +126,58 @@ TEST_CASE("handleSend: every refusal is a drop with its reason, nothing sent") {
   const auto tcp = h.tuple("203.0.113.6:1", Transport::Tcp);
   h.allocate(tcp, 6);
   CHECK(sendVia(h, kPeer, 10, tcp) == "drop wrong_transport");
+}
+
+TEST_CASE("handle_send: relay-to-relay through the external address goes to the bound one") {
+  // Issue 21: behind 1:1 NAT whose edge does not hairpin, B's relayed
+  // address as advertised (203.0.113.10:P) must reach B through 192.0.2.1:P.
+  Pipeline p;
+  const IpAddress ext = *IpAddress::parse("203.0.113.10");
+  p.useExternal(ext);
+  auto a = allocated(p, "alice", "203.0.113.5:40000");
+  auto b = allocated(p, "bob", "203.0.113.6:40000");
+  turn::Allocation* aa = p.server->allocations().find(a.tuple());
+  turn::Allocation* ba = p.server->allocations().find(b.tuple());
+  REQUIRE(aa);
+  REQUIRE(ba);
+  const SocketAddress bShown{ext, ba->relayed.port};
+  CHECK(ba->advertised == bShown);
+  REQUIRE(a.createPermission(bShown)->code == 0);  // a live relay port: allowed
+  p.feed(a.tuple(), sendIndication(bShown, 10));
+  REQUIRE(p.io.toPeer.size() == 1);
+  CHECK(p.io.toPeer[0].peer == ba->relayed);  // 192.0.2.1:P, delivered locally
+  // ChannelData too.
+  REQUIRE(a.channelBind(0x4000, bShown)->code == 0);
+  std::vector<uint8_t> cd;
+  stun::encodeChannelData(cd, 0x4000, std::vector<uint8_t>(8, 1), false);
+  p.feed(a.tuple(), cd);
+  REQUIRE(p.io.toPeer.size() == 2);
+  CHECK(p.io.toPeer[1].peer == ba->relayed);
+  // The reverse arrives from B's bound address and matches A's permission
+  // and channel for the advertised one.
+  p.io.toClient.clear();
+  const std::vector<uint8_t> back(6, 2);
+  p.server->onPeerDatagram(aa->id, ba->relayed, back);
+  REQUIRE(p.io.toClient.size() == 1);
+  CHECK(p.io.toClient[0].tuple == a.tuple());
+  auto got = stun::decodeChannelData(p.io.toClient[0].bytes);
+  REQUIRE(got);
+  CHECK(got->channel == 0x4000);
+  CHECK(drops(p, DropReason::NoPermission) == 0);
+}
+
+TEST_CASE("handle_send: a relay port on the external address that is not live stays denied") {
+  Pipeline p;
+  const IpAddress ext = *IpAddress::parse("203.0.113.10");
+  p.useExternal(ext);
+  auto a = allocated(p);
+  turn::Allocation* aa = p.server->allocations().find(a.tuple());
+  REQUIRE(aa);
+  const uint16_t idle =
+      aa->relayed.port == Pipeline::kFirstPort ? Pipeline::kFirstPort + 1 : Pipeline::kFirstPort;
+  CHECK(a.createPermission(SocketAddress{ext, idle})->code == 403);
+  CHECK(a.createPermission(aa->advertised)->code == 403);  // its own: a loop
+  // A datagram from an unpermitted bound relay address is still dropped.
+  p.server->onPeerDatagram(aa->id, SocketAddress{aa->relayed.ip, idle}, std::vector<uint8_t>(4, 0));
+  CHECK(drops(p, DropReason::NoPermission) == 1);
 }
