@@ -293,7 +293,7 @@ void visitMap(Reader& r, const Item& map, std::span<const std::string_view> keys
       r.error(keyItem, "keys must be plain strings, got " + kindOf(key));
       continue;
     }
-    std::string name = key.Scalar();
+    const std::string& name = key.Scalar();
     Item value = childItem(map, key, rawValue, name);
     auto pos = std::find(keys.begin(), keys.end(), name);
     if (pos == keys.end()) {

@@ -54,7 +54,7 @@ CliArgs parseCli(const std::vector<std::string>& argv) {
   CliArgs r;
   r.command = "run";
   size_t i = 1;
-  if (argv.size() > 1 && argv[1].rfind("-", 0) != 0) {
+  if (argv.size() > 1 && argv[1].rfind('-', 0) != 0) {
     r.command = argv[1];
     i = 2;
   }

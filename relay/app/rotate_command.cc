@@ -58,7 +58,7 @@ int rotateCommand(const CliArgs& args) {
   }
   // Ids only: secret values are never printed.
   std::printf("rotated %s: new secret %s mints; previous secrets verify until %lld\n", target->file.c_str(),
-              next->secrets.front().id.c_str(), static_cast<long long>(now + grace));
+              next->secrets.front().id.c_str(), static_cast<long long>(now) + grace);
   return 0;
 }
 

@@ -41,6 +41,7 @@ class IpAddress {
   std::string toString() const;
 
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
@@ -62,6 +63,7 @@ struct SocketAddress {
   unsigned toSockaddr(sockaddr_storage& out) const;
 
   friend bool operator==(const SocketAddress&, const SocketAddress&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const SocketAddress&, const SocketAddress&) = default;
 };
 

@@ -122,7 +122,7 @@ int fleetRotateCommand(const policy::Config& cfg) {
         "rotated the fleet keyring of realm %s (version %lld): new secret %s mints; previous "
         "secrets verify until %lld\n",
         cfg.realm.c_str(), static_cast<long long>(v), change->secrets.front().id.c_str(),
-        static_cast<long long>(now + grace));
+        static_cast<long long>(now) + grace);
     return 0;
   }
   std::fprintf(stderr, "turnwarden: the fleet keyring kept changing; try again\n");

@@ -31,6 +31,8 @@ TW_BUILD_DIR="${TW_BUILD_DIR:-$TW_ROOT/build}"
 # a second chroot with systemd as its init, to run the unit for real (package-test 8).
 # clang and libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz, a stage of
 # scripts/test); llvm gives llvm-symbolizer, which turns sanitizer reports into file:line.
+# clang-format and clang-tidy check the style and lint of every C++ file (scripts/lint,
+# the lint stage of scripts/test; .clang-format and .clang-tidy at the top).
 # zlib1g-dev: zlib's crc32_z computes STUN FINGERPRINT.
 # The network-namespace lab (scripts/lab, ctest label `lab`): nftables gives its NATs and
 # firewalls (iproute2 its namespaces and veths), pebble is the ACME CA and certbot the
@@ -47,7 +49,7 @@ TW_PACKAGES=(
   # front of the TCP and TLS listeners: tests/e2e/proxy_protocol_test.sh).
   haproxy
   help2man dpkg-dev lintian debootstrap systemd systemd-container
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm clang-format clang-tidy
   nftables pebble certbot libnss3-tools
 )
 
