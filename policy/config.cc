@@ -13,6 +13,7 @@
 #include "policy/config_credentials.h"
 #include "policy/config_quotas.h"
 #include "policy/config_reader.h"
+#include "policy/config_io.h"
 #include "policy/config_transports.h"
 #include "policy/config_fleet.h"
 #include "policy/config_observability.h"
@@ -508,7 +509,7 @@ void readWorkers(Reader& r, const Item& item, Config& cfg) {
   r.error(item, "expected auto or a number of workers from 1 to " + std::to_string(kMaxWorkers));
 }
 
-constexpr std::array<Field<Config>, 19> kRootFields{{
+constexpr std::array<Field<Config>, 20> kRootFields{{
     {"realm", readRealm, true},
     {"listeners", readListeners},
     {"relay", readRelay},
@@ -518,6 +519,7 @@ constexpr std::array<Field<Config>, 19> kRootFields{{
     {"log", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kLogFields, c.log); }},
     {"server", [](Reader& r, const Item& i, Config& c) { readFields(r, i, kServerFields, c.server); }},
     {"transports", readTransportsSection},
+    {"io", readIoSection},
     {"quotas", readQuotas},
     {"rate_limits", readRateLimits},
     {"bans", readBans},

@@ -144,6 +144,16 @@ struct TransportsConfig {
   size_t tcpRelayBufferBytes = 65536;
 };
 
+/// io: how workers move UDP datagrams (config `io:`). Restart-only: a
+/// worker opens its io_uring rings and send arena when it starts.
+enum class UringUse { Auto, Send, Off };  ///< auto: sends and relay receives where the kernel allows
+enum class SendBatching { Gso, Mmsg, Off };
+struct IoConfig {
+  UringUse uring = UringUse::Auto;
+  SendBatching sendBatch = SendBatching::Gso;
+  bool operator==(const IoConfig&) const = default;
+};
+
 struct LogConfig {
   tw::LogLevel level = tw::LogLevel::Info;
 };
@@ -219,6 +229,7 @@ struct Config {
   PeersConfig peers;
   LimitsConfig limits;
   TransportsConfig transports;
+  IoConfig io;                 ///< io: (config_io.cc); restart-only
   LogConfig log;
   ServerConfig server;
   QuotasConfig quotas;         ///< quotas: (config_quotas.cc)

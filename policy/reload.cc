@@ -39,6 +39,7 @@ ReloadPlan planReload(const Config& running, Config next) {
   keep(next.relay, running.relay, sameRelay, "relay", changed);
   next.relay.tcp = tcp;
   keep(next.workers, running.workers, std::equal_to<>(), "workers", changed);
+  keep(next.io, running.io, std::equal_to<>(), "io", changed);
   keep(next.log, running.log, [](const auto& a, const auto& b) { return a.level == b.level; }, "log",
        changed);
   keep(next.metrics, running.metrics,

@@ -79,7 +79,7 @@ bool ServerApp::start() {
   workers_ = std::make_unique<WorkerPool>(count, [this](turn::WorkerId id) {
     return std::make_unique<io::Worker>(io::WorkerDeps{
         clock_, rng_, obs_->events(id.index), relays_, *nonces_, *policy_, log_, shared_.get(), id,
-        [this](uint32_t i) { return &(*workers_)[i]; }});
+        [this](uint32_t i) { return &(*workers_)[i]; }, config_.io});
   });
   // The loops do not run yet: listeners open on this thread.
   if (auto opened = listeners_.apply(*workers_, config_.listeners, log_); !opened) {

@@ -4,7 +4,6 @@
 #include <sys/mman.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -29,13 +28,6 @@ io_uring_sqe* freeSqe(io_uring* ring) {
   return io_uring_get_sqe(ring);
 }
 }  // namespace
-
-UringMode uringModeFromEnv() {
-  const char* v = std::getenv("TW_IO_URING");
-  if (!v) return UringMode::On;
-  const std::string_view m(v);
-  return m == "off" ? UringMode::Off : m == "send" ? UringMode::Send : UringMode::On;
-}
 
 // ----------------------------------------------------------------- sender
 

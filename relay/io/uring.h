@@ -24,11 +24,6 @@
 
 namespace tw::io {
 
-/// How a worker uses io_uring (TW_IO_URING=off|send|on, default on; the
-/// levers of docs/benchmarks.md are measured one at a time with it).
-enum class UringMode { Off, Send, On };
-UringMode uringModeFromEnv();
-
 class UringSender {
  public:
   /// nullptr when io_uring cannot be used here; `why` then says so.

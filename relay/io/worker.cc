@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -49,11 +48,7 @@ Worker::Worker(WorkerDeps deps) : deps_(deps) {
   const timeval second{1, 0};
   event_add(tick_.get(), &second);
   flush_.reset(event_new(base(), -1, 0, &Worker::onFlush, this));
-  if (const char* mode = std::getenv("TW_SEND_BATCH")) {
-    const std::string_view m(mode);
-    sendMode_ = m == "off" ? SendMode::Off : m == "mmsg" ? SendMode::Mmsg : SendMode::Gso;
-  }
-  sends_ = std::make_unique<SendBatch>(sendMode_ == SendMode::Gso);
+  sends_ = std::make_unique<SendBatch>(deps_.io.sendBatch == policy::SendBatching::Gso);
   openRings();
   streams_ = std::make_unique<StreamConnections>(
       base(), deps_.clock, deps_.log,
@@ -64,13 +59,14 @@ Worker::Worker(WorkerDeps deps) : deps_(deps) {
 }
 
 void Worker::openRings() {
-  const UringMode mode = uringModeFromEnv();
+  using policy::UringUse;
+  const UringUse mode = deps_.io.uring;
   std::string why;
-  if (mode != UringMode::Off && sendMode_ != SendMode::Off) {
+  if (mode != UringUse::Off && deps_.io.sendBatch != policy::SendBatching::Off) {
     uringSend_ = UringSender::open(256, why);
     if (uringSend_) sends_->useRing(uringSend_.get());
   }
-  if (mode == UringMode::On && uringSend_) {
+  if (mode == UringUse::Auto && uringSend_) {
     uringRecv_ = UringReceiver::open(why);
     if (uringRecv_) {
       ringEv_.reset(event_new(base(), uringRecv_->fd(), EV_READ | EV_PERSIST, &Worker::onRingReadable, this));
@@ -78,8 +74,8 @@ void Worker::openRings() {
     }
   }
   if (deps_.id.index != 0) return;  // one line for the process
-  if (mode == UringMode::Off) deps_.log.info("io: io_uring off (TW_IO_URING=off): epoll, recvmmsg, sendmmsg");
-  else if (!uringSend_ || (mode == UringMode::On && !uringRecv_))
+  if (mode == UringUse::Off) deps_.log.info("io: io_uring off (io.uring: off): epoll, recvmmsg, sendmmsg");
+  else if (!uringSend_ || (mode == UringUse::Auto && !uringRecv_))
     deps_.log.warn("io: io_uring unavailable (" + why + "): epoll, recvmmsg, sendmmsg instead");
   else
     deps_.log.info(std::string("io: io_uring for UDP sends") +
@@ -274,7 +270,7 @@ void Worker::flushSends() {
 
 bool Worker::queueSend(int fd, const SocketAddress& to, const std::optional<IpAddress>& from,
                        std::span<const uint8_t> bytes) {
-  if (sendMode_ == SendMode::Off) return sendDatagramFrom(fd, to, from, bytes);
+  if (deps_.io.sendBatch == policy::SendBatching::Off) return sendDatagramFrom(fd, to, from, bytes);
   // Activated during this loop pass, the flush event runs after the
   // callbacks already queued in it: every socket that was readable is read
   // before anything is sent.

@@ -45,6 +45,12 @@ struct WorkerDeps {
   turn::WorkerId id{};
   /// The worker with index i (cross-worker ConnectionBind); empty with one.
   std::function<class Worker*(uint32_t)> peer;
+  /// How UDP datagrams leave and whether io_uring carries them (config
+  /// `io:`, read once: a worker opens its rings and send arena at start).
+  /// send_batch gso (default), mmsg (sendmmsg, no GSO), off (one sendto per
+  /// datagram, as before batching); they exist to measure the levers of
+  /// docs/benchmarks.md one at a time.
+  policy::IoConfig io{};
 };
 
 class Worker final : public turn::IoPort {
@@ -118,10 +124,6 @@ class Worker final : public turn::IoPort {
     UniqueFd fd;
     EventPtr ev;
   };
-  /// How UDP datagrams leave (TW_SEND_BATCH, for measuring the levers in
-  /// docs/benchmarks.md): gso (default), mmsg (sendmmsg, no GSO), off (one
-  /// sendto per datagram, as before batching).
-  enum class SendMode { Off, Mmsg, Gso };
   struct RelaySlot {
     Worker* owner;
     turn::RelayHandle handle;
@@ -148,7 +150,7 @@ class Worker final : public turn::IoPort {
   static void onTick(evutil_socket_t fd, short what, void* arg);
   static void onFlush(evutil_socket_t fd, short what, void* arg);
   static void onRingReadable(evutil_socket_t fd, short what, void* arg);
-  /// io_uring for sends and relay receives, as TW_IO_URING and the kernel allow.
+  /// io_uring for sends and relay receives, as `io.uring` and the kernel allow.
   void openRings();
   RelaySlot* slotFor(uint64_t token) const;
   /// Sends one datagram, or queues it for the flush that runs once every
@@ -182,7 +184,6 @@ class Worker final : public turn::IoPort {
   EventLoop loop_;
   EventPtr tick_;
   DatagramBatch batch_;
-  SendMode sendMode_ = SendMode::Gso;
   std::unique_ptr<SendBatch> sends_;  // large fixed arena: on the heap, once
   std::unique_ptr<UringSender> uringSend_;    // null: sendmmsg
   std::unique_ptr<UringReceiver> uringRecv_;  // null: epoll + recvmmsg on relay sockets

@@ -26,7 +26,7 @@ struct TwoWorkers {
   Harness h;
   app::WorkerPool pool{2, [this](turn::WorkerId id) {
                          return std::make_unique<io::Worker>(io::WorkerDeps{
-                             h.clock, h.rng, h.events, h.relays, *h.nonces, *h.holder, h.log, nullptr, id});
+                             h.clock, h.rng, h.events, h.relays, *h.nonces, *h.holder, h.log, nullptr, id, {}, h.config.io});
                        }};
   app::ListenerSet set;
   uint64_t generation = 10;

@@ -18,7 +18,13 @@ std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string&
          std::to_string(portMin) + "-" + std::to_string(portMax) +
          "\n"
          "auth:\n  secrets:\n    - {id: k1, value: \"" +
-         kSecret + "\"}\n  max_ttl: 24h\n  clock_skew: 5m\n" + extra;
+         kSecret + "\"}\n  max_ttl: 24h\n  clock_skew: 5m\n" + extra +
+         (harnessIo().empty() ? "" : "io: " + harnessIo() + "\n");
+}
+
+std::string& harnessIo() {
+  static std::string section;
+  return section;
 }
 
 Harness::Harness(const std::string& extraYaml, int portSpan) {
@@ -35,7 +41,7 @@ Harness::Harness(const std::string& extraYaml, int portSpan) {
   holder = std::make_unique<policy::PolicyHolder>(policy::buildSnapshot(config, 1, {}));
   events.add(logEvents);
   worker = std::make_unique<io::Worker>(
-      io::WorkerDeps{clock, rng, events, relays, *nonces, *holder, log});
+      io::WorkerDeps{clock, rng, events, relays, *nonces, *holder, log, nullptr, {}, {}, config.io});
   REQUIRE(worker->addUdpListener(*SocketAddress::parse("127.0.0.1:0")).ok());
   address = worker->listenerAddresses().front();
   // Now that the port is known, deny relaying to the server's own listener.

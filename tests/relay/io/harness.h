@@ -21,8 +21,15 @@ constexpr const char* kSecret = "0123456789abcdef0123456789abcdef";
 /// Extra YAML letting allocations relay to loopback peers (the test peers).
 inline const std::string kAllowLoopback = "peers:\n  allowed: [127.0.0.1/32]\n";
 
-/// Config text with the given extra YAML appended (e.g. a peers: section).
+/// Config text with the given extra YAML appended (e.g. a peers: section),
+/// then the binary's io: section (harnessIo).
 std::string harnessConfig(uint16_t portMin, uint16_t portMax, const std::string& extra);
+
+/// The `io:` section every Harness of this test binary runs its worker with
+/// (empty: the defaults). Set once, before the tests run, from the command
+/// line (tests/relay/io/io_main.cc, `--io "{uring: off}"`), so one binary
+/// runs its tests on either I/O path.
+std::string& harnessIo();
 
 class Harness;
 
