@@ -51,9 +51,8 @@ bool EventLog::openFile() {
     out_ = stderr;
     return true;
   }
-  if (out_ && out_ != stderr) std::fclose(out_);
-  out_ = std::fopen(path_.c_str(), "ae");  // append, close-on-exec
-  if (!out_) out_ = stderr;                // never lose events silently: fall back
+  file_.reset(std::fopen(path_.c_str(), "ae"));  // append, close-on-exec; the old one closed
+  out_ = file_ ? file_.get() : stderr;           // never lose events silently: fall back
   return out_ != stderr;
 }
 
@@ -94,8 +93,8 @@ void EventLog::stop() {
   }
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
-  if (out_ && out_ != stderr) std::fclose(out_);
   out_ = nullptr;
+  file_.reset();
   idle_.notify_all();
 }
 

@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "relay/base/handle.h"
+
 namespace tw::metrics {
 
 struct SecurityEvent {
@@ -62,7 +64,8 @@ class EventLog {
   std::string path_;
   size_t capacity_;
   std::function<void()> onDrop_;
-  FILE* out_ = nullptr;
+  Handle<FILE, fclose> file_;  ///< the events file, when one is open
+  FILE* out_ = nullptr;         ///< file_ or stderr
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable idle_;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "relay/base/crypto.h"
+#include "relay/base/openssl_handles.h"
 
 namespace tw::policy {
 
@@ -70,14 +71,12 @@ Result<Header, JwtRejection> readHeader(std::string_view segment) {
 /// JOSE ES256 signatures are r||s (32 bytes each); OpenSSL wants DER.
 std::optional<std::vector<uint8_t>> es256Der(const std::vector<uint8_t>& raw) {
   if (raw.size() != 64) return std::nullopt;
-  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(ECDSA_SIG_new(), ECDSA_SIG_free);
-  BIGNUM* r = BN_bin2bn(raw.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(raw.data() + 32, 32, nullptr);
-  if (!sig || !r || !s || !ECDSA_SIG_set0(sig.get(), r, s)) {
-    BN_free(r);
-    BN_free(s);
-    return std::nullopt;
-  }
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  BignumPtr r(BN_bin2bn(raw.data(), 32, nullptr));
+  BignumPtr s(BN_bin2bn(raw.data() + 32, 32, nullptr));
+  if (!sig || !r || !s || !ECDSA_SIG_set0(sig.get(), r.get(), s.get())) return std::nullopt;
+  r.release();  // the signature owns them now
+  s.release();
   const int len = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (len <= 0) return std::nullopt;
   std::vector<uint8_t> der(static_cast<size_t>(len));
@@ -97,7 +96,7 @@ bool verifySignature(const JwtKey& key, std::string_view signedPart, const std::
   } else if (sig.size() != size_t(EVP_PKEY_get_size(key.key.get()))) {
     return false;  // RS256: modulus size; EdDSA: 64 bytes
   }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   const EVP_MD* md = key.alg == JwtAlg::EdDSA ? nullptr : EVP_sha256();  // Ed25519 hashes itself
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.key.get()) != 1) return false;
   return EVP_DigestVerify(ctx.get(), given->data(), given->size(),

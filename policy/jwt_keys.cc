@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "relay/base/crypto.h"
+#include "relay/base/openssl_handles.h"
 
 namespace tw::policy {
 
@@ -22,33 +23,20 @@ constexpr size_t kMaxKid = 256;
 constexpr int kMinRsaBits = 2048;
 constexpr int kMaxRsaBits = 8192;  ///< Bigger keys only make verifying slow.
 
-struct ParamBldDeleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamDeleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct CtxDeleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-
-std::shared_ptr<evp_pkey_st> own(EVP_PKEY* k) { return {k, EVP_PKEY_free}; }
+/// Shared by every JwtKey copy; the last one frees it with EVP_PKEY_free.
+std::shared_ptr<evp_pkey_st> own(EVP_PKEY* k) { return PkeyPtr(k); }
 
 /// EVP_PKEY_fromdata for a public key of `type`, then OpenSSL's own public
 /// key check (point on the curve, RSA modulus sanity).
 std::shared_ptr<evp_pkey_st> fromData(const char* type, OSSL_PARAM_BLD* bld) {
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, CtxDeleter> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  ParamPtr params(OSSL_PARAM_BLD_to_param(bld));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0)
     return nullptr;
   auto key = own(raw);
-  std::unique_ptr<EVP_PKEY_CTX, CtxDeleter> check(EVP_PKEY_CTX_new_from_pkey(nullptr, raw, nullptr));
+  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, raw, nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) <= 0) return nullptr;
   return key;
 }
@@ -72,9 +60,9 @@ Result<std::shared_ptr<evp_pkey_st>, std::string> rsaKey(const json& jwk) {
   auto e = member(jwk, "e");
   if (!n) return err(n.error());
   if (!e) return err(e.error());
-  BnPtr bn(BN_bin2bn(n->data(), int(n->size()), nullptr));
-  BnPtr be(BN_bin2bn(e->data(), int(e->size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  BignumPtr bn(BN_bin2bn(n->data(), int(n->size()), nullptr));
+  BignumPtr be(BN_bin2bn(e->data(), int(e->size()), nullptr));
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bn || !be || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, be.get()))
     return err(std::string("cannot build the RSA key"));
@@ -96,7 +84,7 @@ Result<std::shared_ptr<evp_pkey_st>, std::string> ecKey(const json& jwk) {
   std::vector<uint8_t> point{0x04};  // uncompressed SEC1 point
   point.insert(point.end(), x->begin(), x->end());
   point.insert(point.end(), y->begin(), y->end());
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) ||
       !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()))
     return err(std::string("cannot build the EC key"));
@@ -110,7 +98,7 @@ Result<std::shared_ptr<evp_pkey_st>, std::string> okpKey(const json& jwk) {
   auto x = member(jwk, "x");
   if (!x) return err(x.error());
   if (x->size() != 32) return err(std::string("x must be 32 bytes"));
-  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, x->data(), x->size()))
     return err(std::string("cannot build the Ed25519 key"));
   auto key = fromData("ED25519", bld.get());

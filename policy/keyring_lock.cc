@@ -18,14 +18,11 @@ namespace {
 
 /// Opens (creating, mode 0600) the lock file without following a symlink
 /// or blocking on a FIFO planted at its name.
-Result<int, std::string> openLockFile(const std::string& lockPath) {
-  const int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-  if (fd < 0) return tw::err("cannot open " + lockPath + ": " + std::strerror(errno));
+Result<UniqueFd, std::string> openLockFile(const std::string& lockPath) {
+  UniqueFd fd(::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600));
+  if (!fd) return tw::err("cannot open " + lockPath + ": " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return tw::err(lockPath + " is not a regular file");
-  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return tw::err(lockPath + " is not a regular file");
   return fd;
 }
 
@@ -38,9 +35,9 @@ Result<KeyringLock, std::string> KeyringLock::acquire(const std::string& keyring
   const std::string lockPath = keyringLockPath(keyringPath);
   auto fd = openLockFile(lockPath);
   if (!fd) return tw::err(fd.error());
-  KeyringLock lock(fd.value());
+  KeyringLock lock(std::move(fd.value()));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (::flock(lock.fd_.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) return tw::err("cannot lock " + lockPath + ": " + std::strerror(errno));
     if (std::chrono::steady_clock::now() >= deadline)
@@ -48,21 +45,6 @@ Result<KeyringLock, std::string> KeyringLock::acquire(const std::string& keyring
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return lock;
-}
-
-KeyringLock::KeyringLock(KeyringLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-
-KeyringLock& KeyringLock::operator=(KeyringLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-KeyringLock::~KeyringLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
 }
 
 Result<KeyringUpdate, std::string> updateSecretsFile(const std::string& path, const KeyringEdit& edit,

@@ -13,10 +13,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/credentials.h"
 #include "relay/base/clock.h"
+#include "relay/base/handle.h"
 #include "relay/base/result.h"
 
 namespace tw::policy {
@@ -32,15 +34,11 @@ class KeyringLock {
   /// regular file.
   static Result<KeyringLock, std::string> acquire(const std::string& keyringPath,
                                                   tw::Duration timeout);
-  KeyringLock(KeyringLock&& other) noexcept;
-  KeyringLock& operator=(KeyringLock&& other) noexcept;
-  KeyringLock(const KeyringLock&) = delete;
-  KeyringLock& operator=(const KeyringLock&) = delete;
-  ~KeyringLock();
+  // Closing the last descriptor releases the flock.
 
  private:
-  explicit KeyringLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit KeyringLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 /// What a locked keyring update saw and did.

@@ -14,6 +14,7 @@
 #include "policy/config_reader.h"
 #include "relay/base/crypto.h"
 #include "relay/base/files.h"
+#include "relay/base/handle.h"
 
 namespace tw::policy {
 namespace {
@@ -98,7 +99,8 @@ tw::Status<std::string> ensureParentDirs(const std::string& path) {
   return {};
 }
 
-/// Writes everything, forces it to disk and closes `fd` (always).
+/// Writes everything, forces it to disk and closes `fd` (always, by hand:
+/// close's own error is a write error here, which UniqueFd would drop).
 tw::Status<std::string> writeAndSync(int fd, std::string_view content, const std::string& tmp) {
   bool ok = ::fchmod(fd, 0600) == 0;
   for (size_t done = 0; ok && done < content.size();) {
@@ -131,11 +133,9 @@ tw::Status<std::string> publish(const std::string& tmp, const std::string& path,
 }
 
 tw::Status<std::string> syncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return tw::err(sysError("cannot open directory " + dir));
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return tw::err(sysError("cannot sync directory " + dir));
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return tw::err(sysError("cannot open directory " + dir));
+  if (::fsync(fd.get()) != 0) return tw::err(sysError("cannot sync directory " + dir));
   return {};
 }
 

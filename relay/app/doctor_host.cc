@@ -20,6 +20,7 @@
 #include "relay/app/cli.h"
 #include "relay/app/doctor.h"
 #include "relay/base/clock.h"
+#include "relay/base/openssl_handles.h"
 
 namespace tw::app {
 
@@ -49,12 +50,12 @@ std::optional<uint64_t> readNumber(const std::string& path) {
 
 std::vector<IpAddress> interfaceAddresses() {
   std::vector<IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next)
+  ifaddrs* raw = nullptr;
+  if (getifaddrs(&raw) != 0) return out;
+  const Handle<ifaddrs, freeifaddrs> list(raw);
+  for (ifaddrs* i = list.get(); i; i = i->ifa_next)
     if (auto sa = i->ifa_addr ? SocketAddress::fromSockaddr(i->ifa_addr) : std::nullopt)
       out.push_back(sa->ip);
-  freeifaddrs(list);
   return out;
 }
 
@@ -65,10 +66,10 @@ FileFacts statFile(const std::string& path) {
 }
 
 void addAltNames(X509* x, CertFacts& out) {
-  auto* names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
-    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+  const Handle<GENERAL_NAMES, GENERAL_NAMES_free> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names.get(), i);
     if (n->type == GEN_DNS) {
       const auto* s = n->d.dNSName;
       out.dnsNames.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
@@ -82,7 +83,6 @@ void addAltNames(X509* x, CertFacts& out) {
       if (len == 16) out.ipAddresses.push_back(IpAddress::v6(b));
     }
   }
-  GENERAL_NAMES_free(names);
   // Without DNS subjectAltNames, clients fall back to the subject CN.
   char cn[256];
   if (out.dnsNames.empty() &&
@@ -92,15 +92,13 @@ void addAltNames(X509* x, CertFacts& out) {
 
 CertFacts readCertificate(const std::string& path) {
   CertFacts out;
-  FILE* f = std::fopen(path.c_str(), "r");
+  const Handle<FILE, fclose> f(std::fopen(path.c_str(), "r"));
   if (!f) return {"cannot open: " + std::string(std::strerror(errno))};
-  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
+  const X509Ptr x(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
   if (!x) return {"not a PEM certificate"};
   std::tm tm{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) out.notAfterUnix = int64_t(timegm(&tm));
-  addAltNames(x, out);
-  X509_free(x);
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(x.get()), &tm) == 1) out.notAfterUnix = int64_t(timegm(&tm));
+  addAltNames(x.get(), out);
   return out;
 }
 }  // namespace

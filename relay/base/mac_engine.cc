@@ -7,24 +7,18 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "relay/base/openssl_handles.h"
+
 namespace tw {
 
 namespace {
 
-struct Free {
-  void operator()(EVP_MAC* m) const { EVP_MAC_free(m); }
-  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
-  void operator()(EVP_MD* m) const { EVP_MD_free(m); }
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-template <class T>
-using Owned = std::unique_ptr<T, Free>;
 
 /// An HMAC context with `digest` set; null if OpenSSL cannot make one.
-Owned<EVP_MAC_CTX> hmacContext(Owned<EVP_MAC>& hmac, const char* digest) {
+MacCtxPtr hmacContext(MacPtr& hmac, const char* digest) {
   if (!hmac) hmac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
   if (!hmac) return nullptr;
-  Owned<EVP_MAC_CTX> ctx(EVP_MAC_CTX_new(hmac.get()));
+  MacCtxPtr ctx(EVP_MAC_CTX_new(hmac.get()));
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
       OSSL_PARAM_construct_end()};
@@ -46,7 +40,7 @@ class KeyedMacs {
   }
 
   /// A context ready for EVP_MAC_update with `key`; null if OpenSSL fails.
-  EVP_MAC_CTX* init(Owned<EVP_MAC>& hmac, Bytes key) {
+  EVP_MAC_CTX* init(MacPtr& hmac, Bytes key) {
     ++clock_;
     if (Slot* s = find(key)) {
       s->used = clock_;
@@ -71,7 +65,7 @@ class KeyedMacs {
 
  private:
   struct Slot {
-    Owned<EVP_MAC_CTX> ctx;
+    MacCtxPtr ctx;
     std::array<uint8_t, 64> key{};
     size_t length = 0;
     bool keyed = false;
@@ -122,10 +116,10 @@ std::array<uint8_t, N> runDigest(EVP_MD_CTX* ctx, const EVP_MD* md, std::initial
 }  // namespace
 
 struct MacEngine::State {
-  Owned<EVP_MAC> hmac;
+  MacPtr hmac;
   KeyedMacs sha1{"SHA1"}, sha256{"SHA256"};
-  Owned<EVP_MD> md5, sha256Md;
-  Owned<EVP_MD_CTX> digest{EVP_MD_CTX_new()};
+  MdPtr md5, sha256Md;
+  MdCtxPtr digest{EVP_MD_CTX_new()};
 };
 
 MacEngine::MacEngine() : s_(std::make_unique<State>()) {}

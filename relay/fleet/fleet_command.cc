@@ -13,6 +13,7 @@
 #include "policy/secrets_file.h"
 #include "relay/fleet/fleet_command.h"
 #include "relay/fleet/fleet_scripts.h"
+#include "relay/fleet/redis_handles.h"
 #include "relay/base/clock.h"
 #include "relay/base/random.h"
 
@@ -20,13 +21,7 @@ namespace tw::fleet {
 
 namespace {
 
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
+using ReplyPtr = RedisReplyPtr;
 
 class SyncRedis {
  public:
@@ -65,7 +60,7 @@ class SyncRedis {
   }
 
  private:
-  std::unique_ptr<redisContext, ContextFree> ctx_;
+  RedisContextPtr ctx_;
 };
 
 std::vector<std::string> strings(const redisReply* r) {

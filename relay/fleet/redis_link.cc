@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "relay/fleet/redis_handles.h"
+
 namespace tw::fleet {
 
 struct RedisLink::Pending {
@@ -66,13 +68,15 @@ void RedisLink::start() {
 }
 
 redisAsyncContext* RedisLink::open() {
-  redisAsyncContext* ac = redisAsyncConnect(options_.host.c_str(), options_.port);
-  if (!ac) return nullptr;
-  if (ac->err) {
-    lastWhy_ = ac->errstr;
-    redisAsyncFree(ac);
+  RedisAsyncPtr owned(redisAsyncConnect(options_.host.c_str(), options_.port));
+  if (!owned) return nullptr;
+  if (owned->err) {
+    lastWhy_ = owned->errstr;
     return nullptr;
   }
+  // From here hiredis frees it when the connection drops; teardown() frees
+  // it otherwise, never from inside a hiredis callback.
+  redisAsyncContext* ac = owned.release();
   ac->data = this;
   redisLibeventAttach(ac, base_);
   redisAsyncSetConnectCallback(ac, &RedisLink::onConnect);
@@ -157,10 +161,10 @@ void RedisLink::fail(const std::string& why) {
 
 void RedisLink::teardown() {
   // Pointers cleared first: the callbacks redisAsyncFree fires see no link.
-  redisAsyncContext* cmd = std::exchange(cmd_, nullptr);
-  redisAsyncContext* sub = std::exchange(sub_, nullptr);
-  if (cmd) redisAsyncFree(cmd);
-  if (sub) redisAsyncFree(sub);
+  RedisAsyncPtr cmd(std::exchange(cmd_, nullptr));
+  RedisAsyncPtr sub(std::exchange(sub_, nullptr));
+  cmd.reset();
+  sub.reset();
   pending_ = 0;
 }
 

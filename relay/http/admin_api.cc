@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "relay/base/crypto.h"
+#include "relay/base/handle.h"
 #include "relay/base/json.h"
 
 namespace tw::http {
@@ -54,18 +55,16 @@ std::optional<uint64_t> parseId(std::string_view text) {
 }
 
 Result<std::string, std::string> readTokenFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return err(std::string("cannot open the admin token file"));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return err(std::string("cannot open the admin token file"));
   struct stat st{};
   std::string text;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 && st.st_size <= 8192) {
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0 && st.st_size <= 8192) {
     text.resize(size_t(st.st_size));
-    if (::read(fd, text.data(), text.size()) != ssize_t(text.size())) text.clear();
+    if (::read(fd.get(), text.data(), text.size()) != ssize_t(text.size())) text.clear();
   } else {
-    ::close(fd);
     return err(std::string("the admin token file must be a regular file with mode 0600 or stricter"));
   }
-  ::close(fd);
   const std::string token(trim(text));
   if (token.size() < 16 || token.size() > 4096) return err(std::string("the admin token must be 16-4096 bytes"));
   for (char c : token)

@@ -23,15 +23,14 @@ MHD_Result collectArg(void* cls, MHD_ValueKind, const char* key, const char* val
 }
 
 MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
-  MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
-                                                       MHD_RESPMEM_MUST_COPY);
+  const Handle<MHD_Response, MHD_destroy_response> owned(MHD_create_response_from_buffer(
+      r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY));
+  MHD_Response* resp = owned.get();
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.contentType.c_str());
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
-  const MHD_Result ok = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
-  MHD_destroy_response(resp);
-  return ok;
+  return MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
 }
 
 Pending* begin(MHD_Connection* conn, const char* url, const char* method) {
@@ -118,16 +117,14 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::start(const SocketA
     opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(o.certPem.c_str())});
   }
   opts.push_back({MHD_OPTION_END, 0, nullptr});
-  s->daemon_ = MHD_start_daemon(flags, listen.port, nullptr, nullptr, &onAccess, s.get(), MHD_OPTION_ARRAY,
-                                opts.data(), MHD_OPTION_END);
+  s->daemon_.reset(MHD_start_daemon(flags, listen.port, nullptr, nullptr, &onAccess, s.get(),
+                                    MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END));
   if (!s->daemon_) return err("cannot listen on " + listen.toString() + (tls ? " (HTTPS)" : " (HTTP)"));
-  auto bound = boundAddress(s->daemon_);
+  auto bound = boundAddress(s->daemon_.get());
   s->bound_ = bound ? *bound : listen;
   return s;
 }
 
-HttpServer::~HttpServer() {
-  if (daemon_) MHD_stop_daemon(daemon_);
-}
+HttpServer::~HttpServer() = default;
 
 }  // namespace tw::http

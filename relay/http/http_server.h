@@ -2,6 +2,8 @@
 // A small HTTP server (libmicrohttpd, its own polling thread) for /metrics,
 // health checks and the admin API. Handlers run on MHD's thread: they must
 // never touch worker state directly (use Worker::post()).
+#include <microhttpd.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,9 +12,9 @@
 #include <vector>
 
 #include "relay/base/address.h"
+#include "relay/base/handle.h"
 #include "relay/base/result.h"
 
-struct MHD_Daemon;
 
 namespace tw::http {
 
@@ -74,7 +76,7 @@ class HttpServer {
 
   HttpHandler handler_;
   size_t maxBody_;
-  MHD_Daemon* daemon_ = nullptr;
+  Handle<MHD_Daemon, MHD_stop_daemon> daemon_;  ///< stopped (threads joined) first
   SocketAddress bound_;
 };
 

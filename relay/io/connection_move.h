@@ -19,13 +19,9 @@
 #include "relay/base/address.h"
 #include "relay/io/handles.h"
 #include "relay/io/stream_connections.h"
+#include "relay/io/tls_handles.h"
 
 namespace tw::io {
-
-struct SslDeleter {
-  void operator()(SSL* s) const { SSL_free(s); }
-};
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 
 struct MovedConnection {
   FiveTuple tuple;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "relay/base/crypto.h"
+#include "relay/base/openssl_handles.h"
+#include "relay/io/tls_handles.h"
 #include "relay/io/udp_socket.h"
 
 namespace tw::io {
@@ -23,11 +25,6 @@ constexpr int kReadsPerWake = 64;
 // chain left as one multi-kilobyte datagram, IP-fragmented on real paths.
 constexpr long kMtu = 1200;
 constexpr size_t kRecordHeader = 13;  // type, version, epoch, sequence, length
-
-struct SslDeleter {
-  void operator()(SSL* s) const { SSL_free(s); }
-};
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 
 /// An SSL with memory BIOs: datagrams are written into rbio, and records
 /// the SSL produces are read out of wbio and sent with sendto.
@@ -200,9 +197,7 @@ void DtlsListener::admit(const SocketAddress& src, const SocketAddress& dst,
   // The cookie callbacks find this listener and the client address here
   // (also during the handshake that follows, which checks the cookie again).
   SSL_set_app_data(ssl.get(), session.get());
-  BIO_ADDR* peer = BIO_ADDR_new();
-  const int r = DTLSv1_listen(ssl.get(), peer);
-  BIO_ADDR_free(peer);
+  const int r = DTLSv1_listen(ssl.get(), BioAddrPtr(BIO_ADDR_new()).get());
   clearSslErrors();  // a datagram DTLSv1_listen refused (not a ClientHello) leaves its reason
   session->ssl = std::move(ssl);
   if (r != 1) {

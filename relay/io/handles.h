@@ -14,5 +14,6 @@ using EventBasePtr = Handle<event_base, event_base_free>;
 using EventPtr = Handle<event, event_free>;
 using BufferEventPtr = Handle<bufferevent, bufferevent_free>;
 using ListenerPtr = Handle<evconnlistener, evconnlistener_free>;
+using RateCfgPtr = Handle<ev_token_bucket_cfg, ev_token_bucket_cfg_free>;
 
 }  // namespace tw::io

@@ -15,10 +15,6 @@
 namespace tw::io {
 namespace {
 
-struct RateCfgDeleter {
-  void operator()(ev_token_bucket_cfg* c) const { ev_token_bucket_cfg_free(c); }
-};
-
 constexpr int kBacklog = 16;
 /// libevent reads and writes at most 16 KiB per call by default; a joined
 /// pipe moves bulk data, so fewer, larger calls per wake-up.
@@ -50,7 +46,7 @@ struct TcpRelay::Pipe {
   bool peerEof = false;     ///< The peer closed before ConnectionBind.
   bool closing = false;     ///< One side ended: flush the other, then finish.
   bool flushPeer = false;   ///< While closing: the side being flushed.
-  std::unique_ptr<ev_token_bucket_cfg, RateCfgDeleter> rate;  // outlives the bevs
+  RateCfgPtr rate;  // outlives the bevs
   BufferEventPtr peer;
   BufferEventPtr client;  ///< Null until ConnectionBind.
 };
@@ -101,29 +97,24 @@ void TcpRelay::closeListener(uint32_t index) {
 
 void TcpRelay::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int, void* arg) {
   auto* l = static_cast<Listener*>(arg);
+  UniqueFd owned(fd);
   auto peer = SocketAddress::fromSockaddr(sa);
-  if (!peer) {
-    ::close(fd);
-    return;
-  }
-  l->owner->accept(*l, fd, *peer);
+  if (!peer) return;
+  l->owner->accept(*l, std::move(owned), *peer);
 }
 
-void TcpRelay::accept(Listener& l, evutil_socket_t fd, const SocketAddress& peer) {
+void TcpRelay::accept(Listener& l, UniqueFd fd, const SocketAddress& peer) {
   ++stats_.accepted;
   auto id = cb_.accepted(l.allocationId, peer);
   if (!id) {
     ++stats_.refused;
-    ::close(fd);
     return;
   }
-  evutil_make_socket_nonblocking(fd);
-  setFlag(fd, IPPROTO_TCP, TCP_NODELAY);
-  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
-  if (!bev) {
-    ::close(fd);
-    return cb_.closed(*id);
-  }
+  evutil_make_socket_nonblocking(fd.get());
+  setFlag(fd.get(), IPPROTO_TCP, TCP_NODELAY);
+  bufferevent* bev = bufferevent_socket_new(base_, fd.get(), BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) return cb_.closed(*id);
+  fd.release();  // the bufferevent closes it
   addPipe(*id, bev);
 }
 
@@ -143,9 +134,10 @@ TcpRelay::Pipe& TcpRelay::addPipe(uint32_t id, bufferevent* peerBev) {
 bool TcpRelay::connect(uint32_t index, const SocketAddress& peer, uint32_t id) {
   if (index >= listeners_.size() || !listeners_[index]) return false;
   const SocketAddress& local = listeners_[index]->local;
-  const int fd = ::socket(local.ip.isV4() ? AF_INET : AF_INET6,
-                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  UniqueFd owned(::socket(local.ip.isV4() ? AF_INET : AF_INET6,
+                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!owned) return false;
+  const int fd = owned.get();
   // The relayed address is the source of the connection (RFC 6062 §5.2); the
   // listener on it also has SO_REUSEPORT, so the kernel lets both bind.
   setFlag(fd, SOL_SOCKET, SO_REUSEADDR);
@@ -156,14 +148,11 @@ bool TcpRelay::connect(uint32_t index, const SocketAddress& peer, uint32_t id) {
   socklen_t len = local.toSockaddr(ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     log_.warn("tcp relay: cannot bind " + local.toString() + " for a connect: " + std::strerror(errno));
-    ::close(fd);
     return false;
   }
   bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
-  if (!bev) {
-    ::close(fd);
-    return false;
-  }
+  if (!bev) return false;
+  owned.release();  // the bufferevent closes it
   Pipe& p = addPipe(id, bev);
   p.connecting = true;
   len = peer.toSockaddr(ss);

@@ -87,7 +87,7 @@ class TcpRelay {
   static void onPeerEvent(bufferevent* bev, short what, void* arg);
   static void onClientEvent(bufferevent* bev, short what, void* arg);
 
-  void accept(Listener& l, evutil_socket_t fd, const SocketAddress& peer);
+  void accept(Listener& l, UniqueFd fd, const SocketAddress& peer);
   Pipe& addPipe(uint32_t id, bufferevent* peerBev);
   void forward(Pipe& p, bool toPeer);
   void resumeReading(Pipe& p, bool peerSide);

@@ -16,13 +16,10 @@
 #include "policy/snapshot.h"
 #include "relay/base/address.h"
 #include "relay/base/result.h"
+#include "relay/io/tls_handles.h"
 
 namespace tw::io {
 
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 /// One listener's context, shared by that listener's socket on every worker.
 /// Nothing changes it after it is shared: SSL_new on an SSL_CTX nobody
 /// mutates is thread-safe in OpenSSL 3, so workers need no lock.

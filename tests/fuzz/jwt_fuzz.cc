@@ -39,6 +39,7 @@
 
 #include "policy/jwt.h"
 #include "policy/jwt_keys.h"
+#include "relay/base/openssl_handles.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/support/jwt_signer.h"
 
@@ -58,11 +59,11 @@ struct Signer {
   Signer() {
     std::array<uint8_t, 32> seed{};
     for (size_t i = 0; i < seed.size(); ++i) seed[i] = uint8_t(0xA0 + i);
-    key.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()), EVP_PKEY_free);
+    key = PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
     FUZZ_CHECK(key != nullptr);
   }
   std::vector<uint8_t> sign(std::string_view input) const {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    const MdCtxPtr ctx(EVP_MD_CTX_new());
     std::vector<uint8_t> sig(64);
     size_t len = sig.size();
     FUZZ_CHECK(ctx && EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1);

@@ -10,22 +10,23 @@
 
 #include "relay/base/crypto.h"
 #include "relay/base/json.h"
+#include "relay/base/openssl_handles.h"
 
 namespace tw::testing {
 
 namespace {
 
 std::string bn(const EVP_PKEY* k, const char* name, int pad = 0) {
-  BIGNUM* v = nullptr;
-  if (!EVP_PKEY_get_bn_param(k, name, &v)) throw std::runtime_error("no key param");
-  std::vector<uint8_t> out(size_t(pad ? pad : BN_num_bytes(v)));
-  BN_bn2binpad(v, out.data(), int(out.size()));
-  BN_free(v);
+  BIGNUM* raw = nullptr;
+  if (!EVP_PKEY_get_bn_param(k, name, &raw)) throw std::runtime_error("no key param");
+  const BignumPtr v(raw);
+  std::vector<uint8_t> out(size_t(pad ? pad : BN_num_bytes(v.get())));
+  BN_bn2binpad(v.get(), out.data(), int(out.size()));
   return policy::base64UrlEncode(out);
 }
 
 std::string pem(EVP_PKEY* k, bool priv) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  const BioPtr bio(BIO_new(BIO_s_mem()));
   if (priv) PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr);
   else PEM_write_bio_PUBKEY(bio.get(), k);
   char* data = nullptr;
@@ -36,11 +37,10 @@ std::string pem(EVP_PKEY* k, bool priv) {
 /// JOSE ES256: the DER ECDSA signature as r||s, 32 bytes each.
 std::vector<uint8_t> derToRaw(const std::vector<uint8_t>& der) {
   const unsigned char* p = der.data();
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, long(der.size()));
+  const EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, long(der.size())));
   std::vector<uint8_t> raw(64);
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw.data(), 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw.data() + 32, 32);
-  ECDSA_SIG_free(sig);
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), 32);
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + 32, 32);
   return raw;
 }
 
@@ -57,14 +57,14 @@ TestKey TestKey::generate(policy::JwtAlg alg) {
                   : alg == policy::JwtAlg::ES256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
                                                  : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!raw) throw std::runtime_error("key generation failed");
-  k.key_ = std::shared_ptr<evp_pkey_st>(raw, EVP_PKEY_free);
+  k.key_ = PkeyPtr(raw);
   return k;
 }
 
 TestKey TestKey::rsa(unsigned bits) {
   TestKey k;
   k.alg_ = policy::JwtAlg::RS256;
-  k.key_ = std::shared_ptr<evp_pkey_st>(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(bits)), EVP_PKEY_free);
+  k.key_ = PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(bits)));
   if (!k.key_) throw std::runtime_error("key generation failed");
   return k;
 }
@@ -89,7 +89,7 @@ std::string TestKey::jwk(const std::string& kid) const {
 
 std::string TestKey::sign(std::string_view headerJson, std::string_view payloadJson) const {
   const std::string input = b64url(headerJson) + "." + b64url(payloadJson);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const MdCtxPtr ctx(EVP_MD_CTX_new());
   const EVP_MD* md = alg_ == policy::JwtAlg::EdDSA ? nullptr : EVP_sha256();
   size_t len = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key_.get()) != 1 ||

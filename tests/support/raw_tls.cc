@@ -30,35 +30,18 @@ std::optional<RawTls> RawTls::connectTo(const SocketAddress& to) {
   sockaddr_storage ss;
   const socklen_t len = to.toSockaddr(ss);
   if (::connect(t.fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return std::nullopt;
-  t.ctx_ = SSL_CTX_new(TLS_client_method());
+  t.ctx_.reset(SSL_CTX_new(TLS_client_method()));
   if (!t.ctx_) return std::nullopt;
-  SSL_CTX_set_verify(t.ctx_, SSL_VERIFY_NONE, nullptr);
-  t.ssl_ = SSL_new(t.ctx_);
-  if (!t.ssl_ || SSL_set_fd(t.ssl_, t.fd_.get()) != 1 || SSL_connect(t.ssl_) != 1) return std::nullopt;
+  SSL_CTX_set_verify(t.ctx_.get(), SSL_VERIFY_NONE, nullptr);
+  t.ssl_.reset(SSL_new(t.ctx_.get()));
+  if (!t.ssl_ || SSL_set_fd(t.ssl_.get(), t.fd_.get()) != 1 || SSL_connect(t.ssl_.get()) != 1)
+    return std::nullopt;
   return std::optional<RawTls>(std::move(t));
-}
-
-RawTls::RawTls(RawTls&& o) noexcept
-    : ctx_(std::exchange(o.ctx_, nullptr)), ssl_(std::exchange(o.ssl_, nullptr)), fd_(std::move(o.fd_)),
-      in_(std::move(o.in_)), error_(std::move(o.error_)) {}
-
-RawTls& RawTls::operator=(RawTls&& o) noexcept {
-  std::swap(ctx_, o.ctx_);
-  std::swap(ssl_, o.ssl_);
-  std::swap(fd_, o.fd_);
-  in_ = std::move(o.in_);
-  error_ = std::move(o.error_);
-  return *this;
-}
-
-RawTls::~RawTls() {
-  if (ssl_) SSL_free(ssl_);
-  if (ctx_) SSL_CTX_free(ctx_);
 }
 
 bool RawTls::send(std::span<const uint8_t> bytes) {
   size_t written = 0;
-  if (SSL_write_ex(ssl_, bytes.data(), bytes.size(), &written) == 1 && written == bytes.size()) return true;
+  if (SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), &written) == 1 && written == bytes.size()) return true;
   error_ = "SSL_write: " + lastError();
   return false;
 }
@@ -71,7 +54,7 @@ bool RawTls::fill(size_t want) {
   uint8_t buf[16384];
   while (in_.size() < want) {
     size_t n = 0;
-    if (SSL_read_ex(ssl_, buf, sizeof buf, &n) != 1) {
+    if (SSL_read_ex(ssl_.get(), buf, sizeof buf, &n) != 1) {
       error_ = "SSL_read: " + lastError();
       return false;
     }

@@ -13,6 +13,7 @@
 
 #include "relay/base/address.h"
 #include "relay/io/handles.h"
+#include "relay/io/tls_handles.h"
 #include "relay/stun/message.h"
 
 namespace tw::testing {
@@ -21,9 +22,6 @@ class RawTls {
  public:
   /// Connects and completes the handshake; nullopt when either fails.
   static std::optional<RawTls> connectTo(const SocketAddress& to);
-  RawTls(RawTls&&) noexcept;
-  RawTls& operator=(RawTls&&) noexcept;
-  ~RawTls();
   /// One SSL_write of all of `bytes`; false on a TLS or socket error.
   bool send(std::span<const uint8_t> bytes);
   bool send(const std::string& s);
@@ -38,9 +36,9 @@ class RawTls {
 
  private:
   RawTls() = default;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  io::UniqueFd fd_;
+  io::UniqueFd fd_;  // declared first: closed after the session is freed
+  io::SslCtxPtr ctx_;
+  io::SslPtr ssl_;
   std::vector<uint8_t> in_;
   std::string error_;
 };

@@ -12,19 +12,20 @@
 #include <thread>
 #include <vector>
 
+#include "relay/base/handle.h"
+
 namespace tw::testing {
 
 uint16_t freeTcpPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
   uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0)
     port = ntohs(a.sin_port);
-  ::close(fd);
   return port;
 }
 
@@ -86,34 +87,25 @@ void flatten(const redisReply* r, std::vector<std::string>& out) {
 
 std::optional<std::vector<std::string>> RedisProcess::command(const std::vector<std::string>& argv) const {
   const timeval tv{1, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return std::nullopt;
-  }
-  redisSetTimeout(c, tv);
+  const Handle<redisContext, redisFree> c(redisConnectWithTimeout("127.0.0.1", port_, tv));
+  if (!c || c->err) return std::nullopt;
+  redisSetTimeout(c.get(), tv);
   if (!password_.empty()) {
     const char* auth[] = {"AUTH", password_.c_str()};
     const size_t lens[] = {4, password_.size()};
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c, 2, auth, lens));
-    const bool ok = r && r->type != REDIS_REPLY_ERROR;
-    if (r) freeReplyObject(r);
-    if (!ok) {
-      redisFree(c);
-      return std::nullopt;
-    }
+    const Handle<redisReply, freeReplyObject> r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, auth, lens)));
+    if (!r || r->type == REDIS_REPLY_ERROR) return std::nullopt;
   }
   std::vector<const char*> args;
   std::vector<size_t> lens;
   for (const auto& a : argv) args.push_back(a.data()), lens.push_back(a.size());
-  auto* r = static_cast<redisReply*>(redisCommandArgv(c, int(args.size()), args.data(), lens.data()));
+  const Handle<redisReply, freeReplyObject> r(
+      static_cast<redisReply*>(redisCommandArgv(c.get(), int(args.size()), args.data(), lens.data())));
   std::optional<std::vector<std::string>> out;
   if (r && r->type != REDIS_REPLY_ERROR) {
     out.emplace();
-    flatten(r, *out);
+    flatten(r.get(), *out);
   }
-  if (r) freeReplyObject(r);
-  redisFree(c);
   return out;
 }
 
