@@ -145,13 +145,13 @@ ActionResult LoopAdminActions::rotate() {
 
 Result<std::unique_ptr<AdminService>, std::string> AdminService::start(
     const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
-    const Clock& clock, AppHooks hooks, int64_t maxTtl, metrics::EventLog* events,
+    const Clock& clock, AppHooks hooks, const policy::PolicyHolder& policy, metrics::EventLog* events,
     turn::SharedLimits* shared) {
   auto token = http::readTokenFile(config.tokenFile);
   if (!token) return err("admin: " + config.tokenFile + ": " + token.error());
   auto s = std::make_unique<AdminService>();
   s->actions_ =
-      std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), maxTtl, shared);
+      std::make_unique<LoopAdminActions>(workers, control, clock, std::move(hooks), policy, shared);
   s->api_ = std::make_unique<http::AdminApi>(*s->actions_, *token, clock, events);
   auto* api = s->api_.get();
   auto http = http::HttpServer::start(*config.listen,

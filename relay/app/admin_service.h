@@ -13,6 +13,7 @@
 #include "metrics/event_log.h"
 #include "relay/http/http_server.h"
 #include "policy/config.h"
+#include "policy/snapshot.h"
 #include "relay/base/clock.h"
 #include "relay/app/worker_pool.h"
 #include "relay/io/event_loop.h"
@@ -41,9 +42,9 @@ std::string bansJson(const std::vector<turn::BanTable::Ban>& bans, Instant now);
 class LoopAdminActions final : public http::AdminActions {
  public:
   LoopAdminActions(WorkerPool& workers, io::EventLoop& control, const Clock& clock, AppHooks hooks,
-                   int64_t maxTtl, turn::SharedLimits* shared)
+                   const policy::PolicyHolder& policy, turn::SharedLimits* shared)
       : workers_(workers), control_(control), clock_(clock), hooks_(std::move(hooks)),
-        maxTtl_(maxTtl), shared_(shared) {}
+        policy_(policy), shared_(shared) {}
 
   http::ActionResult listSessions() override;
   http::ActionResult endSession(uint64_t id) override;
@@ -51,7 +52,8 @@ class LoopAdminActions final : public http::AdminActions {
   http::ActionResult reload() override;
   http::ActionResult drain() override;
   http::ActionResult mintCredential(const std::string& user, int64_t ttl) override;
-  int64_t maxTtl() const override { return maxTtl_; }
+  /// auth.max_ttl of the snapshot in force (a reload reaches it there).
+  int64_t maxTtl() const override { return policy_.load()->maxTtlSeconds; }
   /// The BanTable is thread-safe: no post needed.
   http::ActionResult listBans() override;
   http::ActionResult liftBan(const IpAddress& ip) override;
@@ -59,7 +61,6 @@ class LoopAdminActions final : public http::AdminActions {
   http::ActionResult fleet(const http::FleetRequest& req) override {
     return hooks_.fleet ? hooks_.fleet(req) : AdminActions::fleet(req);
   }
-  void setMaxTtl(int64_t ttl) { maxTtl_ = ttl; }
 
  private:
   /// Runs `fn` on the control loop and returns its result; 503 if the loop
@@ -73,7 +74,7 @@ class LoopAdminActions final : public http::AdminActions {
   io::EventLoop& control_;
   const Clock& clock_;
   AppHooks hooks_;
-  std::atomic<int64_t> maxTtl_;
+  const policy::PolicyHolder& policy_;
   turn::SharedLimits* shared_;
 };
 
@@ -83,8 +84,7 @@ class AdminService {
   static Result<std::unique_ptr<AdminService>, std::string> start(
       const policy::AdminConfig& config, WorkerPool& workers, io::EventLoop& control,
       const Clock& clock, AppHooks hooks,
-      int64_t maxTtl, metrics::EventLog* events, turn::SharedLimits* shared);
-  void setMaxTtl(int64_t ttl) { actions_->setMaxTtl(ttl); }
+      const policy::PolicyHolder& policy, metrics::EventLog* events, turn::SharedLimits* shared);
   SocketAddress address() const { return http_->address(); }
 
  private:

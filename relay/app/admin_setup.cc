@@ -30,7 +30,7 @@ bool ServerApp::startAdmin() {
   };
   if (fleet_) hooks.fleet = [this](const http::FleetRequest& r) { return fleetAdmin(r); };
   auto admin = AdminService::start(config_.admin, *workers_, *control_, clock_, std::move(hooks),
-                                   config_.auth.maxTtlSeconds, &obs_->eventLog(), shared_.get());
+                                   *policy_, &obs_->eventLog(), shared_.get());
   if (!admin) {
     log_.error(admin.error());
     return false;

@@ -138,7 +138,6 @@ Status<std::string> ServerApp::reload() {
   for (const auto& key : plan.restartOnly)
     log_.warn("reload: " + key + " changes need a restart; still running with the old " + key);
   log_.info("reload ok: policy generation " + std::to_string(generation_));
-  if (admin_) admin_->setMaxTtl(config_.auth.maxTtlSeconds);
   return {};
 }
 

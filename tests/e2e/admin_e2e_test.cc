@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <ctime>
 #include <regex>
 #include <thread>
@@ -130,6 +131,23 @@ TEST_CASE("admin API on the live binary") {
   CHECK(log.find("\"type\":\"admin_auth_failure\"") != std::string::npos);
   CHECK(log.find("\"type\":\"drain\"") != std::string::npos);
   CHECK(log.find("\"details\":\"DELETE /admin/sessions -> 200\"") != std::string::npos);
+}
+
+TEST_CASE("admin API: a reload's auth.max_ttl caps the credentials minted after it") {
+  LiveServer live;
+  const std::string path = live.server.dir() + "/turnwarden.yaml";
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  std::string yaml = text.str();
+  const auto at = yaml.find("auth:\n");
+  REQUIRE(at != std::string::npos);
+  yaml.insert(at + 6, "  max_ttl: 1h\n");
+  std::ofstream(path) << yaml;
+  // Read from the snapshot the reload published, not pushed beside it.
+  REQUIRE(call(live.admin, "POST", "/admin/reload").status == 200);
+  const auto minted = call(live.admin, "GET", "/api/v1/credentials?user=bob&ttl=99999999");
+  REQUIRE(minted.status == 200);
+  CHECK(minted.body.find("\"ttl\":3600") != std::string::npos);
 }
 
 TEST_CASE("a configured admin API with a readable-by-others token file refuses to start") {
