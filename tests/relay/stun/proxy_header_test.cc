@@ -121,6 +121,14 @@ TEST_CASE("proxy v1: no CRLF within 107 bytes is invalid, not a wait") {
   CHECK(parseProxyHeader(bytesOf(line)).status == ProxyStatus::Invalid);
 }
 
+TEST_CASE("proxy v1: a 108-byte line is refused whole and in pieces alike") {
+  std::string line = "PROXY UNKNOWN ";
+  line.append(tw::stun::kMaxProxyV1Bytes - line.size() - 1, 'x');  // 106 bytes, CR next
+  line += "\r\n";                                                  // CR at index 106: 108 bytes
+  CHECK(parseProxyHeader(bytesOf(line)).status == ProxyStatus::Invalid);
+  CHECK(parseProxyHeader(bytesOf(line.substr(0, 107))).status == ProxyStatus::Invalid);
+}
+
 TEST_CASE("proxy: bytes that are neither signature are invalid at the first wrong byte") {
   CHECK(parseProxyHeader({}).status == ProxyStatus::NeedMore);
   CHECK(parseProxyHeader(bytesOf("P")).status == ProxyStatus::NeedMore);
